@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+export CORPU_OBJECTSTORE_ACCESS_KEY ?= minioadmin
+
+.PHONY: run test services build lint bench load clean-testdbs
+
+## services: start whatever of PostgreSQL, Redis and the S3 store is not running
+services:
+	@bash .ci/services.sh
+
+## run: start the services, migrate, seed the demo data and serve on :8080
+run: services
+	$(GO) run ./cmd/corpu dev
+
+## test: start the services, check formatting and vet, run every test with the race detector
+test: services lint
+	$(GO) test -race -count=1 ./...
+
+## lint: gofmt and go vet
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## build: the corpu binary in bin/
+build:
+	$(GO) build -trimpath -o bin/corpu ./cmd/corpu
+
+## bench: the benchmarks (figures for the issue notes)
+bench: services
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## clean-testdbs: drop test databases left by an interrupted test run
+clean-testdbs:
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'corpu_test_%'" | \
+		xargs -r -I{} psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE "{}" WITH (FORCE)'

@@ -1,0 +1,181 @@
+// Package app wires Corpu together: it opens PostgreSQL, Redis and the object
+// store, builds each domain's service, and mounts their HTTP routes and task
+// handlers. cmd/corpu and the end-to-end tests both start Corpu through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/corpu/corpu/assets"
+	"github.com/corpu/corpu/internal/platform/config"
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/objectstore"
+	"github.com/corpu/corpu/internal/platform/queue"
+	"github.com/corpu/corpu/internal/platform/web"
+)
+
+// Deps are the connections every part of Corpu shares.
+type Deps struct {
+	Config config.Config
+	Log    *slog.Logger
+	DB     *database.DB
+	Redis  redis.UniversalClient
+	Store  *objectstore.Store
+	Queues queue.Names
+}
+
+// Open connects to the three services; an error names the one that is down
+// and how to start it.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, error) {
+	db, err := database.Open(ctx, cfg.Database, log)
+	if err != nil {
+		return nil, err
+	}
+	rdb, err := queue.OpenRedis(ctx, cfg.Redis)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	store, err := objectstore.Open(ctx, cfg.ObjectStore)
+	if err != nil {
+		_ = db.Close()
+		_ = rdb.Close()
+		return nil, err
+	}
+	return &Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Store: store, Queues: queue.NewNames(cfg.Queue.Namespace)}, nil
+}
+
+// Close closes the connections.
+func (d *Deps) Close() error {
+	return errors.Join(d.DB.Close(), d.Redis.Close())
+}
+
+// App is a wired Corpu: its services, ready to serve HTTP or run tasks.
+type App struct {
+	deps     *Deps
+	outbox   *queue.Outbox
+	registry *prometheus.Registry
+	http     *echo.Echo
+}
+
+// New builds every domain's service over deps.
+func New(deps *Deps) *App {
+	a := &App{deps: deps, outbox: queue.NewOutbox(deps.DB), registry: prometheus.NewRegistry()}
+	a.registerMetrics()
+	a.http = a.newHTTP()
+	return a
+}
+
+// HTTP returns the API server with every route mounted.
+func (a *App) HTTP() *echo.Echo { return a.http }
+
+func (a *App) newHTTP() *echo.Echo {
+	e := web.New(web.Options{
+		Config:   a.deps.Config.HTTP,
+		Log:      a.deps.Log,
+		Registry: a.registry,
+		OpenAPI:  assets.OpenAPI,
+		Checks: map[string]web.Check{
+			"postgres":    a.deps.DB.Ping,
+			"redis":       func(ctx context.Context) error { return a.deps.Redis.Ping(ctx).Err() },
+			"objectstore": a.deps.Store.Ping,
+		},
+	})
+	return e
+}
+
+// Worker returns the task server with every handler and periodic task registered.
+func (a *App) Worker() (*queue.Worker, error) {
+	w := queue.NewWorker(a.deps.Redis, a.deps.Queues, queue.WorkerOptions{
+		Concurrency:     a.deps.Config.Queue.Concurrency,
+		ShutdownTimeout: time.Duration(a.deps.Config.HTTP.ShutdownTimeoutSeconds) * time.Second,
+		Log:             a.deps.Log,
+	})
+	return w, nil
+}
+
+// RunWorker processes tasks and relays the outbox until ctx is done.
+func (a *App) RunWorker(ctx context.Context) error {
+	w, err := a.Worker()
+	if err != nil {
+		return err
+	}
+	relay := queue.NewRelay(a.deps.DB, a.deps.Redis, a.deps.Queues, a.deps.Log)
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		relay.Run(ctx, time.Duration(a.deps.Config.Queue.OutboxPollMS)*time.Millisecond)
+	}()
+	err = w.Run(ctx)
+	<-relayDone
+	return err
+}
+
+// Seed loads the demo data; running it again changes nothing.
+func (a *App) Seed(ctx context.Context) error {
+	return nil
+}
+
+func (a *App) registerMetrics() {
+	a.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(a.deps.DB.SQL(), "corpu"),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "corpu_outbox_backlog",
+			Help: "Jobs recorded in the outbox and not yet relayed to the queue.",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := a.outbox.Backlog(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}),
+		&queueSizeCollector{inspector: asynq.NewInspectorFromRedisClient(a.deps.Redis), names: a.deps.Queues},
+	)
+}
+
+// queueSizeCollector reports the size of each Asynq queue at scrape time.
+type queueSizeCollector struct {
+	inspector *asynq.Inspector
+	names     queue.Names
+}
+
+var queueSizeDesc = prometheus.NewDesc("corpu_queue_tasks", "Tasks in an Asynq queue, by state.", []string{"queue", "state"}, nil)
+
+func (c *queueSizeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueSizeDesc }
+
+func (c *queueSizeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, q := range []string{queue.Critical, queue.Default, queue.Low} {
+		info, err := c.inspector.GetQueueInfo(c.names.Of(q))
+		if err != nil {
+			continue // a queue that never held a task does not exist yet
+		}
+		for state, n := range map[string]int{
+			"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled,
+			"retry": info.Retry, "archived": info.Archived,
+		} {
+			ch <- prometheus.MustNewConstMetric(queueSizeDesc, prometheus.GaugeValue, float64(n), q, state)
+		}
+	}
+}
+
+// Migrate applies pending migrations.
+func Migrate(ctx context.Context, db *database.DB) error {
+	if err := database.MigrateUp(ctx, db.SQL()); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}

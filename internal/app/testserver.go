@@ -1,0 +1,44 @@
+package app
+
+import (
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/corpu/corpu/internal/platform/config"
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/objectstore"
+	"github.com/corpu/corpu/internal/platform/queue"
+)
+
+// TestServer is Corpu's API running in-process on a database, a bucket and a
+// Redis namespace of the test's own.
+type TestServer struct {
+	*httptest.Server
+	App  *App
+	Deps *Deps
+}
+
+// NewTestServer starts the API for one test; it stops when the test ends.
+func NewTestServer(t testing.TB) *TestServer {
+	t.Helper()
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	cfg.HTTP.CORSOrigins = []string{"https://corpu.example.go.id"}
+	rdb, names := queue.NewTestRedis(t)
+	store := objectstore.NewTestStore(t)
+	deps := &Deps{
+		Config: cfg,
+		Log:    slog.New(slog.DiscardHandler),
+		DB:     database.NewTestDB(t),
+		Redis:  rdb,
+		Store:  store,
+		Queues: names,
+	}
+	a := New(deps)
+	srv := httptest.NewServer(a.HTTP())
+	t.Cleanup(srv.Close)
+	return &TestServer{Server: srv, App: a, Deps: deps}
+}

@@ -1,0 +1,300 @@
+// Package config loads Corpu's typed configuration: the defaults in
+// configs/corpu.yaml, an optional file on top, then CORPU_* environment
+// variables, and validates the result before anything starts.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/corpu/corpu/configs"
+)
+
+// Config is the whole configuration of a Corpu process.
+type Config struct {
+	Env         string      `yaml:"env"`
+	Log         Log         `yaml:"log"`
+	HTTP        HTTP        `yaml:"http"`
+	Database    Database    `yaml:"database"`
+	Redis       Redis       `yaml:"redis"`
+	ObjectStore ObjectStore `yaml:"objectstore"`
+	Queue       Queue       `yaml:"queue"`
+	Auth        Auth        `yaml:"auth"`
+	Mail        Mail        `yaml:"mail"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// HTTP configures the API server.
+type HTTP struct {
+	Addr                   string   `yaml:"addr"`
+	PublicURL              string   `yaml:"public_url"`
+	BodyLimitBytes         int64    `yaml:"body_limit_bytes"`
+	RequestTimeoutSeconds  int      `yaml:"request_timeout_seconds"`
+	ShutdownTimeoutSeconds int      `yaml:"shutdown_timeout_seconds"`
+	CORSOrigins            []string `yaml:"cors_origins"`
+}
+
+// Database configures the PostgreSQL pool.
+type Database struct {
+	URL                    string `yaml:"url" secret:"true"`
+	MaxOpenConns           int    `yaml:"max_open_conns"`
+	MaxIdleConns           int    `yaml:"max_idle_conns"`
+	ConnMaxLifetimeSeconds int    `yaml:"conn_max_lifetime_seconds"`
+}
+
+// Redis configures the connection Asynq uses.
+type Redis struct {
+	Addr     string `yaml:"addr"`
+	Password string `yaml:"password" secret:"true"`
+	DB       int    `yaml:"db"`
+}
+
+// ObjectStore configures the S3 server (MinIO or Versity) reached through minio-go.
+type ObjectStore struct {
+	Endpoint          string `yaml:"endpoint"`
+	AccessKey         string `yaml:"access_key"`
+	SecretKey         string `yaml:"secret_key" secret:"true"`
+	UseTLS            bool   `yaml:"use_tls"`
+	Region            string `yaml:"region"`
+	Bucket            string `yaml:"bucket"`
+	PresignTTLSeconds int    `yaml:"presign_ttl_seconds"`
+}
+
+// Queue configures Asynq and the outbox relay.
+type Queue struct {
+	Namespace    string `yaml:"namespace"`
+	Concurrency  int    `yaml:"concurrency"`
+	OutboxPollMS int    `yaml:"outbox_poll_ms"`
+}
+
+// Auth configures tokens.
+type Auth struct {
+	Issuer            string `yaml:"issuer"`
+	AccessTTLSeconds  int    `yaml:"access_ttl_seconds"`
+	RefreshTTLSeconds int    `yaml:"refresh_ttl_seconds"`
+	SigningKeyFile    string `yaml:"signing_key_file"`
+}
+
+// Mail configures outgoing e-mail.
+type Mail struct {
+	SMTPAddr string `yaml:"smtp_addr"`
+	From     string `yaml:"from"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password" secret:"true"`
+}
+
+// EnvPrefix starts every environment variable that overrides a key.
+const EnvPrefix = "CORPU_"
+
+// Load returns the defaults, overlaid by the file at path (when path is not
+// empty), overlaid by CORPU_* variables from environ, validated.
+func Load(path string, environ []string) (Config, error) {
+	var cfg Config
+	if err := decodeStrict(configs.Default, &cfg); err != nil {
+		return Config{}, fmt.Errorf("default config: %w", err)
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config %s: %w", path, err)
+		}
+		if err := decodeStrict(data, &cfg); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func decodeStrict(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	return dec.Decode(cfg)
+}
+
+// applyEnv sets every field whose CORPU_<SECTION>_<KEY> variable is present.
+func applyEnv(cfg *Config, environ []string) error {
+	values := map[string]string{}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && strings.HasPrefix(k, EnvPrefix) {
+			values[k] = v
+		}
+	}
+	return walk(reflect.ValueOf(cfg).Elem(), EnvPrefix, func(name string, f reflect.Value, _ reflect.StructField) error {
+		raw, ok := values[name]
+		if !ok {
+			return nil
+		}
+		if err := setFromString(f, raw); err != nil {
+			return fmt.Errorf("config: %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// walk calls fn for every leaf field with its environment variable name.
+func walk(v reflect.Value, prefix string, fn func(name string, f reflect.Value, sf reflect.StructField) error) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		name := prefix + strings.ToUpper(key)
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			if err := walk(f, name+"_", fn); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(name, f, sf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setFromString(f reflect.Value, raw string) error {
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(raw)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", raw)
+		}
+		f.SetInt(n)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", raw)
+		}
+		f.SetBool(b)
+	case reflect.Slice:
+		var items []string
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				items = append(items, s)
+			}
+		}
+		f.Set(reflect.ValueOf(items))
+	default:
+		return fmt.Errorf("unsupported type %s", f.Kind())
+	}
+	return nil
+}
+
+// Validate checks every key and names the first bad ones.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, why string) { errs = append(errs, fmt.Errorf("config: %s: %s", key, why)) }
+	if c.Env != "development" && c.Env != "production" {
+		bad("env", "must be development or production")
+	}
+	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
+		bad("log.level", "must be debug, info, warn or error")
+	}
+	if !oneOf(c.Log.Format, "text", "json") {
+		bad("log.format", "must be text or json")
+	}
+	if c.HTTP.Addr == "" {
+		bad("http.addr", "must not be empty")
+	}
+	if u, err := url.Parse(c.HTTP.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+		bad("http.public_url", "must be an absolute URL")
+	}
+	if c.HTTP.BodyLimitBytes <= 0 {
+		bad("http.body_limit_bytes", "must be positive")
+	}
+	if c.HTTP.RequestTimeoutSeconds <= 0 {
+		bad("http.request_timeout_seconds", "must be positive")
+	}
+	if c.HTTP.ShutdownTimeoutSeconds <= 0 {
+		bad("http.shutdown_timeout_seconds", "must be positive")
+	}
+	if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("database.url", "must be a postgres:// URL")
+	}
+	if c.Database.MaxOpenConns <= 0 {
+		bad("database.max_open_conns", "must be positive")
+	}
+	if c.Redis.Addr == "" {
+		bad("redis.addr", "must not be empty")
+	}
+	if c.ObjectStore.Endpoint == "" || strings.Contains(c.ObjectStore.Endpoint, "://") {
+		bad("objectstore.endpoint", "must be host:port without a scheme (set use_tls for https)")
+	}
+	if c.ObjectStore.Bucket == "" {
+		bad("objectstore.bucket", "must not be empty")
+	}
+	if c.ObjectStore.PresignTTLSeconds <= 0 || c.ObjectStore.PresignTTLSeconds > 7*24*3600 {
+		bad("objectstore.presign_ttl_seconds", "must be between 1 and 604800")
+	}
+	if c.Queue.Concurrency <= 0 {
+		bad("queue.concurrency", "must be positive")
+	}
+	if c.Queue.OutboxPollMS <= 0 {
+		bad("queue.outbox_poll_ms", "must be positive")
+	}
+	if c.Auth.AccessTTLSeconds <= 0 || c.Auth.RefreshTTLSeconds <= c.Auth.AccessTTLSeconds {
+		bad("auth", "access_ttl_seconds must be positive and shorter than refresh_ttl_seconds")
+	}
+	if c.Env == "production" && c.Auth.SigningKeyFile == "" {
+		bad("auth.signing_key_file", "is required in production")
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns the configuration as key=value lines with secrets hidden,
+// for logging at start.
+func (c Config) Redacted() map[string]any {
+	out := map[string]any{}
+	_ = walk(reflect.ValueOf(&c).Elem(), "", func(name string, f reflect.Value, sf reflect.StructField) error {
+		key := strings.ToLower(name)
+		switch {
+		case sf.Tag.Get("secret") == "true" && sf.Name == "URL":
+			out[key] = redactURL(f.String())
+		case sf.Tag.Get("secret") == "true":
+			out[key] = "***"
+		default:
+			out[key] = f.Interface()
+		}
+		return nil
+	})
+	return out
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "***"
+	}
+	return u.Redacted()
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}

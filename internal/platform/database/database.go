@@ -1,0 +1,159 @@
+// Package database opens PostgreSQL through GORM on the pgx driver, carries
+// transactions in the context, applies the embedded migrations and turns
+// driver errors into the error kinds of package apperr.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/corpu/corpu/internal/platform/config"
+)
+
+// DB is the application's connection pool.
+type DB struct {
+	gorm *gorm.DB
+	sql  *sql.DB
+}
+
+// Open connects to PostgreSQL with the pool settings of cfg and checks that
+// the server answers.
+func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
+	gdb, err := gorm.Open(postgres.Open(cfg.URL), &gorm.Config{
+		Logger: logger.NewSlogLogger(log, logger.Config{
+			SlowThreshold:             200 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true,
+		}),
+		TranslateError:         false,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(cfg.MaxIdleConns)
+	sqlDB.SetConnMaxLifetime(time.Duration(cfg.ConnMaxLifetimeSeconds) * time.Second)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("postgres at %s is not reachable (start it with `make services`): %w", redact(cfg.URL), err)
+	}
+	return &DB{gorm: gdb, sql: sqlDB}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SQL returns the underlying *sql.DB, for migrations and pool statistics.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Ping checks that the server answers.
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
+type txKey struct{}
+
+// Conn returns the transaction carried by ctx, or the pool, bound to ctx.
+// Stores call it for every query so they join the caller's transaction.
+func (db *DB) Conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return db.gorm.WithContext(ctx)
+}
+
+// maxTxAttempts bounds the retries of a transaction that lost a serialization
+// conflict or a deadlock; both are safe to retry from the start.
+const maxTxAttempts = 4
+
+// WithTx runs fn in a transaction carried by the context it receives. When ctx
+// already carries one, fn joins it. A serialization failure or deadlock
+// retries fn from the start, so fn must not have effects outside the database.
+func (db *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	var err error
+	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+		err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return fn(context.WithValue(ctx, txKey{}, tx))
+		})
+		if !isRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("transaction failed after %d attempts: %w", maxTxAttempts, err)
+}
+
+// PostgreSQL error codes the stores react to.
+const (
+	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeCheckViolation       = "23514"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+func pgCode(err error) (*pgconn.PgError, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr, true
+	}
+	return nil, false
+}
+
+func isRetryable(err error) bool {
+	pgErr, ok := pgCode(err)
+	return ok && (pgErr.Code == codeSerializationFailure || pgErr.Code == codeDeadlockDetected)
+}
+
+// UniqueViolation reports whether err is a unique violation, and of which constraint.
+func UniqueViolation(err error) (constraint string, ok bool) {
+	pgErr, ok := pgCode(err)
+	if !ok || pgErr.Code != codeUniqueViolation {
+		return "", false
+	}
+	return pgErr.ConstraintName, true
+}
+
+// ForeignKeyViolation reports whether err is a foreign-key violation, and of which constraint.
+func ForeignKeyViolation(err error) (constraint string, ok bool) {
+	pgErr, ok := pgCode(err)
+	if !ok || pgErr.Code != codeForeignKeyViolation {
+		return "", false
+	}
+	return pgErr.ConstraintName, true
+}
+
+// CheckViolation reports whether err is a check-constraint violation, and of which constraint.
+func CheckViolation(err error) (constraint string, ok bool) {
+	pgErr, ok := pgCode(err)
+	if !ok || pgErr.Code != codeCheckViolation {
+		return "", false
+	}
+	return pgErr.ConstraintName, true
+}
+
+// IsNotFound reports whether err says a row was not found.
+func IsNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }

@@ -1,0 +1,153 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/corpu/corpu/internal/platform/apperr"
+)
+
+func TestWithTxCommitsOnSuccessAndRollsBackOnError(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	mustExec(t, db, ctx, "CREATE TABLE widget (id int PRIMARY KEY)")
+
+	if err := db.WithTx(ctx, func(ctx context.Context) error {
+		return db.Conn(ctx).Exec("INSERT INTO widget VALUES (1)").Error
+	}); err != nil {
+		t.Fatalf("WithTx(commit) = %v", err)
+	}
+	boom := errors.New("boom")
+	err := db.WithTx(ctx, func(ctx context.Context) error {
+		if err := db.Conn(ctx).Exec("INSERT INTO widget VALUES (2)").Error; err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("WithTx(rollback) = %v, want %v", err, boom)
+	}
+	if got := count(t, db, ctx, "widget"); got != 1 {
+		t.Errorf("rows after one commit and one rollback = %d, want 1", got)
+	}
+}
+
+func TestWithTxJoinsTheTransactionInTheContext(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	mustExec(t, db, ctx, "CREATE TABLE widget (id int PRIMARY KEY)")
+
+	err := db.WithTx(ctx, func(ctx context.Context) error {
+		if err := db.WithTx(ctx, func(ctx context.Context) error {
+			return db.Conn(ctx).Exec("INSERT INTO widget VALUES (1)").Error
+		}); err != nil {
+			return err
+		}
+		return errors.New("outer fails after inner succeeded")
+	})
+	if err == nil {
+		t.Fatal("WithTx = nil, want the outer error")
+	}
+	if got := count(t, db, ctx, "widget"); got != 0 {
+		t.Errorf("rows after the outer transaction failed = %d, want 0: the inner one must have joined it", got)
+	}
+}
+
+func TestWithTxRetriesSerializationFailures(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	mustExec(t, db, ctx, "CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)")
+	mustExec(t, db, ctx, "INSERT INTO counter VALUES (1, 0)")
+
+	const workers = 8
+	var attempts atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- db.WithTx(ctx, func(ctx context.Context) error {
+				attempts.Add(1)
+				tx := db.Conn(ctx)
+				if err := tx.Exec("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").Error; err != nil {
+					return err
+				}
+				var n int
+				if err := tx.Raw("SELECT n FROM counter WHERE id = 1").Scan(&n).Error; err != nil {
+					return err
+				}
+				return tx.Exec("UPDATE counter SET n = ? WHERE id = 1", n+1).Error
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			failed++
+		}
+	}
+	var n int
+	if err := db.Conn(ctx).Raw("SELECT n FROM counter WHERE id = 1").Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n != workers-failed {
+		t.Errorf("counter = %d, want %d (one per successful transaction; none lost)", n, workers-failed)
+	}
+	if failed > 0 && attempts.Load() <= workers {
+		t.Errorf("%d transactions failed without any retry", failed)
+	}
+}
+
+func TestUniqueViolationNamesTheConstraint(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	mustExec(t, db, ctx, "CREATE TABLE person (email text CONSTRAINT person_email_key UNIQUE)")
+	mustExec(t, db, ctx, "INSERT INTO person VALUES ('a@b.go.id')")
+	err := db.Conn(ctx).Exec("INSERT INTO person VALUES ('a@b.go.id')").Error
+	constraint, ok := UniqueViolation(err)
+	if !ok || constraint != "person_email_key" {
+		t.Errorf("UniqueViolation(%v) = %q, %v; want person_email_key, true", err, constraint, ok)
+	}
+	if _, ok := UniqueViolation(apperr.New(apperr.KindInvalid, "x", "x", "x")); ok {
+		t.Error("UniqueViolation(non-driver error) = true")
+	}
+}
+
+func TestTestDatabasesAreIsolatedAndMigrated(t *testing.T) {
+	t.Parallel()
+	a, b := NewTestDB(t), NewTestDB(t)
+	ctx := context.Background()
+	mustExec(t, a, ctx, "INSERT INTO outbox (id, task_type, payload, queue) VALUES (gen_random_uuid(), 't', '\\x00', 'default')")
+	if got := count(t, a, ctx, "outbox"); got != 1 {
+		t.Errorf("outbox rows in a = %d, want 1", got)
+	}
+	if got := count(t, b, ctx, "outbox"); got != 0 {
+		t.Errorf("outbox rows in b = %d, want 0: test databases must not share rows", got)
+	}
+}
+
+func mustExec(t testing.TB, db *DB, ctx context.Context, q string) {
+	t.Helper()
+	if err := db.Conn(ctx).Exec(q).Error; err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func count(t testing.TB, db *DB, ctx context.Context, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Conn(ctx).Table(table).Count(&n).Error; err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/config"
+)
+
+type createThing struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+func newTestEcho(t *testing.T) *echo.Echo {
+	t.Helper()
+	e := New(Options{
+		Config: config.HTTP{BodyLimitBytes: 256, RequestTimeoutSeconds: 5, CORSOrigins: []string{"https://a.go.id"}},
+		Log:    slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
+	})
+	e.POST("/things", func(c echo.Context) error {
+		var req createThing
+		if err := Bind(c, &req); err != nil {
+			return err
+		}
+		var v apperr.Validation
+		v.Check(req.Name != "", "name", "wajib diisi", "is required")
+		if err := v.Err(); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, req)
+	})
+	e.GET("/panic", func(echo.Context) error { panic("boom") })
+	e.GET("/limited", func(echo.Context) error {
+		return apperr.New(apperr.KindRateLimited, "rate_limited", "Terlalu sering.", "Too often.").WithRetryAfter(30)
+	})
+	return e
+}
+
+func TestBadRequestsGetProblemDocuments(t *testing.T) {
+	t.Parallel()
+	e := newTestEcho(t)
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		body        string
+		lang        string
+		wantStatus  int
+		wantType    string
+		wantField   string
+		wantDetail  string
+	}{
+		{"valid body", "POST", "/things", "application/json", `{"name":"a","count":1}`, "", 201, "", "", ""},
+		{"malformed json", "POST", "/things", "application/json", `{"name":`, "", 400, "urn:corpu:problem:malformed", "", "bukan JSON"},
+		{"malformed json in english", "POST", "/things", "application/json", `{"name":`, "en-US,en;q=0.9", 400, "urn:corpu:problem:malformed", "", "not valid JSON"},
+		{"wrong type", "POST", "/things", "application/json", `{"name":"a","count":"two"}`, "", 400, "urn:corpu:problem:malformed", "count", ""},
+		{"unknown field", "POST", "/things", "application/json", `{"name":"a","colour":"red"}`, "", 400, "urn:corpu:problem:malformed", "colour", ""},
+		{"trailing data", "POST", "/things", "application/json", `{"name":"a"} {}`, "", 400, "urn:corpu:problem:malformed", "", ""},
+		{"empty body", "POST", "/things", "application/json", ``, "", 400, "urn:corpu:problem:malformed", "", ""},
+		{"not json", "POST", "/things", "text/plain", `name=a`, "", 415, "urn:corpu:problem:unsupported_media_type", "", ""},
+		{"oversize body", "POST", "/things", "application/json", `{"name":"` + strings.Repeat("a", 1000) + `"}`, "", 413, "urn:corpu:problem:request_entity_too_large", "", ""},
+		{"rule broken", "POST", "/things", "application/json", `{"count":1}`, "en", 422, "urn:corpu:problem:validation", "name", ""},
+		{"no such route", "GET", "/nowhere", "", "", "", 404, "urn:corpu:problem:not_found", "", ""},
+		{"handler panics", "GET", "/panic", "", "", "", 500, "urn:corpu:problem:internal", "", "internal"},
+		{"rate limited", "GET", "/limited", "", "", "", 429, "urn:corpu:problem:rate_limited", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			if tt.lang != "" {
+				req.Header.Set("Accept-Language", tt.lang)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, rec.Code, rec.Body, tt.wantStatus)
+			}
+			if tt.wantType == "" {
+				return
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != ProblemContentType {
+				t.Errorf("Content-Type = %q, want %q", ct, ProblemContentType)
+			}
+			var p Problem
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatalf("decode problem: %v", err)
+			}
+			if p.Type != tt.wantType || p.Status != tt.wantStatus || p.Title == "" || p.Instance == "" {
+				t.Errorf("problem = %+v, want type %s, status %d, a title and the request id", p, tt.wantType, tt.wantStatus)
+			}
+			if tt.wantField != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tt.wantField) {
+				t.Errorf("problem errors = %+v, want one for field %s", p.Errors, tt.wantField)
+			}
+			if tt.wantDetail != "" && !strings.Contains(strings.ToLower(p.Detail), strings.ToLower(tt.wantDetail)) {
+				t.Errorf("problem detail = %q, want it to mention %q", p.Detail, tt.wantDetail)
+			}
+		})
+	}
+}
+
+func TestRateLimitedProblemTellsWhenToRetry(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	newTestEcho(t).ServeHTTP(rec, httptest.NewRequest("GET", "/limited", nil))
+	if got := rec.Header().Get("Retry-After"); got != "30" {
+		t.Errorf("Retry-After = %q, want 30", got)
+	}
+}
+
+func TestClientRequestIDIsEchoedBack(t *testing.T) {
+	t.Parallel()
+	req := httptest.NewRequest("GET", "/nowhere", nil)
+	req.Header.Set("X-Request-Id", "client-chosen-id")
+	rec := httptest.NewRecorder()
+	newTestEcho(t).ServeHTTP(rec, req)
+	if got := rec.Header().Get("X-Request-Id"); got != "client-chosen-id" {
+		t.Errorf("X-Request-Id = %q, want client-chosen-id", got)
+	}
+}
+
+func TestLanguageDefaultsToIndonesian(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{"": "id", "en": "en", "en-GB,id;q=0.5": "en", "id-ID,en;q=0.8": "id", "fr": "id", "fr, en;q=0.5": "en"}
+	for header, want := range tests {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept-Language", header)
+		if got := Language(req); got != want {
+			t.Errorf("Language(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
