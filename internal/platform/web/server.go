@@ -48,6 +48,7 @@ func New(opts Options) *echo.Echo {
 			c.SetRequest(c.Request().WithContext(withRequestID(c.Request().Context(), id)))
 		},
 	}))
+	e.Use(clientIP)
 	e.Use(accessLog(opts.Log))
 	e.Use(newMetrics(opts.Registry).middleware)
 	e.Use(recoverPanics(opts.Log))

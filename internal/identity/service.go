@@ -1,0 +1,601 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/identity/nip"
+	"github.com/corpu/corpu/internal/identity/password"
+	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/page"
+)
+
+// Auditor records changes; the audit service provides it.
+type Auditor interface {
+	Record(ctx context.Context, perm authz.Permission, c audit.Change) error
+}
+
+// Service runs the use cases of organisations, users and role grants. Every
+// method authorizes the caller from the context against the subtree the
+// thing belongs to; a thing the caller may not see is reported as not found.
+type Service struct {
+	db    *database.DB
+	store store
+	audit Auditor
+	now   func() time.Time
+}
+
+// NewService returns the identity service.
+func NewService(db *database.DB, auditor Auditor) *Service {
+	return &Service{db: db, store: store{db: db}, audit: auditor, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// OrgPath returns an organisation's path without authorizing: other domains
+// use it to place their things in the tree before they authorize.
+func (s *Service) OrgPath(ctx context.Context, orgID uuid.UUID) (string, error) {
+	o, err := s.store.org(ctx, orgID)
+	if err != nil {
+		return "", err
+	}
+	return o.Path, nil
+}
+
+// Actor loads the caller's grants for a request; a user who is not active
+// cannot act.
+func (s *Service) Actor(ctx context.Context, userID uuid.UUID) (*authz.Actor, error) {
+	u, err := s.store.user(ctx, userID)
+	if err != nil || UserStatus(u.Status) != StatusActive {
+		return nil, authz.ErrUnauthenticated
+	}
+	grants, err := s.store.grantsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	a := &authz.Actor{UserID: u.ID, HomeOrgID: u.OrgID, HomeOrgPath: u.OrgPath}
+	for _, g := range grants {
+		a.Grants = append(a.Grants, authz.Grant{ID: g.ID, Role: g.Role, OrgID: g.OrgID, OrgPath: g.OrgPath})
+	}
+	return a, nil
+}
+
+// authorize returns the caller when they may do perm at path. When they may
+// not even see things there they get notFound, so ids cannot be probed; when
+// they may see but not do, they get ErrForbidden.
+func authorize(ctx context.Context, perm, see authz.Permission, path string, notFound error) (*authz.Actor, error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if actor.Can(perm, path) {
+		return actor, nil
+	}
+	if see != "" && actor.Can(see, path) {
+		return nil, authz.ErrForbidden
+	}
+	return nil, notFound
+}
+
+// --- organisations ---
+
+// CreateOrg adds an organisation under in.ParentID; only platform admins
+// create roots.
+func (s *Service) CreateOrg(ctx context.Context, in OrgInput) (Organization, error) {
+	if err := in.Validate(); err != nil {
+		return Organization{}, err
+	}
+	now := s.now()
+	o := Organization{ID: uuid.Must(uuid.NewV7()), ParentID: in.ParentID, Kind: in.Kind, Code: in.Code, Name: in.Name,
+		RegionCode: in.RegionCode, Active: in.Active == nil || *in.Active, CreatedAt: now, UpdatedAt: now}
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		parentPath := ""
+		if in.ParentID == nil {
+			actor, err := authz.ActorFrom(ctx)
+			if err != nil {
+				return err
+			}
+			if !actor.IsPlatformAdmin() {
+				return apperr.Invalid("parent_id", "wajib diisi", "is required")
+			}
+		} else {
+			parent, err := s.store.org(ctx, *in.ParentID)
+			if err != nil {
+				return apperr.Invalid("parent_id", "organisasi induk tidak ditemukan", "the parent organisation was not found")
+			}
+			if _, err := authorize(ctx, authz.OrgManage, authz.OrgRead, parent.Path, ErrOrgNotFound); err != nil {
+				return err
+			}
+			parentPath = parent.Path
+		}
+		o.Path = PathOf(parentPath, o.ID)
+		if err := s.store.createOrg(ctx, o); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, authz.OrgManage, audit.Change{Action: "organization.create", EntityType: "organization",
+			EntityID: o.ID.String(), OrgID: o.ID, OrgPath: o.Path, After: o})
+	})
+	return o, err
+}
+
+// Org returns an organisation the caller may see.
+func (s *Service) Org(ctx context.Context, id uuid.UUID) (Organization, error) {
+	o, err := s.store.org(ctx, id)
+	if err != nil {
+		return Organization{}, err
+	}
+	if _, err := authorize(ctx, authz.OrgRead, "", o.Path, ErrOrgNotFound); err != nil {
+		return Organization{}, err
+	}
+	return o, nil
+}
+
+// Tree returns the organisations the caller may see, parents before
+// children; with a root, only that organisation's subtree.
+func (s *Service) Tree(ctx context.Context, rootID uuid.UUID) ([]Organization, error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roots, all := actor.Roots(authz.OrgRead)
+	if rootID != uuid.Nil {
+		root, err := s.Org(ctx, rootID)
+		if err != nil {
+			return nil, err
+		}
+		roots, all = []string{root.Path}, false
+	}
+	return s.store.subtree(ctx, roots, all)
+}
+
+// UpdateOrg changes an organisation's fields; its place in the tree changes
+// only through MoveOrg.
+func (s *Service) UpdateOrg(ctx context.Context, id uuid.UUID, in OrgInput) (Organization, error) {
+	if err := in.Validate(); err != nil {
+		return Organization{}, err
+	}
+	var after Organization
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		before, err := s.store.org(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := authorize(ctx, authz.OrgManage, authz.OrgRead, before.Path, ErrOrgNotFound); err != nil {
+			return err
+		}
+		after = before
+		after.Kind, after.Code, after.Name, after.RegionCode, after.UpdatedAt = in.Kind, in.Code, in.Name, in.RegionCode, s.now()
+		if in.Active != nil {
+			after.Active = *in.Active
+		}
+		if err := s.store.updateOrg(ctx, after); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, authz.OrgManage, audit.Change{Action: "organization.update", EntityType: "organization",
+			EntityID: id.String(), OrgID: id, OrgPath: after.Path, Before: before, After: after})
+	})
+	return after, err
+}
+
+// MoveOrg moves an organisation and its whole subtree under newParentID. The
+// caller must manage both the organisation and its new parent.
+func (s *Service) MoveOrg(ctx context.Context, id, newParentID uuid.UUID) (Organization, error) {
+	var moved Organization
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		// Serialize moves so two concurrent ones cannot form a cycle.
+		if err := s.db.Conn(ctx).Exec("LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE").Error; err != nil {
+			return fmt.Errorf("lock organisations: %w", err)
+		}
+		org, err := s.store.org(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := authorize(ctx, authz.OrgManage, authz.OrgRead, org.Path, ErrOrgNotFound); err != nil {
+			return err
+		}
+		parent, err := s.store.org(ctx, newParentID)
+		if err != nil {
+			return apperr.Invalid("parent_id", "organisasi induk tidak ditemukan", "the parent organisation was not found")
+		}
+		if _, err := authorize(ctx, authz.OrgManage, authz.OrgRead, parent.Path, apperr.Invalid("parent_id",
+			"organisasi induk tidak ditemukan", "the parent organisation was not found")); err != nil {
+			return err
+		}
+		if org.ParentID == nil || authz.Inside(parent.Path, org.Path) {
+			return ErrMoveIntoOwnSubtree
+		}
+		newPath := PathOf(parent.Path, org.ID)
+		if err := s.store.moveSubtree(ctx, org.ID, parent.ID, org.Path, newPath); err != nil {
+			return err
+		}
+		moved = org
+		moved.ParentID, moved.Path = &parent.ID, newPath
+		return s.audit.Record(ctx, authz.OrgManage, audit.Change{Action: "organization.move", EntityType: "organization",
+			EntityID: id.String(), OrgID: id, OrgPath: newPath,
+			Before: map[string]any{"parent_id": org.ParentID, "path": org.Path},
+			After:  map[string]any{"parent_id": parent.ID, "path": newPath}})
+	})
+	return moved, err
+}
+
+// DeleteOrg removes an empty organisation; one with sub-organisations or
+// people is deactivated instead, so nothing is lost.
+func (s *Service) DeleteOrg(ctx context.Context, id uuid.UUID) error {
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		org, err := s.store.org(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := authorize(ctx, authz.OrgManage, authz.OrgRead, org.Path, ErrOrgNotFound); err != nil {
+			return err
+		}
+		inUse, err := s.store.orgInUse(ctx, id)
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return ErrOrgHasChildren
+		}
+		if err := s.store.deleteOrg(ctx, id); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, authz.OrgManage, audit.Change{Action: "organization.delete", EntityType: "organization",
+			EntityID: id.String(), OrgID: id, OrgPath: org.Path, Before: org})
+	})
+}
+
+// --- users ---
+
+// validateUser checks what a user's fields need from the database: a valid
+// NIP, and that the work unit lies in the home organisation's subtree.
+func (s *Service) validateUser(ctx context.Context, in *UserInput) (Organization, error) {
+	var v apperr.Validation
+	in.normalize(&v)
+	if in.NIP != "" {
+		in.NIP = nip.Normalize(in.NIP)
+		if _, err := nip.Parse(in.NIP, s.now()); err != nil {
+			e := apperr.As(err)
+			for _, f := range e.Fields {
+				v.Add(f.Field, f.Message.ID, f.Message.EN)
+			}
+		}
+	}
+	if in.Password != "" {
+		if err := password.Check(in.Password, in.Name, in.Email, in.NIP); err != nil {
+			for _, f := range apperr.As(err).Fields {
+				v.Add(f.Field, f.Message.ID, f.Message.EN)
+			}
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Organization{}, err
+	}
+	org, err := s.store.org(ctx, in.OrgID)
+	if err != nil {
+		return Organization{}, apperr.Invalid("org_id", "organisasi tidak ditemukan", "organisation not found")
+	}
+	if in.WorkUnitID != nil {
+		unit, err := s.store.org(ctx, *in.WorkUnitID)
+		if err != nil || !authz.Inside(unit.Path, org.Path) {
+			return Organization{}, apperr.Invalid("work_unit_id", "unit kerja harus berada di dalam organisasi induk",
+				"the work unit must lie within the home organisation")
+		}
+	}
+	if in.SupervisorID != nil {
+		if _, err := s.store.user(ctx, *in.SupervisorID); err != nil {
+			return Organization{}, apperr.Invalid("supervisor_id", "atasan tidak ditemukan", "supervisor not found")
+		}
+	}
+	return org, nil
+}
+
+// CreateUser registers a person in an organisation the caller manages.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
+	var created User
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		org, err := s.validateUser(ctx, &in)
+		if err != nil {
+			return err
+		}
+		if _, err := authorize(ctx, authz.UserManage, authz.OrgRead, org.Path, apperr.Invalid("org_id",
+			"organisasi tidak ditemukan", "organisation not found")); err != nil {
+			return err
+		}
+		row, err := s.newUserRow(in)
+		if err != nil {
+			return err
+		}
+		if err := s.store.createUser(ctx, row); err != nil {
+			return err
+		}
+		row.OrgPath = org.Path
+		created = row.toUser()
+		return s.audit.Record(ctx, authz.UserManage, audit.Change{Action: "user.create", EntityType: "user",
+			EntityID: created.ID.String(), OrgID: org.ID, OrgPath: org.Path, After: created})
+	})
+	return created, err
+}
+
+func (s *Service) newUserRow(in UserInput) (userRow, error) {
+	now := s.now()
+	u := User{ID: uuid.Must(uuid.NewV7()), NIP: in.NIP, NationalID: in.NationalID, Name: in.Name, Email: in.Email,
+		Phone: in.Phone, PositionTitle: in.PositionTitle, PositionType: in.PositionType, FunctionalPost: in.FunctionalPost,
+		Grade: in.Grade, OrgID: in.OrgID, WorkUnitID: in.WorkUnitID, SupervisorID: in.SupervisorID,
+		Status: StatusActive, CreatedAt: now, UpdatedAt: now}
+	row := toUserRow(u)
+	if in.Password != "" {
+		hash, err := password.Hash(in.Password)
+		if err != nil {
+			return userRow{}, fmt.Errorf("hash password: %w", err)
+		}
+		row.PasswordHash = &hash
+	}
+	return row, nil
+}
+
+// User returns a user the caller may see: themselves, or someone in a
+// subtree where they may read users.
+func (s *Service) User(ctx context.Context, id uuid.UUID) (User, error) {
+	row, err := s.store.user(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	if actor.UserID != id && !actor.Can(authz.UserRead, row.OrgPath) {
+		return User{}, ErrUserNotFound
+	}
+	return row.toUser(), nil
+}
+
+// UpdateUser changes a user's personal and position fields; the home
+// organisation changes only through TransferUser.
+func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (User, error) {
+	var after User
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		row, err := s.store.user(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := authorize(ctx, authz.UserManage, authz.UserRead, row.OrgPath, ErrUserNotFound); err != nil {
+			return err
+		}
+		in.OrgID, in.Password = row.OrgID, ""
+		if _, err := s.validateUser(ctx, &in); err != nil {
+			return err
+		}
+		if in.SupervisorID != nil && *in.SupervisorID == id {
+			return apperr.Invalid("supervisor_id", "pengguna tidak dapat menjadi atasan dirinya sendiri", "a user cannot supervise themselves")
+		}
+		before := row.toUser()
+		next := toUserRow(User{NIP: in.NIP, NationalID: in.NationalID, Phone: in.Phone, PositionTitle: in.PositionTitle,
+			PositionType: in.PositionType, FunctionalPost: in.FunctionalPost, Grade: in.Grade})
+		fields := map[string]any{
+			"nip": next.NIP, "national_id": next.NationalID, "name": in.Name, "email": in.Email, "phone": next.Phone,
+			"position_title": next.PositionTitle, "position_type": next.PositionType, "functional_post": next.FunctionalPost,
+			"grade": next.Grade, "work_unit_id": in.WorkUnitID, "supervisor_id": in.SupervisorID,
+		}
+		if in.Email != row.Email {
+			fields["email_verified_at"] = nil // a new address must be verified again
+		}
+		if err := s.store.updateUser(ctx, id, fields); err != nil {
+			return err
+		}
+		updated, err := s.store.user(ctx, id)
+		if err != nil {
+			return err
+		}
+		after = updated.toUser()
+		return s.audit.Record(ctx, authz.UserManage, audit.Change{Action: "user.update", EntityType: "user",
+			EntityID: id.String(), OrgID: row.OrgID, OrgPath: row.OrgPath, Before: before, After: after})
+	})
+	return after, err
+}
+
+// SearchUsers lists the users the caller may read, matching f.
+func (s *Service) SearchUsers(ctx context.Context, f UserFilter, req page.Request) (page.Result[User], error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return page.Result[User]{}, err
+	}
+	roots, all := actor.Roots(authz.UserRead)
+	scope := ""
+	if f.OrgID != uuid.Nil {
+		org, err := s.Org(ctx, f.OrgID)
+		if err != nil {
+			return page.Result[User]{}, err
+		}
+		scope = org.Path
+	}
+	rows, err := s.store.searchUsers(ctx, roots, all, scope, f, req)
+	if err != nil {
+		return page.Result[User]{}, err
+	}
+	users := make([]User, len(rows))
+	for i, r := range rows {
+		users[i] = r.toUser()
+	}
+	return page.Build(users, req.Limit, func(u User) page.Position {
+		return page.Position{Key: strings.ToLower(u.Name), ID: u.ID.String()}
+	}), nil
+}
+
+// TransferInput moves a user to another organisation.
+type TransferInput struct {
+	ToOrgID      uuid.UUID
+	ToWorkUnitID *uuid.UUID
+	Reason       string
+	EffectiveAt  time.Time // zero for now
+}
+
+// TransferUser moves a user to another organisation, keeping the history.
+// The caller must manage users at both ends. The user keeps their account,
+// learning record and certificates.
+func (s *Service) TransferUser(ctx context.Context, id uuid.UUID, in TransferInput) (User, error) {
+	var after User
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		row, err := s.store.user(ctx, id)
+		if err != nil {
+			return err
+		}
+		actor, err := authorize(ctx, authz.UserManage, authz.UserRead, row.OrgPath, ErrUserNotFound)
+		if err != nil {
+			return err
+		}
+		probe := UserInput{OrgID: in.ToOrgID, WorkUnitID: in.ToWorkUnitID, Name: row.Name, Email: row.Email}
+		dest, err := s.validateUser(ctx, &probe)
+		if err != nil {
+			return err
+		}
+		if !actor.Can(authz.UserManage, dest.Path) {
+			return apperr.Invalid("to_org_id", "organisasi tujuan tidak ditemukan", "the destination organisation was not found")
+		}
+		effective := in.EffectiveAt
+		if effective.IsZero() {
+			effective = s.now()
+		}
+		t := Transfer{ID: uuid.Must(uuid.NewV7()), UserID: id, FromOrgID: row.OrgID, ToOrgID: dest.ID,
+			FromWorkUnitID: row.WorkUnitID, ToWorkUnitID: in.ToWorkUnitID, Reason: in.Reason,
+			EffectiveAt: effective.UTC(), CreatedBy: &actor.UserID, CreatedAt: s.now()}
+		if err := s.store.createTransfer(ctx, t); err != nil {
+			return err
+		}
+		if err := s.store.updateUser(ctx, id, map[string]any{"org_id": dest.ID, "work_unit_id": in.ToWorkUnitID}); err != nil {
+			return err
+		}
+		updated, err := s.store.user(ctx, id)
+		if err != nil {
+			return err
+		}
+		after = updated.toUser()
+		return s.audit.Record(ctx, authz.UserManage, audit.Change{Action: "user.transfer", EntityType: "user",
+			EntityID: id.String(), OrgID: dest.ID, OrgPath: dest.Path, Before: row.toUser(), After: after})
+	})
+	return after, err
+}
+
+// Transfers returns the transfer history of a user the caller may see.
+func (s *Service) Transfers(ctx context.Context, id uuid.UUID) ([]Transfer, error) {
+	if _, err := s.User(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.store.transfers(ctx, id)
+}
+
+// SetStatus suspends, reactivates or retires a user. A user who is no
+// longer active loses every session and API token at once.
+func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status UserStatus) (User, error) {
+	if status != StatusActive && status != StatusSuspended && status != StatusRetired {
+		return User{}, apperr.Invalid("status", "harus active, suspended atau retired", "must be active, suspended or retired")
+	}
+	var after User
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		row, err := s.store.user(ctx, id)
+		if err != nil {
+			return err
+		}
+		actor, err := authorize(ctx, authz.UserManage, authz.UserRead, row.OrgPath, ErrUserNotFound)
+		if err != nil {
+			return err
+		}
+		if actor.UserID == id && status != StatusActive {
+			return apperr.Invalid("status", "Anda tidak dapat menonaktifkan akun Anda sendiri", "you cannot deactivate your own account")
+		}
+		if err := s.store.updateUser(ctx, id, map[string]any{"status": string(status)}); err != nil {
+			return err
+		}
+		if status != StatusActive {
+			if err := s.store.revokeAllSessions(ctx, id, s.now()); err != nil {
+				return err
+			}
+		}
+		before := row.toUser()
+		after = before
+		after.Status = status
+		return s.audit.Record(ctx, authz.UserManage, audit.Change{Action: "user.status", EntityType: "user",
+			EntityID: id.String(), OrgID: row.OrgID, OrgPath: row.OrgPath,
+			Before: map[string]any{"status": before.Status}, After: map[string]any{"status": status}})
+	})
+	return after, err
+}
+
+// --- role grants ---
+
+// Grants returns the grants of a user the caller may see.
+func (s *Service) Grants(ctx context.Context, userID uuid.UUID) ([]RoleGrant, error) {
+	if _, err := s.User(ctx, userID); err != nil {
+		return nil, err
+	}
+	return s.store.grantsOf(ctx, userID)
+}
+
+// Grant gives a user a role on an organisation subtree. The caller must
+// administer grants there; only platform admins make platform admins.
+func (s *Service) Grant(ctx context.Context, userID uuid.UUID, role authz.Role, orgID uuid.UUID) (RoleGrant, error) {
+	if !role.Valid() {
+		return RoleGrant{}, apperr.Invalid("role", "peran tidak dikenal", "unknown role")
+	}
+	var g RoleGrant
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		user, err := s.store.user(ctx, userID)
+		if err != nil {
+			return err
+		}
+		actor, err := authz.ActorFrom(ctx)
+		if err != nil {
+			return err
+		}
+		if actor.UserID != userID && !actor.Can(authz.UserRead, user.OrgPath) {
+			return ErrUserNotFound
+		}
+		org, err := s.store.org(ctx, orgID)
+		if err != nil {
+			return apperr.Invalid("org_id", "organisasi tidak ditemukan", "organisation not found")
+		}
+		if _, err := authorize(ctx, authz.GrantAdmin, "", org.Path, apperr.Invalid("org_id",
+			"Anda tidak dapat memberi peran di luar wilayah kewenangan Anda", "you cannot grant roles outside your own subtree")); err != nil {
+			return err
+		}
+		if role == authz.RolePlatformAdmin && !actor.IsPlatformAdmin() {
+			return apperr.Invalid("role", "hanya admin platform yang dapat memberi peran admin platform",
+				"only platform admins can grant the platform admin role")
+		}
+		g = RoleGrant{ID: uuid.Must(uuid.NewV7()), UserID: userID, Role: role, OrgID: org.ID, OrgPath: org.Path,
+			GrantedBy: &actor.UserID, CreatedAt: s.now()}
+		if err := s.store.createGrant(ctx, g); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, authz.GrantAdmin, audit.Change{Action: "grant.create", EntityType: "role_grant",
+			EntityID: g.ID.String(), OrgID: org.ID, OrgPath: org.Path, After: g})
+	})
+	return g, err
+}
+
+// Revoke removes a grant the caller administers.
+func (s *Service) Revoke(ctx context.Context, grantID uuid.UUID) error {
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		g, err := s.store.grant(ctx, grantID)
+		if err != nil {
+			return err
+		}
+		actor, err := authorize(ctx, authz.GrantAdmin, authz.GrantRead, g.OrgPath, ErrGrantNotFound)
+		if err != nil {
+			return err
+		}
+		if g.Role == authz.RolePlatformAdmin && !actor.IsPlatformAdmin() {
+			return authz.ErrForbidden
+		}
+		if err := s.store.deleteGrant(ctx, grantID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, authz.GrantAdmin, audit.Change{Action: "grant.revoke", EntityType: "role_grant",
+			EntityID: g.ID.String(), OrgID: g.OrgID, OrgPath: g.OrgPath, Before: g})
+	})
+}

@@ -1,0 +1,434 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/page"
+)
+
+// store reads and writes identity's tables; it turns driver errors into the
+// errors of this package.
+type store struct{ db *database.DB }
+
+type orgRow struct {
+	ID         uuid.UUID
+	ParentID   *uuid.UUID
+	Path       string
+	Kind       string
+	Code       string
+	Name       string
+	RegionCode *string
+	Active     bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (orgRow) TableName() string { return "organizations" }
+
+func (r orgRow) toOrganization() Organization {
+	return Organization{
+		ID: r.ID, ParentID: r.ParentID, Path: r.Path, Kind: OrgKind(r.Kind), Code: r.Code, Name: r.Name,
+		RegionCode: deref(r.RegionCode), Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+func toOrgRow(o Organization) orgRow {
+	return orgRow{
+		ID: o.ID, ParentID: o.ParentID, Path: o.Path, Kind: string(o.Kind), Code: o.Code, Name: o.Name,
+		RegionCode: nullable(o.RegionCode), Active: o.Active, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+	}
+}
+
+type userRow struct {
+	ID              uuid.UUID
+	NIP             *string `gorm:"column:nip"`
+	NationalID      *string
+	Name            string
+	Email           string
+	EmailVerifiedAt *time.Time
+	Phone           *string
+	PositionTitle   *string
+	PositionType    *string
+	FunctionalPost  *string
+	Grade           *string
+	OrgID           uuid.UUID
+	WorkUnitID      *uuid.UUID
+	SupervisorID    *uuid.UUID
+	Status          string
+	PasswordHash    *string
+	FailedLogins    int
+	LockedUntil     *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	OrgPath         string `gorm:"->;column:org_path"` // read from the join with organizations
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r userRow) toUser() User {
+	return User{
+		ID: r.ID, NIP: deref(r.NIP), NationalID: deref(r.NationalID), Name: r.Name, Email: r.Email,
+		EmailVerifiedAt: r.EmailVerifiedAt, Phone: deref(r.Phone), PositionTitle: deref(r.PositionTitle),
+		PositionType: PositionType(deref(r.PositionType)), FunctionalPost: deref(r.FunctionalPost), Grade: deref(r.Grade),
+		OrgID: r.OrgID, OrgPath: r.OrgPath, WorkUnitID: r.WorkUnitID, SupervisorID: r.SupervisorID,
+		Status: UserStatus(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+func toUserRow(u User) userRow {
+	return userRow{
+		ID: u.ID, NIP: nullable(u.NIP), NationalID: nullable(u.NationalID), Name: u.Name, Email: u.Email,
+		EmailVerifiedAt: u.EmailVerifiedAt, Phone: nullable(u.Phone), PositionTitle: nullable(u.PositionTitle),
+		PositionType: nullable(string(u.PositionType)), FunctionalPost: nullable(u.FunctionalPost), Grade: nullable(u.Grade),
+		OrgID: u.OrgID, WorkUnitID: u.WorkUnitID, SupervisorID: u.SupervisorID, Status: string(u.Status),
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+type grantRow struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	Role      string
+	OrgID     uuid.UUID
+	GrantedBy *uuid.UUID
+	CreatedAt time.Time
+	OrgPath   string `gorm:"->;column:org_path"`
+}
+
+func (grantRow) TableName() string { return "role_grants" }
+
+func (r grantRow) toGrant() RoleGrant {
+	return RoleGrant{ID: r.ID, UserID: r.UserID, Role: authz.Role(r.Role), OrgID: r.OrgID, OrgPath: r.OrgPath, GrantedBy: r.GrantedBy, CreatedAt: r.CreatedAt}
+}
+
+type transferRow struct {
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	FromOrgID      uuid.UUID
+	ToOrgID        uuid.UUID
+	FromWorkUnitID *uuid.UUID
+	ToWorkUnitID   *uuid.UUID
+	Reason         string
+	EffectiveAt    time.Time
+	CreatedBy      *uuid.UUID
+	CreatedAt      time.Time
+}
+
+func (transferRow) TableName() string { return "user_transfers" }
+
+// translate turns the unique violations of identity's tables into conflicts.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if constraint, ok := database.UniqueViolation(err); ok {
+		switch constraint {
+		case "organizations_code_key":
+			return ErrOrgCodeTaken
+		case "users_email_key":
+			return ErrEmailTaken
+		case "users_nip_key":
+			return ErrNIPTaken
+		case "role_grants_unique":
+			return ErrGrantExists
+		}
+	}
+	return err
+}
+
+// --- organisations ---
+
+func (s store) org(ctx context.Context, id uuid.UUID) (Organization, error) {
+	var r orgRow
+	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
+	if database.IsNotFound(err) {
+		return Organization{}, ErrOrgNotFound
+	}
+	if err != nil {
+		return Organization{}, fmt.Errorf("get organisation %s: %w", id, err)
+	}
+	return r.toOrganization(), nil
+}
+
+func (s store) orgByCode(ctx context.Context, code string) (Organization, error) {
+	var r orgRow
+	err := s.db.Conn(ctx).Where("code = ?", code).Take(&r).Error
+	if database.IsNotFound(err) {
+		return Organization{}, ErrOrgNotFound
+	}
+	if err != nil {
+		return Organization{}, fmt.Errorf("get organisation %s: %w", code, err)
+	}
+	return r.toOrganization(), nil
+}
+
+func (s store) orgsByCode(ctx context.Context, codes []string) (map[string]Organization, error) {
+	var rows []orgRow
+	if err := s.db.Conn(ctx).Where("code IN ?", codes).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("get organisations by code: %w", err)
+	}
+	out := make(map[string]Organization, len(rows))
+	for _, r := range rows {
+		out[r.Code] = r.toOrganization()
+	}
+	return out, nil
+}
+
+func (s store) createOrg(ctx context.Context, o Organization) error {
+	if err := s.db.Conn(ctx).Create(ptr(toOrgRow(o))).Error; err != nil {
+		return fmt.Errorf("create organisation: %w", translate(err))
+	}
+	return nil
+}
+
+func (s store) updateOrg(ctx context.Context, o Organization) error {
+	r := toOrgRow(o)
+	err := s.db.Conn(ctx).Model(&orgRow{}).Where("id = ?", o.ID).Updates(map[string]any{
+		"kind": r.Kind, "code": r.Code, "name": r.Name, "region_code": r.RegionCode, "active": r.Active, "updated_at": o.UpdatedAt,
+	}).Error
+	if err != nil {
+		return fmt.Errorf("update organisation: %w", translate(err))
+	}
+	return nil
+}
+
+// subtree returns the organisations under any of roots (every one when all),
+// ordered by path so parents come before their children.
+func (s store) subtree(ctx context.Context, roots []string, all bool) ([]Organization, error) {
+	q := s.db.Conn(ctx).Model(&orgRow{})
+	if !all {
+		q = q.Where(database.UnderAnyPath(s.db.Conn(ctx), "path", roots))
+	}
+	var rows []orgRow
+	if err := q.Order("path").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list organisations: %w", err)
+	}
+	out := make([]Organization, len(rows))
+	for i, r := range rows {
+		out[i] = r.toOrganization()
+	}
+	return out, nil
+}
+
+// moveSubtree rewrites the path of every organisation under oldPath; people
+// and records point at ids, so none of them move or are lost.
+func (s store) moveSubtree(ctx context.Context, id uuid.UUID, newParent uuid.UUID, oldPath, newPath string) error {
+	tx := s.db.Conn(ctx)
+	if err := tx.Model(&orgRow{}).Where("id = ?", id).Update("parent_id", newParent).Error; err != nil {
+		return fmt.Errorf("move organisation: %w", err)
+	}
+	err := tx.Exec(`UPDATE organizations SET path = ? || substr(path, ?), updated_at = now() WHERE path LIKE ?`,
+		newPath, len(oldPath)+1, database.EscapeLike(oldPath)+"%").Error
+	if err != nil {
+		return fmt.Errorf("rewrite subtree paths: %w", err)
+	}
+	return nil
+}
+
+// orgInUse reports whether an organisation still has children or people.
+func (s store) orgInUse(ctx context.Context, id uuid.UUID) (bool, error) {
+	var inUse bool
+	err := s.db.Conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM organizations WHERE parent_id = ?)
+		OR EXISTS (SELECT 1 FROM users WHERE org_id = ? OR work_unit_id = ?)`, id, id, id).Scan(&inUse).Error
+	return inUse, err
+}
+
+func (s store) deleteOrg(ctx context.Context, id uuid.UUID) error {
+	if err := s.db.Conn(ctx).Delete(&orgRow{}, "id = ?", id).Error; err != nil {
+		if _, ok := database.ForeignKeyViolation(err); ok {
+			return ErrOrgHasChildren
+		}
+		return fmt.Errorf("delete organisation: %w", err)
+	}
+	return nil
+}
+
+// --- users ---
+
+func (s store) usersWithPath(ctx context.Context) *gorm.DB {
+	return s.db.Conn(ctx).Table("users").
+		Select("users.*, organizations.path AS org_path").
+		Joins("JOIN organizations ON organizations.id = users.org_id")
+}
+
+func (s store) user(ctx context.Context, id uuid.UUID) (userRow, error) {
+	var r userRow
+	err := s.usersWithPath(ctx).Where("users.id = ?", id).Take(&r).Error
+	if database.IsNotFound(err) {
+		return userRow{}, ErrUserNotFound
+	}
+	if err != nil {
+		return userRow{}, fmt.Errorf("get user %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// userByLogin finds a user by e-mail or NIP, for sign-in.
+func (s store) userByLogin(ctx context.Context, login string) (userRow, error) {
+	var r userRow
+	err := s.usersWithPath(ctx).Where("lower(users.email) = lower(?) OR users.nip = ?", login, login).Take(&r).Error
+	if database.IsNotFound(err) {
+		return userRow{}, ErrUserNotFound
+	}
+	if err != nil {
+		return userRow{}, fmt.Errorf("get user by login: %w", err)
+	}
+	return r, nil
+}
+
+func (s store) createUser(ctx context.Context, r userRow) error {
+	if err := s.db.Conn(ctx).Omit("OrgPath").Create(&r).Error; err != nil {
+		return fmt.Errorf("create user: %w", translate(err))
+	}
+	return nil
+}
+
+func (s store) updateUser(ctx context.Context, id uuid.UUID, fields map[string]any) error {
+	fields["updated_at"] = time.Now().UTC()
+	if err := s.db.Conn(ctx).Model(&userRow{}).Where("id = ?", id).Updates(fields).Error; err != nil {
+		return fmt.Errorf("update user: %w", translate(err))
+	}
+	return nil
+}
+
+// searchUsers lists users under any of roots matching f, by name then id.
+func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope string, f UserFilter, req page.Request) ([]userRow, error) {
+	q := s.usersWithPath(ctx)
+	if !all {
+		q = q.Where(database.UnderAnyPath(s.db.Conn(ctx), "organizations.path", roots))
+	}
+	if scope != "" {
+		q = q.Where("organizations.path LIKE ?", database.EscapeLike(scope)+"%")
+	}
+	if f.Status != "" {
+		q = q.Where("users.status = ?", f.Status)
+	}
+	if query := strings.TrimSpace(f.Query); query != "" {
+		q = q.Where("users.nip = ? OR lower(users.email) = lower(?) OR lower(users.name) LIKE ?",
+			query, query, database.EscapeLike(strings.ToLower(query))+"%")
+	}
+	if after := req.After(); after != nil {
+		q = q.Where("(lower(users.name), users.id) > (?, ?)", after.Key, after.ID)
+	}
+	var rows []userRow
+	if err := q.Order("lower(users.name), users.id").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("search users: %w", err)
+	}
+	return rows, nil
+}
+
+func (s store) createTransfer(ctx context.Context, t Transfer) error {
+	r := transferRow(t)
+	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
+		return fmt.Errorf("record transfer: %w", err)
+	}
+	return nil
+}
+
+func (s store) transfers(ctx context.Context, userID uuid.UUID) ([]Transfer, error) {
+	var rows []transferRow
+	if err := s.db.Conn(ctx).Where("user_id = ?", userID).Order("effective_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list transfers: %w", err)
+	}
+	out := make([]Transfer, len(rows))
+	for i, r := range rows {
+		out[i] = Transfer(r)
+	}
+	return out, nil
+}
+
+// --- role grants ---
+
+func (s store) grantsWithPath(ctx context.Context) *gorm.DB {
+	return s.db.Conn(ctx).Table("role_grants").
+		Select("role_grants.*, organizations.path AS org_path").
+		Joins("JOIN organizations ON organizations.id = role_grants.org_id")
+}
+
+func (s store) grantsOf(ctx context.Context, userID uuid.UUID) ([]RoleGrant, error) {
+	var rows []grantRow
+	if err := s.grantsWithPath(ctx).Where("role_grants.user_id = ?", userID).Order("role_grants.id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	out := make([]RoleGrant, len(rows))
+	for i, r := range rows {
+		out[i] = r.toGrant()
+	}
+	return out, nil
+}
+
+func (s store) grant(ctx context.Context, id uuid.UUID) (RoleGrant, error) {
+	var r grantRow
+	err := s.grantsWithPath(ctx).Where("role_grants.id = ?", id).Take(&r).Error
+	if database.IsNotFound(err) {
+		return RoleGrant{}, ErrGrantNotFound
+	}
+	if err != nil {
+		return RoleGrant{}, fmt.Errorf("get grant: %w", err)
+	}
+	return r.toGrant(), nil
+}
+
+func (s store) createGrant(ctx context.Context, g RoleGrant) error {
+	r := grantRow{ID: g.ID, UserID: g.UserID, Role: string(g.Role), OrgID: g.OrgID, GrantedBy: g.GrantedBy, CreatedAt: g.CreatedAt}
+	if err := s.db.Conn(ctx).Omit("OrgPath").Create(&r).Error; err != nil {
+		return fmt.Errorf("create grant: %w", translate(err))
+	}
+	return nil
+}
+
+// ensureGrant creates the grant unless the user already holds it (imports, seeds).
+func (s store) ensureGrant(ctx context.Context, g RoleGrant) error {
+	r := grantRow{ID: g.ID, UserID: g.UserID, Role: string(g.Role), OrgID: g.OrgID, GrantedBy: g.GrantedBy, CreatedAt: g.CreatedAt}
+	err := s.db.Conn(ctx).Omit("OrgPath").Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error
+	if err != nil {
+		return fmt.Errorf("ensure grant: %w", err)
+	}
+	return nil
+}
+
+func (s store) deleteGrant(ctx context.Context, id uuid.UUID) error {
+	if err := s.db.Conn(ctx).Delete(&grantRow{}, "id = ?", id).Error; err != nil {
+		return fmt.Errorf("delete grant: %w", err)
+	}
+	return nil
+}
+
+// --- helpers ---
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// revokeAllSessions ends every refresh-token family and API token of a user.
+func (s store) revokeAllSessions(ctx context.Context, userID uuid.UUID, at time.Time) error {
+	tx := s.db.Conn(ctx)
+	if err := tx.Exec("UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", at, userID).Error; err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	if err := tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", at, userID).Error; err != nil {
+		return fmt.Errorf("revoke api tokens: %w", err)
+	}
+	return nil
+}

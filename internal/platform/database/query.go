@@ -1,0 +1,24 @@
+package database
+
+import (
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// EscapeLike escapes the wildcards of a LIKE pattern, so user input and
+// organisation paths match only themselves.
+func EscapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// UnderAnyPath is the condition "<column> LIKE root1% OR <column> LIKE root2% …"
+// that keeps the rows inside any of the organisation subtrees rooted at
+// roots; with no roots it matches nothing.
+func UnderAnyPath(db *gorm.DB, column string, roots []string) *gorm.DB {
+	cond := db.Where("false")
+	for _, r := range roots {
+		cond = cond.Or(column+" LIKE ?", EscapeLike(r)+"%")
+	}
+	return cond
+}
