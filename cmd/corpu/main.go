@@ -125,7 +125,10 @@ func withApp(ctx context.Context, cfg config.Config, log *slog.Logger, migrate, 
 			return err
 		}
 	}
-	a := app.New(deps)
+	a, err := app.New(deps)
+	if err != nil {
+		return err
+	}
 	if seed {
 		if err := a.Seed(ctx); err != nil {
 			return fmt.Errorf("seed: %w", err)

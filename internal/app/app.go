@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -17,8 +18,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corpu/corpu/assets"
+	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/identity"
+	"github.com/corpu/corpu/internal/identity/token"
 	"github.com/corpu/corpu/internal/platform/config"
 	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/mail"
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/platform/web"
@@ -66,14 +71,51 @@ type App struct {
 	outbox   *queue.Outbox
 	registry *prometheus.Registry
 	http     *echo.Echo
+
+	audit    *audit.Service
+	identity *identity.Service
+	auth     *identity.Auth
 }
 
 // New builds every domain's service over deps.
-func New(deps *Deps) *App {
+func New(deps *Deps) (*App, error) {
 	a := &App{deps: deps, outbox: queue.NewOutbox(deps.DB), registry: prometheus.NewRegistry()}
+	// Identity resolves organisation paths for the audit log and records its
+	// own changes in it: the directory comes first, then the service.
+	directory := identity.NewService(deps.DB, nil)
+	a.audit = audit.NewService(deps.DB, directory)
+	a.identity = identity.NewService(deps.DB, a.audit)
+	if err := a.newAuth(); err != nil {
+		return nil, err
+	}
 	a.registerMetrics()
 	a.http = a.newHTTP()
-	return a
+	return a, nil
+}
+
+func (a *App) newAuth() error {
+	cfg := a.deps.Config.Auth
+	keys, err := loadSigningKeys(cfg)
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	issuer := token.NewIssuer(keys, cfg.Issuer, time.Duration(cfg.AccessTTLSeconds)*time.Second, nil)
+	a.auth = identity.NewAuth(a.deps.DB, a.identity, issuer, keys, a.outbox, a.deps.Redis, identity.AuthConfig{
+		RefreshTTL: time.Duration(cfg.RefreshTTLSeconds) * time.Second,
+		PublicURL:  a.deps.Config.HTTP.PublicURL,
+		KeyPrefix:  a.deps.Queues.Of("auth") + ":",
+	})
+	return nil
+}
+
+// loadSigningKeys reads "current.pem,previous.pem,…": older keys still verify
+// tokens during a rotation. Without a file a key is generated per process,
+// which development allows and configuration validation refuses in production.
+func loadSigningKeys(cfg config.Auth) (*token.KeySet, error) {
+	if cfg.SigningKeyFile == "" {
+		return token.GenerateKeySet()
+	}
+	return token.LoadKeySet(strings.Split(cfg.SigningKeyFile, ",")...)
 }
 
 // HTTP returns the API server with every route mounted.
@@ -91,6 +133,14 @@ func (a *App) newHTTP() *echo.Echo {
 			"objectstore": a.deps.Store.Ping,
 		},
 	})
+	authHandler := identity.NewAuthHandler(a.auth)
+	authHandler.MountWellKnown(e)
+	authHandler.MountPublic(e.Group("/api/v1"))
+
+	api := e.Group("/api/v1", a.auth.Middleware())
+	authHandler.Mount(api)
+	identity.NewHandler(a.identity).Mount(api)
+	audit.NewHandler(a.audit).Mount(api)
 	return e
 }
 
@@ -101,6 +151,7 @@ func (a *App) Worker() (*queue.Worker, error) {
 		ShutdownTimeout: time.Duration(a.deps.Config.HTTP.ShutdownTimeoutSeconds) * time.Second,
 		Log:             a.deps.Log,
 	})
+	w.Handle(identity.TypeSendMail, a.auth.HandleSendMail(mail.NewSender(a.deps.Config.Mail, a.deps.Log)))
 	return w, nil
 }
 
@@ -123,7 +174,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 
 // Seed loads the demo data; running it again changes nothing.
 func (a *App) Seed(ctx context.Context) error {
-	return nil
+	return a.identity.Seed(ctx)
 }
 
 func (a *App) registerMetrics() {

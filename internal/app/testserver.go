@@ -37,7 +37,10 @@ func NewTestServer(t testing.TB) *TestServer {
 		Store:  store,
 		Queues: names,
 	}
-	a := New(deps)
+	a, err := New(deps)
+	if err != nil {
+		t.Fatalf("wire app: %v", err)
+	}
 	srv := httptest.NewServer(a.HTTP())
 	t.Cleanup(srv.Close)
 	return &TestServer{Server: srv, App: a, Deps: deps}

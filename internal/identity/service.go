@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -80,6 +81,19 @@ func authorize(ctx context.Context, perm, see authz.Permission, path string, not
 		return nil, authz.ErrForbidden
 	}
 	return nil, notFound
+}
+
+// authorizeOnUser is authorize for a change to a user: the user themselves
+// may see their own record, so they are told they may not change it (403)
+// rather than that it does not exist.
+func authorizeOnUser(ctx context.Context, perm authz.Permission, u userRow) (*authz.Actor, error) {
+	actor, err := authorize(ctx, perm, authz.UserRead, u.OrgPath, ErrUserNotFound)
+	if errors.Is(err, ErrUserNotFound) {
+		if self, _ := authz.ActorFrom(ctx); self != nil && self.UserID == u.ID {
+			return nil, authz.ErrForbidden
+		}
+	}
+	return actor, err
 }
 
 // --- organisations ---
@@ -364,7 +378,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 		if err != nil {
 			return err
 		}
-		if _, err := authorize(ctx, authz.UserManage, authz.UserRead, row.OrgPath, ErrUserNotFound); err != nil {
+		if _, err := authorizeOnUser(ctx, authz.UserManage, row); err != nil {
 			return err
 		}
 		in.OrgID, in.Password = row.OrgID, ""
@@ -445,7 +459,7 @@ func (s *Service) TransferUser(ctx context.Context, id uuid.UUID, in TransferInp
 		if err != nil {
 			return err
 		}
-		actor, err := authorize(ctx, authz.UserManage, authz.UserRead, row.OrgPath, ErrUserNotFound)
+		actor, err := authorizeOnUser(ctx, authz.UserManage, row)
 		if err != nil {
 			return err
 		}
@@ -501,7 +515,7 @@ func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status UserStatus
 		if err != nil {
 			return err
 		}
-		actor, err := authorize(ctx, authz.UserManage, authz.UserRead, row.OrgPath, ErrUserNotFound)
+		actor, err := authorizeOnUser(ctx, authz.UserManage, row)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"net"
 	netmail "net/mail"
 	"net/smtp"
+	"os"
 	"strings"
 	"time"
 
@@ -61,11 +62,9 @@ func (s logSender) Send(ctx context.Context, m Message) error {
 var ErrInvalidMessage = errors.New("mail: invalid message")
 
 func (m Message) validate() error {
-	addr, err := netmail.ParseAddress(m.To)
-	if err != nil || strings.ContainsAny(m.To, "\r\n") {
+	if _, err := netmail.ParseAddress(m.To); err != nil || strings.ContainsAny(m.To, "\r\n") {
 		return fmt.Errorf("%w: recipient %q", ErrInvalidMessage, m.To)
 	}
-	_ = addr
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return fmt.Errorf("%w: line break in subject", ErrInvalidMessage)
 	}
@@ -184,7 +183,11 @@ func compose(from, to *netmail.Address, m Message, now time.Time) ([]byte, error
 	return b.Bytes(), nil
 }
 
-// helloName is the name Corpu gives itself in EHLO.
+// helloName is the name Corpu gives itself in EHLO: the host name, which
+// some servers insist on, or "localhost" as net/smtp would say.
 func helloName() string {
+	if h, err := os.Hostname(); err == nil && h != "" && !strings.ContainsAny(h, " \r\n") {
+		return h
+	}
 	return "localhost"
 }

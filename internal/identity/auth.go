@@ -1,0 +1,848 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/identity/password"
+	"github.com/corpu/corpu/internal/identity/token"
+	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/queue"
+)
+
+// AuthConfig configures sign-in. Zero fields take the defaults noted.
+type AuthConfig struct {
+	RefreshTTL      time.Duration // a session ends when not refreshed for this long; 30 days
+	VerifyTTL       time.Duration // e-mail verification links; 48 hours
+	ResetTTL        time.Duration // password reset links; 1 hour
+	PublicURL       string        // the web app's address; mailed links start with it
+	MaxFailedLogins int           // failures in a row that lock an account; 5
+	LockDuration    time.Duration // how long a locked account stays locked; 15 minutes
+	IPLimit         int           // failed sign-ins from one address per IPWindow; 20
+	IPWindow        time.Duration // 5 minutes
+	KeyPrefix       string        // prefixes the Redis keys of the counters
+}
+
+func (c AuthConfig) withDefaults() AuthConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.RefreshTTL, 30*24*time.Hour)
+	def(&c.VerifyTTL, 48*time.Hour)
+	def(&c.ResetTTL, time.Hour)
+	def(&c.LockDuration, 15*time.Minute)
+	def(&c.IPWindow, 5*time.Minute)
+	if c.MaxFailedLogins <= 0 {
+		c.MaxFailedLogins = 5
+	}
+	if c.IPLimit <= 0 {
+		c.IPLimit = 20
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return c
+}
+
+// Tokens are what a client gets when it signs in or refreshes: a short-lived
+// access token for the Authorization header and a refresh token to get the
+// next one.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    int // seconds until the access token expires
+	TokenType    string
+}
+
+// APIToken is a personal API token, for integrations such as an HR system.
+// Its secret is shown once when it is created and stored only as a hash.
+type APIToken struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	Name       string
+	Scopes     []authz.Permission
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+}
+
+// The purposes of one-time tokens, as the one_time_tokens table names them.
+const (
+	purposeVerifyEmail   = "verify_email"
+	purposeResetPassword = "reset_password"
+)
+
+// Errors of sign-in.
+var (
+	// ErrBadLogin is the one answer to every failed sign-in, so it tells no
+	// one whether an account exists, is suspended or is locked.
+	ErrBadLogin = apperr.New(apperr.KindUnauthorized, "auth.invalid_login",
+		"Login atau kata sandi salah, atau akun dikunci sementara.",
+		"Wrong login or password, or the account is temporarily locked.")
+	ErrTooManyAttempts = apperr.New(apperr.KindRateLimited, "auth.too_many_attempts",
+		"Terlalu banyak percobaan masuk dari alamat ini. Coba lagi nanti.",
+		"Too many sign-in attempts from this address. Try again later.")
+	ErrInvalidRefreshToken = apperr.New(apperr.KindUnauthorized, "auth.invalid_refresh_token",
+		"Sesi tidak valid atau sudah berakhir; silakan masuk kembali.",
+		"The session is invalid or has ended; sign in again.")
+	ErrInvalidLinkToken = func() *apperr.Error {
+		e := apperr.New(apperr.KindInvalid, "auth.invalid_link_token",
+			"Tautan tidak valid, sudah dipakai, atau sudah kedaluwarsa.",
+			"The link is invalid, already used, or expired.")
+		e.Fields = []apperr.FieldError{{Field: "token", Message: apperr.Text{
+			ID: "tidak valid, sudah dipakai, atau kedaluwarsa", EN: "is invalid, already used, or expired"}}}
+		return e
+	}()
+	ErrSessionRequired = apperr.New(apperr.KindForbidden, "auth.session_required",
+		"Tindakan ini memerlukan masuk dengan kata sandi, bukan token API.",
+		"This action needs a signed-in session, not an API token.")
+	ErrAPITokenNotFound = apperr.New(apperr.KindNotFound, "auth.api_token_not_found",
+		"Token API tidak ditemukan.", "API token not found.")
+	ErrEmailAlreadyVerified = apperr.New(apperr.KindConflict, "identity.email_already_verified",
+		"Alamat e-mail sudah diverifikasi.", "The e-mail address is already verified.")
+	errSignInUnavailable = apperr.New(apperr.KindUnavailable, "auth.unavailable",
+		"Layanan masuk sedang tidak tersedia; coba lagi nanti.",
+		"Sign-in is unavailable right now; try again later.").WithRetryAfter(5)
+)
+
+// Limits on what clients send.
+const (
+	maxPasswordBytes  = 1024 // longer input is refused before it is hashed
+	maxUserAgentBytes = 512
+	maxAPITokenName   = 100
+	maxAPITokenLife   = 365 * 24 * time.Hour
+	apiTokenTouchGap  = time.Minute // last_used_at is written at most this often
+	resetMailGap      = time.Minute // one reset mail per account at most this often
+	dummyPassword     = "corpu-dummy-password-for-timing"
+)
+
+// Auth signs people in and out, mails verification and reset links, and
+// manages personal API tokens. It shares the identity store and audit log
+// with Service.
+type Auth struct {
+	db     *database.DB
+	svc    *Service
+	store  authStore
+	issuer *token.Issuer
+	keys   *token.KeySet
+	outbox *queue.Outbox
+	rdb    redis.UniversalClient
+	cfg    AuthConfig
+	now    func() time.Time
+
+	// params make new password hashes; tests lower them.
+	params password.Params
+	// dummyHash is verified against when there is no real hash to check, so
+	// an unknown login costs as much time as a known one.
+	dummyHash func() string
+}
+
+// NewAuth returns the sign-in use cases.
+func NewAuth(db *database.DB, svc *Service, issuer *token.Issuer, keys *token.KeySet, outbox *queue.Outbox,
+	rdb redis.UniversalClient, cfg AuthConfig) *Auth {
+	a := &Auth{db: db, svc: svc, store: authStore{db: db}, issuer: issuer, keys: keys, outbox: outbox, rdb: rdb,
+		cfg: cfg.withDefaults(), now: svc.now, params: password.DefaultParams}
+	a.dummyHash = sync.OnceValue(func() string {
+		h, err := password.HashWith(dummyPassword, a.params)
+		if err != nil {
+			panic(fmt.Sprintf("identity: dummy password hash: %v", err)) // only invalid params fail
+		}
+		return h
+	})
+	return a
+}
+
+// --- sign-in ---
+
+// Login checks a login (e-mail or NIP) and password and starts a session.
+// Every failure gives ErrBadLogin, after the same work, whether the account
+// is unknown, suspended, without a password, locked or the password wrong.
+// Too many failures from one address give ErrTooManyAttempts with the time
+// to wait; MaxFailedLogins in a row lock the account for LockDuration.
+func (a *Auth) Login(ctx context.Context, login, plain, userAgent, ip string) (Tokens, error) {
+	ipKey := a.cfg.KeyPrefix + "login:ip:" + ip
+	if wait, err := a.ipWait(ctx, ipKey); err != nil {
+		return Tokens{}, err
+	} else if wait > 0 {
+		return Tokens{}, ErrTooManyAttempts.WithRetryAfter(wait)
+	}
+	now := a.now()
+	row, err := a.svc.store.userByLogin(ctx, strings.TrimSpace(login))
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrUserNotFound) {
+		return Tokens{}, err
+	}
+	hash := ""
+	if found && row.PasswordHash != nil {
+		hash = *row.PasswordHash
+	}
+	usable := found && hash != "" && UserStatus(row.Status) == StatusActive
+	if !usable {
+		hash = a.dummyHash()
+	}
+	match := false
+	if len(plain) <= maxPasswordBytes && login != "" {
+		if match, err = password.Verify(plain, hash); err != nil {
+			return Tokens{}, fmt.Errorf("verify password of user %s: %w", row.ID, err)
+		}
+	}
+	locked := found && row.LockedUntil != nil && row.LockedUntil.After(now)
+	if !usable || !match || locked {
+		if usable && !match && !locked {
+			if err := a.store.recordFailedLogin(ctx, row.ID, now, a.cfg.MaxFailedLogins, a.cfg.LockDuration); err != nil {
+				return Tokens{}, err
+			}
+		}
+		if err := a.countIPFailure(ctx, ipKey); err != nil {
+			return Tokens{}, err
+		}
+		return Tokens{}, ErrBadLogin
+	}
+
+	fields := map[string]any{}
+	if row.FailedLogins != 0 || row.LockedUntil != nil {
+		fields["failed_logins"], fields["locked_until"] = 0, nil
+	}
+	if a.needsRehash(hash) {
+		rehashed, err := password.HashWith(plain, a.params)
+		if err != nil {
+			return Tokens{}, fmt.Errorf("rehash password: %w", err)
+		}
+		fields["password_hash"] = rehashed
+	}
+	var tokens Tokens
+	err = a.db.WithTx(ctx, func(ctx context.Context) error {
+		if len(fields) > 0 {
+			if err := a.store.updateUserAuth(ctx, row.ID, fields); err != nil {
+				return err
+			}
+		}
+		familyID := uuid.Must(uuid.NewV7())
+		refresh, err := a.newRefresh(ctx, row.ID, familyID, now, userAgent, ip)
+		if err != nil {
+			return err
+		}
+		tokens, err = a.tokens(row.ID, familyID, refresh)
+		return err
+	})
+	return tokens, err
+}
+
+// needsRehash reports whether a hash should be replaced by one made with the
+// current parameters. Only the production parameters upgrade hashes; tests
+// that hash cheaply leave stored hashes alone.
+func (a *Auth) needsRehash(hash string) bool {
+	return a.params == password.DefaultParams && password.NeedsRehash(hash)
+}
+
+// ipWait returns how many seconds an address must wait before it may try to
+// sign in again, or 0.
+func (a *Auth) ipWait(ctx context.Context, key string) (int, error) {
+	n, err := a.rdb.Get(ctx, key).Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, errSignInUnavailable.Wrap(fmt.Errorf("read sign-in counter: %w", err))
+	}
+	if n < a.cfg.IPLimit {
+		return 0, nil
+	}
+	ttl, err := a.rdb.PTTL(ctx, key).Result()
+	if err != nil {
+		return 0, errSignInUnavailable.Wrap(fmt.Errorf("read sign-in counter: %w", err))
+	}
+	return max(1, int(math.Ceil(ttl.Seconds()))), nil
+}
+
+// countIPFailure counts a failed sign-in from an address in the current
+// window: the window starts with the first failure (SET NX with expiry) and
+// INCR keeps the expiry, both in one MULTI so the counter never outlives it.
+func (a *Auth) countIPFailure(ctx context.Context, key string) error {
+	pipe := a.rdb.TxPipeline()
+	pipe.SetNX(ctx, key, 0, a.cfg.IPWindow)
+	pipe.Incr(ctx, key)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return errSignInUnavailable.Wrap(fmt.Errorf("count failed sign-in: %w", err))
+	}
+	return nil
+}
+
+// newRefresh stores a new refresh token of a session and returns its secret.
+func (a *Auth) newRefresh(ctx context.Context, userID, familyID uuid.UUID, now time.Time, userAgent, ip string) (string, error) {
+	plain, hash := token.NewSecret(token.PrefixRefresh)
+	err := a.store.createRefresh(ctx, refreshRow{
+		ID: uuid.Must(uuid.NewV7()), FamilyID: familyID, UserID: userID, TokenHash: hash,
+		ExpiresAt: now.Add(a.cfg.RefreshTTL), UserAgent: truncateBytes(userAgent, maxUserAgentBytes), IP: truncateBytes(ip, 64),
+		CreatedAt: now,
+	})
+	return plain, err
+}
+
+// tokens issues an access token for a session and pairs it with refresh.
+func (a *Auth) tokens(userID, familyID uuid.UUID, refresh string) (Tokens, error) {
+	access, expiresAt, err := a.issuer.Issue(userID, familyID)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
+		ExpiresIn: max(0, int(time.Until(expiresAt).Round(time.Second).Seconds()))}, nil
+}
+
+// Refresh trades a refresh token for a new pair. Each refresh token works
+// once: presenting one that was already used means two parties hold it, so
+// the whole session is revoked and both must sign in again.
+func (a *Auth) Refresh(ctx context.Context, refresh string) (Tokens, error) {
+	if prefix, _, ok := token.SplitPrefix(refresh); !ok || prefix != token.PrefixRefresh {
+		return Tokens{}, ErrInvalidRefreshToken
+	}
+	now := a.now()
+	var tokens Tokens
+	reused := false
+	// The revocation on reuse must commit although the call fails, so the
+	// transaction ends with nil and the error is returned after it.
+	err := a.db.WithTx(ctx, func(ctx context.Context) error {
+		reused = false
+		row, found, err := a.store.refreshForUpdate(ctx, token.HashSecret(refresh))
+		if err != nil {
+			return err
+		}
+		if !found || row.RevokedAt != nil || !now.Before(row.ExpiresAt) {
+			return ErrInvalidRefreshToken
+		}
+		user, err := a.svc.store.user(ctx, row.UserID)
+		if err != nil {
+			return err
+		}
+		if row.UsedAt != nil {
+			reused = true
+			if err := a.store.revokeFamily(ctx, row.FamilyID, now); err != nil {
+				return err
+			}
+			return a.record(ctx, user, "session.reuse_detected", "session", row.FamilyID.String(), nil,
+				map[string]any{"family_id": row.FamilyID, "ip": row.IP, "user_agent": row.UserAgent})
+		}
+		if UserStatus(user.Status) != StatusActive {
+			return ErrInvalidRefreshToken
+		}
+		if err := a.store.markRefreshUsed(ctx, row.ID, now); err != nil {
+			return err
+		}
+		next, err := a.newRefresh(ctx, row.UserID, row.FamilyID, now, row.UserAgent, row.IP)
+		if err != nil {
+			return err
+		}
+		tokens, err = a.tokens(row.UserID, row.FamilyID, next)
+		return err
+	})
+	if errors.Is(err, ErrUserNotFound) || (err == nil && reused) {
+		return Tokens{}, ErrInvalidRefreshToken
+	}
+	return tokens, err
+}
+
+// Logout ends the session a refresh token belongs to. An unknown token is no
+// error: the session it would name is over either way.
+func (a *Auth) Logout(ctx context.Context, refresh string) error {
+	if prefix, _, ok := token.SplitPrefix(refresh); !ok || prefix != token.PrefixRefresh {
+		return nil
+	}
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		row, found, err := a.store.refreshForUpdate(ctx, token.HashSecret(refresh))
+		if err != nil || !found {
+			return err
+		}
+		return a.store.revokeFamily(ctx, row.FamilyID, a.now())
+	})
+}
+
+// LogoutEverywhere ends every session of the caller, on every device. Access
+// tokens already issued stop working at once; personal API tokens are
+// managed separately and keep working.
+func (a *Auth) LogoutEverywhere(ctx context.Context) error {
+	actor, err := requireSession(ctx)
+	if err != nil {
+		return err
+	}
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		user, err := a.svc.store.user(ctx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if err := a.store.revokeFamiliesOf(ctx, actor.UserID, uuid.Nil, a.now()); err != nil {
+			return err
+		}
+		return a.record(ctx, user, "session.logout_everywhere", "user", user.ID.String(), nil, nil)
+	})
+}
+
+// --- authenticating requests ---
+
+type sessionKey struct{}
+
+// withSession returns ctx carrying the session a request was authenticated
+// with; uuid.Nil (an API token) carries none.
+func withSession(ctx context.Context, session uuid.UUID) context.Context {
+	if session == uuid.Nil {
+		return ctx
+	}
+	return context.WithValue(ctx, sessionKey{}, session)
+}
+
+// sessionFrom returns the session (refresh-token family) of the request, or
+// uuid.Nil for a request made with an API token.
+func sessionFrom(ctx context.Context) uuid.UUID {
+	id, _ := ctx.Value(sessionKey{}).(uuid.UUID)
+	return id
+}
+
+// Authenticate turns a bearer credential into the caller: a personal API
+// token (narrowed to its scopes) or an access token whose session is still
+// signed in. Every failure is a 401.
+func (a *Auth) Authenticate(ctx context.Context, bearer string) (*authz.Actor, error) {
+	actor, _, err := a.authenticate(ctx, bearer)
+	return actor, err
+}
+
+func (a *Auth) authenticate(ctx context.Context, bearer string) (*authz.Actor, uuid.UUID, error) {
+	if strings.HasPrefix(bearer, token.PrefixAPIToken) {
+		actor, err := a.authenticateAPIToken(ctx, bearer)
+		return actor, uuid.Nil, err
+	}
+	claims, err := a.issuer.Verify(bearer)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	if claims.SessionID == uuid.Nil {
+		return nil, uuid.Nil, token.ErrInvalidToken
+	}
+	active, err := a.store.sessionActive(ctx, claims.UserID, claims.SessionID)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	if !active {
+		return nil, uuid.Nil, token.ErrInvalidToken
+	}
+	actor, err := a.svc.Actor(ctx, claims.UserID)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	return actor, claims.SessionID, nil
+}
+
+func (a *Auth) authenticateAPIToken(ctx context.Context, plain string) (*authz.Actor, error) {
+	if prefix, _, ok := token.SplitPrefix(plain); !ok || prefix != token.PrefixAPIToken {
+		return nil, token.ErrInvalidToken
+	}
+	row, found, err := a.store.apiTokenByHash(ctx, token.HashSecret(plain))
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	if !found || row.RevokedAt != nil || !now.Before(row.ExpiresAt) {
+		return nil, token.ErrInvalidToken
+	}
+	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= apiTokenTouchGap {
+		if err := a.store.touchAPIToken(ctx, row.ID, now, apiTokenTouchGap); err != nil {
+			return nil, err
+		}
+	}
+	actor, err := a.svc.Actor(ctx, row.UserID)
+	if err != nil {
+		return nil, err
+	}
+	actor.Scopes = make([]authz.Permission, 0, len(row.Scopes))
+	for _, s := range row.Scopes {
+		actor.Scopes = append(actor.Scopes, authz.Permission(s))
+	}
+	return actor, nil
+}
+
+// requireSession returns the caller when they signed in with a password. A
+// personal API token may act within its scopes but not manage the account:
+// it cannot mint tokens, change the password or end sessions.
+func requireSession(ctx context.Context) (*authz.Actor, error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if actor.Scopes != nil {
+		return nil, ErrSessionRequired
+	}
+	return actor, nil
+}
+
+// --- e-mail verification and password reset ---
+
+// RequestVerification mails the caller a link that verifies their e-mail
+// address, in lang ("id" or "en").
+func (a *Auth) RequestVerification(ctx context.Context, lang string) error {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	user, err := a.svc.store.user(ctx, actor.UserID)
+	if err != nil {
+		return err
+	}
+	if user.EmailVerifiedAt != nil {
+		return ErrEmailAlreadyVerified
+	}
+	return a.mailLink(ctx, user, purposeVerifyEmail, lang)
+}
+
+// VerifyEmail uses a verification link's token and marks the address
+// verified. A token works once, until it expires.
+func (a *Auth) VerifyEmail(ctx context.Context, plain string) error {
+	if prefix, _, ok := token.SplitPrefix(plain); !ok || prefix != token.PrefixEmailVerification {
+		return ErrInvalidLinkToken
+	}
+	now := a.now()
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		t, found, err := a.store.consumeOneTime(ctx, token.HashSecret(plain), purposeVerifyEmail, now)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrInvalidLinkToken
+		}
+		return a.store.markEmailVerified(ctx, t.UserID, now)
+	})
+}
+
+// RequestReset mails a password reset link to the account with this login
+// (e-mail or NIP), in lang. It answers the same whether or not the account
+// exists, so it cannot be used to find accounts; inactive accounts get no
+// mail, and an account gets at most one a minute.
+func (a *Auth) RequestReset(ctx context.Context, login, lang string) error {
+	login = strings.TrimSpace(login)
+	if login == "" {
+		return nil
+	}
+	user, err := a.svc.store.userByLogin(ctx, login)
+	if errors.Is(err, ErrUserNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if UserStatus(user.Status) != StatusActive {
+		return nil
+	}
+	// At most one reset mail per account per resetMailGap, so the form
+	// cannot be used to flood someone's mailbox; the answer stays the same.
+	first, err := a.rdb.SetNX(ctx, a.cfg.KeyPrefix+"reset:user:"+user.ID.String(), 1, resetMailGap).Result()
+	if err != nil {
+		return errSignInUnavailable.Wrap(fmt.Errorf("throttle reset mail: %w", err))
+	}
+	if !first {
+		return nil
+	}
+	return a.mailLink(ctx, user, purposeResetPassword, lang)
+}
+
+// ResetPassword uses a reset link's token to set a new password. It unlocks
+// the account and ends every session; the link proved the e-mail address,
+// so it counts as verified. A password that breaks the policy changes
+// nothing and leaves the link usable.
+func (a *Auth) ResetPassword(ctx context.Context, plain, newPassword string) error {
+	if prefix, _, ok := token.SplitPrefix(plain); !ok || prefix != token.PrefixPasswordReset {
+		return ErrInvalidLinkToken
+	}
+	now := a.now()
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		t, found, err := a.store.consumeOneTime(ctx, token.HashSecret(plain), purposeResetPassword, now)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrInvalidLinkToken
+		}
+		user, err := a.svc.store.user(ctx, t.UserID)
+		if err != nil {
+			return err
+		}
+		if UserStatus(user.Status) != StatusActive {
+			return ErrInvalidLinkToken
+		}
+		if err := password.Check(newPassword, user.Name, user.Email, deref(user.NIP)); err != nil {
+			return err
+		}
+		hash, err := password.HashWith(newPassword, a.params)
+		if err != nil {
+			return fmt.Errorf("hash password: %w", err)
+		}
+		fields := map[string]any{"password_hash": hash, "failed_logins": 0, "locked_until": nil, "updated_at": now}
+		if user.EmailVerifiedAt == nil {
+			fields["email_verified_at"] = now
+		}
+		if err := a.store.updateUserAuth(ctx, user.ID, fields); err != nil {
+			return err
+		}
+		if err := a.store.revokeFamiliesOf(ctx, user.ID, uuid.Nil, now); err != nil {
+			return err
+		}
+		return a.record(ctx, user, "user.password_reset", "user", user.ID.String(), nil, nil)
+	})
+}
+
+// ChangePassword sets a new password for the caller, who must give the
+// current one. Every other session of theirs ends; this one stays.
+func (a *Auth) ChangePassword(ctx context.Context, current, newPassword string) error {
+	actor, err := requireSession(ctx)
+	if err != nil {
+		return err
+	}
+	user, err := a.svc.store.user(ctx, actor.UserID)
+	if err != nil {
+		return err
+	}
+	ok := false
+	if user.PasswordHash != nil && len(current) <= maxPasswordBytes {
+		if ok, err = password.Verify(current, *user.PasswordHash); err != nil {
+			return fmt.Errorf("verify password of user %s: %w", user.ID, err)
+		}
+	}
+	var v apperr.Validation
+	v.Check(ok, "current_password", "kata sandi saat ini salah", "the current password is wrong")
+	if err := password.Check(newPassword, user.Name, user.Email, deref(user.NIP)); err != nil {
+		for _, f := range apperr.As(err).Fields {
+			v.Add("new_password", f.Message.ID, f.Message.EN)
+		}
+	}
+	v.Check(current != newPassword, "new_password", "kata sandi baru harus berbeda dari yang lama",
+		"the new password must differ from the current one")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	hash, err := password.HashWith(newPassword, a.params)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	now := a.now()
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		if err := a.store.updateUserAuth(ctx, user.ID, map[string]any{"password_hash": hash, "updated_at": now}); err != nil {
+			return err
+		}
+		if err := a.store.revokeFamiliesOf(ctx, user.ID, sessionFrom(ctx), now); err != nil {
+			return err
+		}
+		return a.record(ctx, user, "user.password_change", "user", user.ID.String(), nil, nil)
+	})
+}
+
+// mailLink creates a one-time token for purpose and, in the same
+// transaction, the outbox job that mails its link. The job carries the link
+// itself, so the plain token rests in the outbox row and the queue until the
+// mail is sent; it expires soon and works once.
+func (a *Auth) mailLink(ctx context.Context, user userRow, purpose, lang string) error {
+	prefix, ttl, path := token.PrefixEmailVerification, a.cfg.VerifyTTL, "/verify-email"
+	if purpose == purposeResetPassword {
+		prefix, ttl, path = token.PrefixPasswordReset, a.cfg.ResetTTL, "/reset-password"
+	}
+	plain, hash := token.NewSecret(prefix)
+	now := a.now()
+	link := a.cfg.PublicURL + path + "?token=" + url.QueryEscape(plain)
+	subject, text := linkMail(purpose, lang, user.Name, link, ttl)
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		err := a.store.createOneTime(ctx, oneTimeRow{ID: uuid.Must(uuid.NewV7()), UserID: user.ID, Purpose: purpose,
+			TokenHash: hash, ExpiresAt: now.Add(ttl), CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		_, err = a.outbox.Add(ctx, queue.Job{Type: TypeSendMail, Queue: queue.Critical, MaxRetry: 10,
+			Payload: SendMailPayload{To: user.Email, Subject: subject, Text: text}})
+		return err
+	})
+}
+
+// linkMail renders the mail carrying a verification or reset link.
+func linkMail(purpose, lang, name, link string, ttl time.Duration) (subject, text string) {
+	valid := describeDuration(ttl, lang)
+	switch {
+	case purpose == purposeVerifyEmail && lang == "en":
+		return "Verify your Corpu e-mail address", fmt.Sprintf("Hello %s,\n\n"+
+			"Open this link to verify your e-mail address:\n\n%s\n\n"+
+			"The link works once and expires in %s. If you did not ask for it, ignore this mail.\n\n— Corpu\n", name, link, valid)
+	case purpose == purposeVerifyEmail:
+		return "Verifikasi alamat e-mail Corpu Anda", fmt.Sprintf("Halo %s,\n\n"+
+			"Buka tautan berikut untuk memverifikasi alamat e-mail Anda:\n\n%s\n\n"+
+			"Tautan hanya dapat dipakai sekali dan berlaku %s. Jika Anda tidak memintanya, abaikan e-mail ini.\n\n— Corpu\n", name, link, valid)
+	case lang == "en":
+		return "Reset your Corpu password", fmt.Sprintf("Hello %s,\n\n"+
+			"Someone asked to reset the password of your Corpu account. Open this link to choose a new one:\n\n%s\n\n"+
+			"The link works once and expires in %s. If it was not you, ignore this mail: your password stays as it is.\n\n— Corpu\n", name, link, valid)
+	default:
+		return "Atur ulang kata sandi Corpu Anda", fmt.Sprintf("Halo %s,\n\n"+
+			"Ada permintaan untuk mengatur ulang kata sandi akun Corpu Anda. Buka tautan berikut untuk membuat kata sandi baru:\n\n%s\n\n"+
+			"Tautan hanya dapat dipakai sekali dan berlaku %s. Jika bukan Anda yang meminta, abaikan e-mail ini: kata sandi Anda tidak berubah.\n\n— Corpu\n", name, link, valid)
+	}
+}
+
+// describeDuration says how long a link is valid, e.g. "48 jam" or "1 hour".
+func describeDuration(d time.Duration, lang string) string {
+	n, unitID, unitEN := int(d/time.Minute), "menit", "minute"
+	if d >= time.Hour && d%time.Hour == 0 {
+		n, unitID, unitEN = int(d/time.Hour), "jam", "hour"
+	}
+	if lang != "en" {
+		return fmt.Sprintf("%d %s", n, unitID)
+	}
+	if n != 1 {
+		unitEN += "s"
+	}
+	return fmt.Sprintf("%d %s", n, unitEN)
+}
+
+// --- personal API tokens ---
+
+// CreateAPIToken issues the caller a personal API token named name, limited
+// to scopes, each a permission the caller holds somewhere, and expiring at
+// expiresAt, at most a year ahead. The returned plain token is shown once.
+func (a *Auth) CreateAPIToken(ctx context.Context, name string, scopes []authz.Permission, expiresAt time.Time) (string, APIToken, error) {
+	actor, err := requireSession(ctx)
+	if err != nil {
+		return "", APIToken{}, err
+	}
+	now := a.now()
+	name = strings.TrimSpace(name)
+	expiresAt = expiresAt.UTC().Truncate(time.Second)
+	var v apperr.Validation
+	v.Check(name != "" && utf8.RuneCountInString(name) <= maxAPITokenName, "name",
+		"wajib diisi, paling banyak 100 karakter", "is required, at most 100 characters")
+	v.Check(len(scopes) > 0, "scopes", "pilih minimal satu izin", "choose at least one permission")
+	var held []string
+	for i, p := range scopes {
+		field := fmt.Sprintf("scopes[%d]", i)
+		if !knownPermission(p) {
+			v.Add(field, "izin tidak dikenal", "unknown permission")
+			continue
+		}
+		if roots, all := actor.Roots(p); !all && len(roots) == 0 {
+			v.Add(field, "Anda tidak memegang izin ini", "you do not hold this permission")
+			continue
+		}
+		if !slices.Contains(held, string(p)) {
+			held = append(held, string(p))
+		}
+	}
+	switch {
+	case expiresAt.IsZero():
+		v.Add("expires_at", "wajib diisi", "is required")
+	case !expiresAt.After(now):
+		v.Add("expires_at", "harus di masa depan", "must be in the future")
+	case expiresAt.After(now.Add(maxAPITokenLife)):
+		v.Add("expires_at", "paling lama satu tahun dari sekarang", "must be at most one year from now")
+	}
+	if err := v.Err(); err != nil {
+		return "", APIToken{}, err
+	}
+	slices.Sort(held)
+	plain, hash := token.NewSecret(token.PrefixAPIToken)
+	row := apiTokenRow{ID: uuid.Must(uuid.NewV7()), UserID: actor.UserID, Name: name, TokenHash: hash,
+		Scopes: held, ExpiresAt: expiresAt, CreatedAt: now}
+	err = a.db.WithTx(ctx, func(ctx context.Context) error {
+		user, err := a.svc.store.user(ctx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if err := a.store.createAPIToken(ctx, row); err != nil {
+			return err
+		}
+		return a.record(ctx, user, "api_token.create", "api_token", row.ID.String(), nil,
+			map[string]any{"name": row.Name, "scopes": row.Scopes, "expires_at": row.ExpiresAt})
+	})
+	if err != nil {
+		return "", APIToken{}, err
+	}
+	return plain, row.toAPIToken(), nil
+}
+
+// knownPermission reports whether p is a permission some role carries.
+func knownPermission(p authz.Permission) bool {
+	for _, r := range authz.Roles {
+		if r != authz.RolePlatformAdmin && authz.RoleGrants(r, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ListAPITokens returns the caller's tokens that are not revoked, newest first.
+func (a *Auth) ListAPITokens(ctx context.Context) ([]APIToken, error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.store.apiTokensOf(ctx, actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIToken, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAPIToken()
+	}
+	return out, nil
+}
+
+// RevokeAPIToken revokes one of the caller's tokens; anyone else's is not
+// found.
+func (a *Auth) RevokeAPIToken(ctx context.Context, id uuid.UUID) error {
+	actor, err := requireSession(ctx)
+	if err != nil {
+		return err
+	}
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		row, found, err := a.store.revokeAPIToken(ctx, actor.UserID, id, a.now())
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrAPITokenNotFound
+		}
+		user, err := a.svc.store.user(ctx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		return a.record(ctx, user, "api_token.revoke", "api_token", row.ID.String(),
+			map[string]any{"name": row.Name, "scopes": row.Scopes, "expires_at": row.ExpiresAt}, nil)
+	})
+}
+
+// --- helpers ---
+
+// record writes an audit entry about a user's account, filed under the
+// user's home organisation.
+func (a *Auth) record(ctx context.Context, user userRow, action, entityType, entityID string, before, after any) error {
+	if a.svc.audit == nil {
+		return nil
+	}
+	return a.svc.audit.Record(ctx, authz.UserRead, audit.Change{Action: action, EntityType: entityType,
+		EntityID: entityID, OrgID: user.OrgID, OrgPath: user.OrgPath, Before: before, After: after})
+}
+
+// truncateBytes cuts s to at most n bytes without splitting a character.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
