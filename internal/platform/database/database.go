@@ -40,7 +40,7 @@ func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, erro
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, notReachable(cfg.URL, err)
 	}
 	sqlDB, err := gdb.DB()
 	if err != nil {
@@ -53,9 +53,13 @@ func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, erro
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("postgres at %s is not reachable (start it with `make services`): %w", redact(cfg.URL), err)
+		return nil, notReachable(cfg.URL, err)
 	}
 	return &DB{gorm: gdb, sql: sqlDB}, nil
+}
+
+func notReachable(url string, err error) error {
+	return fmt.Errorf("postgres at %s is not reachable (start it with `make services`): %w", redact(url), err)
 }
 
 // Close closes the pool.
