@@ -21,12 +21,14 @@ import (
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/identity/token"
+	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/config"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/mail"
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/platform/web"
+	"github.com/corpu/corpu/internal/upload"
 )
 
 // Deps are the connections every part of Corpu shares.
@@ -75,6 +77,9 @@ type App struct {
 	audit    *audit.Service
 	identity *identity.Service
 	auth     *identity.Auth
+	uploads  *upload.Service
+	jobs     *job.Service
+	importer *identity.Importer
 }
 
 // New builds every domain's service over deps.
@@ -85,6 +90,9 @@ func New(deps *Deps) (*App, error) {
 	directory := identity.NewService(deps.DB, nil)
 	a.audit = audit.NewService(deps.DB, directory)
 	a.identity = identity.NewService(deps.DB, a.audit)
+	a.uploads = upload.NewService(deps.DB, deps.Store, a.identity)
+	a.jobs = job.NewService(deps.DB, deps.Store)
+	a.importer = identity.NewImporter(a.identity, a.uploads, a.jobs, deps.Store, a.outbox)
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -141,6 +149,9 @@ func (a *App) newHTTP() *echo.Echo {
 	authHandler.Mount(api)
 	identity.NewHandler(a.identity).Mount(api)
 	audit.NewHandler(a.audit).Mount(api)
+	upload.NewHandler(a.uploads).Mount(api)
+	job.NewHandler(a.jobs).Mount(api)
+	identity.NewImportHandler(a.importer).Mount(api)
 	return e
 }
 
@@ -152,6 +163,11 @@ func (a *App) Worker() (*queue.Worker, error) {
 		Log:             a.deps.Log,
 	})
 	w.Handle(identity.TypeSendMail, a.auth.HandleSendMail(mail.NewSender(a.deps.Config.Mail, a.deps.Log)))
+	w.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers)
+	w.Handle(upload.TypeCleanup, a.uploads.HandleCleanup)
+	if err := w.Every("17 * * * *", upload.TypeCleanup, queue.Low, 50*time.Minute); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 

@@ -271,12 +271,15 @@ func (s *Service) validateUser(ctx context.Context, in *UserInput) (Organization
 	var v apperr.Validation
 	in.normalize(&v)
 	if in.NIP != "" {
-		in.NIP = nip.Normalize(in.NIP)
-		if _, err := nip.Parse(in.NIP, s.now()); err != nil {
-			e := apperr.As(err)
-			for _, f := range e.Fields {
+		// Parse the NIP as written (it allows the spaces people put between
+		// its groups) and keep its 18 digits.
+		parsed, err := nip.Parse(in.NIP, s.now())
+		if err != nil {
+			for _, f := range apperr.As(err).Fields {
 				v.Add(f.Field, f.Message.ID, f.Message.EN)
 			}
+		} else {
+			in.NIP = parsed.String()
 		}
 	}
 	if in.Password != "" {
@@ -432,11 +435,7 @@ func (s *Service) SearchUsers(ctx context.Context, f UserFilter, req page.Reques
 	if err != nil {
 		return page.Result[User]{}, err
 	}
-	users := make([]User, len(rows))
-	for i, r := range rows {
-		users[i] = r.toUser()
-	}
-	return page.Build(users, req.Limit, func(u User) page.Position {
+	return page.Build(toUsers(rows), req.Limit, func(u User) page.Position {
 		return page.Position{Key: strings.ToLower(u.Name), ID: u.ID.String()}
 	}), nil
 }

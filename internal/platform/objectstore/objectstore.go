@@ -137,6 +137,21 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return obj, nil
 }
 
+// Copy copies an object server-side, taking a snapshot of its bytes that
+// later writes to the source cannot change.
+func (s *Store) Copy(ctx context.Context, srcKey, dstKey string) error {
+	_, err := s.client.CopyObject(ctx,
+		minio.CopyDestOptions{Bucket: s.bucket, Object: dstKey},
+		minio.CopySrcOptions{Bucket: s.bucket, Object: srcKey})
+	if isNoSuchKey(err) {
+		return ErrObjectMissing
+	}
+	if err != nil {
+		return fmt.Errorf("copy %s to %s: %w", srcKey, dstKey, err)
+	}
+	return nil
+}
+
 // Remove deletes the object; removing one that is already gone is not an error.
 func (s *Store) Remove(ctx context.Context, key string) error {
 	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil && !isNoSuchKey(err) {

@@ -121,6 +121,18 @@ func TestServerWrittenObjectsCanBeReadListedAndRemoved(t *testing.T) {
 	if err != nil || len(fresh) != 0 {
 		t.Errorf("ExpiredBefore(past) = %v, %v; want none", fresh, err)
 	}
+	if err := s.Copy(ctx, "pending/x.csv", "files/x.csv"); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	if err := s.Put(ctx, "pending/x.csv", bytes.NewReader([]byte("changed")), 7, "text/csv"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Verify(ctx, "files/x.csv", Expectation{DeclaredSize: 4}); err != nil || v.Size != 4 {
+		t.Errorf("Verify(copy) = %+v, %v; want the 4 bytes copied before the source changed", v, err)
+	}
+	if err := s.Copy(ctx, "pending/none.csv", "files/none.csv"); !errors.Is(err, ErrObjectMissing) {
+		t.Errorf("Copy(missing) = %v, want ErrObjectMissing", err)
+	}
 	if err := s.Remove(ctx, "pending/x.csv"); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}

@@ -1,0 +1,72 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/database"
+)
+
+// The lookups in this file serve other domains, which authorize on their own
+// terms (a supervisor assigning training, an institute running a class); so
+// they do not authorize the caller.
+
+// Person returns an active or inactive user by id.
+func (s *Service) Person(ctx context.Context, id uuid.UUID) (User, error) {
+	row, err := s.store.user(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	return row.toUser(), nil
+}
+
+// ActivePeopleIn returns the active users whose home organisation lies in
+// the subtree of orgID.
+func (s *Service) ActivePeopleIn(ctx context.Context, orgID uuid.UUID) ([]User, error) {
+	org, err := s.store.org(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var rows []userRow
+	err = s.store.usersWithPath(ctx).
+		Where("organizations.path LIKE ? AND users.status = ?", database.EscapeLike(org.Path)+"%", StatusActive).
+		Order("users.id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("people in %s: %w", orgID, err)
+	}
+	return toUsers(rows), nil
+}
+
+// PeopleByNIP returns the users with the given NIPs, by NIP; unknown NIPs are absent.
+func (s *Service) PeopleByNIP(ctx context.Context, nips []string) (map[string]User, error) {
+	var rows []userRow
+	if err := s.store.usersWithPath(ctx).Where("users.nip IN ?", nips).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("people by NIP: %w", err)
+	}
+	out := make(map[string]User, len(rows))
+	for _, u := range toUsers(rows) {
+		out[u.NIP] = u
+	}
+	return out, nil
+}
+
+func toUsers(rows []userRow) []User {
+	users := make([]User, len(rows))
+	for i, r := range rows {
+		users[i] = r.toUser()
+	}
+	return users
+}
+
+// DirectReports returns the active users whose supervisor is supervisorID.
+func (s *Service) DirectReports(ctx context.Context, supervisorID uuid.UUID) ([]User, error) {
+	var rows []userRow
+	err := s.store.usersWithPath(ctx).Where("users.supervisor_id = ? AND users.status = ?", supervisorID, StatusActive).
+		Order("users.id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("direct reports of %s: %w", supervisorID, err)
+	}
+	return toUsers(rows), nil
+}

@@ -1,0 +1,117 @@
+package identity
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/corpu/corpu/internal/upload"
+)
+
+// benchCSV returns an HR export of n people with valid NIPs spread over
+// units; every tenth person supervises the nine after them.
+func benchCSV(n int, units []string) []byte {
+	var b bytes.Buffer
+	b.WriteString("nip,nama,email,unit_code,jabatan,jenis_jabatan,golongan,no_hp,nip_atasan\n")
+	born := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)
+	nipOf := func(i int) string {
+		birth := born.AddDate(0, 0, i%9000)                                             // 1960 to 1984
+		appointed := time.Date(birth.Year()+22, birth.Month(), 1, 0, 0, 0, 0, time.UTC) // an adult, in the past
+		return fmt.Sprintf("%s%s%d%03d", birth.Format("20060102"), appointed.Format("200601"), 1+i%2, 1+i/9000)
+	}
+	for i := range n {
+		supervisor := ""
+		if i%10 != 0 {
+			supervisor = nipOf(i - i%10)
+		}
+		fmt.Fprintf(&b, "%s,Pegawai Nomor %d,pegawai%d@instansi.go.id,%s,Analis Kebijakan Ahli Muda,fungsional,III/%c,0812%08d,%s\n",
+			nipOf(i), i, i, units[i%len(units)], 'a'+rune(i%4), i, supervisor)
+	}
+	return b.Bytes()
+}
+
+// BenchmarkImportUsers50k imports 50,000 new people from one file through
+// the task handler, against real PostgreSQL and S3, and reports the rows
+// per second and the peak heap in use while it ran.
+func BenchmarkImportUsers50k(b *testing.B) {
+	const rows = 50_000
+	f := newImpFixture(b)
+	units := []string{"UNIT-A", "UNIT-B"}
+	for i := range 4 {
+		code := fmt.Sprintf("UNIT-%d", i)
+		parent := f.orgs["AGENCY"].ID
+		if _, err := f.svc.CreateOrg(f.platform, OrgInput{ParentID: &parent, Kind: KindWorkUnit, Code: code, Name: "Unit " + code}); err != nil {
+			b.Fatal(err)
+		}
+		units = append(units, code)
+	}
+	body := benchCSV(rows, units)
+	file := f.upload(b, f.admin, upload.PurposeUserImport, body)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+
+	var elapsed time.Duration
+	var peak, base uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		j, err := f.im.Start(f.admin, ImportInput{FileID: file.ID, OrgID: f.orgs["AGENCY"].ID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		base = ms.HeapInuse
+		stop, sampled := sampleHeap(10 * time.Millisecond)
+		start := time.Now()
+		b.StartTimer()
+
+		if err := f.im.Run(context.Background(), j.ID); err != nil {
+			b.Fatal(err)
+		}
+
+		b.StopTimer()
+		elapsed += time.Since(start)
+		close(stop)
+		peak = max(peak, <-sampled)
+		got, res := f.finished(b, j.ID)
+		if got.Status != "succeeded" || res.Rows != rows || res.Failed != 0 || (i == 0 && res.Created != rows) {
+			b.Fatalf("import %d = %s %+v (%s), want all %d rows taken", i, got.Status, res, got.Error, rows)
+		}
+		if n := f.count(b, "SELECT count(*) FROM users WHERE supervisor_id IS NOT NULL"); n != rows-rows/10 {
+			b.Fatalf("people with a supervisor = %d, want %d", n, rows-rows/10)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(rows*b.N)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(peak-min(peak, base))/(1<<20), "peak-heap-growth-MB")
+}
+
+// sampleHeap records the largest HeapInuse seen until stop is closed.
+func sampleHeap(every time.Duration) (stop chan struct{}, peak <-chan uint64) {
+	stop = make(chan struct{})
+	out := make(chan uint64, 1)
+	go func() {
+		var top uint64
+		var ms runtime.MemStats
+		ticker := time.NewTicker(every)
+		defer ticker.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			top = max(top, ms.HeapInuse)
+			select {
+			case <-stop:
+				out <- top
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return stop, out
+}

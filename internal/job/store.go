@@ -1,0 +1,85 @@
+package job
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/database"
+)
+
+// store reads and writes the jobs table.
+type store struct{ db *database.DB }
+
+type jobRow struct {
+	ID             uuid.UUID
+	Kind           string
+	Status         string
+	OwnerID        uuid.UUID
+	OrgID          uuid.UUID
+	Params         []byte
+	ProgressDone   int
+	ProgressTotal  int
+	Result         []byte
+	ResultKey      *string
+	ErrorReportKey *string
+	Error          *string
+	CreatedAt      time.Time
+	StartedAt      *time.Time
+	FinishedAt     *time.Time
+}
+
+func (jobRow) TableName() string { return "jobs" }
+
+func (r jobRow) toJob() Job {
+	return Job{
+		ID: r.ID, Kind: r.Kind, Status: Status(r.Status), OwnerID: r.OwnerID, OrgID: r.OrgID, Params: r.Params,
+		Done: r.ProgressDone, Total: r.ProgressTotal, Result: r.Result, ResultKey: deref(r.ResultKey),
+		ErrorReportKey: deref(r.ErrorReportKey), Error: deref(r.Error),
+		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
+	}
+}
+
+func (s store) create(ctx context.Context, r jobRow) error {
+	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
+		return fmt.Errorf("create job: %w", err)
+	}
+	return nil
+}
+
+func (s store) get(ctx context.Context, id uuid.UUID) (jobRow, error) {
+	var r jobRow
+	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
+	if database.IsNotFound(err) {
+		return jobRow{}, ErrNotFound
+	}
+	if err != nil {
+		return jobRow{}, fmt.Errorf("get job %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// update changes a job that is in one of statuses and reports whether it did.
+func (s store) update(ctx context.Context, id uuid.UUID, statuses []Status, fields map[string]any) (bool, error) {
+	res := s.db.Conn(ctx).Model(&jobRow{}).Where("id = ? AND status IN ?", id, statuses).Updates(fields)
+	if res.Error != nil {
+		return false, fmt.Errorf("update job %s: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
