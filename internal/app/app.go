@@ -19,6 +19,8 @@ import (
 
 	"github.com/corpu/corpu/assets"
 	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/course"
+	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/identity/token"
 	"github.com/corpu/corpu/internal/job"
@@ -80,6 +82,8 @@ type App struct {
 	uploads  *upload.Service
 	jobs     *job.Service
 	importer *identity.Importer
+	courses  *course.Service
+	delivery *delivery.Service
 }
 
 // New builds every domain's service over deps.
@@ -93,6 +97,14 @@ func New(deps *Deps) (*App, error) {
 	a.uploads = upload.NewService(deps.DB, deps.Store, a.identity)
 	a.jobs = job.NewService(deps.DB, deps.Store)
 	a.importer = identity.NewImporter(a.identity, a.uploads, a.jobs, deps.Store, a.outbox)
+	a.courses = course.NewService(deps.DB, a.identity, a.audit, a.uploads)
+	a.delivery = delivery.NewService(delivery.Deps{
+		DB: deps.DB, Outbox: a.outbox, Auditor: a.audit,
+		Catalogue: deliveryCatalogue{courses: a.courses},
+		Directory: deliveryDirectory{people: a.identity},
+	})
+	// Learners may download a course's media while enrolled in it.
+	a.courses.SetAccess(a.delivery)
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -152,6 +164,8 @@ func (a *App) newHTTP() *echo.Echo {
 	upload.NewHandler(a.uploads).Mount(api)
 	job.NewHandler(a.jobs).Mount(api)
 	identity.NewImportHandler(a.importer).Mount(api)
+	course.NewHandler(a.courses).Mount(api)
+	delivery.NewHandler(a.delivery).Mount(api)
 	return e
 }
 

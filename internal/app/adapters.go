@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/course"
+	"github.com/corpu/corpu/internal/delivery"
+	"github.com/corpu/corpu/internal/identity"
+)
+
+// Domains declare the small interfaces they need of each other; these
+// adapters translate between the types of one and the other, so neither
+// domain imports the other.
+
+// deliveryCatalogue gives delivery the published course versions and
+// learning paths of the course domain.
+type deliveryCatalogue struct{ courses *course.Service }
+
+func (c deliveryCatalogue) PublishedVersion(ctx context.Context, versionID uuid.UUID) (delivery.CourseVersion, error) {
+	v, err := c.courses.PublishedVersion(ctx, versionID)
+	if err != nil {
+		return delivery.CourseVersion{}, err
+	}
+	items := make([]delivery.CourseItem, len(v.Items))
+	for i, it := range v.Items {
+		items[i] = delivery.CourseItem{ID: it.ID, Kind: it.Kind, Required: it.Required,
+			ReleaseAt: it.ReleaseAt, ReleaseAfterItemID: it.ReleaseAfterItemID}
+	}
+	return delivery.CourseVersion{VersionID: v.VersionID, CourseID: v.CourseID, OrgID: v.OrgID, Title: v.Title,
+		JPCredit: v.JPCredit, DeliveryMode: v.DeliveryMode, Archived: v.Status != "published", Items: items}, nil
+}
+
+func (c deliveryCatalogue) PathSteps(ctx context.Context, pathID uuid.UUID) ([]delivery.PathStep, error) {
+	steps, err := c.courses.PathCourses(ctx, pathID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]delivery.PathStep, len(steps))
+	for i, s := range steps {
+		out[i] = delivery.PathStep{CourseID: s.CourseID, Position: s.Position, Prerequisites: s.PrerequisiteCourseIDs}
+	}
+	return out, nil
+}
+
+// deliveryDirectory gives delivery the people and units of identity.
+type deliveryDirectory struct{ people *identity.Service }
+
+func toLearner(u identity.User) delivery.Learner {
+	return delivery.Learner{UserID: u.ID, OrgID: u.OrgID, OrgPath: u.OrgPath, SupervisorID: u.SupervisorID,
+		Name: u.Name, Email: u.Email, NIP: u.NIP}
+}
+
+func toLearners(users []identity.User) []delivery.Learner {
+	out := make([]delivery.Learner, len(users))
+	for i, u := range users {
+		out[i] = toLearner(u)
+	}
+	return out
+}
+
+func (d deliveryDirectory) OrgPath(ctx context.Context, orgID uuid.UUID) (string, error) {
+	return d.people.OrgPath(ctx, orgID)
+}
+
+func (d deliveryDirectory) Learner(ctx context.Context, userID uuid.UUID) (delivery.Learner, error) {
+	u, err := d.people.Person(ctx, userID)
+	return toLearner(u), err
+}
+
+func (d deliveryDirectory) LearnersInOrg(ctx context.Context, orgID uuid.UUID) ([]delivery.Learner, error) {
+	users, err := d.people.ActivePeopleIn(ctx, orgID)
+	return toLearners(users), err
+}
+
+func (d deliveryDirectory) LearnersByNIP(ctx context.Context, nips []string) (map[string]delivery.Learner, error) {
+	users, err := d.people.PeopleByNIP(ctx, nips)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]delivery.Learner, len(users))
+	for nip, u := range users {
+		out[nip] = toLearner(u)
+	}
+	return out, nil
+}
+
+func (d deliveryDirectory) DirectReports(ctx context.Context, supervisorID uuid.UUID) ([]delivery.Learner, error) {
+	users, err := d.people.DirectReports(ctx, supervisorID)
+	return toLearners(users), err
+}

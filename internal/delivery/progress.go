@@ -1,0 +1,334 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/authz"
+)
+
+// Progress events lock their enrolment's row, so the events of one learner
+// in one class are applied one at a time and completion, with its JP credit
+// and outbox job, happens exactly once, in the transaction of the event that
+// completes it.
+
+// released reports whether an item is open to a learner at now, given the
+// items they completed.
+func released(item CourseItem, now time.Time, done map[uuid.UUID]time.Time) bool {
+	if item.ReleaseAt != nil && now.Before(*item.ReleaseAt) {
+		return false
+	}
+	if item.ReleaseAfterItemID != nil {
+		if _, ok := done[*item.ReleaseAfterItemID]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// version returns the published version a class runs; ErrCourseUnavailable
+// when the catalogue no longer offers it.
+func (s *Service) version(ctx context.Context, c Class) (CourseVersion, error) {
+	v, err := s.catalogue.PublishedVersion(ctx, c.VersionID)
+	switch apperr.KindOf(err) {
+	case apperr.KindNotFound, apperr.KindInvalid, apperr.KindConflict:
+		return CourseVersion{}, ErrCourseUnavailable.Wrap(err)
+	}
+	return v, err
+}
+
+// RecordProgress records an event the learner reports about an item of
+// their class: viewed (completes text, document and link items) or
+// video_watched with the share watched (completes a video from 0.9). An item
+// not released yet is refused. Replaying an event changes nothing.
+func (s *Service) RecordProgress(ctx context.Context, enrolmentID uuid.UUID, in ProgressInput) (Progress, error) {
+	var p Progress
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		ea, err := s.lockedEnrolment(ctx, enrolmentID)
+		if err != nil {
+			return err
+		}
+		if !ea.self() {
+			return authz.ErrForbidden
+		}
+		version, err := s.version(ctx, ea.class)
+		if err != nil {
+			return err
+		}
+		item, err := in.validate(version)
+		if err != nil {
+			return err
+		}
+		value := 0.0
+		if in.WatchedRatio != nil {
+			value = *in.WatchedRatio
+		}
+		e, err := s.apply(ctx, ea, version, item, in.Event, value)
+		if err != nil {
+			return err
+		}
+		ea.enrolment = e
+		p, err = s.progress(ctx, ea, version)
+		return err
+	})
+	return p, err
+}
+
+// RecordOutcome records what another domain decided about a learner and an
+// item: a quiz passed, an assignment graded, a survey answered (completed).
+// It needs no caller and may run in a task. Replaying it changes nothing.
+func (s *Service) RecordOutcome(ctx context.Context, enrolmentID, itemID uuid.UUID, kind ProgressKind) error {
+	if kind != EventQuizPassed && kind != EventAssignmentGraded && kind != EventCompleted {
+		return apperr.Invalid("kind", "harus quiz_passed, assignment_graded atau completed", "must be quiz_passed, assignment_graded or completed")
+	}
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		e, err := s.store.enrolment(ctx, enrolmentID, true)
+		if err != nil {
+			return err
+		}
+		actor, _ := authz.ActorFrom(ctx) // may be nobody: outcomes also arrive from tasks
+		a, err := s.loadClass(ctx, e.ClassID, actor)
+		if err != nil {
+			return err
+		}
+		ea := enrolmentAccess{access: a, enrolment: e}
+		version, err := s.version(ctx, a.class)
+		if err != nil {
+			return err
+		}
+		item, ok := version.Item(itemID)
+		if !ok {
+			return apperr.Invalid("item_id", "bukan materi dari kursus ini", "is not an item of this course")
+		}
+		if !completes(item, kind, 1) {
+			return apperr.Invalid("kind", "jenis hasil tidak sesuai dengan jenis materi", "the outcome does not fit the item's kind")
+		}
+		_, err = s.apply(ctx, ea, version, item, kind, 1)
+		return err
+	})
+}
+
+// lockedEnrolment loads an enrolment the caller may see, under its row lock.
+func (s *Service) lockedEnrolment(ctx context.Context, id uuid.UUID) (enrolmentAccess, error) {
+	e, err := s.store.enrolment(ctx, id, true)
+	if err != nil {
+		return enrolmentAccess{}, err
+	}
+	a, err := s.loadAccess(ctx, e.ClassID)
+	if err != nil {
+		return enrolmentAccess{}, err
+	}
+	learner, err := s.directory.Learner(ctx, e.UserID)
+	if err != nil {
+		return enrolmentAccess{}, err
+	}
+	ea := enrolmentAccess{access: a, enrolment: e, learner: learner}
+	if !ea.canSee() {
+		return enrolmentAccess{}, ErrEnrolmentNotFound
+	}
+	return ea, nil
+}
+
+// apply records one event for a locked enrolment, completes the item when
+// the event does, and evaluates the enrolment's completion.
+func (s *Service) apply(ctx context.Context, ea enrolmentAccess, version CourseVersion, item CourseItem, kind ProgressKind, value float64) (Enrolment, error) {
+	e := ea.enrolment
+	if !e.Status.Learning() {
+		return Enrolment{}, ErrEnrolmentNotActive
+	}
+	done, err := s.store.completedItems(ctx, e.ID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	now := s.now()
+	if !released(item, now, done) {
+		return Enrolment{}, ErrItemNotReleased
+	}
+	row := progressEventRow{ID: uuid.Must(uuid.NewV7()), EnrolmentID: e.ID, ItemID: item.ID, Kind: string(kind), At: now}
+	if kind == EventVideoWatched {
+		row.Value = &value
+	}
+	if err := s.store.recordEvent(ctx, row); err != nil {
+		return Enrolment{}, err
+	}
+	if completes(item, kind, value) {
+		if err := s.store.completeItem(ctx, e.ID, item.ID, now); err != nil {
+			return Enrolment{}, err
+		}
+	}
+	return s.evaluateWith(ctx, e, ea.access, version)
+}
+
+// evaluate applies a class's completion rule to a locked enrolment.
+func (s *Service) evaluate(ctx context.Context, e Enrolment, a access) (Enrolment, error) {
+	if !e.Status.Learning() {
+		return e, nil
+	}
+	version, err := s.version(ctx, a.class)
+	if errors.Is(err, ErrCourseUnavailable) {
+		return e, nil // attendance is kept; completion waits for the course to be offered again
+	}
+	if err != nil {
+		return Enrolment{}, err
+	}
+	return s.evaluateWith(ctx, e, a, version)
+}
+
+// evaluateWith applies the completion rule: every required item completed
+// and, when the class has sessions taking attendance, the share attended
+// (present or excused) at least the class's threshold. Meeting the threshold
+// completes the version's live-session items. The enrolment that completes
+// gets its completion date, credits the class's JP to the learner's ledger for
+// the year once, records the outbox job for certificates and moves the
+// learner's learning paths on, all in the caller's transaction.
+func (s *Service) evaluateWith(ctx context.Context, e Enrolment, a access, version CourseVersion) (Enrolment, error) {
+	if !e.Status.Learning() {
+		return e, nil
+	}
+	now := s.now()
+	total, attended, err := s.store.attendanceTally(ctx, a.class.ID, e.UserID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	attendanceMet := total == 0 || float64(attended) >= a.class.AttendanceThreshold*float64(total)-1e-9
+	done, err := s.store.completedItems(ctx, e.ID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if attendanceMet {
+		for _, item := range version.Items {
+			if _, ok := done[item.ID]; ok || item.Kind != ItemLiveSession {
+				continue
+			}
+			if err := s.store.recordEvent(ctx, progressEventRow{ID: uuid.Must(uuid.NewV7()), EnrolmentID: e.ID,
+				ItemID: item.ID, Kind: string(EventAttendanceMet), At: now}); err != nil {
+				return Enrolment{}, err
+			}
+			if err := s.store.completeItem(ctx, e.ID, item.ID, now); err != nil {
+				return Enrolment{}, err
+			}
+			done[item.ID] = now
+		}
+	}
+	required, requiredDone := countRequired(version, done)
+	progress := 1.0
+	if required > 0 {
+		// kept to the four decimals the column holds, so an unchanged
+		// share is recognised as unchanged
+		progress = math.Round(float64(requiredDone)/float64(required)*10000) / 10000
+	}
+	complete := requiredDone == required && attendanceMet
+	before := e
+	e.Progress = progress
+	if e.Status == EnrolmentActive && complete {
+		e.Status, e.CompletedAt = EnrolmentCompleted, &now
+	}
+	if e.Status == before.Status && e.Progress == before.Progress {
+		return e, nil
+	}
+	e.UpdatedAt = now
+	if err := s.store.updateEnrolment(ctx, e); err != nil {
+		return Enrolment{}, err
+	}
+	if before.Status == EnrolmentActive && e.Status == EnrolmentCompleted {
+		if err := s.completed(ctx, e, a); err != nil {
+			return Enrolment{}, err
+		}
+	}
+	return e, nil
+}
+
+func countRequired(version CourseVersion, done map[uuid.UUID]time.Time) (required, requiredDone int) {
+	for _, item := range version.Items {
+		if !item.Required {
+			continue
+		}
+		required++
+		if _, ok := done[item.ID]; ok {
+			requiredDone++
+		}
+	}
+	return required, requiredDone
+}
+
+// completed does what follows an enrolment's completion, in its transaction.
+func (s *Service) completed(ctx context.Context, e Enrolment, a access) error {
+	if _, err := s.store.creditJP(ctx, jpCreditRow{EnrolmentID: e.ID, UserID: e.UserID, ClassID: a.class.ID,
+		VersionID: a.class.VersionID, Year: jpYear(*e.CompletedAt), JP: a.class.JPCredit, CreditedAt: *e.CompletedAt}); err != nil {
+		return err
+	}
+	if _, err := s.outbox.Add(ctx, newEnrolmentCompletedJob(e, a.class)); err != nil {
+		return err
+	}
+	if err := s.record(ctx, authz.ClassRead, a, "enrolment.complete", "enrolment", e.ID,
+		map[string]any{"status": EnrolmentActive}, map[string]any{"status": e.Status, "completed_at": e.CompletedAt, "jp": a.class.JPCredit}); err != nil {
+		return err
+	}
+	return s.advancePaths(ctx, e.UserID, a.class.CourseID)
+}
+
+// Progress returns a learner's state in their class: each item, released or
+// not and when completed, and their attendance.
+func (s *Service) Progress(ctx context.Context, enrolmentID uuid.UUID) (Progress, error) {
+	ea, err := s.loadEnrolment(ctx, enrolmentID, false)
+	if err != nil {
+		return Progress{}, err
+	}
+	version, err := s.version(ctx, ea.class)
+	if err != nil {
+		return Progress{}, err
+	}
+	return s.progress(ctx, ea, version)
+}
+
+func (s *Service) progress(ctx context.Context, ea enrolmentAccess, version CourseVersion) (Progress, error) {
+	done, err := s.store.completedItems(ctx, ea.enrolment.ID)
+	if err != nil {
+		return Progress{}, err
+	}
+	total, attended, err := s.store.attendanceTally(ctx, ea.class.ID, ea.enrolment.UserID)
+	if err != nil {
+		return Progress{}, err
+	}
+	now := s.now()
+	p := Progress{Enrolment: ea.enrolment, SessionsTotal: total, SessionsAttended: attended, AttendanceRequired: ea.class.AttendanceThreshold}
+	if total > 0 {
+		p.AttendanceRatio = float64(attended) / float64(total)
+	}
+	p.RequiredTotal, p.RequiredDone = countRequired(version, done)
+	for _, item := range version.Items {
+		st := ItemState{ItemID: item.ID, Kind: item.Kind, Required: item.Required, Released: released(item, now, done)}
+		if at, ok := done[item.ID]; ok {
+			st.CompletedAt = &at
+		}
+		p.Items = append(p.Items, st)
+	}
+	return p, nil
+}
+
+// CanLearn reports whether a user is active in or has completed a class of
+// a version, for access to the version's media.
+func (s *Service) CanLearn(ctx context.Context, userID, versionID uuid.UUID) (bool, error) {
+	return s.store.learning(ctx, userID, versionID)
+}
+
+// MyJP returns the caller's JP ledger for a year (0 for the current year in
+// Western Indonesian Time), with the credits that make it up.
+func (s *Service) MyJP(ctx context.Context, year int) (JPLedger, error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return JPLedger{}, err
+	}
+	if year == 0 {
+		year = jpYear(s.now())
+	}
+	if year < 2000 || year > 2200 {
+		return JPLedger{}, apperr.Invalid("year", "tahun tidak valid", "invalid year")
+	}
+	return s.store.ledger(ctx, actor.UserID, year)
+}
