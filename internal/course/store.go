@@ -311,23 +311,15 @@ type pathCourseRow struct {
 
 func (pathCourseRow) TableName() string { return "learning_path_courses" }
 
-// translate turns the constraint violations of the course tables into domain errors.
-func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	if constraint, ok := database.UniqueViolation(err); ok {
-		switch constraint {
-		case "courses_org_code_key":
-			return ErrCodeTaken
-		case "learning_paths_org_code_key":
-			return ErrPathCodeTaken
-		case "course_versions_one_open":
-			return ErrDraftExists
-		}
-	}
-	return err
+// conflicts turns the unique violations of the course tables into domain errors.
+var conflicts = database.Conflicts{
+	"courses_org_code_key":        ErrCodeTaken,
+	"learning_paths_org_code_key": ErrPathCodeTaken,
+	"course_versions_one_open":    ErrDraftExists,
 }
+
+// translate turns a driver error into the domain error it means, if any.
+func translate(err error) error { return conflicts.Translate(err) }
 
 // --- courses ---
 

@@ -459,32 +459,18 @@ func toClashResponse(c Clash) clashResponse {
 		UserID: c.UserID, WithSessionID: c.WithID}
 }
 
-// clashProblem is the problem document of a schedule clash, extended (RFC
-// 9457 §3.2) with the clashing sessions.
-type clashProblem struct {
-	web.Problem
-	Clashes []clashResponse `json:"clashes"`
-}
-
-var conflictTitle = apperr.Text{ID: "Konflik dengan data saat ini", EN: "Conflict with the current state"}
-
-// withClashes answers a schedule clash itself, to list the clashing
-// sessions; any other error goes on to the shared error handler.
+// withClashes adds the clashing sessions to the problem document of a
+// schedule clash; any other error passes unchanged.
 func withClashes(c echo.Context, err error) error {
 	var ce *ClashError
 	if !errors.As(err, &ce) {
 		return err
 	}
-	lang := web.Language(c.Request())
-	p := clashProblem{Problem: web.Problem{
-		Type: "urn:corpu:problem:" + ce.Err.Code, Title: conflictTitle.In(lang), Status: http.StatusConflict,
-		Detail: ce.Err.Message.In(lang), Instance: c.Response().Header().Get(echo.HeaderXRequestID),
-	}}
-	for _, cl := range ce.Clashes {
-		p.Clashes = append(p.Clashes, toClashResponse(cl))
+	clashes := make([]clashResponse, len(ce.Clashes))
+	for i, cl := range ce.Clashes {
+		clashes[i] = toClashResponse(cl)
 	}
-	c.Response().Header().Set(echo.HeaderContentType, web.ProblemContentType)
-	return c.JSON(http.StatusConflict, p)
+	return ce.Err.WithExtension("clashes", clashes)
 }
 
 func queryForce(c echo.Context) (bool, error) {

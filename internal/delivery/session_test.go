@@ -13,6 +13,7 @@ import (
 
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/platform/web"
 )
 
 func TestSchedulingOverAnInstructorsOtherSessionIsAClash(t *testing.T) {
@@ -54,7 +55,10 @@ func TestSchedulingOverAnInstructorsOtherSessionIsAClash(t *testing.T) {
 			if tt.wantStatus != http.StatusConflict {
 				return
 			}
-			var p clashProblem
+			var p struct {
+				web.Problem
+				Clashes []clashResponse `json:"clashes"`
+			}
 			r.decode(t, &p)
 			if p.Type != "urn:corpu:problem:delivery.schedule_clash" || len(p.Clashes) != 1 ||
 				p.Clashes[0].SessionID != busy.ID || p.Clashes[0].UserID != teacher.UserID {

@@ -232,21 +232,14 @@ type pathStepRow struct {
 
 func (pathStepRow) TableName() string { return "path_enrolment_steps" }
 
-// translate turns the constraint violations of delivery's tables into domain errors.
-func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	if constraint, ok := database.UniqueViolation(err); ok {
-		switch constraint {
-		case "classes_org_code_key":
-			return ErrClassCodeTaken
-		case "enrolments_live_key":
-			return ErrAlreadyEnrolled
-		}
-	}
-	return err
+// conflicts turns the unique violations of delivery's tables into domain errors.
+var conflicts = database.Conflicts{
+	"classes_org_code_key": ErrClassCodeTaken,
+	"enrolments_live_key":  ErrAlreadyEnrolled,
 }
+
+// translate turns a driver error into the domain error it means, if any.
+func translate(err error) error { return conflicts.Translate(err) }
 
 // --- classes ---
 

@@ -125,25 +125,16 @@ type transferRow struct {
 
 func (transferRow) TableName() string { return "user_transfers" }
 
-// translate turns the unique violations of identity's tables into conflicts.
-func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	if constraint, ok := database.UniqueViolation(err); ok {
-		switch constraint {
-		case "organizations_code_key":
-			return ErrOrgCodeTaken
-		case "users_email_key":
-			return ErrEmailTaken
-		case "users_nip_key":
-			return ErrNIPTaken
-		case "role_grants_unique":
-			return ErrGrantExists
-		}
-	}
-	return err
+// conflicts turns the unique violations of identity's tables into domain errors.
+var conflicts = database.Conflicts{
+	"organizations_code_key": ErrOrgCodeTaken,
+	"users_email_key":        ErrEmailTaken,
+	"users_nip_key":          ErrNIPTaken,
+	"role_grants_unique":     ErrGrantExists,
 }
+
+// translate turns a driver error into the domain error it means, if any.
+func translate(err error) error { return conflicts.Translate(err) }
 
 // --- organisations ---
 

@@ -76,6 +76,9 @@ type Error struct {
 	Message    Text
 	Fields     []FieldError
 	RetryAfter int // seconds, for KindRateLimited and KindUnavailable
+	// Extensions are extra members of the problem document (RFC 9457 §3.2),
+	// already in their wire form, e.g. the sessions a schedule clashes with.
+	Extensions map[string]any
 	Err        error
 }
 
@@ -108,6 +111,17 @@ func New(kind Kind, code, id, en string) *Error {
 func (e *Error) Wrap(cause error) *Error {
 	c := *e
 	c.Err = cause
+	return &c
+}
+
+// WithExtension returns a copy of e whose problem document carries name.
+func (e *Error) WithExtension(name string, value any) *Error {
+	c := *e
+	c.Extensions = make(map[string]any, len(e.Extensions)+1)
+	for k, v := range e.Extensions {
+		c.Extensions[k] = v
+	}
+	c.Extensions[name] = value
 	return &c
 }
 

@@ -161,3 +161,18 @@ func CheckViolation(err error) (constraint string, ok bool) {
 
 // IsNotFound reports whether err says a row was not found.
 func IsNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
+
+// Conflicts maps the unique constraints of a domain's tables to the errors
+// its callers understand.
+type Conflicts map[string]error
+
+// Translate returns the domain error of a unique violation of one of the
+// constraints, or err unchanged.
+func (c Conflicts) Translate(err error) error {
+	if constraint, ok := UniqueViolation(err); ok {
+		if domainErr, known := c[constraint]; known {
+			return domainErr
+		}
+	}
+	return err
+}

@@ -135,13 +135,36 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
 		var werr error
-		if c.Request().Method == http.MethodHead {
+		switch {
+		case c.Request().Method == http.MethodHead:
 			werr = c.NoContent(status)
-		} else {
+		case len(e.Extensions) > 0:
+			werr = c.JSON(status, withExtensions(p, e.Extensions))
+		default:
 			werr = c.JSON(status, p)
 		}
 		if werr != nil {
 			log.ErrorContext(c.Request().Context(), "write problem", "err", werr)
 		}
 	}
+}
+
+// withExtensions returns the problem's members with the extension members
+// added; the standard members win over an extension of the same name.
+func withExtensions(p Problem, extensions map[string]any) map[string]any {
+	out := make(map[string]any, len(extensions)+7)
+	for k, v := range extensions {
+		out[k] = v
+	}
+	out["type"], out["title"], out["status"] = p.Type, p.Title, p.Status
+	if p.Detail != "" {
+		out["detail"] = p.Detail
+	}
+	if p.Instance != "" {
+		out["instance"] = p.Instance
+	}
+	if len(p.Errors) > 0 {
+		out["errors"] = p.Errors
+	}
+	return out
 }

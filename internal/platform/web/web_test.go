@@ -42,7 +42,25 @@ func newTestEcho(t *testing.T) *echo.Echo {
 	e.GET("/limited", func(echo.Context) error {
 		return apperr.New(apperr.KindRateLimited, "rate_limited", "Terlalu sering.", "Too often.").WithRetryAfter(30)
 	})
+	e.GET("/clash", func(echo.Context) error {
+		return apperr.New(apperr.KindConflict, "schedule_clash", "Jadwal bentrok.", "Schedules clash.").
+			WithExtension("clashes", []string{"session-1"})
+	})
 	return e
+}
+
+func TestProblemExtensionsAreMembersOfTheDocument(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	newTestEcho(t).ServeHTTP(rec, httptest.NewRequest("GET", "/clash", nil))
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	clashes, _ := body["clashes"].([]any)
+	if rec.Code != 409 || body["type"] != "urn:corpu:problem:schedule_clash" || len(clashes) != 1 || body["detail"] != "Jadwal bentrok." {
+		t.Errorf("GET /clash = %d %s, want 409 with the standard members and clashes", rec.Code, rec.Body)
+	}
 }
 
 func TestBadRequestsGetProblemDocuments(t *testing.T) {
