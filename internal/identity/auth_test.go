@@ -676,6 +676,29 @@ func TestOnlyTheLatestVerificationLinkWorks(t *testing.T) {
 	}
 }
 
+func TestAVerificationLinkStopsWorkingWhenTheAddressChanges(t *testing.T) {
+	t.Parallel()
+	f := newTestAuth(t, AuthConfig{})
+	u := f.addUser(t, "budi@menpan.go.id", goodPassword, StatusActive)
+	_, ctx := f.signIn(t, u.Email, goodPassword)
+	if err := f.auth.RequestVerification(ctx, "id"); err != nil {
+		t.Fatal(err)
+	}
+	admin := f.addUser(t, "admin@menpan.go.id", goodPassword, StatusActive, authz.RoleOrgAdmin)
+	adminActor, err := f.svc.Actor(context.Background(), admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := UserInput{Name: u.Name, Email: "budi.baru@menpan.go.id", OrgID: u.OrgID}
+	if _, err := f.svc.UpdateUser(authz.WithActor(context.Background(), adminActor), u.ID, changed); err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	wantAuthCode(t, "VerifyEmail(link to the old address)", f.auth.VerifyEmail(context.Background(), linkIn(t, f.mails(t)[0])), ErrInvalidLinkToken)
+	if f.userRow(t, u.ID).EmailVerifiedAt != nil {
+		t.Error("email_verified_at after the address changed is set, want nil")
+	}
+}
+
 // --- password reset ---
 
 func TestResetRequestRevealsNothingAboutAccounts(t *testing.T) {

@@ -399,11 +399,18 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 			"position_title": next.PositionTitle, "position_type": next.PositionType, "functional_post": next.FunctionalPost,
 			"grade": next.Grade, "work_unit_id": in.WorkUnitID, "supervisor_id": in.SupervisorID,
 		}
-		if in.Email != row.Email {
-			fields["email_verified_at"] = nil // a new address must be verified again
-		}
 		if err := s.store.updateUser(ctx, id, fields); err != nil {
 			return err
+		}
+		if in.Email != row.Email {
+			// A new address must be verified again, and a link mailed to the
+			// old one must not verify it.
+			if err := s.store.updateUser(ctx, id, map[string]any{"email_verified_at": nil}); err != nil {
+				return err
+			}
+			if err := (authStore{db: s.db}).invalidateOneTime(ctx, id, "verify_email", s.now()); err != nil {
+				return err
+			}
 		}
 		updated, err := s.store.user(ctx, id)
 		if err != nil {

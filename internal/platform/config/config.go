@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -45,6 +46,10 @@ type HTTP struct {
 	RequestTimeoutSeconds  int      `yaml:"request_timeout_seconds"`
 	ShutdownTimeoutSeconds int      `yaml:"shutdown_timeout_seconds"`
 	CORSOrigins            []string `yaml:"cors_origins"`
+	// TrustedProxies are the networks (CIDR) of the load balancers in front
+	// of the API; the client address is read from X-Forwarded-For only when
+	// the request comes through one of them.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Database configures the PostgreSQL pool.
@@ -226,6 +231,12 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.RequestTimeoutSeconds <= 0 {
 		bad("http.request_timeout_seconds", "must be positive")
+	}
+	for _, cidr := range c.HTTP.TrustedProxies {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			bad("http.trusted_proxies", "must be networks in CIDR notation, e.g. 10.0.0.0/8")
+			break
+		}
 	}
 	if c.HTTP.ShutdownTimeoutSeconds <= 0 {
 		bad("http.shutdown_timeout_seconds", "must be positive")

@@ -40,7 +40,7 @@ func New(opts Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = ErrorHandler(opts.Log)
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientIPExtractor(opts.Config.TrustedProxies)
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: func() string { return newRequestID() },
@@ -75,6 +75,22 @@ func New(opts Options) *echo.Echo {
 		return c.Blob(http.StatusOK, "application/yaml", opts.OpenAPI)
 	})
 	return e
+}
+
+// clientIPExtractor reads the client's address from the connection, or from
+// X-Forwarded-For when the request came through a trusted load balancer;
+// rate limits and the audit log depend on it being the real client.
+func clientIPExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		if _, network, err := net.ParseCIDR(cidr); err == nil {
+			opts = append(opts, echo.TrustIPRange(network))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // readiness answers 200 when every dependency answers, else 503 naming the

@@ -160,3 +160,27 @@ func TestLanguageDefaultsToIndonesian(t *testing.T) {
 		}
 	}
 }
+
+func TestClientAddressComesFromForwardedForOnlyThroughATrustedProxy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		trusted []string
+		remote  string
+		want    string
+	}{
+		{"no proxies configured", nil, "10.1.2.3:5000", "10.1.2.3"},
+		{"request through a trusted balancer", []string{"10.0.0.0/8"}, "10.1.2.3:5000", "203.0.113.7"},
+		{"request from outside the trusted networks", []string{"10.0.0.0/8"}, "198.51.100.1:5000", "198.51.100.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = tt.remote
+			req.Header.Set("X-Forwarded-For", "203.0.113.7")
+			if got := clientIPExtractor(tt.trusted)(req); got != tt.want {
+				t.Errorf("client address = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
