@@ -202,11 +202,6 @@ func (a *App) RunWorker(ctx context.Context) error {
 	return err
 }
 
-// Seed loads the demo data; running it again changes nothing.
-func (a *App) Seed(ctx context.Context) error {
-	return a.identity.Seed(ctx)
-}
-
 func (a *App) registerMetrics() {
 	a.registry.MustRegister(
 		collectors.NewGoCollector(),

@@ -38,3 +38,34 @@ func TestOpenNamesTheServiceThatIsDownAndHowToStartIt(t *testing.T) {
 		})
 	}
 }
+
+func TestSeedLoadsAPublishedCourseWithAnOpenClassOnce(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	ctx := context.Background()
+	for range 2 {
+		if err := srv.App.Seed(ctx); err != nil {
+			t.Fatalf("Seed: %v", err)
+		}
+	}
+	learner := login(t, srv, "fajar@bappeda.sidoarjokab.go.id")
+	var catalogue struct {
+		Items []struct {
+			Code string `json:"code"`
+		} `json:"items"`
+	}
+	if s := learner.do("GET", "/api/v1/catalogue?q=literasi", nil, &catalogue); s != 200 || len(catalogue.Items) != 1 || catalogue.Items[0].Code != demoCourseCode {
+		t.Errorf("catalogue after seeding twice = %d %+v, want the one demo course", s, catalogue.Items)
+	}
+	var classes struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if s := learner.do("GET", "/api/v1/classes", nil, &classes); s != 200 || len(classes.Items) != 1 {
+		t.Fatalf("classes = %d with %d, want the one open demo class", s, len(classes.Items))
+	}
+	if s := learner.do("POST", "/api/v1/classes/"+classes.Items[0].ID+"/enrolments", nil, nil); s != 201 {
+		t.Errorf("enrol in the demo class = %d, want 201", s)
+	}
+}

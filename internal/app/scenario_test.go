@@ -76,8 +76,8 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 		OpenVersion idResponse `json:"open_version"`
 	}
 	if s := author.do("POST", "/api/v1/courses", map[string]any{
-		"org_id": f.org["BPSDM-KEMENDAGRI"], "code": "LITDIG-01", "sharing": "national",
-		"title": "Literasi Digital bagi ASN", "summary": "Dasar-dasar transformasi digital pemerintahan.",
+		"org_id": f.org["BPSDM-KEMENDAGRI"], "code": "SIBER-01", "sharing": "national",
+		"title": "Keamanan Siber bagi ASN", "summary": "Menjaga data dan layanan pemerintah dari serangan siber.",
 		"language": "id", "objectives": []string{"Memahami SPBE", "Menggunakan layanan digital pemerintah dengan aman"},
 		"competency_tags": []string{"literasi-digital", "spbe"}, "delivery_mode": "blended", "jp_credit": 8, "level": "basic",
 	}, &course); s != http.StatusCreated {
@@ -126,7 +126,7 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 			CourseID string `json:"course_id"`
 		} `json:"items"`
 	}
-	if s := stranger.do("GET", "/api/v1/catalogue?q=literasi", nil, &catalogue); s != http.StatusOK || len(catalogue.Items) != 1 {
+	if s := stranger.do("GET", "/api/v1/catalogue?q=siber", nil, &catalogue); s != http.StatusOK || len(catalogue.Items) != 1 {
 		t.Errorf("catalogue search from Jawa Timur = %d with %d courses, want the nationally shared course", s, len(catalogue.Items))
 	}
 
@@ -135,7 +135,7 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 	wib := time.FixedZone("WIB", 7*3600)
 	var class idResponse
 	if s := regional.do("POST", "/api/v1/classes", map[string]any{
-		"version_id": version, "org_id": f.org["BPSDM-JABAR"], "code": "LITDIG-JABAR-01",
+		"version_id": version, "org_id": f.org["BPSDM-JABAR"], "code": "SIBER-JABAR-01",
 		"starts_on": now.In(wib).AddDate(0, 0, -1).Format("2006-01-02"), "ends_on": now.In(wib).AddDate(0, 0, 30).Format("2006-01-02"),
 		"capacity": 30, "policy": "assigned", "region_code": "32", "attendance_threshold": 0.8,
 	}, &class); s != http.StatusCreated {
