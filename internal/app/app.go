@@ -26,6 +26,7 @@ import (
 	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/config"
 	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/idempotency"
 	"github.com/corpu/corpu/internal/platform/mail"
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/queue"
@@ -157,7 +158,8 @@ func (a *App) newHTTP() *echo.Echo {
 	authHandler.MountWellKnown(e)
 	authHandler.MountPublic(e.Group("/api/v1"))
 
-	api := e.Group("/api/v1", a.auth.Middleware())
+	// Idempotency keys are per caller, so they are read after sign-in.
+	api := e.Group("/api/v1", a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
 	authHandler.Mount(api)
 	identity.NewHandler(a.identity).Mount(api)
 	audit.NewHandler(a.audit).Mount(api)
@@ -176,11 +178,19 @@ func (a *App) Worker() (*queue.Worker, error) {
 		ShutdownTimeout: time.Duration(a.deps.Config.HTTP.ShutdownTimeoutSeconds) * time.Second,
 		Log:             a.deps.Log,
 	})
-	w.Handle(identity.TypeSendMail, a.auth.HandleSendMail(mail.NewSender(a.deps.Config.Mail, a.deps.Log)))
+	sender := mail.NewSender(a.deps.Config.Mail, a.deps.Log)
+	w.Handle(identity.TypeSendMail, a.auth.HandleSendMail(sender))
+	w.Handle(delivery.TypeEnrolmentCompleted, a.delivery.HandleEnrolmentCompleted(sender))
+	w.Handle(idempotency.TypePurge, idempotency.HandlePurge(a.deps.DB))
 	w.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers)
 	w.Handle(upload.TypeCleanup, a.uploads.HandleCleanup)
-	if err := w.Every("17 * * * *", upload.TypeCleanup, queue.Low, 50*time.Minute); err != nil {
-		return nil, err
+	for _, p := range []struct{ cron, task string }{
+		{"17 * * * *", upload.TypeCleanup},
+		{"43 * * * *", idempotency.TypePurge},
+	} {
+		if err := w.Every(p.cron, p.task, queue.Low, 50*time.Minute); err != nil {
+			return nil, err
+		}
 	}
 	return w, nil
 }

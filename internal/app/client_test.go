@@ -40,6 +40,12 @@ func anonymous(t *testing.T, srv *TestServer) *apiClient {
 // do sends body as JSON and decodes a 2xx response into out; it returns the status.
 func (c *apiClient) do(method, path string, body, out any) int {
 	c.t.Helper()
+	return c.doWith(nil, method, path, body, out)
+}
+
+// doWith is do with extra request headers.
+func (c *apiClient) doWith(headers map[string]string, method, path string, body, out any) int {
+	c.t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -57,6 +63,9 @@ func (c *apiClient) do(method, path string, body, out any) int {
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

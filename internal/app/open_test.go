@@ -69,3 +69,30 @@ func TestSeedLoadsAPublishedCourseWithAnOpenClassOnce(t *testing.T) {
 		t.Errorf("enrol in the demo class = %d, want 201", s)
 	}
 }
+
+func TestARetriedCreateWithTheSameIdempotencyKeyCreatesOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	admin := f.clients["jabar org admin"]
+	body := map[string]any{"parent_id": f.org["KOTA-BANDUNG"], "kind": "work_unit", "code": "DISDIK-BDG", "name": "Dinas Pendidikan Kota Bandung"}
+	key := map[string]string{"Idempotency-Key": "create-disdik-1"}
+	var first, second struct{ ID string }
+	if s := admin.doWith(key, "POST", "/api/v1/organizations", body, &first); s != 201 {
+		t.Fatalf("first POST = %d, want 201", s)
+	}
+	if s := admin.doWith(key, "POST", "/api/v1/organizations", body, &second); s != 201 || second.ID != first.ID {
+		t.Errorf("retried POST = %d with id %s, want the first answer again (201, %s)", s, second.ID, first.ID)
+	}
+	body["name"] = "Another name"
+	if s := admin.doWith(key, "POST", "/api/v1/organizations", body, nil); s != 422 {
+		t.Errorf("POST with the same key and another body = %d, want 422", s)
+	}
+}
+
+func TestTheWorkerRegistersEveryTaskAndSchedule(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if _, err := srv.App.Worker(); err != nil {
+		t.Errorf("Worker() = %v", err)
+	}
+}

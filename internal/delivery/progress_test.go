@@ -6,14 +6,17 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/mail"
 )
 
 func TestItemsCompleteOnlyByTheirOwnEvents(t *testing.T) {
@@ -359,5 +362,50 @@ func TestClassesAreOpenedAndChangedByTheirInstitute(t *testing.T) {
 	r.decode(t, &c)
 	if c.EnrolClosesAt != nil {
 		t.Errorf("PATCH enrol_closes_at null = %s, want it cleared", r.body)
+	}
+}
+
+// sentMail records what the completion notice hands to the mail sender.
+type sentMail struct {
+	mu   sync.Mutex
+	sent []mail.Message
+}
+
+func (s *sentMail) Send(_ context.Context, m mail.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, m)
+	return nil
+}
+
+func TestTheLearnerIsToldOfACompletionOnceHoweverOftenTheTaskArrives(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.version()
+	c := w.classOf(v)
+	l := w.person(w.unitA, nil)
+	e := w.enrol(l, c)
+	w.complete(l, e, v)
+
+	var outbox struct{ Payload []byte }
+	if err := w.db.Conn(context.Background()).Raw("SELECT payload FROM outbox WHERE task_type = ?", TypeEnrolmentCompleted).Scan(&outbox).Error; err != nil {
+		t.Fatal(err)
+	}
+	sender := &sentMail{}
+	handle := w.svc.HandleEnrolmentCompleted(sender)
+	for range 3 {
+		if err := handle(context.Background(), asynq.NewTask(TypeEnrolmentCompleted, outbox.Payload)); err != nil {
+			t.Fatalf("HandleEnrolmentCompleted = %v", err)
+		}
+	}
+	if len(sender.sent) != 1 {
+		t.Fatalf("mails sent for three deliveries of one completion = %d, want 1", len(sender.sent))
+	}
+	m := sender.sent[0]
+	if m.To != l.Email || !strings.Contains(m.Text, "12.5 JP") || !strings.Contains(m.Subject, "Selamat") {
+		t.Errorf("completion mail = %+v, want a bilingual notice to %s naming the 12.5 JP", m, l.Email)
+	}
+	if err := handle(context.Background(), asynq.NewTask(TypeEnrolmentCompleted, []byte("{"))); !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("HandleEnrolmentCompleted(bad payload) = %v, want SkipRetry", err)
 	}
 }

@@ -1053,3 +1053,22 @@ func nullable(s string) *string {
 	}
 	return &s
 }
+
+// completionNotified reports whether the learner was told of the completion.
+func (s store) completionNotified(ctx context.Context, enrolmentID uuid.UUID) (bool, error) {
+	var notified bool
+	err := s.db.Conn(ctx).Raw("SELECT completion_notified_at IS NOT NULL FROM enrolments WHERE id = ?", enrolmentID).Scan(&notified).Error
+	if err != nil {
+		return false, fmt.Errorf("read completion notice of %s: %w", enrolmentID, err)
+	}
+	return notified, nil
+}
+
+func (s store) markCompletionNotified(ctx context.Context, enrolmentID uuid.UUID, at time.Time) error {
+	err := s.db.Conn(ctx).Exec("UPDATE enrolments SET completion_notified_at = ? WHERE id = ? AND completion_notified_at IS NULL",
+		at, enrolmentID).Error
+	if err != nil {
+		return fmt.Errorf("note completion notice of %s: %w", enrolmentID, err)
+	}
+	return nil
+}

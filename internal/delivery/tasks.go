@@ -1,13 +1,20 @@
 package delivery
 
 import (
-	"github.com/google/uuid"
+	"context"
+	"fmt"
+	"strconv"
 
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/corpu/corpu/internal/platform/mail"
 	"github.com/corpu/corpu/internal/platform/queue"
 )
 
 // TypeEnrolmentCompleted is the task recorded in the outbox, in the
-// transaction that completes an enrolment; certificates handle it.
+// transaction that completes an enrolment. Delivery tells the learner;
+// certificates will issue from it too.
 const TypeEnrolmentCompleted = "delivery:enrolment-completed"
 
 // EnrolmentCompletedPayload is the payload of TypeEnrolmentCompleted.
@@ -22,4 +29,50 @@ type EnrolmentCompletedPayload struct {
 func newEnrolmentCompletedJob(e Enrolment, c Class) queue.Job {
 	return queue.Job{Type: TypeEnrolmentCompleted, Queue: queue.Default, Payload: EnrolmentCompletedPayload{
 		EnrolmentID: e.ID, UserID: e.UserID, ClassID: c.ID, VersionID: c.VersionID}}
+}
+
+// HandleEnrolmentCompleted mails the learner that they completed a class and
+// how many JP were credited. A completion is noted on the enrolment once the
+// mail is handed over, so a redelivered task sends nothing; a crash between
+// the two sends it again, which is the at-least-once a mail can promise.
+func (s *Service) HandleEnrolmentCompleted(sender mail.Sender) queue.Handler {
+	return func(ctx context.Context, t *asynq.Task) error {
+		var p EnrolmentCompletedPayload
+		if err := queue.Decode(t, &p); err != nil {
+			return err
+		}
+		e, err := s.store.enrolment(ctx, p.EnrolmentID, false)
+		if err != nil {
+			return fmt.Errorf("completion notice for %s: %w", p.EnrolmentID, err)
+		}
+		notified, err := s.store.completionNotified(ctx, e.ID)
+		if err != nil || notified || e.Status != EnrolmentCompleted {
+			return err
+		}
+		class, err := s.store.class(ctx, e.ClassID)
+		if err != nil {
+			return err
+		}
+		learner, err := s.directory.Learner(ctx, e.UserID)
+		if err != nil {
+			return err
+		}
+		if err := sender.Send(ctx, completionMail(learner, class)); err != nil {
+			return fmt.Errorf("mail completion notice: %w", err)
+		}
+		return s.store.markCompletionNotified(ctx, e.ID, s.now())
+	}
+}
+
+// completionMail is the notice in Indonesian, then English: the learner's
+// language is not known to delivery.
+func completionMail(l Learner, c Class) mail.Message {
+	jp := strconv.FormatFloat(c.JPCredit, 'f', -1, 64)
+	return mail.Message{
+		To:      l.Email,
+		Subject: "Selamat! Anda menyelesaikan " + c.Title + " / You completed " + c.Title,
+		Text: fmt.Sprintf("Yth. %s,\n\nAnda telah menyelesaikan kelas %q. Sebanyak %s JP telah dicatat pada riwayat pelatihan Anda.\n\n"+
+			"---\n\nDear %s,\n\nYou have completed the class %q. %s JP have been credited to your training record.\n\n— Corpu\n",
+			l.Name, c.Title, jp, l.Name, c.Title, jp),
+	}
 }

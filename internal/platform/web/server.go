@@ -55,7 +55,7 @@ func New(opts Options) *echo.Echo {
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:  opts.Config.CORSOrigins,
 		AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key", "If-Match", "Accept-Language", echo.HeaderXRequestID},
-		ExposeHeaders: []string{echo.HeaderXRequestID, "ETag", "Location", "Retry-After"},
+		ExposeHeaders: []string{echo.HeaderXRequestID, "ETag", "Location", "Retry-After", "Idempotent-Replayed"},
 		MaxAge:        600,
 	}))
 	e.Use(middleware.BodyLimit(strconv.FormatInt(opts.Config.BodyLimitBytes, 10) + "B"))
