@@ -304,7 +304,7 @@ func toVersionResponse(v Version) versionResponse {
 		r.JPCredit = &jp
 	}
 	if v.Modules != nil {
-		mods := mapSlice(v.Modules, toModuleResponse)
+		mods := web.ConvertAll(v.Modules, toModuleResponse)
 		r.Modules = &mods
 	}
 	return r
@@ -321,7 +321,7 @@ type moduleResponse struct {
 
 func toModuleResponse(m Module) moduleResponse {
 	return moduleResponse{ID: m.ID, VersionID: m.VersionID, Position: m.Position, Title: m.Title, Summary: m.Summary,
-		Lessons: mapSlice(m.Lessons, toLessonResponse)}
+		Lessons: web.ConvertAll(m.Lessons, toLessonResponse)}
 }
 
 type lessonResponse struct {
@@ -336,7 +336,7 @@ type lessonResponse struct {
 
 func toLessonResponse(l Lesson) lessonResponse {
 	return lessonResponse{ID: l.ID, ModuleID: l.ModuleID, VersionID: l.VersionID, Position: l.Position, Title: l.Title,
-		Summary: l.Summary, Items: mapSlice(l.Items, toItemResponse)}
+		Summary: l.Summary, Items: web.ConvertAll(l.Items, toItemResponse)}
 }
 
 type itemResponse struct {
@@ -466,18 +466,10 @@ type pathResponse struct {
 func toPathResponse(p LearningPath) pathResponse {
 	return pathResponse{ID: p.ID, OrgID: p.OrgID, Code: p.Code, Title: p.Title, Description: p.Description, Sharing: p.Sharing,
 		SharedOrgIDs: nonNil(p.SharedOrgIDs), CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
-		Steps: mapSlice(p.Steps, func(st PathStep) stepResponse {
+		Steps: web.ConvertAll(p.Steps, func(st PathStep) stepResponse {
 			return stepResponse{CourseID: st.CourseID, Position: st.Position,
 				PrerequisiteCourseIDs: nonNil(st.PrerequisiteCourseIDs), PublishedVersionID: st.PublishedVersionID}
 		})}
-}
-
-func mapSlice[S, T any](items []S, convert func(S) T) []T {
-	out := make([]T, len(items))
-	for i, s := range items {
-		out[i] = convert(s)
-	}
-	return out
 }
 
 // ifMatch reads the lock version a client expects from If-Match: 0 when the
@@ -620,7 +612,7 @@ func (h *Handler) listVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(versions, toVersionResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(versions, toVersionResponse)})
 }
 
 func (h *Handler) getVersion(c echo.Context) error {
@@ -677,7 +669,7 @@ func (h *Handler) submit(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", v.ETag())
-	return c.JSON(http.StatusOK, submitResponse{Version: toVersionResponse(v), Similar: mapSlice(similar, toSimilarResponse)})
+	return c.JSON(http.StatusOK, submitResponse{Version: toVersionResponse(v), Similar: web.ConvertAll(similar, toSimilarResponse)})
 }
 
 func (h *Handler) review(c echo.Context) error {
@@ -705,7 +697,7 @@ func (h *Handler) listReviews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(reviews, toReviewResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(reviews, toReviewResponse)})
 }
 
 func (h *Handler) similar(c echo.Context) error {
@@ -717,7 +709,7 @@ func (h *Handler) similar(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(similar, toSimilarResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(similar, toSimilarResponse)})
 }
 
 func (h *Handler) addModule(c echo.Context) error {

@@ -730,7 +730,7 @@ func (h *Handler) rollCall(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(records, toAttendanceResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(records, toAttendanceResponse)})
 }
 
 func (h *Handler) listAttendance(c echo.Context) error {
@@ -742,7 +742,7 @@ func (h *Handler) listAttendance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(records, toAttendanceResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(records, toAttendanceResponse)})
 }
 
 // --- enrolments ---
@@ -996,12 +996,4 @@ func (h *Handler) enrolInPath(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, toPathEnrolmentResponse(pe))
-}
-
-func mapSlice[S, T any](items []S, convert func(S) T) []T {
-	out := make([]T, len(items))
-	for i, s := range items {
-		out[i] = convert(s)
-	}
-	return out
 }

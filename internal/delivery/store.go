@@ -51,7 +51,7 @@ func (r classRow) toClass() Class {
 	return Class{
 		ID: r.ID, VersionID: r.VersionID, CourseID: r.CourseID, OrgID: r.OrgID, Code: r.Code, Title: r.Title,
 		StartsOn: asDate(r.StartsOn), EndsOn: asDate(r.EndsOn), EnrolOpensAt: utcPtr(r.EnrolOpensAt), EnrolClosesAt: utcPtr(r.EnrolClosesAt),
-		Capacity: r.Capacity, Waitlist: r.Waitlist, Policy: Policy(r.Policy), RegionCode: deref(r.RegionCode),
+		Capacity: r.Capacity, Waitlist: r.Waitlist, Policy: Policy(r.Policy), RegionCode: database.EmptyIfNull(r.RegionCode),
 		AttendanceThreshold: r.AttendanceThreshold, JPCredit: r.JPCredit, Status: ClassStatus(r.Status),
 		SeatsTaken: r.SeatsTaken, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -61,7 +61,7 @@ func toClassRow(c Class) classRow {
 	return classRow{
 		ID: c.ID, VersionID: c.VersionID, CourseID: c.CourseID, OrgID: c.OrgID, Code: c.Code, Title: c.Title,
 		StartsOn: asDate(c.StartsOn), EndsOn: asDate(c.EndsOn), EnrolOpensAt: c.EnrolOpensAt, EnrolClosesAt: c.EnrolClosesAt,
-		Capacity: c.Capacity, Waitlist: c.Waitlist, Policy: string(c.Policy), RegionCode: nullable(c.RegionCode),
+		Capacity: c.Capacity, Waitlist: c.Waitlist, Policy: string(c.Policy), RegionCode: database.NullIfEmpty(c.RegionCode),
 		AttendanceThreshold: c.AttendanceThreshold, JPCredit: c.JPCredit, Status: string(c.Status),
 		CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
@@ -95,7 +95,7 @@ func (sessionRow) TableName() string { return "sessions" }
 func (r sessionRow) toSession() Session {
 	return Session{
 		ID: r.ID, ClassID: r.ClassID, Kind: SessionKind(r.Kind), Title: r.Title, StartsAt: r.StartsAt.UTC(), EndsAt: r.EndsAt.UTC(),
-		Venue: deref(r.Venue), Address: deref(r.Address), MeetingURL: deref(r.MeetingURL),
+		Venue: database.EmptyIfNull(r.Venue), Address: database.EmptyIfNull(r.Address), MeetingURL: database.EmptyIfNull(r.MeetingURL),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -103,7 +103,7 @@ func (r sessionRow) toSession() Session {
 func toSessionRow(s Session, secret []byte) sessionRow {
 	return sessionRow{
 		ID: s.ID, ClassID: s.ClassID, Kind: string(s.Kind), Title: s.Title, StartsAt: s.StartsAt, EndsAt: s.EndsAt,
-		Venue: nullable(s.Venue), Address: nullable(s.Address), MeetingURL: nullable(s.MeetingURL), Secret: secret,
+		Venue: database.NullIfEmpty(s.Venue), Address: database.NullIfEmpty(s.Address), MeetingURL: database.NullIfEmpty(s.MeetingURL), Secret: secret,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
 }
@@ -1038,20 +1038,6 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // completionNotified reports whether the learner was told of the completion.

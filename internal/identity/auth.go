@@ -580,7 +580,7 @@ func (a *Auth) ResetPassword(ctx context.Context, plain, newPassword string) err
 		if UserStatus(user.Status) != StatusActive {
 			return ErrInvalidLinkToken
 		}
-		if err := password.Check(newPassword, user.Name, user.Email, deref(user.NIP)); err != nil {
+		if err := password.Check(newPassword, user.Name, user.Email, database.EmptyIfNull(user.NIP)); err != nil {
 			return err
 		}
 		hash, err := password.HashWith(newPassword, a.params)
@@ -620,7 +620,7 @@ func (a *Auth) ChangePassword(ctx context.Context, current, newPassword string) 
 	}
 	var v apperr.Validation
 	v.Check(ok, "current_password", "kata sandi saat ini salah", "the current password is wrong")
-	if err := password.Check(newPassword, user.Name, user.Email, deref(user.NIP)); err != nil {
+	if err := password.Check(newPassword, user.Name, user.Email, database.EmptyIfNull(user.NIP)); err != nil {
 		for _, f := range apperr.As(err).Fields {
 			v.Add("new_password", f.Message.ID, f.Message.EN)
 		}

@@ -239,7 +239,7 @@ func (h *AuthHandler) listAPITokens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(tokens, toAPITokenResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(tokens, toAPITokenResponse)})
 }
 
 func (h *AuthHandler) createAPIToken(c echo.Context) error {

@@ -244,7 +244,7 @@ func TestLoginSucceedsWithEmailOrNIP(t *testing.T) {
 	tests := []struct{ name, login string }{
 		{"e-mail", "budi@menpan.go.id"},
 		{"e-mail in another case with spaces", "  Budi@MenPAN.go.id "},
-		{"NIP", deref(u.NIP)},
+		{"NIP", database.EmptyIfNull(u.NIP)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -369,7 +369,7 @@ func TestLoginUpgradesAHashMadeWithWeakerParameters(t *testing.T) {
 	f.auth.params = password.DefaultParams
 	u := f.addUser(t, "budi@menpan.go.id", goodPassword, StatusActive)
 	f.signIn(t, u.Email, goodPassword)
-	hash := deref(f.userRow(t, u.ID).PasswordHash)
+	hash := database.EmptyIfNull(f.userRow(t, u.ID).PasswordHash)
 	if password.NeedsRehash(hash) {
 		t.Errorf("stored hash after sign-in = %s, want one made with DefaultParams", hash)
 	}
@@ -720,7 +720,7 @@ func TestResetMailsAreThrottledPerAccount(t *testing.T) {
 	f := newTestAuth(t, AuthConfig{})
 	u := f.addUser(t, "budi@menpan.go.id", goodPassword, StatusActive)
 	other := f.addUser(t, "siti@menpan.go.id", goodPassword, StatusActive)
-	for _, login := range []string{u.Email, deref(u.NIP), u.Email, other.Email} {
+	for _, login := range []string{u.Email, database.EmptyIfNull(u.NIP), u.Email, other.Email} {
 		if err := f.auth.RequestReset(context.Background(), login, "en"); err != nil {
 			t.Fatalf("RequestReset(%q) = %v, want nil", login, err)
 		}
@@ -740,7 +740,7 @@ func TestPasswordResetSetsANewPasswordOnce(t *testing.T) {
 	if err := f.auth.store.updateUserAuth(ctx, u.ID, map[string]any{"failed_logins": 5, "locked_until": time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.auth.RequestReset(ctx, deref(u.NIP), "id"); err != nil {
+	if err := f.auth.RequestReset(ctx, database.EmptyIfNull(u.NIP), "id"); err != nil {
 		t.Fatalf("RequestReset(NIP) = %v, want nil", err)
 	}
 	mails := f.mails(t)
@@ -749,13 +749,13 @@ func TestPasswordResetSetsANewPasswordOnce(t *testing.T) {
 		t.Fatalf("outbox mails = %+v, want one Indonesian reset mail to %s", mails, u.Email)
 	}
 	plain := linkIn(t, mails[0])
-	hashBefore := deref(f.userRow(t, u.ID).PasswordHash)
+	hashBefore := database.EmptyIfNull(f.userRow(t, u.ID).PasswordHash)
 
 	err := f.auth.ResetPassword(ctx, plain, "password123")
 	if e := apperr.As(err); e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "password" {
 		t.Fatalf("ResetPassword(weak) = %v, want 422 on password", err)
 	}
-	if got := deref(f.userRow(t, u.ID).PasswordHash); got != hashBefore {
+	if got := database.EmptyIfNull(f.userRow(t, u.ID).PasswordHash); got != hashBefore {
 		t.Error("password hash changed after a refused reset")
 	}
 

@@ -153,14 +153,6 @@ func toTransferResponse(t Transfer) transferResponse {
 		ToWorkUnitID: t.ToWorkUnitID, Reason: t.Reason, EffectiveAt: t.EffectiveAt, CreatedBy: t.CreatedBy}
 }
 
-func mapSlice[S, T any](items []S, convert func(S) T) []T {
-	out := make([]T, len(items))
-	for i, s := range items {
-		out[i] = convert(s)
-	}
-	return out
-}
-
 // --- handlers ---
 
 func (h *Handler) me(c echo.Context) error {
@@ -177,7 +169,7 @@ func (h *Handler) me(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"user": toUserResponse(u), "grants": mapSlice(grants, toGrantResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"user": toUserResponse(u), "grants": web.ConvertAll(grants, toGrantResponse)})
 }
 
 func (h *Handler) listOrgs(c echo.Context) error {
@@ -190,7 +182,7 @@ func (h *Handler) listOrgs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(orgs, toOrgResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(orgs, toOrgResponse)})
 }
 
 func (h *Handler) createOrg(c echo.Context) error {
@@ -353,7 +345,7 @@ func (h *Handler) listTransfers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(ts, toTransferResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(ts, toTransferResponse)})
 }
 
 func (h *Handler) setStatus(c echo.Context) error {
@@ -383,7 +375,7 @@ func (h *Handler) listGrants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(gs, toGrantResponse)})
+	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(gs, toGrantResponse)})
 }
 
 func (h *Handler) createGrant(c echo.Context) error {

@@ -732,7 +732,7 @@ func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
 		if e.NIP != nil {
 			byNIP[*e.NIP] = e
 		}
-		emailOwner[strings.ToLower(e.Email)] = deref(e.NIP)
+		emailOwner[strings.ToLower(e.Email)] = database.EmptyIfNull(e.NIP)
 	}
 
 	// First the rows that may be written, with their ids, so a supervisor
@@ -833,7 +833,9 @@ func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]uuid.UUI
 // does not have are not compared: the import leaves them as they are.
 func (r *importRun) same(ex *existingUser, row *batchRow) bool {
 	in := &row.in
-	eq := func(col int, old *string, now string) bool { return !r.cols.has(col) || deref(old) == now }
+	eq := func(col int, old *string, now string) bool {
+		return !r.cols.has(col) || database.EmptyIfNull(old) == now
+	}
 	return ex.Name == in.Name && ex.Email == in.Email && ex.OrgID == in.OrgID && sameID(ex.WorkUnitID, row.workUnitID) &&
 		sameID(ex.SupervisorID, row.supervisorID) &&
 		eq(colPhone, ex.Phone, in.Phone) && eq(colPositionTitle, ex.PositionTitle, in.PositionTitle) &&

@@ -294,11 +294,11 @@ func TestImportUsersTakesGoodRowsAndReportsBadOnesByLine(t *testing.T) {
 
 	ani, bayu, gita := f.userByNIP(t, impNIP(1)), f.userByNIP(t, impNIP(2)), f.userByNIP(t, impNIP(8))
 	if ani.Name != "Ani Wulandari" || ani.Email != "ani@agency.go.id" || ani.OrgID != f.orgs["UNIT-A"].ID ||
-		deref(ani.PositionType) != "functional" || deref(ani.Grade) != "III/c" || deref(ani.Phone) != "081234567890" ||
+		database.EmptyIfNull(ani.PositionType) != "functional" || database.EmptyIfNull(ani.Grade) != "III/c" || database.EmptyIfNull(ani.Phone) != "081234567890" ||
 		ani.SupervisorID == nil || *ani.SupervisorID != bayu.ID || ani.PasswordHash != nil || ani.Status != string(StatusActive) {
 		t.Errorf("Ani = %+v, want her row imported with Bayu as supervisor and no password", ani)
 	}
-	if deref(gita.PositionTitle) != "Analis\nKepegawaian, Ahli Muda" || deref(gita.PositionType) != "executor" {
+	if database.EmptyIfNull(gita.PositionTitle) != "Analis\nKepegawaian, Ahli Muda" || database.EmptyIfNull(gita.PositionType) != "executor" {
 		t.Errorf("Gita = %+v, want the quoted two-line position title", gita)
 	}
 	if joko := f.userByNIP(t, impNIP(11)); joko.SupervisorID != nil {
@@ -364,7 +364,7 @@ func TestImportUsersAgainChangesOnlyWhatChanged(t *testing.T) {
 		t.Errorf("result of the changed file = %+v (report %q), want %+v and no report", res, j.ErrorReportKey, want)
 	}
 	ani, bayu := f.userByNIP(t, impNIP(1)), f.userByNIP(t, impNIP(2))
-	if deref(ani.PositionTitle) != "Analis SDM Ahli Madya" || deref(ani.Grade) != "III/c" || ani.SupervisorID == nil || *ani.SupervisorID != bayu.ID {
+	if database.EmptyIfNull(ani.PositionTitle) != "Analis SDM Ahli Madya" || database.EmptyIfNull(ani.Grade) != "III/c" || ani.SupervisorID == nil || *ani.SupervisorID != bayu.ID {
 		t.Errorf("Ani = %+v, want the new title and her grade and supervisor kept", ani)
 	}
 	if bayu.OrgID != f.orgs["UNIT-B"].ID {

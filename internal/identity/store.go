@@ -37,14 +37,14 @@ func (orgRow) TableName() string { return "organizations" }
 func (r orgRow) toOrganization() Organization {
 	return Organization{
 		ID: r.ID, ParentID: r.ParentID, Path: r.Path, Kind: OrgKind(r.Kind), Code: r.Code, Name: r.Name,
-		RegionCode: deref(r.RegionCode), Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		RegionCode: database.EmptyIfNull(r.RegionCode), Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
 func toOrgRow(o Organization) orgRow {
 	return orgRow{
 		ID: o.ID, ParentID: o.ParentID, Path: o.Path, Kind: string(o.Kind), Code: o.Code, Name: o.Name,
-		RegionCode: nullable(o.RegionCode), Active: o.Active, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		RegionCode: database.NullIfEmpty(o.RegionCode), Active: o.Active, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
 }
 
@@ -76,9 +76,9 @@ func (userRow) TableName() string { return "users" }
 
 func (r userRow) toUser() User {
 	return User{
-		ID: r.ID, NIP: deref(r.NIP), NationalID: deref(r.NationalID), Name: r.Name, Email: r.Email,
-		EmailVerifiedAt: r.EmailVerifiedAt, Phone: deref(r.Phone), PositionTitle: deref(r.PositionTitle),
-		PositionType: PositionType(deref(r.PositionType)), FunctionalPost: deref(r.FunctionalPost), Grade: deref(r.Grade),
+		ID: r.ID, NIP: database.EmptyIfNull(r.NIP), NationalID: database.EmptyIfNull(r.NationalID), Name: r.Name, Email: r.Email,
+		EmailVerifiedAt: r.EmailVerifiedAt, Phone: database.EmptyIfNull(r.Phone), PositionTitle: database.EmptyIfNull(r.PositionTitle),
+		PositionType: PositionType(database.EmptyIfNull(r.PositionType)), FunctionalPost: database.EmptyIfNull(r.FunctionalPost), Grade: database.EmptyIfNull(r.Grade),
 		OrgID: r.OrgID, OrgPath: r.OrgPath, WorkUnitID: r.WorkUnitID, SupervisorID: r.SupervisorID,
 		Status: UserStatus(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
@@ -86,9 +86,9 @@ func (r userRow) toUser() User {
 
 func toUserRow(u User) userRow {
 	return userRow{
-		ID: u.ID, NIP: nullable(u.NIP), NationalID: nullable(u.NationalID), Name: u.Name, Email: u.Email,
-		EmailVerifiedAt: u.EmailVerifiedAt, Phone: nullable(u.Phone), PositionTitle: nullable(u.PositionTitle),
-		PositionType: nullable(string(u.PositionType)), FunctionalPost: nullable(u.FunctionalPost), Grade: nullable(u.Grade),
+		ID: u.ID, NIP: database.NullIfEmpty(u.NIP), NationalID: database.NullIfEmpty(u.NationalID), Name: u.Name, Email: u.Email,
+		EmailVerifiedAt: u.EmailVerifiedAt, Phone: database.NullIfEmpty(u.Phone), PositionTitle: database.NullIfEmpty(u.PositionTitle),
+		PositionType: database.NullIfEmpty(string(u.PositionType)), FunctionalPost: database.NullIfEmpty(u.FunctionalPost), Grade: database.NullIfEmpty(u.Grade),
 		OrgID: u.OrgID, WorkUnitID: u.WorkUnitID, SupervisorID: u.SupervisorID, Status: string(u.Status),
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
@@ -395,20 +395,6 @@ func (s store) deleteGrant(ctx context.Context, id uuid.UUID) error {
 }
 
 // --- helpers ---
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
 
 func ptr[T any](v T) *T { return &v }
 

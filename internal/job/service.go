@@ -112,8 +112,8 @@ func (s *Service) Succeed(ctx context.Context, id uuid.UUID, result any, resultK
 		}
 	}
 	ok, err := s.store.update(ctx, id, []Status{StatusQueued, StatusRunning}, map[string]any{
-		"status": string(StatusSucceeded), "result": body, "result_key": nullable(resultKey),
-		"error_report_key": nullable(errorReportKey), "finished_at": s.now(),
+		"status": string(StatusSucceeded), "result": body, "result_key": database.NullIfEmpty(resultKey),
+		"error_report_key": database.NullIfEmpty(errorReportKey), "finished_at": s.now(),
 	})
 	if err != nil || ok {
 		return err

@@ -36,8 +36,8 @@ func (jobRow) TableName() string { return "jobs" }
 func (r jobRow) toJob() Job {
 	return Job{
 		ID: r.ID, Kind: r.Kind, Status: Status(r.Status), OwnerID: r.OwnerID, OrgID: r.OrgID, Params: r.Params,
-		Done: r.ProgressDone, Total: r.ProgressTotal, Result: r.Result, ResultKey: deref(r.ResultKey),
-		ErrorReportKey: deref(r.ErrorReportKey), Error: deref(r.Error),
+		Done: r.ProgressDone, Total: r.ProgressTotal, Result: r.Result, ResultKey: database.EmptyIfNull(r.ResultKey),
+		ErrorReportKey: database.EmptyIfNull(r.ErrorReportKey), Error: database.EmptyIfNull(r.Error),
 		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 	}
 }
@@ -68,18 +68,4 @@ func (s store) update(ctx context.Context, id uuid.UUID, statuses []Status, fiel
 		return false, fmt.Errorf("update job %s: %w", id, res.Error)
 	}
 	return res.RowsAffected == 1, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -22,3 +22,19 @@ func UnderAnyPath(db *gorm.DB, column string, roots []string) *gorm.DB {
 	}
 	return cond
 }
+
+// NullIfEmpty maps an empty string to NULL for an optional text column.
+func NullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// EmptyIfNull reads an optional text column, NULL as "".
+func EmptyIfNull(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -31,9 +31,15 @@ type ListResponse[T any] struct {
 
 // NewListResponse converts a page of domain values with convert.
 func NewListResponse[S, T any](p page.Result[S], convert func(S) T) ListResponse[T] {
-	items := make([]T, 0, len(p.Items))
-	for _, s := range p.Items {
-		items = append(items, convert(s))
+	return ListResponse[T]{Items: ConvertAll(p.Items, convert), NextCursor: p.NextCursor}
+}
+
+// ConvertAll converts domain values to their response form; never nil, so
+// an empty list is [] in JSON.
+func ConvertAll[S, T any](items []S, convert func(S) T) []T {
+	out := make([]T, len(items))
+	for i, s := range items {
+		out[i] = convert(s)
 	}
-	return ListResponse[T]{Items: items, NextCursor: p.NextCursor}
+	return out
 }
