@@ -31,6 +31,10 @@ build:
 bench: services
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## load: simulated learners against a running server (make run in another shell); LOAD_ARGS="-workers 50 -duration 60s"
+load:
+	$(GO) run ./cmd/corpu-load $(LOAD_ARGS)
+
 ## clean-testdbs: drop test databases left by an interrupted test run
 clean-testdbs:
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'corpu_test_%'" | \
