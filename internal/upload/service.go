@@ -266,7 +266,23 @@ func (s *Service) Cleanup(ctx context.Context, cutoff time.Time) (int, error) {
 		}
 		removed += n
 		if n < cleanupBatch {
-			return removed, nil
+			return removed, s.sweepStrayUploads(ctx, cutoff)
 		}
 	}
+}
+
+// sweepStrayUploads removes bytes left under upload keys by clients that
+// kept writing to a presigned URL after its upload was completed (completed
+// files live under their own key, so nothing reads these).
+func (s *Service) sweepStrayUploads(ctx context.Context, cutoff time.Time) error {
+	keys, err := s.objects.ExpiredBefore(ctx, "uploads/", cutoff)
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if err := s.objects.Remove(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -446,3 +446,42 @@ func TestWritingToTheUploadURLAfterCompletionDoesNotChangeTheFile(t *testing.T) 
 		t.Errorf("downloaded %q, want the verified PDF bytes", got)
 	}
 }
+
+func TestCleanupSweepsBytesWrittenToAnUploadURLAfterCompletion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := as(authz.RoleInstructor, f.agency)
+	p, err := f.svc.Create(ctx, upload.Input{Purpose: upload.PurposeCourseDocument, Filename: "a.pdf",
+		ContentType: "application/pdf", Size: int64(len(pdf)), OrgID: f.agency.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, p, pdf)
+	file, err := f.svc.Complete(ctx, p.UploadID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, p, pdf) // a client that sends the bytes twice
+	var fileKey string
+	if err := f.db.Conn(ctx).Raw("SELECT object_key FROM uploads WHERE id = ?", p.UploadID).Scan(&fileKey).Error; err != nil {
+		t.Fatal(err)
+	}
+	uploadKey := strings.Replace(fileKey, "files/", "uploads/", 1)
+
+	if _, err := f.svc.Cleanup(context.Background(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatalf("Cleanup: %v", err)
+	}
+	if _, err := f.objects.Open(ctx, uploadKey); !errors.Is(err, objectstore.ErrObjectMissing) {
+		t.Errorf("Open(stray upload bytes) = %v, want them swept", err)
+	}
+	if r, err := f.objects.Open(ctx, fileKey); err != nil {
+		t.Errorf("Open(completed file %s) = %v, want it kept", file.ID, err)
+	} else {
+		_ = r.Close()
+	}
+	var files int64
+	f.db.Conn(ctx).Table("uploads").Where("status = 'completed'").Count(&files)
+	if files != 1 {
+		t.Errorf("completed uploads after the sweep = %d, want 1", files)
+	}
+}
