@@ -29,12 +29,12 @@ type DB struct {
 // the server answers.
 func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
 	gdb, err := gorm.Open(postgres.Open(cfg.URL), &gorm.Config{
-		Logger: logger.NewSlogLogger(log, logger.Config{
-			SlowThreshold:             200 * time.Millisecond,
+		Logger: quietTrace{Interface: logger.NewSlogLogger(log, logger.Config{
+			SlowThreshold:             slowQuery,
 			LogLevel:                  logger.Warn,
 			IgnoreRecordNotFoundError: true,
 			ParameterizedQueries:      true,
-		}),
+		})},
 		TranslateError:         false,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
@@ -60,6 +60,25 @@ func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, erro
 
 func notReachable(url string, err error) error {
 	return fmt.Errorf("postgres at %s is not reachable (start it with `make services`): %w", redact(url), err)
+}
+
+// slowQuery is how long a statement may take before it is logged.
+const slowQuery = 200 * time.Millisecond
+
+// quietTrace passes to GORM's logger only the statements it will log (those
+// that failed or were slow): GORM's logger renders every statement's SQL
+// text before deciding, which costs CPU on every query.
+type quietTrace struct{ logger.Interface }
+
+func (q quietTrace) LogMode(level logger.LogLevel) logger.Interface {
+	return quietTrace{q.Interface.LogMode(level)}
+}
+
+func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	failed := err != nil && !errors.Is(err, gorm.ErrRecordNotFound)
+	if failed || time.Since(begin) > slowQuery {
+		q.Interface.Trace(ctx, begin, fc, err)
+	}
 }
 
 // Close closes the pool.

@@ -6,6 +6,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 )
@@ -150,4 +154,28 @@ func count(t testing.TB, db *DB, ctx context.Context, table string) int64 {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
+}
+
+// recordingLogger notes which statements reach GORM's logger.
+type recordingLogger struct {
+	logger.Interface
+	traced *int
+}
+
+func (r recordingLogger) Trace(context.Context, time.Time, func() (string, int64), error) {
+	*r.traced++
+}
+
+func TestOnlyFailedOrSlowStatementsReachTheLogger(t *testing.T) {
+	t.Parallel()
+	traced := 0
+	q := quietTrace{recordingLogger{logger.Discard, &traced}}
+	ctx := context.Background()
+	q.Trace(ctx, time.Now(), nil, nil)                        // fast and fine
+	q.Trace(ctx, time.Now(), nil, gorm.ErrRecordNotFound)     // not found is an answer, not a failure
+	q.Trace(ctx, time.Now(), nil, errors.New("syntax error")) // failed
+	q.Trace(ctx, time.Now().Add(-2*slowQuery), nil, nil)      // slow
+	if traced != 2 {
+		t.Errorf("statements passed to the logger = %d, want 2 (the failed and the slow one)", traced)
+	}
 }
