@@ -14,6 +14,7 @@ import (
 
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/config"
+	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/web"
 )
 
@@ -227,4 +228,55 @@ func TestTheHTTPAPIRunsTheLifecycleAndAnswersBadInputWithProblems(t *testing.T) 
 	api.expect(api.do("reviewerA", "POST", "/api/v1/courses/"+course.ID+"/archive", nil), http.StatusOK, nil)
 	api.expectProblem(api.do("authorA", "POST", "/api/v1/courses/"+course.ID+"/drafts", nil), http.StatusConflict, "course.archived", "")
 	api.expectProblem(api.do("learnerB1", "GET", "/api/v1/courses/"+course.ID, nil), http.StatusNotFound, "course.course_not_found", "")
+}
+
+func TestBadTextAndForgedCursorsAreAnsweredWith4xxNotInternalErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	api := newTestAPI(t, f)
+	c, _ := f.publishedCourse(courseSpec{code: "TEKS-1", title: "Teks"})
+	_, draft := f.draftCourse(courseSpec{code: "TEKS-2", title: "Draf"})
+	m := mustVersion(t, f, "authorA", draft.ID).Modules[0]
+	notUUID := page.EncodeCursor(page.Position{Key: "a", ID: "not-a-uuid"})
+	nulKey := page.EncodeCursor(page.Position{Key: "a\x00", ID: c.ID.String()})
+
+	tests := []struct {
+		name         string
+		method, path string
+		body         any
+		field        string
+	}{
+		{"a course search with invalid UTF-8", "GET", "/api/v1/courses?q=%ff", nil, "q"},
+		{"a course search with a NUL", "GET", "/api/v1/courses?q=a%00", nil, "q"},
+		{"a path search with invalid UTF-8", "GET", "/api/v1/learning-paths?q=%ff", nil, "q"},
+		{"a path search with a NUL", "GET", "/api/v1/learning-paths?q=a%00", nil, "q"},
+		{"a catalogue tag with a NUL", "GET", "/api/v1/catalogue?tag=a%00", nil, "tag"},
+		{"a catalogue cursor whose id is not a uuid", "GET", "/api/v1/catalogue?cursor=" + notUUID, nil, "cursor"},
+		{"a catalogue cursor whose key holds a NUL", "GET", "/api/v1/catalogue?cursor=" + nulKey, nil, "cursor"},
+		{"a course list cursor whose id is not a uuid", "GET", "/api/v1/courses?cursor=" + notUUID, nil, "cursor"},
+		{"a course list cursor whose key holds a NUL", "GET", "/api/v1/courses?cursor=" + nulKey, nil, "cursor"},
+		{"a path list cursor whose id is not a uuid", "GET", "/api/v1/learning-paths?cursor=" + notUUID, nil, "cursor"},
+		{"a module title with a NUL", "POST", "/api/v1/course-versions/" + draft.ID.String() + "/modules", map[string]any{"title": "a\x00"}, "title"},
+		{"a lesson summary with a NUL", "PATCH", "/api/v1/lessons/" + m.Lessons[0].ID.String(), map[string]any{"summary": "a\x00"}, "summary"},
+		{"a text body with a NUL", "POST", "/api/v1/lessons/" + m.Lessons[0].ID.String() + "/items",
+			map[string]any{"kind": "text", "title": "Bacaan", "body": "<p>a\x00b</p>"}, "body"},
+		{"an objective with a NUL", "PATCH", "/api/v1/course-versions/" + draft.ID.String(), map[string]any{"objectives": []string{"a\x00"}}, "objectives[0]"},
+		{"a tag with a NUL", "PATCH", "/api/v1/course-versions/" + draft.ID.String(), map[string]any{"tags": []string{"a\x00"}}, "tags[0]"},
+		{"a new course's title with a NUL", "POST", "/api/v1/courses", map[string]any{"org_id": f.org["A"], "code": "NUL", "title": "a\x00"}, "title"},
+		{"a path description with a NUL", "POST", "/api/v1/learning-paths", map[string]any{"org_id": f.org["A"], "code": "NUL",
+			"title": "Jalur", "description": "a\x00", "steps": []map[string]any{{"course_id": c.ID}}}, "description"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := api
+			api.t = t
+			api.expectProblem(api.do("authorA", tt.method, tt.path, tt.body), http.StatusUnprocessableEntity, "validation", tt.field)
+		})
+	}
+	if n := f.count("SELECT count(*) FROM course_modules WHERE version_id = ?", draft.ID); n != 1 {
+		t.Errorf("modules of the draft after refused requests = %d, want 1", n)
+	}
+	if n := f.count("SELECT count(*) FROM courses WHERE code = 'NUL'"); n != 0 {
+		t.Errorf("courses coded NUL after a refused request = %d, want 0", n)
+	}
 }

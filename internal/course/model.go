@@ -269,6 +269,7 @@ func (in *ReviewInput) validate() error {
 	v.Check(in.Decision == DecisionApprove || in.Decision == DecisionRequestChanges, "decision",
 		"harus approve atau request_changes", "must be approve or request_changes")
 	v.Check(utf8.RuneCountInString(in.Comments) <= 10000, "comments", "paling banyak 10000 karakter", "at most 10000 characters")
+	checkText(&v, "comments", in.Comments)
 	v.Check(in.Decision != DecisionRequestChanges || in.Comments != "", "comments",
 		"wajib diisi saat meminta perbaikan", "are required when requesting changes")
 	return v.Err()
@@ -333,6 +334,9 @@ func (f *CatalogueFilter) validate() error {
 	f.Tag, f.Competency = normalizeTag(f.Tag), normalizeTag(f.Competency)
 	var v apperr.Validation
 	v.Check(utf8.RuneCountInString(f.Query) <= 200, "q", "paling banyak 200 karakter", "at most 200 characters")
+	checkText(&v, "q", f.Query)
+	checkText(&v, "tag", f.Tag)
+	checkText(&v, "competency", f.Competency)
 	v.Check(f.Mode == "" || slices.Contains(deliveryModes, f.Mode), "mode",
 		"harus online, blended atau classroom", "must be online, blended or classroom")
 	v.Check(f.Level == "" || slices.Contains(levels, f.Level), "level",
@@ -405,6 +409,8 @@ func (p *LearningPath) validate() error {
 	checkCode(&v, p.Code)
 	v.Check(p.Title != "" && utf8.RuneCountInString(p.Title) <= 200, "title", "wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
 	v.Check(utf8.RuneCountInString(p.Description) <= 5000, "description", "paling banyak 5000 karakter", "at most 5000 characters")
+	checkText(&v, "title", p.Title)
+	checkText(&v, "description", p.Description)
 	checkSharing(&v, p.Sharing, p.SharedOrgIDs)
 	v.Check(len(p.Steps) > 0 && len(p.Steps) <= 100, "steps", "harus memuat 1 sampai 100 kursus", "must hold 1 to 100 courses")
 	seen := map[uuid.UUID]bool{}
@@ -537,6 +543,8 @@ func (ver *Version) normalize() error {
 	v.Check(ver.Title != "" && utf8.RuneCountInString(ver.Title) <= maxTitle, "title",
 		"wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
 	v.Check(utf8.RuneCountInString(ver.Summary) <= maxSummary, "summary", "paling banyak 5000 karakter", "at most 5000 characters")
+	checkText(&v, "title", ver.Title)
+	checkText(&v, "summary", ver.Summary)
 	v.Check(slices.Contains(languages, ver.Language), "language", "harus id atau en", "must be id or en")
 	v.Check(slices.Contains(deliveryModes, ver.DeliveryMode), "delivery_mode",
 		"harus online, blended atau classroom", "must be online, blended or classroom")
@@ -559,6 +567,7 @@ func (ver *Version) normalize() error {
 	for i, o := range objectives {
 		v.Check(utf8.RuneCountInString(o) <= maxObjective, fmt.Sprintf("objectives[%d]", i),
 			"paling banyak 500 karakter", "at most 500 characters")
+		checkText(&v, fmt.Sprintf("objectives[%d]", i), o)
 	}
 	ver.CompetencyTags = normalizeTags(&v, "competency_tags", ver.CompetencyTags)
 	ver.Tags = normalizeTags(&v, "tags", ver.Tags)
@@ -566,6 +575,20 @@ func (ver *Version) normalize() error {
 }
 
 func normalizeTag(t string) string { return strings.ToLower(strings.Join(strings.Fields(t), " ")) }
+
+// validText reports whether PostgreSQL can store s as text: valid UTF-8
+// without NUL characters. Text that is not is bad input, never a 5xx.
+func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// checkText records a problem with field unless every value is valid text.
+func checkText(v *apperr.Validation, field string, values ...string) {
+	for _, s := range values {
+		if !validText(s) {
+			v.Add(field, "memuat karakter yang tidak valid", "contains invalid characters")
+			return
+		}
+	}
+}
 
 // normalizeTags lower-cases, trims and de-duplicates tags, so that equal tags
 // match in the catalogue and in similar-programme detection.
@@ -579,6 +602,7 @@ func normalizeTags(v *apperr.Validation, field string, tags []string) []string {
 	v.Check(len(out) <= maxTags, field, "paling banyak 30 tag", "at most 30 tags")
 	for i, t := range out {
 		v.Check(utf8.RuneCountInString(t) <= maxTag, fmt.Sprintf("%s[%d]", field, i), "paling banyak 64 karakter", "at most 64 characters")
+		checkText(v, fmt.Sprintf("%s[%d]", field, i), t)
 	}
 	return out
 }
@@ -648,6 +672,8 @@ func (in ModuleInput) apply(title, summary *string) error {
 	v.Check(*title != "" && utf8.RuneCountInString(*title) <= maxTitle, "title",
 		"wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
 	v.Check(utf8.RuneCountInString(*summary) <= maxSummary, "summary", "paling banyak 5000 karakter", "at most 5000 characters")
+	checkText(&v, "title", *title)
+	checkText(&v, "summary", *summary)
 	return v.Err()
 }
 
@@ -717,6 +743,8 @@ func (in ItemInput) apply(it *Item) error {
 		"must be video, document, text, link, live_session, quiz, assignment or survey")
 	v.Check(it.Title != "" && utf8.RuneCountInString(it.Title) <= maxTitle, "title",
 		"wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
+	checkText(&v, "title", it.Title)
+	checkText(&v, "body", it.Body)
 	v.Check(it.EstimatedMinutes >= 0 && it.EstimatedMinutes <= maxMinutes, "estimated_minutes",
 		"harus antara 0 dan 10000", "must be between 0 and 10000")
 	switch {
@@ -748,7 +776,7 @@ func (in ItemInput) apply(it *Item) error {
 }
 
 func validWebURL(raw string) bool {
-	if len(raw) > maxURL {
+	if len(raw) > maxURL || !validText(raw) {
 		return false
 	}
 	u, err := url.Parse(raw)

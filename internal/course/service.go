@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/upload"
 )
 
 // OrgPaths resolves an organisation's path; the identity service provides it.
@@ -30,9 +32,10 @@ type Auditor interface {
 	Record(ctx context.Context, perm authz.Permission, c audit.Change) error
 }
 
-// Files hands out short-lived download URLs of stored files; the upload
-// service provides it. An empty filename keeps the stored one.
+// Files reads stored files and hands out short-lived download URLs of them;
+// the upload service provides it. An empty filename keeps the stored one.
 type Files interface {
+	File(ctx context.Context, id uuid.UUID) (upload.File, error)
 	DownloadURL(ctx context.Context, fileID uuid.UUID, filename string) (objectstore.Presigned, error)
 }
 
@@ -210,6 +213,81 @@ func grantOrgs(actor *authz.Actor, perm authz.Permission) []uuid.UUID {
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
+// checkFile checks a file a draft starts to refer to (an item's video or
+// document, a cover image): it must be a completed upload of the purpose,
+// and the caller must have uploaded it or hold media.upload where it lives.
+// Anyone else's file is reported as not found, so ids cannot be probed and
+// nobody republishes another organisation's files or a learner's submission.
+func (s *Service) checkFile(ctx context.Context, actor *authz.Actor, field string, purpose upload.Purpose, id uuid.UUID) error {
+	if s.files == nil {
+		return ErrMediaUnavailable.WithRetryAfter(60)
+	}
+	notFound := apperr.Invalid(field, "berkas tidak ditemukan", "file not found")
+	f, err := s.files.File(ctx, id)
+	if apperr.KindOf(err) == apperr.KindNotFound {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	if f.OwnerID != actor.UserID {
+		path, err := s.orgs.OrgPath(ctx, f.OrgID)
+		if apperr.KindOf(err) == apperr.KindNotFound {
+			return notFound
+		}
+		if err != nil {
+			return fmt.Errorf("resolve file organisation: %w", err)
+		}
+		if !actor.Can(authz.MediaUpload, path) {
+			return notFound
+		}
+	}
+	if f.Purpose != purpose {
+		return apperr.Invalid(field, "berkas harus diunggah untuk "+string(purpose), "the file must be uploaded for "+string(purpose))
+	}
+	return nil
+}
+
+// changed reports whether a file reference now names a file it did not before.
+func changed(before, after *uuid.UUID) bool {
+	return after != nil && (before == nil || *before != *after)
+}
+
+// checkCover checks a version's cover image when it changes.
+func (s *Service) checkCover(ctx context.Context, actor *authz.Actor, before, after *uuid.UUID) error {
+	if !changed(before, after) {
+		return nil
+	}
+	return s.checkFile(ctx, actor, "cover_file_id", upload.PurposeCourseImage, *after)
+}
+
+// checkMedia checks an item's file when it changes.
+func (s *Service) checkMedia(ctx context.Context, actor *authz.Actor, before *uuid.UUID, it Item) error {
+	if !changed(before, it.FileID) {
+		return nil
+	}
+	purpose := upload.PurposeCourseDocument
+	if it.Kind == KindVideo {
+		purpose = upload.PurposeCourseVideo
+	}
+	return s.checkFile(ctx, actor, "file_id", purpose, *it.FileID)
+}
+
+// checkList refuses what a list cannot run: a limit outside 1..page.MaxLimit,
+// a search that is not text, and a cursor no list of ours made (an id that
+// is not a uuid, a key that is not text), which the database would reject.
+func checkList(req page.Request, query string) error {
+	var v apperr.Validation
+	v.Check(req.Limit > 0 && req.Limit <= page.MaxLimit, "limit", "harus antara 1 dan 200", "must be between 1 and 200")
+	v.Check(utf8.RuneCountInString(query) <= 200, "q", "paling banyak 200 karakter", "at most 200 characters")
+	checkText(&v, "q", query)
+	if a := req.After(); a != nil {
+		_, err := uuid.Parse(a.ID)
+		v.Check(err == nil && validText(a.Key), "cursor", "kursor tidak valid", "invalid cursor")
+	}
+	return v.Err()
+}
+
 // --- courses ---
 
 // CreateCourse creates a course in an organisation where the caller authors
@@ -250,6 +328,9 @@ func (s *Service) CreateCourse(ctx context.Context, in NewCourse) (Course, error
 		return Course{}, apperr.Invalid("org_id", "organisasi tidak ditemukan", "organisation not found")
 	}
 	if err := s.checkOrgs(ctx, "shared_org_ids", in.SharedOrgIDs); err != nil {
+		return Course{}, err
+	}
+	if err := s.checkCover(ctx, actor, nil, draft.CoverFileID); err != nil {
 		return Course{}, err
 	}
 	c := Course{ID: newID(), OrgID: in.OrgID, Code: in.Code, Sharing: in.Sharing, SharedOrgIDs: nonNil(in.SharedOrgIDs),
@@ -323,6 +404,9 @@ func (s *Service) withVersions(ctx context.Context, courses []Course, staff bool
 // Courses lists the courses of the organisations where the caller reads
 // courses (every course for a platform admin), or of one of them.
 func (s *Service) Courses(ctx context.Context, f CourseFilter, req page.Request) (page.Result[Course], error) {
+	if err := checkList(req, f.Query); err != nil {
+		return page.Result[Course]{}, err
+	}
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
 		return page.Result[Course]{}, err
@@ -645,6 +729,9 @@ func (s *Service) UpdateVersion(ctx context.Context, id uuid.UUID, p VersionPatc
 		if err := after.normalize(); err != nil {
 			return edit{}, err
 		}
+		if err := s.checkCover(ctx, sc.actor, v.CoverFileID, after.CoverFileID); err != nil {
+			return edit{}, err
+		}
 		return edit{fields: toVersionRow(after).contentFields(),
 			change: sc.change("course_version.update", "course_version", v.ID, v, after)}, nil
 	})
@@ -725,11 +812,55 @@ func outlineOf(mods []Module) Outline {
 
 // --- curriculum ---
 
+// versionID returns the version a module belongs to.
+func (m Module) versionID() uuid.UUID { return m.VersionID }
+
+// versionID returns the version a lesson belongs to.
+func (l Lesson) versionID() uuid.UUID { return l.VersionID }
+
+// versionID returns the version an item belongs to.
+func (it Item) versionID() uuid.UUID { return it.VersionID }
+
+// editChild runs change on a module, lesson or item of a draft, read with
+// load. The version is resolved from the child and editVersion authorizes
+// the caller on it, so a caller who may not see the draft is told the child
+// is notFound; the child is read again inside the transaction that holds
+// the version's row.
+func editChild[T interface{ versionID() uuid.UUID }](ctx context.Context, s *Service, id uuid.UUID, notFound error,
+	load func(context.Context, uuid.UUID) (T, error), change func(ctx context.Context, sc courseScope, child T) (edit, error)) error {
+	child, err := load(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.editVersion(ctx, child.versionID(), notFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
+		child, err := load(ctx, id)
+		if err != nil {
+			return edit{}, err
+		}
+		if child.versionID() != v.ID {
+			return edit{}, notFound
+		}
+		return change(ctx, sc, child)
+	})
+	return err
+}
+
+// deleteChild removes a module, lesson or item of a draft (row names its
+// table) with what lies under it, recording entity.delete.
+func deleteChild[T interface{ versionID() uuid.UUID }](ctx context.Context, s *Service, id uuid.UUID, notFound error,
+	load func(context.Context, uuid.UUID) (T, error), row any, entity string) error {
+	return editChild(ctx, s, id, notFound, load, func(ctx context.Context, sc courseScope, before T) (edit, error) {
+		if err := s.store.remove(ctx, row, id); err != nil {
+			return edit{}, err
+		}
+		return edit{change: sc.change(entity+".delete", entity, id, before, nil)}, nil
+	})
+}
+
 // AddModule appends a module to a draft.
 func (s *Service) AddModule(ctx context.Context, versionID uuid.UUID, in ModuleInput) (Module, error) {
-	var m Module
+	m := Module{ID: newID(), VersionID: versionID, Lessons: []Lesson{}}
 	_, err := s.editVersion(ctx, versionID, ErrVersionNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		m = Module{ID: newID(), VersionID: v.ID}
 		if err := in.apply(&m.Title, &m.Summary); err != nil {
 			return edit{}, err
 		}
@@ -742,21 +873,13 @@ func (s *Service) AddModule(ctx context.Context, versionID uuid.UUID, in ModuleI
 		}
 		return edit{change: sc.change("course_module.create", "course_module", m.ID, nil, m)}, nil
 	})
-	m.Lessons = []Lesson{}
 	return m, err
 }
 
 // UpdateModule changes a module of a draft.
 func (s *Service) UpdateModule(ctx context.Context, id uuid.UUID, in ModuleInput) (Module, error) {
-	m, err := s.store.module(ctx, id)
-	if err != nil {
-		return Module{}, err
-	}
-	_, err = s.editVersion(ctx, m.VersionID, ErrModuleNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		before, err := s.store.module(ctx, id)
-		if err != nil {
-			return edit{}, err
-		}
+	var m Module
+	err := editChild(ctx, s, id, ErrModuleNotFound, s.store.module, func(ctx context.Context, sc courseScope, before Module) (edit, error) {
 		m = before
 		if err := in.apply(&m.Title, &m.Summary); err != nil {
 			return edit{}, err
@@ -771,35 +894,14 @@ func (s *Service) UpdateModule(ctx context.Context, id uuid.UUID, in ModuleInput
 
 // DeleteModule removes a module of a draft with its lessons and items.
 func (s *Service) DeleteModule(ctx context.Context, id uuid.UUID) error {
-	m, err := s.store.module(ctx, id)
-	if err != nil {
-		return err
-	}
-	_, err = s.editVersion(ctx, m.VersionID, ErrModuleNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		before, err := s.store.module(ctx, id)
-		if err != nil {
-			return edit{}, err
-		}
-		if err := s.store.remove(ctx, &moduleRow{}, id); err != nil {
-			return edit{}, err
-		}
-		return edit{change: sc.change("course_module.delete", "course_module", id, before, nil)}, nil
-	})
-	return err
+	return deleteChild(ctx, s, id, ErrModuleNotFound, s.store.module, &moduleRow{}, "course_module")
 }
 
 // AddLesson appends a lesson to a module of a draft.
 func (s *Service) AddLesson(ctx context.Context, moduleID uuid.UUID, in ModuleInput) (Lesson, error) {
-	m, err := s.store.module(ctx, moduleID)
-	if err != nil {
-		return Lesson{}, err
-	}
-	var l Lesson
-	_, err = s.editVersion(ctx, m.VersionID, ErrModuleNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		if _, err := s.store.module(ctx, moduleID); err != nil {
-			return edit{}, err
-		}
-		l = Lesson{ID: newID(), ModuleID: moduleID, VersionID: v.ID}
+	l := Lesson{ID: newID(), ModuleID: moduleID, Items: []Item{}}
+	err := editChild(ctx, s, moduleID, ErrModuleNotFound, s.store.module, func(ctx context.Context, sc courseScope, m Module) (edit, error) {
+		l.VersionID = m.VersionID
 		if err := in.apply(&l.Title, &l.Summary); err != nil {
 			return edit{}, err
 		}
@@ -812,21 +914,13 @@ func (s *Service) AddLesson(ctx context.Context, moduleID uuid.UUID, in ModuleIn
 		}
 		return edit{change: sc.change("course_lesson.create", "course_lesson", l.ID, nil, l)}, nil
 	})
-	l.Items = []Item{}
 	return l, err
 }
 
 // UpdateLesson changes a lesson of a draft.
 func (s *Service) UpdateLesson(ctx context.Context, id uuid.UUID, in ModuleInput) (Lesson, error) {
-	l, err := s.store.lesson(ctx, id)
-	if err != nil {
-		return Lesson{}, err
-	}
-	_, err = s.editVersion(ctx, l.VersionID, ErrLessonNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		before, err := s.store.lesson(ctx, id)
-		if err != nil {
-			return edit{}, err
-		}
+	var l Lesson
+	err := editChild(ctx, s, id, ErrLessonNotFound, s.store.lesson, func(ctx context.Context, sc courseScope, before Lesson) (edit, error) {
 		l = before
 		if err := in.apply(&l.Title, &l.Summary); err != nil {
 			return edit{}, err
@@ -841,40 +935,19 @@ func (s *Service) UpdateLesson(ctx context.Context, id uuid.UUID, in ModuleInput
 
 // DeleteLesson removes a lesson of a draft with its items.
 func (s *Service) DeleteLesson(ctx context.Context, id uuid.UUID) error {
-	l, err := s.store.lesson(ctx, id)
-	if err != nil {
-		return err
-	}
-	_, err = s.editVersion(ctx, l.VersionID, ErrLessonNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		before, err := s.store.lesson(ctx, id)
-		if err != nil {
-			return edit{}, err
-		}
-		if err := s.store.remove(ctx, &lessonRow{}, id); err != nil {
-			return edit{}, err
-		}
-		return edit{change: sc.change("course_lesson.delete", "course_lesson", id, before, nil)}, nil
-	})
-	return err
+	return deleteChild(ctx, s, id, ErrLessonNotFound, s.store.lesson, &lessonRow{}, "course_lesson")
 }
 
 // AddItem appends a content item to a lesson of a draft. Text is sanitized;
 // a new item is required unless said otherwise.
 func (s *Service) AddItem(ctx context.Context, lessonID uuid.UUID, in ItemInput) (Item, error) {
-	l, err := s.store.lesson(ctx, lessonID)
-	if err != nil {
-		return Item{}, err
-	}
 	var it Item
-	_, err = s.editVersion(ctx, l.VersionID, ErrLessonNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		if _, err := s.store.lesson(ctx, lessonID); err != nil {
-			return edit{}, err
-		}
-		it = Item{ID: newID(), LessonID: lessonID, VersionID: v.ID, Required: true}
+	err := editChild(ctx, s, lessonID, ErrLessonNotFound, s.store.lesson, func(ctx context.Context, sc courseScope, l Lesson) (edit, error) {
+		it = Item{ID: newID(), LessonID: lessonID, VersionID: l.VersionID, Required: true}
 		if err := in.apply(&it); err != nil {
 			return edit{}, err
 		}
-		if err := s.checkRelease(ctx, it); err != nil {
+		if err := s.checkItem(ctx, sc, nil, it); err != nil {
 			return edit{}, err
 		}
 		var err error
@@ -891,20 +964,13 @@ func (s *Service) AddItem(ctx context.Context, lessonID uuid.UUID, in ItemInput)
 
 // UpdateItem changes a content item of a draft; its kind stays.
 func (s *Service) UpdateItem(ctx context.Context, id uuid.UUID, in ItemInput) (Item, error) {
-	it, err := s.store.item(ctx, id)
-	if err != nil {
-		return Item{}, err
-	}
-	_, err = s.editVersion(ctx, it.VersionID, ErrItemNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		before, err := s.store.item(ctx, id)
-		if err != nil {
-			return edit{}, err
-		}
+	var it Item
+	err := editChild(ctx, s, id, ErrItemNotFound, s.store.item, func(ctx context.Context, sc courseScope, before Item) (edit, error) {
 		it = before
 		if err := in.apply(&it); err != nil {
 			return edit{}, err
 		}
-		if err := s.checkRelease(ctx, it); err != nil {
+		if err := s.checkItem(ctx, sc, before.FileID, it); err != nil {
 			return edit{}, err
 		}
 		if err := s.store.saveItem(ctx, it, false); err != nil {
@@ -918,21 +984,16 @@ func (s *Service) UpdateItem(ctx context.Context, id uuid.UUID, in ItemInput) (I
 // DeleteItem removes a content item of a draft; items that waited for it no
 // longer wait.
 func (s *Service) DeleteItem(ctx context.Context, id uuid.UUID) error {
-	it, err := s.store.item(ctx, id)
-	if err != nil {
+	return deleteChild(ctx, s, id, ErrItemNotFound, s.store.item, &itemRow{}, "course_item")
+}
+
+// checkItem checks what an item refers to: the file it starts to carry
+// (beforeFile is the one it carried) and the item it waits for.
+func (s *Service) checkItem(ctx context.Context, sc courseScope, beforeFile *uuid.UUID, it Item) error {
+	if err := s.checkMedia(ctx, sc.actor, beforeFile, it); err != nil {
 		return err
 	}
-	_, err = s.editVersion(ctx, it.VersionID, ErrItemNotFound, 0, func(ctx context.Context, sc courseScope, v Version) (edit, error) {
-		before, err := s.store.item(ctx, id)
-		if err != nil {
-			return edit{}, err
-		}
-		if err := s.store.remove(ctx, &itemRow{}, id); err != nil {
-			return edit{}, err
-		}
-		return edit{change: sc.change("course_item.delete", "course_item", id, before, nil)}, nil
-	})
-	return err
+	return s.checkRelease(ctx, it)
 }
 
 // checkRelease checks an item's "after completing" rule: the item waited for
@@ -997,7 +1058,11 @@ func (s *Service) Submit(ctx context.Context, id uuid.UUID) (Version, []Similar,
 	if err != nil {
 		return Version{}, nil, err
 	}
-	similar, err := s.similarTo(ctx, out)
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return Version{}, nil, err
+	}
+	similar, err := s.similarTo(ctx, actor, out)
 	if err != nil {
 		return Version{}, nil, err
 	}
@@ -1108,19 +1173,22 @@ func (s *Service) staffVersion(ctx context.Context, versionID uuid.UUID) (course
 // Similar returns the published courses of other organisations that resemble
 // a version, most alike first, for the course's staff.
 func (s *Service) Similar(ctx context.Context, versionID uuid.UUID) ([]Similar, error) {
-	_, v, err := s.staffVersion(ctx, versionID)
+	sc, v, err := s.staffVersion(ctx, versionID)
 	if err != nil {
 		return nil, err
 	}
-	return s.similarTo(ctx, v)
+	return s.similarTo(ctx, sc.actor, v)
 }
 
-func (s *Service) similarTo(ctx context.Context, v Version) ([]Similar, error) {
+// similarTo finds the published courses resembling v among those the
+// actor finds in the catalogue: another organisation's private course stays
+// out of sight here too.
+func (s *Service) similarTo(ctx context.Context, actor *authz.Actor, v Version) ([]Similar, error) {
 	course, err := s.store.course(ctx, v.CourseID, false)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.similar(ctx, course.OrgID, course.ID, v.Title, strings.Join(v.Objectives, " "), v.CompetencyTags)
+	rows, err := s.store.similar(ctx, catalogueOf(actor), course.OrgID, course.ID, v.Title, strings.Join(v.Objectives, " "), v.CompetencyTags)
 	if err != nil {
 		return nil, err
 	}
@@ -1183,13 +1251,16 @@ func (s *Service) Catalogue(ctx context.Context, f CatalogueFilter, req page.Req
 	if err := f.validate(); err != nil {
 		return page.Result[CatalogueEntry]{}, err
 	}
+	if err := checkList(req, ""); err != nil {
+		return page.Result[CatalogueEntry]{}, err
+	}
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
 		return page.Result[CatalogueEntry]{}, err
 	}
-	_, all := actor.Roots(authz.CourseRead)
-	rows, err := s.store.searchCatalogue(ctx, catalogueQuery{filter: f, all: all,
-		ancestors: ancestorIDs(actor.HomeOrgPath), staffOrgs: grantOrgs(actor, authz.CourseRead)}, req)
+	cq := catalogueOf(actor)
+	cq.filter = f
+	rows, err := s.store.searchCatalogue(ctx, cq, req)
 	if errors.Is(err, errBadCursor) {
 		return page.Result[CatalogueEntry]{}, apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
 	}
@@ -1204,6 +1275,12 @@ func (s *Service) Catalogue(ctx context.Context, f CatalogueFilter, req page.Req
 		entries[i] = r.toEntry()
 	}
 	return page.Result[CatalogueEntry]{Items: entries, NextCursor: res.NextCursor}, nil
+}
+
+// catalogueOf returns the unfiltered catalogue as the actor sees it.
+func catalogueOf(actor *authz.Actor) catalogueQuery {
+	_, all := actor.Roots(authz.CourseRead)
+	return catalogueQuery{all: all, ancestors: ancestorIDs(actor.HomeOrgPath), staffOrgs: grantOrgs(actor, authz.CourseRead)}
 }
 
 // --- for the delivery package ---
@@ -1309,17 +1386,40 @@ func (s *Service) pathScope(ctx context.Context, id uuid.UUID, forUpdate bool) (
 }
 
 // checkSteps checks that every course of a path is published, not archived
-// and visible to the caller.
+// and visible to the caller. It reads the courses and their shares in one
+// query each and resolves each owning organisation once.
 func (s *Service) checkSteps(ctx context.Context, steps []StepInput) error {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]uuid.UUID, len(steps))
+	for i, st := range steps {
+		ids[i] = st.CourseID
+	}
+	rows, err := s.store.courses(ctx, ids)
+	if err != nil {
+		return err
+	}
+	shares, err := s.store.shares(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	paths := map[uuid.UUID]string{}
 	for i, st := range steps {
 		notFound := apperr.Invalid(fmt.Sprintf("steps[%d].course_id", i), "kursus terbit tidak ditemukan", "no published course with this id")
-		sc, err := s.scope(ctx, st.CourseID, false)
-		if errors.Is(err, ErrCourseNotFound) {
+		row, ok := rows[st.CourseID]
+		if !ok {
 			return notFound
 		}
-		if err != nil {
-			return err
+		path, ok := paths[row.OrgID]
+		if !ok {
+			if path, err = s.orgs.OrgPath(ctx, row.OrgID); err != nil {
+				return fmt.Errorf("resolve course organisation: %w", err)
+			}
+			paths[row.OrgID] = path
 		}
+		sc := courseScope{actor: actor, course: row.toCourse(shares[row.ID]), path: path}
 		live := sc.course.PublishedVersionID != nil && sc.course.ArchivedAt == nil
 		if !live || !(sc.staff() || sc.shared()) {
 			return notFound
@@ -1395,6 +1495,9 @@ func (s *Service) Path(ctx context.Context, id uuid.UUID) (LearningPath, error) 
 
 // Paths lists the active learning paths the caller may see, by title.
 func (s *Service) Paths(ctx context.Context, orgID uuid.UUID, query string, req page.Request) (page.Result[LearningPath], error) {
+	if err := checkList(req, query); err != nil {
+		return page.Result[LearningPath]{}, err
+	}
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
 		return page.Result[LearningPath]{}, err

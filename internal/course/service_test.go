@@ -822,3 +822,47 @@ func TestLearnersSeeTheOutlineButOnlyEnrolledOnesTheContent(t *testing.T) {
 		t.Errorf("Version(enrolled learner) = hidden %v, want the content", enrolled.ContentHidden)
 	}
 }
+
+func TestSimilarProgrammesListOnlyCoursesTheCallerFindsInTheCatalogue(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	spec := func(code string, sharing Sharing, with ...string) courseSpec {
+		return courseSpec{owner: "B", code: code, title: "Literasi Digital untuk ASN " + code, sharing: sharing, sharedWith: with,
+			objectives: []string{"Peserta memahami keamanan informasi dan etika digital"}, competency: []string{"literasi-digital", "etika-digital"}}
+	}
+	national, _ := f.publishedCourse(spec("NAS", SharingNational))
+	listed, _ := f.publishedCourse(spec("LIS", SharingListed, "A"))
+	f.publishedCourse(spec("PRIV", SharingPrivate))
+	f.publishedCourse(spec("LIS-P", SharingListed, "P"))
+	_, draft := f.draftCourse(courseSpec{owner: "A", code: "A-LD", title: "Literasi Digital bagi ASN",
+		objectives: []string{"Peserta memahami keamanan informasi dan etika digital"}, competency: []string{"literasi-digital", "etika-digital"}})
+
+	tests := []struct {
+		name string
+		run  func() ([]Similar, error)
+	}{
+		{"looking for similar courses", func() ([]Similar, error) { return f.svc.Similar(f.as("reviewerA"), draft.ID) }},
+		{"submitting for review", func() ([]Similar, error) {
+			_, similar, err := f.svc.Submit(f.as("authorA"), draft.ID)
+			return similar, err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.run()
+			if err != nil {
+				t.Fatalf("%s = %v", tt.name, err)
+			}
+			var ids []uuid.UUID
+			for _, s := range got {
+				ids = append(ids, s.CourseID)
+			}
+			want := []uuid.UUID{national.ID, listed.ID}
+			slices.SortFunc(ids, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+			slices.SortFunc(want, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+			if !slices.Equal(ids, want) {
+				t.Errorf("%s found %v, want only the national course and the one listed for A: %v", tt.name, ids, want)
+			}
+		})
+	}
+}

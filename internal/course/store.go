@@ -50,13 +50,6 @@ func (r courseRow) toCourse(shared []uuid.UUID) Course {
 	}
 }
 
-type courseShareRow struct {
-	CourseID uuid.UUID
-	OrgID    uuid.UUID
-}
-
-func (courseShareRow) TableName() string { return "course_shares" }
-
 type versionRow struct {
 	ID             uuid.UUID
 	CourseID       uuid.UUID
@@ -294,13 +287,6 @@ func (r pathRow) toPath() LearningPath {
 		Sharing: Sharing(r.Sharing), CreatedBy: r.CreatedBy, ArchivedAt: r.ArchivedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-type pathShareRow struct {
-	PathID uuid.UUID
-	OrgID  uuid.UUID
-}
-
-func (pathShareRow) TableName() string { return "learning_path_shares" }
-
 type pathCourseRow struct {
 	PathID                uuid.UUID
 	CourseID              uuid.UUID
@@ -348,44 +334,78 @@ func (s store) course(ctx context.Context, id uuid.UUID, forUpdate bool) (course
 	return r, nil
 }
 
+// courses reads the courses of ids that exist, by id.
+func (s store) courses(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]courseRow, error) {
+	out := map[uuid.UUID]courseRow{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []courseRow
+	if err := s.db.Conn(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("get courses: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
 func (s store) updateCourse(ctx context.Context, id uuid.UUID, fields map[string]any) error {
+	return s.update(ctx, &courseRow{}, id, fields)
+}
+
+// update sets fields, and updated_at, on the row of model's table with id.
+func (s store) update(ctx context.Context, model any, id uuid.UUID, fields map[string]any) error {
 	fields["updated_at"] = time.Now().UTC()
-	if err := s.db.Conn(ctx).Model(&courseRow{}).Where("id = ?", id).Updates(fields).Error; err != nil {
-		return fmt.Errorf("update course: %w", translate(err))
+	if err := s.db.Conn(ctx).Model(model).Where("id = ?", id).Updates(fields).Error; err != nil {
+		return fmt.Errorf("update %T: %w", model, translate(err))
 	}
 	return nil
 }
 
 // shares returns the organisations each course is shared with.
 func (s store) shares(ctx context.Context, courseIDs ...uuid.UUID) (map[uuid.UUID][]uuid.UUID, error) {
+	return s.sharesIn(ctx, "course_shares", "course_id", courseIDs)
+}
+
+func (s store) setShares(ctx context.Context, courseID uuid.UUID, orgIDs []uuid.UUID) error {
+	return s.setSharesIn(ctx, "course_shares", "course_id", courseID, orgIDs)
+}
+
+// sharesIn reads a sharing table (course_shares, learning_path_shares):
+// the organisations each owner, named by ownerColumn, is shared with.
+func (s store) sharesIn(ctx context.Context, table, ownerColumn string, owners []uuid.UUID) (map[uuid.UUID][]uuid.UUID, error) {
 	out := map[uuid.UUID][]uuid.UUID{}
-	if len(courseIDs) == 0 {
+	if len(owners) == 0 {
 		return out, nil
 	}
-	var rows []courseShareRow
-	if err := s.db.Conn(ctx).Where("course_id IN ?", courseIDs).Order("course_id, org_id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list course shares: %w", err)
+	var rows []struct {
+		Owner uuid.UUID
+		OrgID uuid.UUID
+	}
+	err := s.db.Conn(ctx).Table(table).Select(ownerColumn+" AS owner, org_id").Where(ownerColumn+" IN ?", owners).
+		Order(ownerColumn + ", org_id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", table, err)
 	}
 	for _, r := range rows {
-		out[r.CourseID] = append(out[r.CourseID], r.OrgID)
+		out[r.Owner] = append(out[r.Owner], r.OrgID)
 	}
 	return out, nil
 }
 
-func (s store) setShares(ctx context.Context, courseID uuid.UUID, orgIDs []uuid.UUID) error {
+// setSharesIn replaces the organisations owner is shared with in a sharing table.
+func (s store) setSharesIn(ctx context.Context, table, ownerColumn string, owner uuid.UUID, orgIDs []uuid.UUID) error {
 	tx := s.db.Conn(ctx)
-	if err := tx.Where("course_id = ?", courseID).Delete(&courseShareRow{}).Error; err != nil {
-		return fmt.Errorf("clear course shares: %w", err)
+	if err := tx.Exec("DELETE FROM "+table+" WHERE "+ownerColumn+" = ?", owner).Error; err != nil {
+		return fmt.Errorf("clear %s: %w", table, err)
 	}
 	if len(orgIDs) == 0 {
 		return nil
 	}
-	rows := make([]courseShareRow, len(orgIDs))
-	for i, id := range orgIDs {
-		rows[i] = courseShareRow{CourseID: courseID, OrgID: id}
-	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return fmt.Errorf("share course: %w", err)
+	err := tx.Exec("INSERT INTO "+table+" ("+ownerColumn+", org_id) SELECT ?, unnest(?::uuid[])", owner, uuidArray(orgIDs)).Error
+	if err != nil {
+		return fmt.Errorf("write %s: %w", table, err)
 	}
 	return nil
 }
@@ -1026,7 +1046,15 @@ var errBadCursor = errors.New("bad cursor")
 // similar ranks the published courses of other organisations by their
 // resemblance to a title, objectives and competency tags. Candidates come
 // from the trigram and tag indexes; the score weighs the three measures.
-func (s store) similar(ctx context.Context, orgID, courseID uuid.UUID, title, objectives string, tags []string) ([]similarRow, error) {
+// Only the entries the viewer finds in the catalogue are candidates (the
+// viewer's filter is not used).
+func (s store) similar(ctx context.Context, viewer catalogueQuery, orgID, courseID uuid.UUID, title, objectives string, tags []string) ([]similarRow, error) {
+	visible, args := "true", []any{}
+	if !viewer.all {
+		anc := uuidArray(viewer.ancestors)
+		visible = "(" + visibleTo("c") + " OR c.org_id = ANY(?::uuid[]))"
+		args = []any{anc, anc, uuidArray(viewer.staffOrgs)}
+	}
 	var rows []similarRow
 	err := s.db.Conn(ctx).Raw(`
 		SELECT * FROM (
@@ -1042,14 +1070,14 @@ func (s store) similar(ctx context.Context, orgID, courseID uuid.UUID, title, ob
 				FROM unnest(c.competency_tags) AS t WHERE t = ANY(?::text[])) x
 			WHERE c.org_id <> ? AND c.course_id <> ?
 				AND (c.title % ? OR (? <> '' AND c.objectives_text % ?) OR c.competency_tags && ?::text[])
+				AND `+visible+`
 		) m
 		CROSS JOIN LATERAL (SELECT ? * m.title_similarity + ? * m.objectives_similarity + ? * m.tag_overlap AS score) sc
 		WHERE sc.score >= ?
 		ORDER BY sc.score DESC, m.course_id
 		LIMIT ?`,
-		title, objectives, textArray(tags), textArray(tags), orgID, courseID,
-		title, objectives, objectives, textArray(tags),
-		similarTitleWeight, similarObjectivesWeight, similarTagsWeight, similarThreshold, similarLimit,
+		slices.Concat([]any{title, objectives, textArray(tags), textArray(tags), orgID, courseID,
+			title, objectives, objectives, textArray(tags)}, args, []any{similarTitleWeight, similarObjectivesWeight, similarTagsWeight, similarThreshold, similarLimit})...,
 	).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("find similar courses: %w", err)
@@ -1083,44 +1111,15 @@ func (s store) path(ctx context.Context, id uuid.UUID, forUpdate bool) (pathRow,
 }
 
 func (s store) updatePath(ctx context.Context, id uuid.UUID, fields map[string]any) error {
-	fields["updated_at"] = time.Now().UTC()
-	if err := s.db.Conn(ctx).Model(&pathRow{}).Where("id = ?", id).Updates(fields).Error; err != nil {
-		return fmt.Errorf("update learning path: %w", translate(err))
-	}
-	return nil
+	return s.update(ctx, &pathRow{}, id, fields)
 }
 
 func (s store) pathShares(ctx context.Context, pathIDs ...uuid.UUID) (map[uuid.UUID][]uuid.UUID, error) {
-	out := map[uuid.UUID][]uuid.UUID{}
-	if len(pathIDs) == 0 {
-		return out, nil
-	}
-	var rows []pathShareRow
-	if err := s.db.Conn(ctx).Where("path_id IN ?", pathIDs).Order("path_id, org_id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list path shares: %w", err)
-	}
-	for _, r := range rows {
-		out[r.PathID] = append(out[r.PathID], r.OrgID)
-	}
-	return out, nil
+	return s.sharesIn(ctx, "learning_path_shares", "path_id", pathIDs)
 }
 
 func (s store) setPathShares(ctx context.Context, pathID uuid.UUID, orgIDs []uuid.UUID) error {
-	tx := s.db.Conn(ctx)
-	if err := tx.Where("path_id = ?", pathID).Delete(&pathShareRow{}).Error; err != nil {
-		return fmt.Errorf("clear path shares: %w", err)
-	}
-	if len(orgIDs) == 0 {
-		return nil
-	}
-	rows := make([]pathShareRow, len(orgIDs))
-	for i, id := range orgIDs {
-		rows[i] = pathShareRow{PathID: pathID, OrgID: id}
-	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return fmt.Errorf("share learning path: %w", err)
-	}
-	return nil
+	return s.setSharesIn(ctx, "learning_path_shares", "path_id", pathID, orgIDs)
 }
 
 func (s store) setPathSteps(ctx context.Context, pathID uuid.UUID, steps []StepInput) error {
