@@ -32,6 +32,13 @@ func (o tableOrgPaths) OrgPath(ctx context.Context, id uuid.UUID) (string, error
 	return paths[0], nil
 }
 
+func (o tableOrgPaths) OrgsUnder(ctx context.Context, paths []string) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := o.db.Conn(ctx).Model(&struct{ ID uuid.UUID }{}).Table("organizations").
+		Where(database.UnderAnyPath(o.db.Conn(ctx), "path", paths)).Pluck("id", &ids).Error
+	return ids, err
+}
+
 // fakeAccess stands in for the delivery package's enrolments.
 type fakeAccess struct {
 	mu       sync.Mutex

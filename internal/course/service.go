@@ -25,6 +25,9 @@ import (
 // never stored.
 type OrgPaths interface {
 	OrgPath(ctx context.Context, orgID uuid.UUID) (string, error)
+	// OrgsUnder returns the ids of every organisation in the subtrees
+	// rooted at paths.
+	OrgsUnder(ctx context.Context, paths []string) ([]uuid.UUID, error)
 }
 
 // Auditor records changes; the audit service provides it.
@@ -200,15 +203,14 @@ func ancestorIDs(path string) []uuid.UUID {
 	return out
 }
 
-// grantOrgs returns the organisations where the caller holds perm through a grant.
-func grantOrgs(actor *authz.Actor, perm authz.Permission) []uuid.UUID {
-	var out []uuid.UUID
-	for _, g := range actor.Grants {
-		if authz.RoleGrants(g.Role, perm) && actor.Can(perm, g.OrgPath) && !slices.Contains(out, g.OrgID) {
-			out = append(out, g.OrgID)
-		}
+// staffOrgs returns the organisations inside the subtrees where the caller
+// holds perm, for lists of courses and paths their staff work on.
+func (s *Service) staffOrgs(ctx context.Context, actor *authz.Actor, perm authz.Permission) ([]uuid.UUID, error) {
+	roots, all := actor.Roots(perm)
+	if all || len(roots) == 0 {
+		return nil, nil
 	}
-	return out
+	return s.orgs.OrgsUnder(ctx, roots)
 }
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
@@ -412,7 +414,10 @@ func (s *Service) Courses(ctx context.Context, f CourseFilter, req page.Request)
 		return page.Result[Course]{}, err
 	}
 	_, all := actor.Roots(authz.CourseRead)
-	orgs := grantOrgs(actor, authz.CourseRead)
+	orgs, err := s.staffOrgs(ctx, actor, authz.CourseRead)
+	if err != nil {
+		return page.Result[Course]{}, err
+	}
 	if f.OrgID != uuid.Nil {
 		path, err := s.orgPathFor(ctx, "org_id", f.OrgID)
 		if err != nil {
@@ -1188,7 +1193,11 @@ func (s *Service) similarTo(ctx context.Context, actor *authz.Actor, v Version) 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.similar(ctx, catalogueOf(actor), course.OrgID, course.ID, v.Title, strings.Join(v.Objectives, " "), v.CompetencyTags)
+	cq, err := s.catalogueOf(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.similar(ctx, cq, course.OrgID, course.ID, v.Title, strings.Join(v.Objectives, " "), v.CompetencyTags)
 	if err != nil {
 		return nil, err
 	}
@@ -1258,7 +1267,10 @@ func (s *Service) Catalogue(ctx context.Context, f CatalogueFilter, req page.Req
 	if err != nil {
 		return page.Result[CatalogueEntry]{}, err
 	}
-	cq := catalogueOf(actor)
+	cq, err := s.catalogueOf(ctx, actor)
+	if err != nil {
+		return page.Result[CatalogueEntry]{}, err
+	}
 	cq.filter = f
 	rows, err := s.store.searchCatalogue(ctx, cq, req)
 	if errors.Is(err, errBadCursor) {
@@ -1278,9 +1290,10 @@ func (s *Service) Catalogue(ctx context.Context, f CatalogueFilter, req page.Req
 }
 
 // catalogueOf returns the unfiltered catalogue as the actor sees it.
-func catalogueOf(actor *authz.Actor) catalogueQuery {
+func (s *Service) catalogueOf(ctx context.Context, actor *authz.Actor) (catalogueQuery, error) {
 	_, all := actor.Roots(authz.CourseRead)
-	return catalogueQuery{all: all, ancestors: ancestorIDs(actor.HomeOrgPath), staffOrgs: grantOrgs(actor, authz.CourseRead)}
+	staff, err := s.staffOrgs(ctx, actor, authz.CourseRead)
+	return catalogueQuery{all: all, ancestors: ancestorIDs(actor.HomeOrgPath), staffOrgs: staff}, err
 }
 
 // --- for the delivery package ---
@@ -1503,7 +1516,11 @@ func (s *Service) Paths(ctx context.Context, orgID uuid.UUID, query string, req 
 		return page.Result[LearningPath]{}, err
 	}
 	_, all := actor.Roots(authz.PathManage)
-	rows, err := s.store.listPaths(ctx, all, ancestorIDs(actor.HomeOrgPath), grantOrgs(actor, authz.PathManage), orgID, query, req)
+	staff, err := s.staffOrgs(ctx, actor, authz.PathManage)
+	if err != nil {
+		return page.Result[LearningPath]{}, err
+	}
+	rows, err := s.store.listPaths(ctx, all, ancestorIDs(actor.HomeOrgPath), staff, orgID, query, req)
 	if err != nil {
 		return page.Result[LearningPath]{}, err
 	}

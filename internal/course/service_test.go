@@ -866,3 +866,36 @@ func TestSimilarProgrammesListOnlyCoursesTheCallerFindsInTheCatalogue(t *testing
 		})
 	}
 }
+
+func TestStaffListTheCoursesOfTheirWholeSubtree(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.draftCourse(courseSpec{owner: "A", code: "A-DRAFT", title: "Tata Kelola Data"})
+	f.draftCourse(courseSpec{owner: "B", code: "B-DRAFT", title: "Layanan Publik Digital"})
+	f.actor["ministryAdmin"] = &authz.Actor{UserID: uuid.Must(uuid.NewV7()), HomeOrgID: f.org["R"], HomeOrgPath: f.path["R"],
+		Grants: []authz.Grant{{ID: uuid.Must(uuid.NewV7()), Role: authz.RoleOrgAdmin, OrgID: f.org["R"], OrgPath: f.path["R"]}}}
+	tests := []struct {
+		who  string
+		want []string
+	}{
+		{"ministryAdmin", []string{"A-DRAFT", "B-DRAFT"}}, // granted on the ministry, which holds both agencies
+		{"authorA", []string{"A-DRAFT"}},
+		{"reviewerB", []string{"B-DRAFT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.who, func(t *testing.T) {
+			req, _ := page.NewRequest(50, "", "")
+			res, err := f.svc.Courses(f.as(tt.who), CourseFilter{}, req)
+			if err != nil {
+				t.Fatalf("Courses = %v", err)
+			}
+			var got []string
+			for _, c := range res.Items {
+				got = append(got, c.Code)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Courses as %s = %v, want %v", tt.who, got, tt.want)
+			}
+		})
+	}
+}

@@ -70,3 +70,14 @@ func (s *Service) DirectReports(ctx context.Context, supervisorID uuid.UUID) ([]
 	}
 	return toUsers(rows), nil
 }
+
+// OrgsUnder returns the ids of every organisation in the subtrees rooted at
+// paths, for other domains that list their things by owner.
+func (s *Service) OrgsUnder(ctx context.Context, paths []string) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	db := s.db.Conn(ctx)
+	if err := db.Model(&orgRow{}).Where(database.UnderAnyPath(db, "path", paths)).Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("organisations under %v: %w", paths, err)
+	}
+	return ids, nil
+}
