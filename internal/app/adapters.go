@@ -90,3 +90,15 @@ func (d deliveryDirectory) DirectReports(ctx context.Context, supervisorID uuid.
 	users, err := d.people.DirectReports(ctx, supervisorID)
 	return toLearners(users), err
 }
+
+func (d deliveryDirectory) Learners(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]delivery.Learner, error) {
+	users, err := d.people.PeopleByID(ctx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]delivery.Learner, len(users))
+	for id, u := range users {
+		out[id] = toLearner(u)
+	}
+	return out, nil
+}

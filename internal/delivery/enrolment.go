@@ -2,8 +2,8 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -63,19 +63,30 @@ func (s *Service) promote(ctx context.Context, a access) ([]Enrolment, error) {
 	return waiting, nil
 }
 
-// create records a new enrolment in a locked class and opens the learner's
-// learning-path step for its course, if they have one waiting.
-func (s *Service) create(ctx context.Context, a access, e Enrolment) (Enrolment, error) {
-	now := s.now()
+// newEnrolment fills in a new enrolment of a class, not yet stored.
+func newEnrolment(a access, e Enrolment, now time.Time) Enrolment {
 	e.ID, e.ClassID, e.EnrolledAt, e.UpdatedAt = uuid.Must(uuid.NewV7()), a.class.ID, now, now
 	e.ClassTitle, e.VersionID, e.CourseID = a.class.Title, a.class.VersionID, a.class.CourseID
 	if e.Status == EnrolmentActive {
 		e.ActivatedAt = &now
 	}
-	if err := s.store.createEnrolment(ctx, e); err != nil {
-		return Enrolment{}, err
+	return e
+}
+
+// createAll records new enrolments of a locked class and opens the
+// learners' learning-path steps for its course, if they have one waiting,
+// in a fixed number of statements however many learners there are.
+func (s *Service) createAll(ctx context.Context, a access, es []Enrolment) error {
+	if err := s.store.createEnrolments(ctx, es); err != nil {
+		return err
 	}
-	if err := s.store.linkPathSteps(ctx, e.UserID, a.class.CourseID, e.ID); err != nil {
+	return s.store.linkPathSteps(ctx, a.class.CourseID, es)
+}
+
+// create records one new enrolment in a locked class, as createAll.
+func (s *Service) create(ctx context.Context, a access, e Enrolment) (Enrolment, error) {
+	e = newEnrolment(a, e, s.now())
+	if err := s.createAll(ctx, a, []Enrolment{e}); err != nil {
 		return Enrolment{}, err
 	}
 	return e, nil
@@ -149,28 +160,37 @@ type enrolmentAccess struct {
 
 func (ea enrolmentAccess) self() bool { return ea.enrolment.UserID == ea.actor.UserID }
 
-func (ea enrolmentAccess) supervises() bool {
-	return ea.learner.SupervisorID != nil && *ea.learner.SupervisorID == ea.actor.UserID
+// supervises reports whether the caller is the learner's supervisor and may use p.
+func supervises(actor *authz.Actor, l Learner, p authz.Permission) bool {
+	return l.SupervisorID != nil && *l.SupervisorID == actor.UserID && carries(actor, p)
 }
 
 // canDecide: the learner's supervisor, or someone who may assign learners of their unit.
 func (ea enrolmentAccess) canDecide() bool {
-	return ea.supervises() || ea.actor.Can(authz.EnrolmentAssign, ea.learner.OrgPath)
+	return supervises(ea.actor, ea.learner, authz.EnrolmentAssign) || ea.actor.Can(authz.EnrolmentAssign, ea.learner.OrgPath)
 }
 
 func (ea enrolmentAccess) canSee() bool {
 	return ea.self() || ea.canDecide() || ea.canOversee() || ea.canManage() || ea.canTeach() ||
-		ea.actor.Can(authz.EnrolmentOversee, ea.learner.OrgPath)
+		supervises(ea.actor, ea.learner, authz.EnrolmentOversee) || ea.actor.Can(authz.EnrolmentOversee, ea.learner.OrgPath)
 }
 
-// loadEnrolment loads an enrolment the caller may see; lock takes the class
-// lock and then the enrolment's, for changes that move seats.
-func (s *Service) loadEnrolment(ctx context.Context, id uuid.UUID, lockClass bool) (enrolmentAccess, error) {
-	e, err := s.store.enrolment(ctx, id, false)
+// enrolmentLock is which row locks loading an enrolment takes.
+type enrolmentLock int
+
+const (
+	lockNothing   enrolmentLock = iota
+	lockEnrolment               // the enrolment's row, for progress
+	lockSeats                   // the class's row and then the enrolment's, for changes that move seats
+)
+
+// loadEnrolment loads an enrolment the caller may see, under the locks asked for.
+func (s *Service) loadEnrolment(ctx context.Context, id uuid.UUID, lock enrolmentLock) (enrolmentAccess, error) {
+	e, err := s.store.enrolment(ctx, id, lock == lockEnrolment)
 	if err != nil {
 		return enrolmentAccess{}, err
 	}
-	if lockClass {
+	if lock == lockSeats {
 		if err := s.store.lockClass(ctx, e.ClassID); err != nil {
 			return enrolmentAccess{}, err
 		}
@@ -196,7 +216,7 @@ func (s *Service) loadEnrolment(ctx context.Context, id uuid.UUID, lockClass boo
 // Enrolment returns an enrolment the caller may see: their own, or one of a
 // learner they supervise or oversee, or of a class they teach or oversee.
 func (s *Service) Enrolment(ctx context.Context, id uuid.UUID) (Enrolment, error) {
-	ea, err := s.loadEnrolment(ctx, id, false)
+	ea, err := s.loadEnrolment(ctx, id, lockNothing)
 	if err != nil {
 		return Enrolment{}, err
 	}
@@ -222,7 +242,7 @@ func (s *Service) Reject(ctx context.Context, id uuid.UUID) (Enrolment, error) {
 func (s *Service) decide(ctx context.Context, id uuid.UUID, approve bool) (Enrolment, error) {
 	var e Enrolment
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		ea, err := s.loadEnrolment(ctx, id, true)
+		ea, err := s.loadEnrolment(ctx, id, lockSeats)
 		if err != nil {
 			return err
 		}
@@ -269,7 +289,7 @@ func (s *Service) decide(ctx context.Context, id uuid.UUID, approve bool) (Enrol
 func (s *Service) Withdraw(ctx context.Context, id uuid.UUID) (Enrolment, error) {
 	var e Enrolment
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		ea, err := s.loadEnrolment(ctx, id, true)
+		ea, err := s.loadEnrolment(ctx, id, lockSeats)
 		if err != nil {
 			return err
 		}
@@ -353,12 +373,13 @@ func (s *Service) Assign(ctx context.Context, classID uuid.UUID, in AssignInput)
 		if err != nil {
 			return err
 		}
-		for _, r := range rows {
-			if err := s.assignOne(ctx, a, r, existing, &res); err != nil {
-				return err
-			}
+		// The class is locked: the seats counted here stay counted until
+		// the transaction ends, so they are counted once, not per learner.
+		taken, err := s.store.seatsTaken(ctx, classID)
+		if err != nil {
+			return err
 		}
-		return nil
+		return s.assignAll(ctx, a, rows, existing, taken, &res)
 	})
 	return res, err
 }
@@ -395,16 +416,18 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, in As
 			rows = append(rows, assignRow{row: i + 1, userID: l.UserID, nip: l.NIP, learner: l})
 		}
 	case len(in.UserIDs) > 0:
+		found, err := s.learners(ctx, in.UserIDs)
+		if err != nil {
+			return nil, err
+		}
 		seen := map[uuid.UUID]bool{}
 		for i, id := range in.UserIDs {
 			r := assignRow{row: i + 1, userID: id}
-			switch l, err := s.directory.Learner(ctx, id); {
+			switch l, ok := found[id]; {
 			case seen[id]:
 				r.skip = SkipDuplicate
-			case isNotFound(err) || err == nil && l.UserID == uuid.Nil:
+			case !ok || l.UserID == uuid.Nil:
 				r.skip = SkipUnknownUser
-			case err != nil:
-				return nil, err
 			default:
 				r.learner, r.nip = l, l.NIP
 			}
@@ -448,63 +471,75 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, in As
 		if r.skip != "" {
 			continue
 		}
-		supervises := r.learner.SupervisorID != nil && *r.learner.SupervisorID == actor.UserID
-		if !supervises && !actor.Can(authz.EnrolmentAssign, r.learner.OrgPath) {
+		if !supervises(actor, r.learner, authz.EnrolmentAssign) && !actor.Can(authz.EnrolmentAssign, r.learner.OrgPath) {
 			rows[i].skip = SkipOutsideSubtree
 		}
 	}
 	return rows, nil
 }
 
-func (s *Service) assignOne(ctx context.Context, a access, r assignRow, existing map[uuid.UUID]Enrolment, res *AssignResult) error {
-	skip := func(reason SkipReason, status EnrolmentStatus) {
-		res.Skipped = append(res.Skipped, SkippedLearner{Row: r.row, UserID: r.userID, NIP: r.nip, Reason: reason, Status: status})
+// assignAll enrols the resolved rows of an assignment in a locked class
+// with taken seats taken, in the order given: a seat while one remains, then
+// the wait list. New enrolments are written together at the end.
+func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, existing map[uuid.UUID]Enrolment, taken int, res *AssignResult) error {
+	now := s.now()
+	var fresh []Enrolment
+	var freshRows []assignRow
+	for _, r := range rows {
+		skip := func(reason SkipReason, status EnrolmentStatus) {
+			res.Skipped = append(res.Skipped, SkippedLearner{Row: r.row, UserID: r.userID, NIP: r.nip, Reason: reason, Status: status})
+		}
+		if r.skip != "" {
+			skip(r.skip, "")
+			continue
+		}
+		e, had := existing[r.learner.UserID]
+		if had && e.Status != EnrolmentPending {
+			skip(SkipAlreadyEnrolled, e.Status)
+			continue
+		}
+		status := EnrolmentActive
+		switch {
+		case taken < a.class.Capacity:
+			taken++
+		case a.class.Waitlist:
+			status = EnrolmentWaitlisted
+		default:
+			skip(SkipClassFull, "")
+			continue
+		}
+		if had { // a pending request: assignment approves it
+			before := e
+			e.Status, e.DecidedBy, e.DecidedAt, e.UpdatedAt = status, &a.actor.UserID, &now, now
+			if status == EnrolmentActive {
+				e.ActivatedAt = &now
+			}
+			if err := s.store.updateEnrolment(ctx, e); err != nil {
+				return err
+			}
+			if err := s.recordAt(ctx, authz.EnrolmentAssign, r.learner.OrgID, r.learner.OrgPath, "enrolment.approve", "enrolment", e.ID,
+				map[string]any{"status": before.Status}, map[string]any{"status": e.Status}); err != nil {
+				return err
+			}
+		} else {
+			e = newEnrolment(a, Enrolment{UserID: r.learner.UserID, Status: status, Source: SourceAssigned, AssignedBy: &a.actor.UserID}, now)
+			fresh, freshRows = append(fresh, e), append(freshRows, r)
+		}
+		done := AssignedLearner{UserID: r.learner.UserID, NIP: r.learner.NIP, Enrolment: e}
+		if e.Status == EnrolmentActive {
+			res.Assigned = append(res.Assigned, done)
+		} else {
+			res.Waitlisted = append(res.Waitlisted, done)
+		}
 	}
-	if r.skip != "" {
-		skip(r.skip, "")
-		return nil
-	}
-	status, err := s.seatStatus(ctx, a.class)
-	full := errors.Is(err, ErrClassFull)
-	if err != nil && !full {
+	if err := s.createAll(ctx, a, fresh); err != nil {
 		return err
 	}
-	now := s.now()
-	e, had := existing[r.learner.UserID]
-	switch {
-	case had && e.Status != EnrolmentPending:
-		skip(SkipAlreadyEnrolled, e.Status)
-		return nil
-	case full:
-		skip(SkipClassFull, "")
-		return nil
-	case had: // a pending request: assignment approves it
-		before := e
-		e.Status, e.DecidedBy, e.DecidedAt, e.UpdatedAt = status, &a.actor.UserID, &now, now
-		if status == EnrolmentActive {
-			e.ActivatedAt = &now
-		}
-		if err := s.store.updateEnrolment(ctx, e); err != nil {
-			return err
-		}
-		if err := s.recordAt(ctx, authz.EnrolmentAssign, r.learner.OrgID, r.learner.OrgPath, "enrolment.approve", "enrolment", e.ID,
-			map[string]any{"status": before.Status}, map[string]any{"status": e.Status}); err != nil {
-			return err
-		}
-	default:
-		if e, err = s.create(ctx, a, Enrolment{UserID: r.learner.UserID, Status: status, Source: SourceAssigned,
-			AssignedBy: &a.actor.UserID}); err != nil {
-			return err
-		}
+	for i, e := range fresh {
+		r := freshRows[i]
 		if err := s.recordAt(ctx, authz.EnrolmentAssign, r.learner.OrgID, r.learner.OrgPath, "enrolment.assign", "enrolment", e.ID, nil, e); err != nil {
 			return err
 		}
-	}
-	done := AssignedLearner{UserID: r.learner.UserID, NIP: r.learner.NIP, Enrolment: e}
-	if e.Status == EnrolmentActive {
-		res.Assigned = append(res.Assigned, done)
-	} else {
-		res.Waitlisted = append(res.Waitlisted, done)
 	}
 	return nil
 }
@@ -538,6 +573,9 @@ func (s *Service) ClassEnrolments(ctx context.Context, classID uuid.UUID, f Enro
 	if err := f.Validate(); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
+	if err := checkCursor(req, ""); err != nil {
+		return page.Result[Enrolment]{}, err
+	}
 	if _, err := s.classAccess(ctx, classID, needOversee); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
@@ -547,14 +585,7 @@ func (s *Service) ClassEnrolments(ctx context.Context, classID uuid.UUID, f Enro
 		return page.Result[Enrolment]{}, err
 	}
 	res := buildEnrolments(list, req)
-	for i, e := range res.Items {
-		l, err := s.directory.Learner(ctx, e.UserID)
-		if err != nil {
-			return page.Result[Enrolment]{}, err
-		}
-		res.Items[i].Learner = &l
-	}
-	return res, nil
+	return res, s.withLearners(ctx, res.Items, nil)
 }
 
 // MyEnrolments lists the caller's enrolments, newest first.
@@ -564,6 +595,9 @@ func (s *Service) MyEnrolments(ctx context.Context, f EnrolmentFilter, req page.
 		return page.Result[Enrolment]{}, err
 	}
 	if err := f.Validate(); err != nil {
+		return page.Result[Enrolment]{}, err
+	}
+	if err := checkCursor(req, ""); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	f.UserID = actor.UserID
@@ -583,6 +617,9 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 		return page.Result[Enrolment]{}, err
 	}
 	if err := f.Validate(); err != nil {
+		return page.Result[Enrolment]{}, err
+	}
+	if err := checkCursor(req, ""); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	team, all, err := s.team(ctx, actor)
@@ -606,16 +643,33 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 		return page.Result[Enrolment]{}, err
 	}
 	res := buildEnrolments(list, req)
-	for i, e := range res.Items {
-		l, ok := team[e.UserID]
-		if !ok {
-			if l, err = s.directory.Learner(ctx, e.UserID); err != nil {
-				return page.Result[Enrolment]{}, err
-			}
+	return res, s.withLearners(ctx, res.Items, team)
+}
+
+// withLearners sets the learner of each enrolment: from known when there,
+// else from the directory in one lookup for the page. A learner the
+// directory no longer knows is left out rather than failing the list.
+func (s *Service) withLearners(ctx context.Context, items []Enrolment, known map[uuid.UUID]Learner) error {
+	var missing []uuid.UUID
+	for _, e := range items {
+		if _, ok := known[e.UserID]; !ok {
+			missing = append(missing, e.UserID)
 		}
-		res.Items[i].Learner = &l
 	}
-	return res, nil
+	found, err := s.learners(ctx, missing)
+	if err != nil {
+		return err
+	}
+	for i, e := range items {
+		l, ok := known[e.UserID]
+		if !ok {
+			l, ok = found[e.UserID]
+		}
+		if ok {
+			items[i].Learner = &l
+		}
+	}
+	return nil
 }
 
 // team returns the caller's team by user id; all is true for a platform
@@ -637,7 +691,7 @@ func (s *Service) team(ctx context.Context, actor *authz.Actor) (map[uuid.UUID]L
 		return nil, false, err
 	}
 	for _, l := range reports {
-		if l.SupervisorID != nil && *l.SupervisorID == actor.UserID {
+		if supervises(actor, l, authz.EnrolmentOversee) {
 			team[l.UserID] = l
 		}
 	}

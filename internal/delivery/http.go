@@ -473,6 +473,15 @@ func withClashes(c echo.Context, err error) error {
 	return ce.Err.WithExtension("clashes", clashes)
 }
 
+// createdOrOK is the status of an idempotent create: 201 when it created, 200
+// when it returned what was there.
+func createdOrOK(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
 func queryForce(c echo.Context) (bool, error) {
 	raw := c.QueryParam("force")
 	if raw == "" {
@@ -710,11 +719,7 @@ func (h *Handler) checkIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return c.JSON(status, toAttendanceResponse(a))
+	return c.JSON(createdOrOK(created), toAttendanceResponse(a))
 }
 
 func (h *Handler) rollCall(c echo.Context) error {
@@ -757,11 +762,7 @@ func (h *Handler) enrol(c echo.Context) error {
 		return withClashes(c, err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/enrolments/"+e.ID.String())
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return c.JSON(status, toEnrolmentResponse(e))
+	return c.JSON(createdOrOK(created), toEnrolmentResponse(e))
 }
 
 func (h *Handler) listClassEnrolments(c echo.Context) error {
@@ -903,22 +904,15 @@ func (h *Handler) enrolmentAction(c echo.Context, action func(ctx context.Contex
 }
 
 func (h *Handler) myEnrolments(c echo.Context) error {
-	f, err := enrolmentFilterFrom(c)
-	if err != nil {
-		return err
-	}
-	req, err := pageRequest(c, "-enrolled_at", "enrolled_at")
-	if err != nil {
-		return err
-	}
-	res, err := h.svc.MyEnrolments(c.Request().Context(), f, req)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, web.NewListResponse(res, toEnrolmentResponse))
+	return enrolmentList(c, h.svc.MyEnrolments)
 }
 
 func (h *Handler) teamEnrolments(c echo.Context) error {
+	return enrolmentList(c, h.svc.TeamEnrolments)
+}
+
+// enrolmentList serves a list of enrolments that is not a class's, newest first.
+func enrolmentList(c echo.Context, list func(context.Context, EnrolmentFilter, page.Request) (page.Result[Enrolment], error)) error {
 	f, err := enrolmentFilterFrom(c)
 	if err != nil {
 		return err
@@ -927,7 +921,7 @@ func (h *Handler) teamEnrolments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.svc.TeamEnrolments(c.Request().Context(), f, req)
+	res, err := list(c.Request().Context(), f, req)
 	if err != nil {
 		return err
 	}
@@ -991,9 +985,5 @@ func (h *Handler) enrolInPath(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return c.JSON(status, toPathEnrolmentResponse(pe))
+	return c.JSON(createdOrOK(created), toPathEnrolmentResponse(pe))
 }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -118,6 +119,15 @@ type Directory interface {
 // organisation for them.
 type ReportsDirectory interface {
 	DirectReports(ctx context.Context, supervisorID uuid.UUID) ([]Learner, error)
+}
+
+// LearnersDirectory is an optional extension of a Directory: when the
+// Directory passed in also implements it, assignments by user id, staff
+// lists and enrolment lists look their people up in one call instead of one
+// call per person.
+type LearnersDirectory interface {
+	// Learners returns the users with the given ids, by id; unknown ids are absent.
+	Learners(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]Learner, error)
 }
 
 // Auditor records changes; the audit service provides it.
@@ -265,6 +275,7 @@ func (c *Class) validate() error {
 		"wajib diisi: huruf, angka, titik, garis bawah atau tanda hubung, paling banyak 64",
 		"is required: letters, digits, dot, underscore or hyphen, at most 64")
 	v.Check(c.Title != "" && len(c.Title) <= 200, "title", "wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
+	checkText(&v, "title", c.Title)
 	v.Check(!c.StartsOn.IsZero(), "starts_on", "wajib diisi", "is required")
 	v.Check(!c.EndsOn.IsZero() && !c.EndsOn.Before(c.StartsOn), "ends_on",
 		"wajib diisi dan tidak boleh sebelum starts_on", "is required and must not be before starts_on")
@@ -393,7 +404,17 @@ func (s *Session) validate(c Class) error {
 	}
 	v.Check(len(s.Venue) <= 200, "venue", "paling banyak 200 karakter", "at most 200 characters")
 	v.Check(len(s.Address) <= 500, "address", "paling banyak 500 karakter", "at most 500 characters")
+	checkText(&v, "title", s.Title)
+	checkText(&v, "venue", s.Venue)
+	checkText(&v, "address", s.Address)
 	return v.Err()
+}
+
+// checkText records a problem with field unless s is text PostgreSQL
+// stores: valid UTF-8 without NUL characters (JSON may carry "\u0000").
+func checkText(v *apperr.Validation, field, s string) {
+	v.Check(utf8.ValidString(s) && !strings.ContainsRune(s, 0), field,
+		"memuat karakter yang tidak valid", "contains invalid characters")
 }
 
 // wib is Western Indonesian Time (UTC+7): class dates and JP years are read in it.

@@ -49,7 +49,7 @@ func (s *Service) version(ctx context.Context, c Class) (CourseVersion, error) {
 func (s *Service) RecordProgress(ctx context.Context, enrolmentID uuid.UUID, in ProgressInput) (Progress, error) {
 	var p Progress
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		ea, err := s.lockedEnrolment(ctx, enrolmentID)
+		ea, err := s.loadEnrolment(ctx, enrolmentID, lockEnrolment)
 		if err != nil {
 			return err
 		}
@@ -68,13 +68,13 @@ func (s *Service) RecordProgress(ctx context.Context, enrolmentID uuid.UUID, in 
 		if in.WatchedRatio != nil {
 			value = *in.WatchedRatio
 		}
-		e, err := s.apply(ctx, ea, version, item, in.Event, value)
+		e, st, err := s.apply(ctx, ea, version, item, in.Event, value)
 		if err != nil {
 			return err
 		}
 		ea.enrolment = e
-		p, err = s.progress(ctx, ea, version)
-		return err
+		p = progressOf(ea, version, st, s.now())
+		return nil
 	})
 	return p, err
 }
@@ -108,60 +108,61 @@ func (s *Service) RecordOutcome(ctx context.Context, enrolmentID, itemID uuid.UU
 		if !completes(item, kind, 1) {
 			return apperr.Invalid("kind", "jenis hasil tidak sesuai dengan jenis materi", "the outcome does not fit the item's kind")
 		}
-		_, err = s.apply(ctx, ea, version, item, kind, 1)
+		_, _, err = s.apply(ctx, ea, version, item, kind, 1)
 		return err
 	})
 }
 
-// lockedEnrolment loads an enrolment the caller may see, under its row lock.
-func (s *Service) lockedEnrolment(ctx context.Context, id uuid.UUID) (enrolmentAccess, error) {
-	e, err := s.store.enrolment(ctx, id, true)
+// standing is what the completion rule reads of one enrolment: the items
+// completed, with when, and the attendance.
+type standing struct {
+	done map[uuid.UUID]time.Time
+	tally
+}
+
+// standingOf reads an enrolment's standing.
+func (s *Service) standingOf(ctx context.Context, e Enrolment) (standing, error) {
+	done, err := s.store.completedItems(ctx, e.ID)
 	if err != nil {
-		return enrolmentAccess{}, err
+		return standing{}, err
 	}
-	a, err := s.loadAccess(ctx, e.ClassID)
-	if err != nil {
-		return enrolmentAccess{}, err
-	}
-	learner, err := s.directory.Learner(ctx, e.UserID)
-	if err != nil {
-		return enrolmentAccess{}, err
-	}
-	ea := enrolmentAccess{access: a, enrolment: e, learner: learner}
-	if !ea.canSee() {
-		return enrolmentAccess{}, ErrEnrolmentNotFound
-	}
-	return ea, nil
+	t, err := s.store.attendanceTally(ctx, e.ClassID, e.UserID)
+	return standing{done: done, tally: t}, err
 }
 
 // apply records one event for a locked enrolment, completes the item when
-// the event does, and evaluates the enrolment's completion.
-func (s *Service) apply(ctx context.Context, ea enrolmentAccess, version CourseVersion, item CourseItem, kind ProgressKind, value float64) (Enrolment, error) {
+// the event does, and evaluates the enrolment's completion; it returns the
+// enrolment and its standing after the event.
+func (s *Service) apply(ctx context.Context, ea enrolmentAccess, version CourseVersion, item CourseItem, kind ProgressKind, value float64) (Enrolment, standing, error) {
 	e := ea.enrolment
 	if !e.Status.Learning() {
-		return Enrolment{}, ErrEnrolmentNotActive
+		return Enrolment{}, standing{}, ErrEnrolmentNotActive
 	}
-	done, err := s.store.completedItems(ctx, e.ID)
+	st, err := s.standingOf(ctx, e)
 	if err != nil {
-		return Enrolment{}, err
+		return Enrolment{}, standing{}, err
 	}
 	now := s.now()
-	if !released(item, now, done) {
-		return Enrolment{}, ErrItemNotReleased
+	if !released(item, now, st.done) {
+		return Enrolment{}, standing{}, ErrItemNotReleased
 	}
 	row := progressEventRow{ID: uuid.Must(uuid.NewV7()), EnrolmentID: e.ID, ItemID: item.ID, Kind: string(kind), At: now}
 	if kind == EventVideoWatched {
 		row.Value = &value
 	}
 	if err := s.store.recordEvent(ctx, row); err != nil {
-		return Enrolment{}, err
+		return Enrolment{}, standing{}, err
 	}
 	if completes(item, kind, value) {
 		if err := s.store.completeItem(ctx, e.ID, item.ID, now); err != nil {
-			return Enrolment{}, err
+			return Enrolment{}, standing{}, err
+		}
+		if _, ok := st.done[item.ID]; !ok { // an item completed before keeps its first time
+			st.done[item.ID] = now.Truncate(time.Microsecond) // as the column keeps it
 		}
 	}
-	return s.evaluateWith(ctx, e, ea.access, version)
+	e, err = s.evaluateWith(ctx, e, ea.access, version, st)
+	return e, st, err
 }
 
 // evaluate applies a class's completion rule to a locked enrolment.
@@ -176,7 +177,11 @@ func (s *Service) evaluate(ctx context.Context, e Enrolment, a access) (Enrolmen
 	if err != nil {
 		return Enrolment{}, err
 	}
-	return s.evaluateWith(ctx, e, a, version)
+	st, err := s.standingOf(ctx, e)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	return s.evaluateWith(ctx, e, a, version, st)
 }
 
 // evaluateWith applies the completion rule: every required item completed
@@ -186,20 +191,16 @@ func (s *Service) evaluate(ctx context.Context, e Enrolment, a access) (Enrolmen
 // gets its completion date, credits the class's JP to the learner's ledger for
 // the year once, records the outbox job for certificates and moves the
 // learner's learning paths on, all in the caller's transaction.
-func (s *Service) evaluateWith(ctx context.Context, e Enrolment, a access, version CourseVersion) (Enrolment, error) {
+//
+// st is the enrolment's standing, read by the caller in the same
+// transaction; the live-session items this completes are added to st.done.
+func (s *Service) evaluateWith(ctx context.Context, e Enrolment, a access, version CourseVersion, st standing) (Enrolment, error) {
 	if !e.Status.Learning() {
 		return e, nil
 	}
 	now := s.now()
-	total, attended, err := s.store.attendanceTally(ctx, a.class.ID, e.UserID)
-	if err != nil {
-		return Enrolment{}, err
-	}
-	attendanceMet := total == 0 || float64(attended) >= a.class.AttendanceThreshold*float64(total)-1e-9
-	done, err := s.store.completedItems(ctx, e.ID)
-	if err != nil {
-		return Enrolment{}, err
-	}
+	attendanceMet := st.total == 0 || float64(st.attended) >= a.class.AttendanceThreshold*float64(st.total)-1e-9
+	done := st.done
 	if attendanceMet {
 		for _, item := range version.Items {
 			if _, ok := done[item.ID]; ok || item.Kind != ItemLiveSession {
@@ -212,7 +213,7 @@ func (s *Service) evaluateWith(ctx context.Context, e Enrolment, a access, versi
 			if err := s.store.completeItem(ctx, e.ID, item.ID, now); err != nil {
 				return Enrolment{}, err
 			}
-			done[item.ID] = now
+			done[item.ID] = now.Truncate(time.Microsecond)
 		}
 	}
 	required, requiredDone := countRequired(version, done)
@@ -275,7 +276,7 @@ func (s *Service) completed(ctx context.Context, e Enrolment, a access) error {
 // Progress returns a learner's state in their class: each item, released or
 // not and when completed, and their attendance.
 func (s *Service) Progress(ctx context.Context, enrolmentID uuid.UUID) (Progress, error) {
-	ea, err := s.loadEnrolment(ctx, enrolmentID, false)
+	ea, err := s.loadEnrolment(ctx, enrolmentID, lockNothing)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -283,32 +284,28 @@ func (s *Service) Progress(ctx context.Context, enrolmentID uuid.UUID) (Progress
 	if err != nil {
 		return Progress{}, err
 	}
-	return s.progress(ctx, ea, version)
+	st, err := s.standingOf(ctx, ea.enrolment)
+	if err != nil {
+		return Progress{}, err
+	}
+	return progressOf(ea, version, st, s.now()), nil
 }
 
-func (s *Service) progress(ctx context.Context, ea enrolmentAccess, version CourseVersion) (Progress, error) {
-	done, err := s.store.completedItems(ctx, ea.enrolment.ID)
-	if err != nil {
-		return Progress{}, err
+// progressOf is a learner's state in their class at now, from their standing.
+func progressOf(ea enrolmentAccess, version CourseVersion, st standing, now time.Time) Progress {
+	p := Progress{Enrolment: ea.enrolment, SessionsTotal: st.total, SessionsAttended: st.attended, AttendanceRequired: ea.class.AttendanceThreshold}
+	if st.total > 0 {
+		p.AttendanceRatio = float64(st.attended) / float64(st.total)
 	}
-	total, attended, err := s.store.attendanceTally(ctx, ea.class.ID, ea.enrolment.UserID)
-	if err != nil {
-		return Progress{}, err
-	}
-	now := s.now()
-	p := Progress{Enrolment: ea.enrolment, SessionsTotal: total, SessionsAttended: attended, AttendanceRequired: ea.class.AttendanceThreshold}
-	if total > 0 {
-		p.AttendanceRatio = float64(attended) / float64(total)
-	}
-	p.RequiredTotal, p.RequiredDone = countRequired(version, done)
+	p.RequiredTotal, p.RequiredDone = countRequired(version, st.done)
 	for _, item := range version.Items {
-		st := ItemState{ItemID: item.ID, Kind: item.Kind, Required: item.Required, Released: released(item, now, done)}
-		if at, ok := done[item.ID]; ok {
-			st.CompletedAt = &at
+		is := ItemState{ItemID: item.ID, Kind: item.Kind, Required: item.Required, Released: released(item, now, st.done)}
+		if at, ok := st.done[item.ID]; ok {
+			is.CompletedAt = &at
 		}
-		p.Items = append(p.Items, st)
+		p.Items = append(p.Items, is)
 	}
-	return p, nil
+	return p
 }
 
 // CanLearn reports whether a user is active in or has completed a class of

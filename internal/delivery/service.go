@@ -1,9 +1,10 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -63,15 +64,30 @@ type access struct {
 	path  string // the running institute's organisation path
 }
 
-func (a access) staff() bool { return a.class.StaffRole(a.actor.UserID) != "" }
+// carries reports whether the actor may use p at all: always, unless they
+// act with a personal token narrowed to other permissions. A relationship
+// (supervising a learner, staffing a class) allows what p allows only when
+// the token carries p, as a grant does.
+func carries(actor *authz.Actor, p authz.Permission) bool {
+	return actor.Scopes == nil || slices.Contains(actor.Scopes, p)
+}
+
+// staffFor: the caller staffs the class, and may use p.
+func (a access) staffFor(p authz.Permission) bool {
+	return a.class.StaffRole(a.actor.UserID) != "" && carries(a.actor, p)
+}
 
 // canTeach: staff of the class, or a holder of ClassTeach at its institute.
-func (a access) canTeach() bool { return a.staff() || a.actor.Can(authz.ClassTeach, a.path) }
+func (a access) canTeach() bool {
+	return a.staffFor(authz.ClassTeach) || a.actor.Can(authz.ClassTeach, a.path)
+}
 
 func (a access) canManage() bool { return a.actor.Can(authz.ClassManage, a.path) }
 
 // canOversee: staff, or anyone who may read the institute's classes.
-func (a access) canOversee() bool { return a.staff() || a.actor.Can(authz.ClassRead, a.path) }
+func (a access) canOversee() bool {
+	return a.staffFor(authz.ClassRead) || a.actor.Can(authz.ClassRead, a.path)
+}
 
 // need is what a use case needs to do with a class.
 type need int
@@ -157,14 +173,59 @@ func (s *Service) visible(ctx context.Context, a access) (bool, error) {
 	return s.store.hasEnrolment(ctx, a.class.ID, a.actor.UserID)
 }
 
-// record writes an audit entry for a change to a class or something in it,
-// placed at the class's institute.
 // assigner reports whether the actor may assign learners somewhere.
 func assigner(actor *authz.Actor) bool {
 	roots, all := actor.Roots(authz.EnrolmentAssign)
 	return all || len(roots) > 0
 }
 
+// learners looks people up by id, in one call when the directory can; ids
+// the directory does not know are absent.
+func (s *Service) learners(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Learner, error) {
+	if len(ids) == 0 {
+		return map[uuid.UUID]Learner{}, nil
+	}
+	if ld, ok := s.directory.(LearnersDirectory); ok {
+		return ld.Learners(ctx, ids)
+	}
+	out := make(map[uuid.UUID]Learner, len(ids))
+	for _, id := range ids {
+		if _, done := out[id]; done {
+			continue
+		}
+		l, err := s.directory.Learner(ctx, id)
+		switch {
+		case isNotFound(err):
+		case err != nil:
+			return nil, err
+		default:
+			out[id] = l
+		}
+	}
+	return out, nil
+}
+
+// checkCursor refuses a list cursor whose position the database could not
+// read: a cursor is opaque to clients but not signed, so a forged one must
+// be a 4xx, not a failed query. keyLayout is the time layout of the sort
+// key, or "" when the list is ordered by id alone.
+func checkCursor(req page.Request, keyLayout string) error {
+	after := req.After()
+	if after == nil {
+		return nil
+	}
+	_, err := uuid.Parse(after.ID)
+	if err == nil && keyLayout != "" {
+		_, err = time.Parse(keyLayout, after.Key)
+	}
+	if err != nil {
+		return apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
+	}
+	return nil
+}
+
+// record writes an audit entry for a change to a class or something in it,
+// placed at the class's institute.
 func (s *Service) record(ctx context.Context, perm authz.Permission, a access, action, entityType string, id uuid.UUID, before, after any) error {
 	return s.recordAt(ctx, perm, a.class.OrgID, a.path, action, entityType, id, before, after)
 }
@@ -247,6 +308,9 @@ func (s *Service) Classes(ctx context.Context, f ClassFilter, req page.Request) 
 		return page.Result[Class]{}, err
 	}
 	if err := f.Validate(); err != nil {
+		return page.Result[Class]{}, err
+	}
+	if err := checkCursor(req, time.DateOnly); err != nil {
 		return page.Result[Class]{}, err
 	}
 	vis := classVisibility{all: actor.IsPlatformAdmin() || assigner(actor), userID: actor.UserID}
@@ -359,14 +423,27 @@ func (s *Service) SetStaff(ctx context.Context, classID uuid.UUID, staff []Staff
 	}
 	var after Class
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		// The class lock makes two changes of its staff take turns: the
+		// second would otherwise insert rows the first just inserted.
+		if err := s.store.lockClass(ctx, classID); err != nil {
+			return err
+		}
 		a, err := s.classAccess(ctx, classID, needManage)
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, len(staff))
+		for i, m := range staff {
+			ids[i] = m.UserID
+		}
+		known, err := s.learners(ctx, ids)
 		if err != nil {
 			return err
 		}
 		var v apperr.Validation
 		var newcomers []uuid.UUID
 		for i, m := range staff {
-			if _, err := s.directory.Learner(ctx, m.UserID); err != nil {
+			if _, ok := known[m.UserID]; !ok {
 				v.Add("staff["+itoa(i)+"].user_id", "pengguna tidak ditemukan", "user not found")
 			}
 			if a.class.StaffRole(m.UserID) == "" {
@@ -522,6 +599,9 @@ func (s *Service) DeleteSession(ctx context.Context, sessionID uuid.UUID) error 
 // Sessions lists a class's sessions by start time. Meeting links are shown
 // only to the class's learners, its staff and those who oversee it.
 func (s *Service) Sessions(ctx context.Context, classID uuid.UUID, req page.Request) (page.Result[Session], error) {
+	if err := checkCursor(req, time.RFC3339Nano); err != nil {
+		return page.Result[Session]{}, err
+	}
 	a, err := s.classAccess(ctx, classID, needSee)
 	if err != nil {
 		return page.Result[Session]{}, err
@@ -703,9 +783,6 @@ func (s *Service) RollCall(ctx context.Context, sessionID uuid.UUID, records []R
 		if err := v.Err(); err != nil {
 			return err
 		}
-		// Lock enrolments in one order, so two roll calls never deadlock.
-		records = slices.Clone(records)
-		sort.Slice(records, func(i, j int) bool { return records[i].UserID.String() < records[j].UserID.String() })
 		now := s.now()
 		rows := make([]attendanceRow, len(records))
 		for i, r := range records {
@@ -715,14 +792,8 @@ func (s *Service) RollCall(ctx context.Context, sessionID uuid.UUID, records []R
 		if err := s.store.recordRollCall(ctx, rows); err != nil {
 			return err
 		}
-		for _, r := range records {
-			e, err := s.store.enrolment(ctx, enrolled[r.UserID].ID, true)
-			if err != nil {
-				return err
-			}
-			if _, err := s.evaluate(ctx, e, a); err != nil {
-				return err
-			}
+		if err := s.evaluateAll(ctx, a, enrolled); err != nil {
+			return err
 		}
 		if err := s.record(ctx, authz.ClassTeach, a, "attendance.roll_call", "session", sessionID, nil,
 			map[string]any{"records": records}); err != nil {
@@ -732,6 +803,56 @@ func (s *Service) RollCall(ctx context.Context, sessionID uuid.UUID, records []R
 		return err
 	})
 	return out, err
+}
+
+// evaluateAll applies the completion rule to learners of a class after
+// their attendance changed, reading the version once and every standing in
+// a fixed number of queries however many learners there are.
+func (s *Service) evaluateAll(ctx context.Context, a access, enrolled map[uuid.UUID]Enrolment) error {
+	version, err := s.version(ctx, a.class)
+	if errors.Is(err, ErrCourseUnavailable) {
+		return nil // attendance is kept; completion waits for the course to be offered again
+	}
+	if err != nil {
+		return err
+	}
+	ids := make([]uuid.UUID, 0, len(enrolled))
+	for _, e := range enrolled {
+		ids = append(ids, e.ID)
+	}
+	locked, err := s.store.lockEnrolments(ctx, ids) // in id order, so two roll calls never deadlock
+	if err != nil {
+		return err
+	}
+	users := make([]uuid.UUID, 0, len(locked))
+	for _, e := range locked {
+		users = append(users, e.UserID)
+	}
+	done, err := s.store.completedItemsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	tallies, err := s.store.attendanceTallies(ctx, a.class.ID, users)
+	if err != nil {
+		return err
+	}
+	// evaluate in the lock order (PostgreSQL orders uuids by their bytes):
+	// completion may lock more rows
+	slices.SortFunc(ids, func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) })
+	for _, id := range ids {
+		e, ok := locked[id]
+		if !ok || !e.Status.Learning() {
+			continue
+		}
+		st := standing{done: done[id], tally: tallies[e.UserID]}
+		if st.done == nil {
+			st.done = map[uuid.UUID]time.Time{}
+		}
+		if _, err := s.evaluateWith(ctx, e, a, version, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Attendance lists a session's attendance, for the class's staff.

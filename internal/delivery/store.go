@@ -472,19 +472,6 @@ func (s store) sessionsOf(ctx context.Context, classID uuid.UUID, req page.Reque
 	return out, nil
 }
 
-// allSessionsOf returns every session of a class, for clash checks.
-func (s store) allSessionsOf(ctx context.Context, classID uuid.UUID) ([]Session, error) {
-	var rows []sessionRow
-	if err := s.db.Conn(ctx).Where("class_id = ?", classID).Order("starts_at, id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	out := make([]Session, len(rows))
-	for i, r := range rows {
-		out[i] = r.toSession()
-	}
-	return out, nil
-}
-
 type clashRow struct {
 	ID       uuid.UUID
 	ClassID  uuid.UUID
@@ -617,21 +604,41 @@ func (s store) hasAttendance(ctx context.Context, sessionID uuid.UUID) (bool, er
 	return found, err
 }
 
-// attendanceTally counts a class's sessions that take attendance and those
-// of them the learner attended (present or excused).
-func (s store) attendanceTally(ctx context.Context, classID, userID uuid.UUID) (total, attended int, err error) {
-	var t struct {
+// tally is a learner's attendance in a class: the sessions that take
+// attendance and those of them attended (present or excused).
+type tally struct{ total, attended int }
+
+// attendanceTally tallies one learner's attendance in a class.
+func (s store) attendanceTally(ctx context.Context, classID, userID uuid.UUID) (tally, error) {
+	t, err := s.attendanceTallies(ctx, classID, []uuid.UUID{userID})
+	return t[userID], err
+}
+
+// attendanceTallies tallies the attendance of learners in a class, by user,
+// in one query.
+func (s store) attendanceTallies(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) (map[uuid.UUID]tally, error) {
+	out := make(map[uuid.UUID]tally, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		UserID   uuid.UUID
 		Total    int
 		Attended int
 	}
-	err = s.db.Conn(ctx).Raw(`SELECT count(*) AS total,
+	err := s.db.Conn(ctx).Raw(`SELECT u.user_id, count(s.id) AS total,
 		count(*) FILTER (WHERE a.status IN ('present', 'excused')) AS attended
-		FROM sessions s LEFT JOIN attendance a ON a.session_id = s.id AND a.user_id = ?
-		WHERE s.class_id = ? AND s.kind <> 'self_paced'`, userID, classID).Scan(&t).Error
+		FROM unnest(?::uuid[]) AS u(user_id)
+		LEFT JOIN sessions s ON s.class_id = ? AND s.kind <> 'self_paced'
+		LEFT JOIN attendance a ON a.session_id = s.id AND a.user_id = u.user_id
+		GROUP BY u.user_id`, uuidArray(userIDs), classID).Scan(&rows).Error
 	if err != nil {
-		return 0, 0, fmt.Errorf("tally attendance: %w", err)
+		return nil, fmt.Errorf("tally attendance: %w", err)
 	}
-	return t.Total, t.Attended, nil
+	for _, r := range rows {
+		out[r.UserID] = tally{total: r.Total, attended: r.Attended}
+	}
+	return out, nil
 }
 
 // --- enrolments ---
@@ -642,10 +649,21 @@ func (s store) enrolmentsWithClass(ctx context.Context) *gorm.DB {
 		Joins("JOIN classes ON classes.id = enrolments.class_id")
 }
 
-func (s store) createEnrolment(ctx context.Context, e Enrolment) error {
-	r := toEnrolmentRow(e)
-	if err := s.db.Conn(ctx).Omit("ClassTitle", "VersionID", "CourseID").Create(&r).Error; err != nil {
-		return fmt.Errorf("create enrolment: %w", translate(err))
+// enrolmentBatch bounds the rows of one INSERT (15 parameters each, well
+// under PostgreSQL's 65535).
+const enrolmentBatch = 500
+
+// createEnrolments records new enrolments, many rows per statement.
+func (s store) createEnrolments(ctx context.Context, es []Enrolment) error {
+	if len(es) == 0 {
+		return nil
+	}
+	rows := make([]enrolmentRow, len(es))
+	for i, e := range es {
+		rows[i] = toEnrolmentRow(e)
+	}
+	if err := s.db.Conn(ctx).Omit("ClassTitle", "VersionID", "CourseID").CreateInBatches(&rows, enrolmentBatch).Error; err != nil {
+		return fmt.Errorf("create enrolments: %w", translate(err))
 	}
 	return nil
 }
@@ -679,6 +697,26 @@ func (s store) enrolment(ctx context.Context, id uuid.UUID, lock bool) (Enrolmen
 		return Enrolment{}, fmt.Errorf("get enrolment %s: %w", id, err)
 	}
 	return r.toEnrolment(), nil
+}
+
+// lockEnrolments returns the enrolments with the given ids under their row
+// locks, taken in id order so that two callers never deadlock.
+func (s store) lockEnrolments(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Enrolment, error) {
+	out := map[uuid.UUID]Enrolment{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []enrolmentRow
+	err := s.enrolmentsWithClass(ctx).Where("enrolments.id = ANY(?::uuid[])", uuidArray(ids)).
+		Order("enrolments.id").Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "enrolments"}}).
+		Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("lock enrolments: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.toEnrolment()
+	}
+	return out, nil
 }
 
 // liveEnrolment returns the learner's live enrolment in a class, or ErrEnrolmentNotFound.
@@ -838,13 +876,32 @@ func (s store) completeItem(ctx context.Context, enrolmentID, itemID uuid.UUID, 
 }
 
 func (s store) completedItems(ctx context.Context, enrolmentID uuid.UUID) (map[uuid.UUID]time.Time, error) {
+	done, err := s.completedItemsOf(ctx, []uuid.UUID{enrolmentID})
+	if err != nil {
+		return nil, err
+	}
+	if done[enrolmentID] == nil {
+		return map[uuid.UUID]time.Time{}, nil
+	}
+	return done[enrolmentID], nil
+}
+
+// completedItemsOf returns the items each enrolment completed, with when,
+// in one query; an enrolment that completed none is absent.
+func (s store) completedItemsOf(ctx context.Context, enrolmentIDs []uuid.UUID) (map[uuid.UUID]map[uuid.UUID]time.Time, error) {
+	out := map[uuid.UUID]map[uuid.UUID]time.Time{}
+	if len(enrolmentIDs) == 0 {
+		return out, nil
+	}
 	var rows []itemProgressRow
-	if err := s.db.Conn(ctx).Where("enrolment_id = ?", enrolmentID).Find(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Where("enrolment_id = ANY(?::uuid[])", uuidArray(enrolmentIDs)).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list completed items: %w", err)
 	}
-	out := make(map[uuid.UUID]time.Time, len(rows))
 	for _, r := range rows {
-		out[r.ItemID] = r.CompletedAt.UTC()
+		if out[r.EnrolmentID] == nil {
+			out[r.EnrolmentID] = map[uuid.UUID]time.Time{}
+		}
+		out[r.EnrolmentID][r.ItemID] = r.CompletedAt.UTC()
 	}
 	return out, nil
 }
@@ -952,13 +1009,20 @@ func (s store) saveStep(ctx context.Context, r pathStepRow) error {
 	return nil
 }
 
-// linkPathSteps marks the learner's open path steps of a course as
-// enrolled in a new enrolment.
-func (s store) linkPathSteps(ctx context.Context, userID, courseID, enrolmentID uuid.UUID) error {
-	err := s.db.Conn(ctx).Exec(`UPDATE path_enrolment_steps st SET status = 'enrolled', enrolment_id = ?
-		FROM path_enrolments pe
-		WHERE st.path_enrolment_id = pe.id AND pe.user_id = ? AND pe.status = 'active'
-		  AND st.course_id = ? AND st.status = 'unlocked'`, enrolmentID, userID, courseID).Error
+// linkPathSteps marks the learners' open path steps of a course as
+// enrolled in their new enrolments, in one statement.
+func (s store) linkPathSteps(ctx context.Context, courseID uuid.UUID, es []Enrolment) error {
+	if len(es) == 0 {
+		return nil
+	}
+	users, enrolments := make(uuidArray, len(es)), make(uuidArray, len(es))
+	for i, e := range es {
+		users[i], enrolments[i] = e.UserID, e.ID
+	}
+	err := s.db.Conn(ctx).Exec(`UPDATE path_enrolment_steps st SET status = 'enrolled', enrolment_id = n.enrolment_id
+		FROM path_enrolments pe, unnest(?::uuid[], ?::uuid[]) AS n(user_id, enrolment_id)
+		WHERE st.path_enrolment_id = pe.id AND pe.user_id = n.user_id AND pe.status = 'active'
+		  AND st.course_id = ? AND st.status = 'unlocked'`, users, enrolments, courseID).Error
 	if err != nil {
 		return fmt.Errorf("link path steps: %w", err)
 	}

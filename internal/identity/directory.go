@@ -81,3 +81,16 @@ func (s *Service) OrgsUnder(ctx context.Context, paths []string) ([]uuid.UUID, e
 	}
 	return ids, nil
 }
+
+// PeopleByID returns the users with the given ids, by id; unknown ids are absent.
+func (s *Service) PeopleByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]User, error) {
+	var rows []userRow
+	if err := s.store.usersWithPath(ctx).Where("users.id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("people by id: %w", err)
+	}
+	out := make(map[uuid.UUID]User, len(rows))
+	for _, u := range toUsers(rows) {
+		out[u.ID] = u
+	}
+	return out, nil
+}
