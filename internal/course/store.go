@@ -324,12 +324,8 @@ func (s store) course(ctx context.Context, id uuid.UUID, forUpdate bool) (course
 	if forUpdate {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Take(&r).Error
-	if database.IsNotFound(err) {
-		return courseRow{}, ErrCourseNotFound
-	}
-	if err != nil {
-		return courseRow{}, fmt.Errorf("get course %s: %w", id, err)
+	if err := database.Take(q, &r, ErrCourseNotFound, "get course %s", id); err != nil {
+		return courseRow{}, err
 	}
 	return r, nil
 }
@@ -456,12 +452,8 @@ func (s store) version(ctx context.Context, id uuid.UUID, forUpdate bool) (Versi
 	if forUpdate {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Take(&r).Error
-	if database.IsNotFound(err) {
-		return Version{}, ErrVersionNotFound
-	}
-	if err != nil {
-		return Version{}, fmt.Errorf("get course version %s: %w", id, err)
+	if err := database.Take(q, &r, ErrVersionNotFound, "get course version %s", id); err != nil {
+		return Version{}, err
 	}
 	return r.toVersion(), nil
 }
@@ -584,12 +576,8 @@ func (s store) nextPosition(ctx context.Context, table, parentColumn string, par
 
 func (s store) module(ctx context.Context, id uuid.UUID) (Module, error) {
 	var r moduleRow
-	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return Module{}, ErrModuleNotFound
-	}
-	if err != nil {
-		return Module{}, fmt.Errorf("get module: %w", err)
+	if err := database.Take(s.db.Conn(ctx).Where("id = ?", id), &r, ErrModuleNotFound, "get module"); err != nil {
+		return Module{}, err
 	}
 	return r.toModule(), nil
 }
@@ -612,12 +600,8 @@ func (s store) saveModule(ctx context.Context, m Module, create bool) error {
 
 func (s store) lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
 	var r lessonRow
-	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return Lesson{}, ErrLessonNotFound
-	}
-	if err != nil {
-		return Lesson{}, fmt.Errorf("get lesson: %w", err)
+	if err := database.Take(s.db.Conn(ctx).Where("id = ?", id), &r, ErrLessonNotFound, "get lesson"); err != nil {
+		return Lesson{}, err
 	}
 	return r.toLesson(), nil
 }
@@ -640,12 +624,8 @@ func (s store) saveLesson(ctx context.Context, l Lesson, create bool) error {
 
 func (s store) item(ctx context.Context, id uuid.UUID) (Item, error) {
 	var r itemRow
-	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return Item{}, ErrItemNotFound
-	}
-	if err != nil {
-		return Item{}, fmt.Errorf("get item: %w", err)
+	if err := database.Take(s.db.Conn(ctx).Where("id = ?", id), &r, ErrItemNotFound, "get item"); err != nil {
+		return Item{}, err
 	}
 	return r.toItem(), nil
 }
@@ -1100,12 +1080,8 @@ func (s store) path(ctx context.Context, id uuid.UUID, forUpdate bool) (pathRow,
 	if forUpdate {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Take(&r).Error
-	if database.IsNotFound(err) {
-		return pathRow{}, ErrPathNotFound
-	}
-	if err != nil {
-		return pathRow{}, fmt.Errorf("get learning path: %w", err)
+	if err := database.Take(q, &r, ErrPathNotFound, "get learning path"); err != nil {
+		return pathRow{}, err
 	}
 	return r, nil
 }

@@ -276,12 +276,8 @@ func (s store) updateClass(ctx context.Context, c Class) error {
 // class returns a class with its staff and seats taken.
 func (s store) class(ctx context.Context, id uuid.UUID) (Class, error) {
 	var r classRow
-	err := s.classesWithSeats(ctx).Where("classes.id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return Class{}, ErrClassNotFound
-	}
-	if err != nil {
-		return Class{}, fmt.Errorf("get class %s: %w", id, err)
+	if err := database.Take(s.classesWithSeats(ctx).Where("classes.id = ?", id), &r, ErrClassNotFound, "get class %s", id); err != nil {
+		return Class{}, err
 	}
 	c := r.toClass()
 	staff, err := s.staffOf(ctx, []uuid.UUID{id})
@@ -449,12 +445,8 @@ func (s store) deleteSession(ctx context.Context, id uuid.UUID) error {
 // session returns a session with its check-in secret.
 func (s store) session(ctx context.Context, id uuid.UUID) (sessionRow, error) {
 	var r sessionRow
-	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return sessionRow{}, ErrSessionNotFound
-	}
-	if err != nil {
-		return sessionRow{}, fmt.Errorf("get session %s: %w", id, err)
+	if err := database.Take(s.db.Conn(ctx).Where("id = ?", id), &r, ErrSessionNotFound, "get session %s", id); err != nil {
+		return sessionRow{}, err
 	}
 	return r, nil
 }
@@ -689,12 +681,8 @@ func (s store) enrolment(ctx context.Context, id uuid.UUID, lock bool) (Enrolmen
 	if lock {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "enrolments"}})
 	}
-	err := q.Take(&r).Error
-	if database.IsNotFound(err) {
-		return Enrolment{}, ErrEnrolmentNotFound
-	}
-	if err != nil {
-		return Enrolment{}, fmt.Errorf("get enrolment %s: %w", id, err)
+	if err := database.Take(q, &r, ErrEnrolmentNotFound, "get enrolment %s", id); err != nil {
+		return Enrolment{}, err
 	}
 	return r.toEnrolment(), nil
 }
@@ -722,14 +710,10 @@ func (s store) lockEnrolments(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 // liveEnrolment returns the learner's live enrolment in a class, or ErrEnrolmentNotFound.
 func (s store) liveEnrolment(ctx context.Context, classID, userID uuid.UUID) (Enrolment, error) {
 	var r enrolmentRow
-	err := s.enrolmentsWithClass(ctx).
-		Where("enrolments.class_id = ? AND enrolments.user_id = ? AND enrolments.status NOT IN ('withdrawn', 'rejected')", classID, userID).
-		Take(&r).Error
-	if database.IsNotFound(err) {
-		return Enrolment{}, ErrEnrolmentNotFound
-	}
-	if err != nil {
-		return Enrolment{}, fmt.Errorf("get enrolment: %w", err)
+	q := s.enrolmentsWithClass(ctx).
+		Where("enrolments.class_id = ? AND enrolments.user_id = ? AND enrolments.status NOT IN ('withdrawn', 'rejected')", classID, userID)
+	if err := database.Take(q, &r, ErrEnrolmentNotFound, "get enrolment"); err != nil {
+		return Enrolment{}, err
 	}
 	return r.toEnrolment(), nil
 }
@@ -838,15 +822,11 @@ func (s store) learning(ctx context.Context, userID, versionID uuid.UUID) (bool,
 // class of a course (completed before active before the rest), or ErrEnrolmentNotFound.
 func (s store) courseEnrolment(ctx context.Context, userID, courseID uuid.UUID) (Enrolment, error) {
 	var r enrolmentRow
-	err := s.enrolmentsWithClass(ctx).
+	q := s.enrolmentsWithClass(ctx).
 		Where("enrolments.user_id = ? AND classes.course_id = ? AND enrolments.status NOT IN ('withdrawn', 'rejected')", userID, courseID).
-		Order(`CASE enrolments.status WHEN 'completed' THEN 0 WHEN 'active' THEN 1 ELSE 2 END, enrolments.id`).
-		Take(&r).Error
-	if database.IsNotFound(err) {
-		return Enrolment{}, ErrEnrolmentNotFound
-	}
-	if err != nil {
-		return Enrolment{}, fmt.Errorf("get course enrolment: %w", err)
+		Order(`CASE enrolments.status WHEN 'completed' THEN 0 WHEN 'active' THEN 1 ELSE 2 END, enrolments.id`)
+	if err := database.Take(q, &r, ErrEnrolmentNotFound, "get course enrolment"); err != nil {
+		return Enrolment{}, err
 	}
 	return r.toEnrolment(), nil
 }
@@ -956,12 +936,8 @@ func (s store) pathEnrolment(ctx context.Context, pathID, userID uuid.UUID, lock
 	if lock {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Take(&r).Error
-	if database.IsNotFound(err) {
-		return pathEnrolmentRow{}, ErrPathNotFound
-	}
-	if err != nil {
-		return pathEnrolmentRow{}, fmt.Errorf("get path enrolment: %w", err)
+	if err := database.Take(q, &r, ErrPathNotFound, "get path enrolment"); err != nil {
+		return pathEnrolmentRow{}, err
 	}
 	return r, nil
 }

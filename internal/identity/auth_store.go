@@ -188,12 +188,8 @@ func (s authStore) createRefresh(ctx context.Context, r refreshRow) error {
 // transaction in ctx, so two uses of one token are serialized.
 func (s authStore) refreshForUpdate(ctx context.Context, hash []byte) (refreshRow, bool, error) {
 	var r refreshRow
-	err := s.db.Conn(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("token_hash = ?", hash).Take(&r).Error
-	if database.IsNotFound(err) {
-		return refreshRow{}, false, nil
-	}
-	if err != nil {
-		return refreshRow{}, false, fmt.Errorf("get refresh token: %w", err)
+	if err := database.Take(s.db.Conn(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("token_hash = ?", hash), &r, nil, "get refresh token"); err != nil {
+		return refreshRow{}, false, err
 	}
 	return r, true, nil
 }
@@ -249,12 +245,8 @@ func (s authStore) createAPIToken(ctx context.Context, r apiTokenRow) error {
 
 func (s authStore) apiTokenByHash(ctx context.Context, hash []byte) (apiTokenRow, bool, error) {
 	var r apiTokenRow
-	err := s.db.Conn(ctx).Where("token_hash = ?", hash).Take(&r).Error
-	if database.IsNotFound(err) {
-		return apiTokenRow{}, false, nil
-	}
-	if err != nil {
-		return apiTokenRow{}, false, fmt.Errorf("get api token: %w", err)
+	if err := database.Take(s.db.Conn(ctx).Where("token_hash = ?", hash), &r, nil, "get api token"); err != nil {
+		return apiTokenRow{}, false, err
 	}
 	return r, true, nil
 }

@@ -140,24 +140,16 @@ func translate(err error) error { return conflicts.Translate(err) }
 
 func (s store) org(ctx context.Context, id uuid.UUID) (Organization, error) {
 	var r orgRow
-	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return Organization{}, ErrOrgNotFound
-	}
-	if err != nil {
-		return Organization{}, fmt.Errorf("get organisation %s: %w", id, err)
+	if err := database.Take(s.db.Conn(ctx).Where("id = ?", id), &r, ErrOrgNotFound, "get organisation %s", id); err != nil {
+		return Organization{}, err
 	}
 	return r.toOrganization(), nil
 }
 
 func (s store) orgByCode(ctx context.Context, code string) (Organization, error) {
 	var r orgRow
-	err := s.db.Conn(ctx).Where("code = ?", code).Take(&r).Error
-	if database.IsNotFound(err) {
-		return Organization{}, ErrOrgNotFound
-	}
-	if err != nil {
-		return Organization{}, fmt.Errorf("get organisation %s: %w", code, err)
+	if err := database.Take(s.db.Conn(ctx).Where("code = ?", code), &r, ErrOrgNotFound, "get organisation %s", code); err != nil {
+		return Organization{}, err
 	}
 	return r.toOrganization(), nil
 }
@@ -253,12 +245,8 @@ func (s store) usersWithPath(ctx context.Context) *gorm.DB {
 
 func (s store) user(ctx context.Context, id uuid.UUID) (userRow, error) {
 	var r userRow
-	err := s.usersWithPath(ctx).Where("users.id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return userRow{}, ErrUserNotFound
-	}
-	if err != nil {
-		return userRow{}, fmt.Errorf("get user %s: %w", id, err)
+	if err := database.Take(s.usersWithPath(ctx).Where("users.id = ?", id), &r, ErrUserNotFound, "get user %s", id); err != nil {
+		return userRow{}, err
 	}
 	return r, nil
 }
@@ -266,12 +254,8 @@ func (s store) user(ctx context.Context, id uuid.UUID) (userRow, error) {
 // userByLogin finds a user by e-mail or NIP, for sign-in.
 func (s store) userByLogin(ctx context.Context, login string) (userRow, error) {
 	var r userRow
-	err := s.usersWithPath(ctx).Where("lower(users.email) = lower(?) OR users.nip = ?", login, login).Take(&r).Error
-	if database.IsNotFound(err) {
-		return userRow{}, ErrUserNotFound
-	}
-	if err != nil {
-		return userRow{}, fmt.Errorf("get user by login: %w", err)
+	if err := database.Take(s.usersWithPath(ctx).Where("lower(users.email) = lower(?) OR users.nip = ?", login, login), &r, ErrUserNotFound, "get user by login"); err != nil {
+		return userRow{}, err
 	}
 	return r, nil
 }
@@ -359,12 +343,8 @@ func (s store) grantsOf(ctx context.Context, userID uuid.UUID) ([]RoleGrant, err
 
 func (s store) grant(ctx context.Context, id uuid.UUID) (RoleGrant, error) {
 	var r grantRow
-	err := s.grantsWithPath(ctx).Where("role_grants.id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return RoleGrant{}, ErrGrantNotFound
-	}
-	if err != nil {
-		return RoleGrant{}, fmt.Errorf("get grant: %w", err)
+	if err := database.Take(s.grantsWithPath(ctx).Where("role_grants.id = ?", id), &r, ErrGrantNotFound, "get grant"); err != nil {
+		return RoleGrant{}, err
 	}
 	return r.toGrant(), nil
 }

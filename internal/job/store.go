@@ -51,12 +51,8 @@ func (s store) create(ctx context.Context, r jobRow) error {
 
 func (s store) get(ctx context.Context, id uuid.UUID) (jobRow, error) {
 	var r jobRow
-	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return jobRow{}, ErrNotFound
-	}
-	if err != nil {
-		return jobRow{}, fmt.Errorf("get job %s: %w", id, err)
+	if err := database.Take(s.db.Conn(ctx).Where("id = ?", id), &r, ErrNotFound, "get job %s", id); err != nil {
+		return jobRow{}, err
 	}
 	return r, nil
 }

@@ -59,12 +59,8 @@ func (s store) create(ctx context.Context, r uploadRow) error {
 
 func (s store) get(ctx context.Context, id uuid.UUID) (uploadRow, error) {
 	var r uploadRow
-	err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error
-	if database.IsNotFound(err) {
-		return uploadRow{}, ErrUploadNotFound
-	}
-	if err != nil {
-		return uploadRow{}, fmt.Errorf("get upload %s: %w", id, err)
+	if err := database.Take(s.db.Conn(ctx).Where("id = ?", id), &r, ErrUploadNotFound, "get upload %s", id); err != nil {
+		return uploadRow{}, err
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,5 +178,28 @@ func TestOnlyFailedOrSlowStatementsReachTheLogger(t *testing.T) {
 	q.Trace(ctx, time.Now().Add(-2*slowQuery), nil, nil)      // slow
 	if traced != 2 {
 		t.Errorf("statements passed to the logger = %d, want 2 (the failed and the slow one)", traced)
+	}
+}
+
+func TestTakeTellsAMissingRowFromAFailure(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	mustExec(t, db, ctx, "CREATE TABLE widget (id int PRIMARY KEY, name text)")
+	mustExec(t, db, ctx, "INSERT INTO widget VALUES (1, 'gear')")
+	notFound := apperr.New(apperr.KindNotFound, "widget.not_found", "Tidak ada.", "None.")
+	var row struct {
+		ID   int
+		Name string
+	}
+	if err := Take(db.Conn(ctx).Table("widget").Where("id = ?", 1), &row, notFound, "get widget %d", 1); err != nil || row.Name != "gear" {
+		t.Errorf("Take(existing) = %v, %+v; want the row", err, row)
+	}
+	if err := Take(db.Conn(ctx).Table("widget").Where("id = ?", 2), &row, notFound, "get widget %d", 2); !errors.Is(err, notFound) {
+		t.Errorf("Take(missing) = %v, want the domain's not-found error", err)
+	}
+	err := Take(db.Conn(ctx).Table("no_such_table"), &row, notFound, "get widget %d", 3)
+	if err == nil || errors.Is(err, notFound) || !strings.Contains(err.Error(), "get widget 3") {
+		t.Errorf("Take(broken query) = %v, want a wrapped failure naming the context", err)
 	}
 }

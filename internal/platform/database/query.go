@@ -1,6 +1,7 @@
 package database
 
 import (
+	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
@@ -37,4 +38,17 @@ func EmptyIfNull(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// Take reads one row of q into dest. No row is notFound, the domain's own
+// error; any other failure is wrapped with the context format gives.
+func Take(q *gorm.DB, dest any, notFound error, format string, args ...any) error {
+	err := q.Take(dest).Error
+	if IsNotFound(err) {
+		return notFound
+	}
+	if err != nil {
+		return fmt.Errorf(format+": %w", append(args, err)...)
+	}
+	return nil
 }
