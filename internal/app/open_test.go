@@ -96,3 +96,33 @@ func TestTheWorkerRegistersEveryTaskAndSchedule(t *testing.T) {
 		t.Errorf("Worker() = %v", err)
 	}
 }
+
+func TestAnAssignmentCannotBeUsedToFindOutWhoHoldsANIP(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var classes struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	if s := f.clients["platform admin"].do("GET", "/api/v1/classes", nil, &classes); s != 200 || len(classes.Items) == 0 {
+		t.Fatalf("classes = %d", s)
+	}
+	path := "/api/v1/classes/" + classes.Items[0].ID + "/assignments"
+	body := map[string]any{"nips": []string{"199101302015031002", "199101302015031009"}} // Fajar's, and one nobody holds
+	if s := f.clients["bandung learner colleague"].do("POST", path, body, nil); s != 403 {
+		t.Errorf("assignment by a learner who assigns nobody = %d, want 403", s)
+	}
+	var res struct {
+		Skipped []struct {
+			UserID string `json:"user_id"`
+			Reason string `json:"reason"`
+		} `json:"skipped"`
+	}
+	if s := f.clients["jabar org admin"].do("POST", path, body, &res); s != 200 || len(res.Skipped) != 2 {
+		t.Fatalf("assignment of two people outside Jawa Barat = %d %+v", s, res)
+	}
+	for i, sk := range res.Skipped {
+		if sk.Reason != "unknown_nip" || sk.UserID != "" {
+			t.Errorf("skipped[%d] = %+v, want unknown_nip without a user id, the same for a real and an invented NIP", i, sk)
+		}
+	}
+}

@@ -356,6 +356,11 @@ func (s *Service) Assign(ctx context.Context, classID uuid.UUID, in AssignInput)
 		if err != nil {
 			return err
 		}
+		if ok, err := s.mayAssignAnyone(ctx, a.actor); err != nil {
+			return err
+		} else if !ok {
+			return authz.ErrForbidden
+		}
 		if !a.class.Status.Open() {
 			return ErrClassNotOpen
 		}
@@ -468,14 +473,30 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, in As
 		}
 	}
 	for i, r := range rows {
-		if r.skip != "" {
+		if r.skip != "" || supervises(actor, r.learner, authz.EnrolmentAssign) || actor.Can(authz.EnrolmentAssign, r.learner.OrgPath) {
 			continue
 		}
-		if !supervises(actor, r.learner, authz.EnrolmentAssign) && !actor.Can(authz.EnrolmentAssign, r.learner.OrgPath) {
-			rows[i].skip = SkipOutsideSubtree
+		if r.nip != "" && len(in.NIPs) > 0 {
+			rows[i].skip, rows[i].userID = SkipUnknownNIP, uuid.Nil
+		} else {
+			rows[i].skip = SkipUnknownUser
 		}
 	}
 	return rows, nil
+}
+
+// mayAssignAnyone reports whether the caller may assign learners at all:
+// someone who holds enrolment.assign somewhere, or supervises someone.
+func (s *Service) mayAssignAnyone(ctx context.Context, actor *authz.Actor) (bool, error) {
+	if roots, all := actor.Roots(authz.EnrolmentAssign); all || len(roots) > 0 {
+		return true, nil
+	}
+	reports, ok := s.directory.(ReportsDirectory)
+	if !ok || !carries(actor, authz.EnrolmentAssign) {
+		return false, nil
+	}
+	team, err := reports.DirectReports(ctx, actor.UserID)
+	return len(team) > 0, err
 }
 
 // assignAll enrols the resolved rows of an assignment in a locked class

@@ -292,7 +292,7 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 		t.Errorf("assigned = %+v, want the learner in the caller's unit and the caller's direct report", res.Assigned)
 	}
 	wantSkipped := map[int]SkipReason{
-		3: SkipUnknownNIP, 4: SkipOutsideSubtree, 5: SkipInvalidNIP, 6: SkipDuplicate, 8: SkipClassFull,
+		3: SkipUnknownNIP, 4: SkipUnknownNIP, 5: SkipInvalidNIP, 6: SkipDuplicate, 8: SkipClassFull,
 	}
 	// rows count from 1 without the header: shift by one
 	got := map[int]SkipReason{}

@@ -591,22 +591,22 @@ const MaxAssignment = 2000
 // SkipReason says why a learner of an assignment was not enrolled.
 type SkipReason string
 
-// The reasons an assignment skips a learner.
+// The reasons an assignment skips a learner. Someone the caller may not
+// assign is reported exactly like someone who does not exist, so an
+// assignment cannot be used to find out who holds a NIP.
 const (
 	SkipUnknownUser     SkipReason = "unknown_user"
 	SkipUnknownNIP      SkipReason = "unknown_nip"
 	SkipInvalidNIP      SkipReason = "invalid_nip"
-	SkipOutsideSubtree  SkipReason = "outside_your_subtree"
 	SkipAlreadyEnrolled SkipReason = "already_enrolled"
 	SkipClassFull       SkipReason = "class_full"
 	SkipDuplicate       SkipReason = "duplicate"
 )
 
 var skipMessages = map[SkipReason]apperr.Text{
-	SkipUnknownUser:     {ID: "Pengguna tidak ditemukan.", EN: "No such user."},
-	SkipUnknownNIP:      {ID: "Tidak ada pegawai dengan NIP ini.", EN: "No civil servant has this NIP."},
+	SkipUnknownUser:     {ID: "Tidak ada pengguna ini di antara pegawai yang dapat Anda tugaskan.", EN: "No such user among the people you may assign."},
+	SkipUnknownNIP:      {ID: "Tidak ada pegawai dengan NIP ini yang dapat Anda tugaskan.", EN: "No one you may assign has this NIP."},
 	SkipInvalidNIP:      {ID: "NIP harus 18 digit.", EN: "A NIP has 18 digits."},
-	SkipOutsideSubtree:  {ID: "Pegawai berada di luar wilayah kewenangan Anda.", EN: "The person is outside the units you may assign."},
 	SkipAlreadyEnrolled: {ID: "Pegawai sudah terdaftar di kelas ini.", EN: "The person is already enrolled in this class."},
 	SkipClassFull:       {ID: "Kelas penuh dan tidak memiliki daftar tunggu.", EN: "The class is full and has no wait list."},
 	SkipDuplicate:       {ID: "Tercantum lebih dari sekali.", EN: "Listed more than once."},
