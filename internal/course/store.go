@@ -585,15 +585,21 @@ func (s store) module(ctx context.Context, id uuid.UUID) (Module, error) {
 func (s store) saveModule(ctx context.Context, m Module, create bool) error {
 	now := time.Now().UTC()
 	r := moduleRow{ID: m.ID, VersionID: m.VersionID, Position: m.Position, Title: m.Title, Summary: m.Summary, CreatedAt: now, UpdatedAt: now}
+	return s.saveOutlineNode(ctx, &r, create, m.ID, m.Title, m.Summary, now, "module")
+}
+
+// saveOutlineNode inserts a module or lesson row, or changes the title and
+// summary of the one with id: the fields an author edits on either.
+func (s store) saveOutlineNode(ctx context.Context, row any, create bool, id uuid.UUID, title, summary string, now time.Time, what string) error {
 	var err error
 	if create {
-		err = s.db.Conn(ctx).Create(&r).Error
+		err = s.db.Conn(ctx).Create(row).Error
 	} else {
-		err = s.db.Conn(ctx).Model(&moduleRow{}).Where("id = ?", m.ID).
-			Updates(map[string]any{"title": m.Title, "summary": m.Summary, "updated_at": now}).Error
+		err = s.db.Conn(ctx).Model(row).Where("id = ?", id).
+			Updates(map[string]any{"title": title, "summary": summary, "updated_at": now}).Error
 	}
 	if err != nil {
-		return fmt.Errorf("save module: %w", err)
+		return fmt.Errorf("save %s: %w", what, err)
 	}
 	return nil
 }
@@ -609,17 +615,7 @@ func (s store) lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
 func (s store) saveLesson(ctx context.Context, l Lesson, create bool) error {
 	now := time.Now().UTC()
 	r := lessonRow{ID: l.ID, ModuleID: l.ModuleID, VersionID: l.VersionID, Position: l.Position, Title: l.Title, Summary: l.Summary, CreatedAt: now, UpdatedAt: now}
-	var err error
-	if create {
-		err = s.db.Conn(ctx).Create(&r).Error
-	} else {
-		err = s.db.Conn(ctx).Model(&lessonRow{}).Where("id = ?", l.ID).
-			Updates(map[string]any{"title": l.Title, "summary": l.Summary, "updated_at": now}).Error
-	}
-	if err != nil {
-		return fmt.Errorf("save lesson: %w", err)
-	}
-	return nil
+	return s.saveOutlineNode(ctx, &r, create, l.ID, l.Title, l.Summary, now, "lesson")
 }
 
 func (s store) item(ctx context.Context, id uuid.UUID) (Item, error) {
