@@ -733,7 +733,7 @@ func (a *Auth) CreateAPIToken(ctx context.Context, name string, scopes []authz.P
 			v.Add(field, "izin tidak dikenal", "unknown permission")
 			continue
 		}
-		if roots, all := actor.Roots(p); !all && len(roots) == 0 {
+		if roots, all := actor.Roots(p); !all && len(roots) == 0 && !slices.Contains(authz.SelfPermissions, p) {
 			v.Add(field, "Anda tidak memegang izin ini", "you do not hold this permission")
 			continue
 		}
@@ -775,6 +775,9 @@ func (a *Auth) CreateAPIToken(ctx context.Context, name string, scopes []authz.P
 
 // knownPermission reports whether p is a permission some role carries.
 func knownPermission(p authz.Permission) bool {
+	if slices.Contains(authz.SelfPermissions, p) {
+		return true
+	}
 	for _, r := range authz.Roles {
 		if r != authz.RolePlatformAdmin && authz.RoleGrants(r, p) {
 			return true

@@ -71,6 +71,17 @@ const (
 	CertificateIssue Permission = "certificate.issue"
 )
 
+// SelfLearn is the self-service permission: a person's own learning —
+// enrolling and withdrawing, recording progress, checking in, uploading their
+// own work, reading their enrolments and training hours. Every signed-in
+// person holds it for themselves, whatever their roles; it exists so that a
+// personal API token narrowed to other scopes cannot act as its owner.
+const SelfLearn Permission = "learning.self"
+
+// SelfPermissions lists the permissions a person holds on their own behalf
+// rather than through a role, for validating token scopes.
+var SelfPermissions = []Permission{SelfLearn}
+
 // rolePermissions is the table. Read it as: a holder of the role may, within
 // the granted subtree, do each listed thing. Platform admins may do anything
 // anywhere and are not listed.
@@ -118,6 +129,13 @@ func Inside(orgPath, rootPath string) bool {
 
 func (a *Actor) scoped(p Permission) bool {
 	return a.Scopes == nil || slices.Contains(a.Scopes, p)
+}
+
+// MaySelf reports whether the actor may use the self-service permission p
+// (SelfLearn): always in a session, and with an API token only when the
+// token names it.
+func (a *Actor) MaySelf(p Permission) bool {
+	return a != nil && slices.Contains(SelfPermissions, p) && a.scoped(p)
 }
 
 // Can reports whether the actor may do p on a thing owned by the

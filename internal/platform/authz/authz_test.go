@@ -73,3 +73,26 @@ func TestActorTravelsInTheContext(t *testing.T) {
 		t.Errorf("ActorFrom = %v, %v; want the actor put in", got, err)
 	}
 }
+
+func TestMaySelfHoldsInASessionAndOnlyWithATokenThatNamesIt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		actor *Actor
+		perm  Permission
+		want  bool
+	}{
+		{"a session learns for itself", &Actor{}, SelfLearn, true},
+		{"a token naming the scope learns", &Actor{Scopes: []Permission{SelfLearn}}, SelfLearn, true},
+		{"a token narrowed to org.read does not", &Actor{Scopes: []Permission{OrgRead}}, SelfLearn, false},
+		{"a role permission is not a self permission", &Actor{}, OrgRead, false},
+		{"nobody", nil, SelfLearn, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.actor.MaySelf(tt.perm); got != tt.want {
+				t.Errorf("MaySelf(%s) = %v, want %v", tt.perm, got, tt.want)
+			}
+		})
+	}
+}
