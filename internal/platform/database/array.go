@@ -1,0 +1,66 @@
+package database
+
+import (
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// Array is a one-dimensional PostgreSQL array column or parameter of T,
+// read and written by pgx's pgtype, the one codec every slice uses: text[]
+// is Array[string], an array that may hold NULL elements is Array[*string].
+// NULL and nil are the same (a nil Array writes NULL and NULL reads as nil);
+// an empty array reads as an empty, non-nil slice.
+//
+// T must be a type pgtype knows an array of (strings, numbers, booleans,
+// times, and pointers to them). To send ids, pass their text with a cast in
+// the statement: ?::uuid[].
+type Array[T any] []T
+
+// TextArray is a text[] column.
+type TextArray = Array[string]
+
+// pgTypes knows how pgx encodes and decodes each type. A Map is not safe for
+// concurrent use, so each call makes its own; building one costs little next
+// to a round trip.
+func pgTypes() *pgtype.Map { return pgtype.NewMap() }
+
+// GormDataType tells GORM the column type when it needs one.
+func (Array[T]) GormDataType() string { return "array" }
+
+// Value implements driver.Valuer: the array in PostgreSQL's text form, or
+// NULL for a nil Array.
+func (a Array[T]) Value() (driver.Value, error) {
+	if a == nil {
+		return nil, nil
+	}
+	m := pgTypes()
+	v := []T(a)
+	t, ok := m.TypeForValue(&v)
+	if !ok {
+		return nil, fmt.Errorf("database.Array: no PostgreSQL array type for %T", v)
+	}
+	buf, err := m.Encode(t.OID, pgtype.TextFormatCode, v, nil)
+	if err != nil {
+		return nil, fmt.Errorf("database.Array: encode %T: %w", v, err)
+	}
+	return string(buf), nil
+}
+
+// Scan implements sql.Scanner: NULL reads as nil, {} as an empty slice.
+func (a *Array[T]) Scan(src any) error {
+	if src == nil {
+		*a = nil
+		return nil
+	}
+	v := []T{}
+	if err := pgTypes().SQLScanner(&v).Scan(src); err != nil {
+		return fmt.Errorf("database.Array: scan %T: %w", src, err)
+	}
+	if v == nil {
+		v = []T{}
+	}
+	*a = v
+	return nil
+}

@@ -1,0 +1,74 @@
+package database
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+func TestArrayRoundTripsThroughPostgres(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	mustExec(t, db, ctx, "CREATE TABLE arr (id int PRIMARY KEY, tags text[], nums bigint[], opt text[])")
+	s := func(v string) *string { return &v }
+	tests := []struct {
+		name string
+		tags TextArray
+		nums Array[int64]
+		opt  Array[*string]
+	}{
+		{"nil is NULL", nil, nil, nil},
+		{"empty is empty", TextArray{}, Array[int64]{}, Array[*string]{}},
+		{"values that need quoting", TextArray{"a", "b c", `d"e`, `f\g`, "NULL", "", "{x,y}", "ünï"}, Array[int64]{1, -2, 1 << 40}, Array[*string]{s("x"), nil, s("")}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := db.Conn(ctx).Exec("INSERT INTO arr VALUES (?, ?, ?, ?)", i, tt.tags, tt.nums, tt.opt).Error; err != nil {
+				t.Fatalf("insert: %v", err)
+			}
+			var nulls []bool
+			if err := db.Conn(ctx).Raw("SELECT tags IS NULL FROM arr WHERE id = ?", i).Scan(&nulls).Error; err != nil {
+				t.Fatal(err)
+			}
+			if nulls[0] != (tt.tags == nil) {
+				t.Errorf("tags IS NULL = %v, want %v", nulls[0], tt.tags == nil)
+			}
+			var got struct {
+				Tags TextArray
+				Nums Array[int64]
+				Opt  Array[*string]
+			}
+			if err := db.Conn(ctx).Raw("SELECT tags, nums, opt FROM arr WHERE id = ?", i).Scan(&got).Error; err != nil {
+				t.Fatalf("select: %v", err)
+			}
+			if (got.Tags == nil) != (tt.tags == nil) || !slices.Equal(got.Tags, tt.tags) {
+				t.Errorf("tags = %#v, want %#v", got.Tags, tt.tags)
+			}
+			if (got.Nums == nil) != (tt.nums == nil) || !slices.Equal(got.Nums, tt.nums) {
+				t.Errorf("nums = %#v, want %#v", got.Nums, tt.nums)
+			}
+			if len(got.Opt) != len(tt.opt) || (got.Opt == nil) != (tt.opt == nil) {
+				t.Fatalf("opt = %#v, want %#v", got.Opt, tt.opt)
+			}
+			for j := range tt.opt {
+				if (got.Opt[j] == nil) != (tt.opt[j] == nil) || (got.Opt[j] != nil && *got.Opt[j] != *tt.opt[j]) {
+					t.Errorf("opt[%d] = %v, want %v", j, got.Opt[j], tt.opt[j])
+				}
+			}
+		})
+	}
+}
+
+func TestArrayCastsToUUIDs(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ids := TextArray{"0190a0b0-0000-7000-8000-000000000001", "0190a0b0-0000-7000-8000-000000000002"}
+	var n int
+	if err := db.Conn(context.Background()).Raw("SELECT count(*) FROM unnest(?::uuid[])", ids).Scan(&n).Error; err != nil {
+		t.Fatalf("unnest(?::uuid[]) = %v", err)
+	}
+	if n != 2 {
+		t.Errorf("count = %d, want 2", n)
+	}
+}
