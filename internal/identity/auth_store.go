@@ -2,9 +2,7 @@ package identity
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,7 +38,7 @@ type apiTokenRow struct {
 	UserID     uuid.UUID
 	Name       string
 	TokenHash  []byte
-	Scopes     textArray
+	Scopes     database.TextArray
 	ExpiresAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
@@ -69,90 +67,6 @@ type oneTimeRow struct {
 }
 
 func (oneTimeRow) TableName() string { return "one_time_tokens" }
-
-// textArray is a PostgreSQL text[]: pgx encodes the []string it returns, and
-// reads come back in the array's text form, which Scan parses.
-type textArray []string
-
-// GormDataType tells GORM the column type.
-func (textArray) GormDataType() string { return "text[]" }
-
-// Value implements driver.Valuer.
-func (a textArray) Value() (driver.Value, error) {
-	if a == nil {
-		return []string{}, nil
-	}
-	return []string(a), nil
-}
-
-// Scan implements sql.Scanner for the text form of a one-dimensional array.
-func (a *textArray) Scan(src any) error {
-	var s string
-	switch v := src.(type) {
-	case nil:
-		*a = nil
-		return nil
-	case string:
-		s = v
-	case []byte:
-		s = string(v)
-	case []string:
-		*a = append(textArray(nil), v...)
-		return nil
-	default:
-		return fmt.Errorf("scan text[]: unsupported source %T", src)
-	}
-	items, err := parseTextArray(s)
-	if err != nil {
-		return err
-	}
-	*a = items
-	return nil
-}
-
-// parseTextArray parses PostgreSQL's text form of a one-dimensional text
-// array, such as {a,"b c",NULL}; NULL elements become "".
-func parseTextArray(s string) ([]string, error) {
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
-		return nil, fmt.Errorf("scan text[]: malformed %q", s)
-	}
-	body := s[1 : len(s)-1]
-	items := []string{}
-	if body == "" {
-		return items, nil
-	}
-	var cur strings.Builder
-	quoted, inQuotes, escaped := false, false, false
-	flush := func() {
-		item := cur.String()
-		if !quoted && item == "NULL" {
-			item = ""
-		}
-		items = append(items, item)
-		cur.Reset()
-		quoted = false
-	}
-	for _, r := range body {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\':
-			escaped = true
-		case r == '"':
-			inQuotes, quoted = !inQuotes, true
-		case r == ',' && !inQuotes:
-			flush()
-		default:
-			cur.WriteRune(r)
-		}
-	}
-	if inQuotes || escaped {
-		return nil, fmt.Errorf("scan text[]: malformed %q", s)
-	}
-	flush()
-	return items, nil
-}
 
 // --- brute-force counters ---
 

@@ -950,24 +950,3 @@ func TestAuthEndpointsSpeakTheAPIConventions(t *testing.T) {
 		t.Errorf("GET /.well-known/jwks.json = %d %s, want one Ed25519 key", rec.Code, rec.Body)
 	}
 }
-
-func TestParseTextArrayReadsPostgresArrays(t *testing.T) {
-	t.Parallel()
-	tests := map[string][]string{
-		`{}`:                     {},
-		`{org.read}`:             {"org.read"},
-		`{org.read,user.read}`:   {"org.read", "user.read"},
-		`{"a b","c\"d",NULL,""}`: {"a b", `c"d`, "", ""},
-	}
-	for in, want := range tests {
-		got, err := parseTextArray(in)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("parseTextArray(%s) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "org.read", `{"open`} {
-		if _, err := parseTextArray(bad); err == nil {
-			t.Errorf("parseTextArray(%q) = nil error, want one", bad)
-		}
-	}
-}

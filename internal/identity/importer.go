@@ -1,10 +1,7 @@
 package identity
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"database/sql/driver"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -24,6 +21,7 @@ import (
 	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/csvio"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/queue"
@@ -315,20 +313,19 @@ func (r *importRun) execute(ctx context.Context) error {
 	}
 	batch := make([]importRow, 0, im.batchSize)
 	for {
-		rec, err := cr.Read()
+		rec, line, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var parseErr *csv.ParseError
+		var lineErr *csvio.LineError
 		switch {
-		case errors.As(err, &parseErr) && isRowError(parseErr.Err):
+		case errors.As(err, &lineErr):
 			r.res.Rows++
-			batch = append(batch, importRow{line: parseErr.StartLine, errs: fieldError("",
-				"baris CSV tidak dapat dibaca: "+parseErr.Err.Error(), "the CSV row cannot be read: "+parseErr.Err.Error())})
+			batch = append(batch, importRow{line: lineErr.Line, errs: fieldError("",
+				"baris CSV tidak dapat dibaca: "+lineErr.Err.Error(), "the CSV row cannot be read: "+lineErr.Err.Error())})
 		case err != nil:
 			return fmt.Errorf("read import file: %w", err)
 		default:
-			line, _ := cr.FieldPos(0)
 			row, ok := r.parseRow(rec, line)
 			if !ok {
 				continue
@@ -353,12 +350,6 @@ func (r *importRun) execute(ctx context.Context) error {
 		return err
 	}
 	return r.uploadReport(ctx)
-}
-
-// isRowError reports whether a CSV parse error concerns one row only, so
-// reading can go on with the next.
-func isRowError(err error) bool {
-	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrFieldCount)
 }
 
 // --- reading the CSV ---
@@ -412,46 +403,24 @@ func (c *columns) get(rec []string, col int) string {
 	return strings.TrimSpace(rec[i])
 }
 
-// openCSV reads the header row. The delimiter is the one the header uses
-// most: a comma, or the semicolon of spreadsheets in Indonesian locale, or a tab.
-func (r *importRun) openCSV(body io.Reader) (*csv.Reader, error) {
-	br := bufio.NewReaderSize(body, 64<<10)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	head, err := br.Peek(4096)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("read import file: %w", err)
-	}
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = ','
-	for _, d := range []rune{';', '\t'} {
-		if bytes.Count(head, []byte(string(d))) > bytes.Count(head, []byte(string(cr.Comma))) {
-			cr.Comma = d
-		}
-	}
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-
-	header, err := cr.Read()
-	var parseErr *csv.ParseError
+// openCSV reads the header row (csvio finds the delimiter: a comma, the
+// semicolon of spreadsheets in Indonesian locale, or a tab).
+func (r *importRun) openCSV(body io.Reader) (*csvio.Reader, error) {
+	cr, err := csvio.NewReader(body)
 	switch {
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, csvio.ErrEmpty):
 		return nil, failure("Berkas impor kosong.", "The import file is empty.")
-	case errors.As(err, &parseErr):
+	case errors.Is(err, csv.ErrBareQuote), errors.Is(err, csv.ErrQuote), errors.Is(err, csv.ErrFieldCount):
 		return nil, failure("Baris judul berkas impor tidak dapat dibaca.", "The header row of the import file cannot be read.")
 	case err != nil:
 		return nil, fmt.Errorf("read import file: %w", err)
 	}
+	header := cr.Header()
 	for i := range r.cols {
 		r.cols[i] = -1
 	}
 	for i, name := range header {
-		name = strings.NewReplacer(" ", "_", "-", "_", ".", "_").Replace(strings.ToLower(strings.TrimSpace(name)))
-		col, ok := columnAliases[name]
+		col, ok := columnAliases[csvio.NormalizeName(name)]
 		if !ok {
 			continue // HR exports carry many more columns; they are ignored
 		}
@@ -918,7 +887,7 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 // stays flat however many rows fail.
 type errorReport struct {
 	f     *os.File
-	w     *csv.Writer
+	w     *csvio.Writer
 	lines int
 }
 
@@ -927,24 +896,16 @@ func newErrorReport() (*errorReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create error report: %w", err)
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write([]string{"line", "nip", "field", "message"})
+	w := csvio.NewWriter(f)
+	_ = w.Write("line", "nip", "field", "message")
 	return &errorReport{f: f, w: w}, nil
 }
 
 func (e *errorReport) add(line int, rawNIP string, fields []apperr.FieldError, lang string) {
 	for _, f := range fields {
-		_ = e.w.Write([]string{strconv.Itoa(line), cell(rawNIP), f.Field, cell(f.Message.In(lang))})
+		_ = e.w.Write(strconv.Itoa(line), rawNIP, f.Field, f.Message.In(lang))
 		e.lines++
 	}
-}
-
-// cell defuses a value a spreadsheet would run as a formula.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func (e *errorReport) discard() {
@@ -1017,66 +978,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // --- store ---
 
-// pgArray is a list sent as one PostgreSQL array literal, so a statement
-// over a batch of rows has a handful of parameters however large the batch.
-// Pass it as &a and cast the parameter: ?::text::uuid[].
-type pgArray struct {
-	b strings.Builder
-	n int
-}
+// Lists travel as one array parameter each (database.Array), so a
+// statement over a batch of rows has a handful of parameters however large
+// the batch. Ids are sent as text and cast: ?::uuid[].
 
-func (a *pgArray) sep() {
-	if a.n == 0 {
-		a.b.WriteByte('{')
-	} else {
-		a.b.WriteByte(',')
-	}
-	a.n++
-}
-
-// add appends s, quoted.
-func (a *pgArray) add(s string) {
-	a.sep()
-	a.b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' {
-			a.b.WriteByte('\\')
-		}
-		a.b.WriteByte(s[i])
-	}
-	a.b.WriteByte('"')
-}
-
-// addNull appends NULL.
-func (a *pgArray) addNull() {
-	a.sep()
-	a.b.WriteString("NULL")
-}
-
-// addID appends id, or NULL.
-func (a *pgArray) addID(id *uuid.UUID) {
+// idText is an id as array text, or nil (NULL).
+func idText(id *uuid.UUID) *string {
 	if id == nil {
-		a.addNull()
-		return
+		return nil
 	}
-	a.add(id.String())
-}
-
-// addOptional appends s, or NULL when it is empty.
-func (a *pgArray) addOptional(s string) {
-	if s == "" {
-		a.addNull()
-		return
-	}
-	a.add(s)
-}
-
-// Value renders the literal for the driver.
-func (a *pgArray) Value() (driver.Value, error) {
-	if a.n == 0 {
-		return "{}", nil
-	}
-	return a.b.String() + "}", nil
+	s := id.String()
+	return &s
 }
 
 // existingUser is what an import compares a row with.
@@ -1108,22 +1020,15 @@ func (s store) importExisting(ctx context.Context, nips, emails []string, lock b
 		JOIN organizations o ON o.id = u.org_id
 		LEFT JOIN organizations w ON w.id = u.work_unit_id
 		WHERE u.id IN (
-			SELECT n.id FROM users n JOIN unnest(?::text::text[]) AS k(nip) ON n.nip = k.nip
+			SELECT n.id FROM users n JOIN unnest(?::text[]) AS k(nip) ON n.nip = k.nip
 			UNION
-			SELECT e.id FROM users e JOIN unnest(?::text::text[]) AS k(email) ON lower(e.email) = k.email)
+			SELECT e.id FROM users e JOIN unnest(?::text[]) AS k(email) ON lower(e.email) = k.email)
 		ORDER BY u.id`
 	if lock {
 		q += " FOR UPDATE OF u" // in id order, so two imports of the same people wait rather than deadlock
 	}
-	var nipList, emailList pgArray
-	for _, n := range nips {
-		nipList.add(n)
-	}
-	for _, e := range emails {
-		emailList.add(e)
-	}
 	var rows []existingUser
-	if err := s.db.Conn(ctx).Raw(q, &nipList, &emailList).Scan(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Raw(q, database.TextArray(nips), database.TextArray(emails)).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find people of an import batch: %w", err)
 	}
 	return rows, nil
@@ -1142,31 +1047,27 @@ var importUpdatable = [numColumns]string{
 func (s store) upsertImported(ctx context.Context, rows []batchRow, cols *columns, root string, now time.Time) error {
 	// Each column travels as one array parameter, so a batch of a thousand
 	// people is a dozen parameters, not twelve thousand.
-	var ids, nips, names, emails, phones, titles, types, posts, grades, orgs, units, sups pgArray
-	for _, row := range rows {
+	n := len(rows)
+	ids, nips, names, emails := make(database.TextArray, n), make(database.TextArray, n), make(database.TextArray, n), make(database.TextArray, n)
+	phones, titles, types := make(database.Array[*string], n), make(database.Array[*string], n), make(database.Array[*string], n)
+	posts, grades := make(database.Array[*string], n), make(database.Array[*string], n)
+	orgs, units, sups := make(database.TextArray, n), make(database.Array[*string], n), make(database.Array[*string], n)
+	for i, row := range rows {
 		in := &row.in
-		ids.add(row.userID.String())
-		nips.add(in.NIP)
-		names.add(in.Name)
-		emails.add(in.Email)
-		phones.addOptional(in.Phone)
-		titles.addOptional(in.PositionTitle)
-		types.addOptional(string(in.PositionType))
-		posts.addOptional(in.FunctionalPost)
-		grades.addOptional(in.Grade)
-		orgs.add(in.OrgID.String())
-		units.addID(row.workUnitID)
-		sups.addID(row.supervisorID)
+		ids[i], nips[i], names[i], emails[i] = row.userID.String(), in.NIP, in.Name, in.Email
+		phones[i], titles[i], types[i] = database.NullIfEmpty(in.Phone), database.NullIfEmpty(in.PositionTitle), database.NullIfEmpty(string(in.PositionType))
+		posts[i], grades[i] = database.NullIfEmpty(in.FunctionalPost), database.NullIfEmpty(in.Grade)
+		orgs[i], units[i], sups[i] = in.OrgID.String(), idText(row.workUnitID), idText(row.supervisorID)
 	}
 	var b strings.Builder
 	b.WriteString(`INSERT INTO users (id, nip, name, email, phone, position_title, position_type, functional_post, grade,
 			org_id, work_unit_id, supervisor_id, status, created_at, updated_at)
 		SELECT id, nip, name, email, phone, position_title, position_type, functional_post, grade, org_id, work_unit_id, supervisor_id,
 			?::text, ?::timestamptz, ?::timestamptz
-		FROM unnest(?::text::uuid[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[], ?::text::text[],
-			?::text::text[], ?::text::text[], ?::text::text[], ?::text::uuid[], ?::text::uuid[], ?::text::uuid[])
+		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::text[], ?::text[], ?::uuid[], ?::uuid[], ?::uuid[])
 			AS v(id, nip, name, email, phone, position_title, position_type, functional_post, grade, org_id, work_unit_id, supervisor_id)`)
-	args := []any{string(StatusActive), now, now, &ids, &nips, &names, &emails, &phones, &titles, &types, &posts, &grades, &orgs, &units, &sups}
+	args := []any{string(StatusActive), now, now, ids, nips, names, emails, phones, titles, types, posts, grades, orgs, units, sups}
 	set := []string{"org_id", "work_unit_id"}
 	if cols.has(colSupervisor) {
 		set = append(set, "supervisor_id")
@@ -1225,11 +1126,7 @@ func (s store) userIDsByNIP(ctx context.Context, nips []string) (map[string]uuid
 		ID  uuid.UUID
 		NIP string `gorm:"column:nip"`
 	}
-	var list pgArray
-	for _, n := range nips {
-		list.add(n)
-	}
-	if err := s.db.Conn(ctx).Raw("SELECT u.id, u.nip FROM users u JOIN unnest(?::text::text[]) AS k(nip) ON u.nip = k.nip", &list).Scan(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Raw("SELECT u.id, u.nip FROM users u JOIN unnest(?::text[]) AS k(nip) ON u.nip = k.nip", database.TextArray(nips)).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find supervisors: %w", err)
 	}
 	for _, r := range rows {
@@ -1246,17 +1143,16 @@ type supervisorSet struct {
 // setSupervisors applies links to people inside the subtree at root in one
 // statement and returns the people whose supervisor changed.
 func (s store) setSupervisors(ctx context.Context, links []supervisorSet, root string) ([]uuid.UUID, error) {
-	var users, sups pgArray
-	for _, l := range links {
-		users.add(l.user.String())
-		sups.add(l.supervisor.String())
+	users, sups := make(database.TextArray, len(links)), make(database.TextArray, len(links))
+	for i, l := range links {
+		users[i], sups[i] = l.user.String(), l.supervisor.String()
 	}
 	var changed []uuid.UUID
 	err := s.db.Conn(ctx).Raw(`UPDATE users u SET supervisor_id = v.sup, updated_at = now()
-		FROM unnest(?::text::uuid[], ?::text::uuid[]) AS v(id, sup)
+		FROM unnest(?::uuid[], ?::uuid[]) AS v(id, sup)
 		WHERE u.id = v.id AND u.supervisor_id IS DISTINCT FROM v.sup AND u.id <> v.sup
 		AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = u.org_id AND o.path LIKE ?)
-		RETURNING u.id`, &users, &sups, database.EscapeLike(root)+"%").Scan(&changed).Error
+		RETURNING u.id`, users, sups, database.EscapeLike(root)+"%").Scan(&changed).Error
 	if err != nil {
 		return nil, fmt.Errorf("link supervisors: %w", err)
 	}
