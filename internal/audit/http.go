@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/csvio"
 	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/web"
 )
@@ -81,14 +81,16 @@ func (h *Handler) export(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="audit-log.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"id", "at", "actor_id", "grant_id", "org_id", "action", "entity_type", "entity_id", "before", "after", "request_id", "ip"})
+	// Cells a spreadsheet would run as formulas are defused: entity ids,
+	// request ids and recorded states may carry what a client wrote.
+	w := csvio.NewWriter(c.Response())
+	_ = w.Write("id", "at", "actor_id", "grant_id", "org_id", "action", "entity_type", "entity_id", "before", "after", "request_id", "ip")
 	for res := first; ; {
 		for _, e := range res.Items {
-			_ = w.Write([]string{
+			_ = w.Write(
 				e.ID.String(), e.At.UTC().Format(time.RFC3339), idString(e.ActorID), idString(e.GrantID), idString(e.OrgID),
 				e.Action, e.EntityType, e.EntityID, string(e.Before), string(e.After), e.RequestID, e.IP,
-			})
+			)
 		}
 		w.Flush()
 		if res.NextCursor == "" || w.Error() != nil {
@@ -111,13 +113,15 @@ func idString(id *uuid.UUID) string {
 func filterFrom(c echo.Context) (Filter, error) {
 	var v apperr.Validation
 	f := Filter{
-		EntityType: c.QueryParam("entity_type"),
-		EntityID:   c.QueryParam("entity_id"),
-		Action:     c.QueryParam("action"),
+		EntityType: web.QueryText(c, &v, "entity_type"),
+		EntityID:   web.QueryText(c, &v, "entity_id"),
+		Action:     web.QueryText(c, &v, "action"),
 		OrgID:      web.QueryID(c, &v, "org_id"),
 		ActorID:    web.QueryID(c, &v, "actor_id"),
 		Since:      web.QueryTime(c, &v, "since"),
 		Until:      web.QueryTime(c, &v, "until"),
 	}
+	v.Check(f.Since.IsZero() || f.Until.IsZero() || f.Since.Before(f.Until), "until",
+		"harus sesudah since", "must be after since")
 	return f, v.Err()
 }

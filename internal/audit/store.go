@@ -13,8 +13,10 @@ import (
 )
 
 type entryRow struct {
-	ID         uuid.UUID
-	At         time.Time
+	ID uuid.UUID
+	// At is the time of the change: the database sets it (now(), the start
+	// of the transaction that made the change), so GORM never writes it.
+	At         time.Time `gorm:"->"`
 	ActorID    *uuid.UUID
 	GrantID    *uuid.UUID
 	OrgID      *uuid.UUID
