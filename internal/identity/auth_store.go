@@ -229,6 +229,21 @@ func (s authStore) invalidateOneTime(ctx context.Context, userID uuid.UUID, purp
 	return nil
 }
 
+// voidMailedLinks retires every unused link (verification and password
+// reset) mailed to the users: call it when their addresses change, so a link
+// sent to an old address stops working.
+func (s authStore) voidMailedLinks(ctx context.Context, userIDs []uuid.UUID, at time.Time) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	err := s.db.Conn(ctx).Model(&oneTimeRow{}).Where("user_id IN ? AND used_at IS NULL", userIDs).
+		Update("used_at", at).Error
+	if err != nil {
+		return fmt.Errorf("void mailed links: %w", err)
+	}
+	return nil
+}
+
 // consumeOneTime marks a usable token of purpose as used and returns it;
 // found is false when there is no such token, or it was used or has expired.
 // The row is locked, so of two concurrent uses exactly one wins.

@@ -174,15 +174,19 @@ func (h *Handler) me(c echo.Context) error {
 
 func (h *Handler) listOrgs(c echo.Context) error {
 	var v apperr.Validation
-	root := web.QueryID(c, &v, "root_id")
+	f := OrgFilter{RootID: web.QueryID(c, &v, "root_id"), ParentID: web.QueryID(c, &v, "parent_id")}
 	if err := v.Err(); err != nil {
 		return err
 	}
-	orgs, err := h.svc.Tree(c.Request().Context(), root)
+	req, err := web.PageRequest(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(orgs, toOrgResponse)})
+	res, err := h.svc.Orgs(c.Request().Context(), f, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, web.NewListResponse(res, toOrgResponse))
 }
 
 func (h *Handler) createOrg(c echo.Context) error {
@@ -257,7 +261,7 @@ func (h *Handler) moveOrg(c echo.Context) error {
 
 func (h *Handler) searchUsers(c echo.Context) error {
 	var v apperr.Validation
-	f := UserFilter{OrgID: web.QueryID(c, &v, "org_id"), Query: c.QueryParam("q"), Status: UserStatus(c.QueryParam("status"))}
+	f := UserFilter{OrgID: web.QueryID(c, &v, "org_id"), Query: web.QueryText(c, &v, "q"), Status: UserStatus(web.QueryText(c, &v, "status"))}
 	if err := v.Err(); err != nil {
 		return err
 	}

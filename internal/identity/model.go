@@ -217,6 +217,9 @@ var (
 	ErrMoveIntoOwnSubtree = apperr.New(apperr.KindInvalid, "identity.move_into_own_subtree",
 		"Organisasi tidak dapat dipindahkan ke bawah dirinya sendiri atau turunannya.",
 		"An organisation cannot be moved under itself or one of its descendants.")
+	ErrSelfGrant = apperr.New(apperr.KindForbidden, "identity.self_grant",
+		"Anda tidak dapat memberi peran kepada diri sendiri; mintalah admin lain.",
+		"You cannot grant a role to yourself; ask another admin.")
 	ErrOrgHasChildren = apperr.New(apperr.KindConflict, "identity.org_has_children",
 		"Organisasi masih memiliki sub-organisasi atau pegawai.", "The organisation still has sub-organisations or people.")
 )

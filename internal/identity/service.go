@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/platform/queue"
+	"github.com/corpu/corpu/internal/platform/web"
 )
 
 // Auditor records changes; the audit service provides it.
@@ -27,15 +30,17 @@ type Auditor interface {
 // method authorizes the caller from the context against the subtree the
 // thing belongs to; a thing the caller may not see is reported as not found.
 type Service struct {
-	db    *database.DB
-	store store
-	audit Auditor
-	now   func() time.Time
+	db     *database.DB
+	store  store
+	audit  Auditor
+	outbox *queue.Outbox // the events identity announces
+	now    func() time.Time
 }
 
 // NewService returns the identity service.
 func NewService(db *database.DB, auditor Auditor) *Service {
-	return &Service{db: db, store: store{db: db}, audit: auditor, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{db: db, store: store{db: db}, audit: auditor, outbox: queue.NewOutbox(db),
+		now: func() time.Time { return time.Now().UTC() }}
 }
 
 // OrgPath returns an organisation's path without authorizing: other domains
@@ -149,23 +154,52 @@ func (s *Service) Org(ctx context.Context, id uuid.UUID) (Organization, error) {
 	return o, nil
 }
 
-// Tree returns the organisations the caller may see, parents before
-// children; with a root, only that organisation's subtree.
-func (s *Service) Tree(ctx context.Context, rootID uuid.UUID) ([]Organization, error) {
+// OrgFilter narrows a list of organisations.
+type OrgFilter struct {
+	RootID   uuid.UUID // only this organisation's subtree (itself included)
+	ParentID uuid.UUID // only the children of this organisation
+}
+
+// orgCursorKey is the form of an organisation's path, the key of the
+// list's cursor.
+var orgCursorKey = regexp.MustCompile(`^(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})+/$`)
+
+// Orgs returns a page of the organisations the caller may see, parents
+// before children (by path); with a root, only that organisation's subtree;
+// with a parent, only its children.
+func (s *Service) Orgs(ctx context.Context, f OrgFilter, req page.Request) (page.Result[Organization], error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
-		return nil, err
+		return page.Result[Organization]{}, err
+	}
+	if after := req.After(); after != nil && !orgCursorKey.MatchString(after.Key) {
+		return page.Result[Organization]{}, errBadCursor
 	}
 	roots, all := actor.Roots(authz.OrgRead)
-	if rootID != uuid.Nil {
-		root, err := s.Org(ctx, rootID)
+	if f.RootID != uuid.Nil {
+		root, err := s.Org(ctx, f.RootID)
 		if err != nil {
-			return nil, err
+			return page.Result[Organization]{}, err
 		}
 		roots, all = []string{root.Path}, false
 	}
-	return s.store.subtree(ctx, roots, all)
+	var parent *uuid.UUID
+	if f.ParentID != uuid.Nil {
+		if _, err := s.Org(ctx, f.ParentID); err != nil {
+			return page.Result[Organization]{}, err
+		}
+		parent = &f.ParentID
+	}
+	orgs, err := s.store.orgPage(ctx, roots, all, parent, req)
+	if err != nil {
+		return page.Result[Organization]{}, err
+	}
+	return page.Build(orgs, req.Limit, func(o Organization) page.Position {
+		return page.Position{Key: o.Path, ID: o.ID.String()}
+	}), nil
 }
+
+var errBadCursor = apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
 
 // UpdateOrg changes an organisation's fields; its place in the tree changes
 // only through MoveOrg.
@@ -229,6 +263,10 @@ func (s *Service) MoveOrg(ctx context.Context, id, newParentID uuid.UUID) (Organ
 		}
 		moved = org
 		moved.ParentID, moved.Path = &parent.ID, newPath
+		if _, err := s.outbox.Add(ctx, event(EventOrganizationMoved, OrganizationMovedPayload{OrgID: id,
+			OldParentID: org.ParentID, NewParentID: parent.ID, OldPath: org.Path, NewPath: newPath})); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, authz.OrgManage, audit.Change{Action: "organization.move", EntityType: "organization",
 			EntityID: id.String(), OrgID: id, OrgPath: newPath,
 			Before: map[string]any{"parent_id": org.ParentID, "path": org.Path},
@@ -304,11 +342,40 @@ func (s *Service) validateUser(ctx context.Context, in *UserInput) (Organization
 		}
 	}
 	if in.SupervisorID != nil {
-		if _, err := s.store.user(ctx, *in.SupervisorID); err != nil {
-			return Organization{}, apperr.Invalid("supervisor_id", "atasan tidak ditemukan", "supervisor not found")
+		if err := s.checkSupervisor(ctx, *in.SupervisorID, org); err != nil {
+			return Organization{}, err
 		}
 	}
 	return org, nil
+}
+
+// errSupervisorNotInLine is the one answer to a supervisor who cannot be
+// named, whether or not the id names anyone, so the field cannot be used to
+// find out which users exist.
+var errSupervisorNotInLine = apperr.Invalid("supervisor_id",
+	"atasan tidak ditemukan di organisasi pegawai atau di atasnya",
+	"no such supervisor in the person's organisation or above it")
+
+// checkSupervisor checks that supervisorID names someone the caller may see
+// (themselves, or a user where they may read users) in the person's own
+// line: their home organisation or an organisation above it.
+func (s *Service) checkSupervisor(ctx context.Context, supervisorID uuid.UUID, home Organization) error {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	sup, err := s.store.user(ctx, supervisorID)
+	if errors.Is(err, ErrUserNotFound) {
+		return errSupervisorNotInLine
+	}
+	if err != nil {
+		return err
+	}
+	visible := actor.UserID == sup.ID || actor.Can(authz.UserRead, sup.OrgPath)
+	if !visible || !authz.Inside(home.Path, sup.OrgPath) {
+		return errSupervisorNotInLine
+	}
+	return nil
 }
 
 // CreateUser registers a person in an organisation the caller manages.
@@ -402,13 +469,13 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 		if err := s.store.updateUser(ctx, id, fields); err != nil {
 			return err
 		}
-		if in.Email != row.Email {
-			// A new address must be verified again, and a link mailed to the
-			// old one must not verify it.
+		if !strings.EqualFold(in.Email, row.Email) {
+			// A new address must be verified again, and no link mailed to the
+			// old one (verification or password reset) may work any more.
 			if err := s.store.updateUser(ctx, id, map[string]any{"email_verified_at": nil}); err != nil {
 				return err
 			}
-			if err := (authStore{db: s.db}).invalidateOneTime(ctx, id, "verify_email", s.now()); err != nil {
+			if err := (authStore{db: s.db}).voidMailedLinks(ctx, []uuid.UUID{id}, s.now()); err != nil {
 				return err
 			}
 		}
@@ -427,6 +494,17 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 func (s *Service) SearchUsers(ctx context.Context, f UserFilter, req page.Request) (page.Result[User], error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
+		return page.Result[User]{}, err
+	}
+	var v apperr.Validation
+	v.Check(f.Status == "" || f.Status == StatusActive || f.Status == StatusSuspended || f.Status == StatusRetired, "status",
+		"harus active, suspended atau retired", "must be active, suspended or retired")
+	v.Check(web.StorableText(f.Query), "q", "memuat karakter yang tidak valid", "contains invalid characters")
+	if after := req.After(); after != nil {
+		_, err := uuid.Parse(after.ID)
+		v.Check(err == nil && web.StorableText(after.Key), "cursor", "kursor tidak valid", "invalid cursor")
+	}
+	if err := v.Err(); err != nil {
 		return page.Result[User]{}, err
 	}
 	roots, all := actor.Roots(authz.UserRead)
@@ -490,15 +568,70 @@ func (s *Service) TransferUser(ctx context.Context, id uuid.UUID, in TransferInp
 		if err := s.store.updateUser(ctx, id, map[string]any{"org_id": dest.ID, "work_unit_id": in.ToWorkUnitID}); err != nil {
 			return err
 		}
+		moved, err := s.afterTransfers(ctx, []Transfer{t}, map[uuid.UUID]string{id: row.OrgPath}, dest.Path, actor.UserID)
+		if err != nil {
+			return err
+		}
 		updated, err := s.store.user(ctx, id)
 		if err != nil {
 			return err
 		}
 		after = updated.toUser()
 		return s.audit.Record(ctx, authz.UserManage, audit.Change{Action: "user.transfer", EntityType: "user",
-			EntityID: id.String(), OrgID: dest.ID, OrgPath: dest.Path, Before: row.toUser(), After: after})
+			EntityID: id.String(), OrgID: dest.ID, OrgPath: dest.Path, Before: row.toUser(),
+			After: map[string]any{"user": after, "ended_grant_ids": moved[0].EndedGrantIDs, "supervisor_cleared": moved[0].SupervisorCleared}})
 	})
 	return after, err
+}
+
+// afterTransfers does what follows the transfers ts (already written) in
+// the transaction in ctx: it ends the grants each person held in their old
+// organisation's line (the old organisation, those above it and those inside
+// it) that do not cover the new one, keeping them as history; it clears a
+// supervisor who is not in the new organisation's line (it or above it);
+// and it announces each transfer. fromPaths holds each person's old
+// organisation path; toPath, when not empty, is the new one of every person
+// (else it is looked up).
+func (s *Service) afterTransfers(ctx context.Context, ts []Transfer, fromPaths map[uuid.UUID]string, toPath string, by uuid.UUID) ([]UserTransferredPayload, error) {
+	out := make([]UserTransferredPayload, 0, len(ts))
+	now := s.now()
+	for _, t := range ts {
+		dest := toPath
+		if dest == "" {
+			o, err := s.store.org(ctx, t.ToOrgID)
+			if err != nil {
+				return nil, err
+			}
+			dest = o.Path
+		}
+		from := fromPaths[t.UserID]
+		p := UserTransferredPayload{TransferID: t.ID, UserID: t.UserID, FromOrgID: t.FromOrgID, FromOrgPath: from,
+			ToOrgID: t.ToOrgID, ToOrgPath: dest, EffectiveAt: t.EffectiveAt, EndedGrantIDs: []uuid.UUID{}}
+		grants, err := s.store.grantsOf(ctx, t.UserID)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range grants {
+			oldLine := authz.Inside(from, g.OrgPath) || authz.Inside(g.OrgPath, from)
+			if g.Role == authz.RolePlatformAdmin || !oldLine || authz.Inside(dest, g.OrgPath) {
+				continue
+			}
+			if err := s.store.endGrant(ctx, g.ID, by, "transfer", now); err != nil {
+				return nil, err
+			}
+			p.EndedGrantIDs = append(p.EndedGrantIDs, g.ID)
+		}
+		cleared, err := s.store.clearSupervisorOutside(ctx, t.UserID, dest)
+		if err != nil {
+			return nil, err
+		}
+		p.SupervisorCleared = cleared
+		if _, err := s.outbox.Add(ctx, event(EventUserTransferred, p)); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Transfers returns the transfer history of a user the caller may see.
@@ -557,7 +690,9 @@ func (s *Service) Grants(ctx context.Context, userID uuid.UUID) ([]RoleGrant, er
 }
 
 // Grant gives a user a role on an organisation subtree. The caller must
-// administer grants there; only platform admins make platform admins.
+// administer grants there; only platform admins make platform admins; no
+// one grants a role to themselves (ErrSelfGrant), so every grant has two
+// people behind it.
 func (s *Service) Grant(ctx context.Context, userID uuid.UUID, role authz.Role, orgID uuid.UUID) (RoleGrant, error) {
 	if !role.Valid() {
 		return RoleGrant{}, apperr.Invalid("role", "peran tidak dikenal", "unknown role")
@@ -574,6 +709,9 @@ func (s *Service) Grant(ctx context.Context, userID uuid.UUID, role authz.Role, 
 		}
 		if actor.UserID != userID && !actor.Can(authz.UserRead, user.OrgPath) {
 			return ErrUserNotFound
+		}
+		if actor.UserID == userID {
+			return ErrSelfGrant
 		}
 		org, err := s.store.org(ctx, orgID)
 		if err != nil {
@@ -598,7 +736,9 @@ func (s *Service) Grant(ctx context.Context, userID uuid.UUID, role authz.Role, 
 	return g, err
 }
 
-// Revoke removes a grant the caller administers.
+// Revoke ends a grant the caller administers; the grant stays as history.
+// One may revoke one's own grants: that only gives power up, and someone
+// must be able to step down without asking another admin.
 func (s *Service) Revoke(ctx context.Context, grantID uuid.UUID) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		g, err := s.store.grant(ctx, grantID)
@@ -612,7 +752,7 @@ func (s *Service) Revoke(ctx context.Context, grantID uuid.UUID) error {
 		if g.Role == authz.RolePlatformAdmin && !actor.IsPlatformAdmin() {
 			return authz.ErrForbidden
 		}
-		if err := s.store.deleteGrant(ctx, grantID); err != nil {
+		if err := s.store.endGrant(ctx, grantID, actor.UserID, "revoked", s.now()); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, authz.GrantAdmin, audit.Change{Action: "grant.revoke", EntityType: "role_grant",

@@ -184,15 +184,23 @@ func (s store) updateOrg(ctx context.Context, o Organization) error {
 	return nil
 }
 
-// subtree returns the organisations under any of roots (every one when all),
-// ordered by path so parents come before their children.
-func (s store) subtree(ctx context.Context, roots []string, all bool) ([]Organization, error) {
+// orgPage returns a page of the organisations under any of roots (every
+// one when all), the children of parent only when it is set, ordered by
+// path so parents come before their children; paths are unique, so the
+// path alone is the cursor's key.
+func (s store) orgPage(ctx context.Context, roots []string, all bool, parent *uuid.UUID, req page.Request) ([]Organization, error) {
 	q := s.db.Conn(ctx).Model(&orgRow{})
 	if !all {
 		q = q.Where(database.UnderAnyPath(s.db.Conn(ctx), "path", roots))
 	}
+	if parent != nil {
+		q = q.Where("parent_id = ?", *parent)
+	}
+	if after := req.After(); after != nil {
+		q = q.Where("path > ?", after.Key)
+	}
 	var rows []orgRow
-	if err := q.Order("path").Find(&rows).Error; err != nil {
+	if err := q.Order("path").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list organisations: %w", err)
 	}
 	out := make([]Organization, len(rows))
@@ -323,10 +331,12 @@ func (s store) transfers(ctx context.Context, userID uuid.UUID) ([]Transfer, err
 
 // --- role grants ---
 
+// grantsWithPath selects the grants in force (not ended) with their paths.
 func (s store) grantsWithPath(ctx context.Context) *gorm.DB {
 	return s.db.Conn(ctx).Table("role_grants").
-		Select("role_grants.*, organizations.path AS org_path").
-		Joins("JOIN organizations ON organizations.id = role_grants.org_id")
+		Select("role_grants.id, role_grants.user_id, role_grants.role, role_grants.org_id, role_grants.granted_by, role_grants.created_at, organizations.path AS org_path").
+		Joins("JOIN organizations ON organizations.id = role_grants.org_id").
+		Where("role_grants.ended_at IS NULL")
 }
 
 func (s store) grantsOf(ctx context.Context, userID uuid.UUID) ([]RoleGrant, error) {
@@ -367,11 +377,28 @@ func (s store) ensureGrant(ctx context.Context, g RoleGrant) error {
 	return nil
 }
 
-func (s store) deleteGrant(ctx context.Context, id uuid.UUID) error {
-	if err := s.db.Conn(ctx).Delete(&grantRow{}, "id = ?", id).Error; err != nil {
-		return fmt.Errorf("delete grant: %w", err)
+// endGrant ends a grant in force, keeping the row as history: when, by
+// whom, why ("revoked", "transfer").
+func (s store) endGrant(ctx context.Context, id, by uuid.UUID, reason string, at time.Time) error {
+	err := s.db.Conn(ctx).Exec("UPDATE role_grants SET ended_at = ?, ended_by = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+		at, by, reason, id).Error
+	if err != nil {
+		return fmt.Errorf("end grant: %w", err)
 	}
 	return nil
+}
+
+// clearSupervisorOutside clears a user's supervisor when the supervisor's
+// organisation is not in the line of the organisation at path (it or one
+// above it), and reports whether it did.
+func (s store) clearSupervisorOutside(ctx context.Context, userID uuid.UUID, path string) (bool, error) {
+	res := s.db.Conn(ctx).Exec(`UPDATE users u SET supervisor_id = NULL, updated_at = now()
+		FROM users sup JOIN organizations so ON so.id = sup.org_id
+		WHERE u.id = ? AND sup.id = u.supervisor_id AND NOT starts_with(?, so.path)`, userID, path)
+	if res.Error != nil {
+		return false, fmt.Errorf("clear supervisor: %w", res.Error)
+	}
+	return res.RowsAffected > 0, nil
 }
 
 // --- helpers ---

@@ -1,0 +1,63 @@
+package identity
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/queue"
+)
+
+// The events identity announces, each written to the outbox in the
+// transaction that made the change, for the domains that keep something per
+// person or per organisation (rollups, profiles) to follow.
+const (
+	// EventUserTransferred: a person moved to another organisation (by hand
+	// or by an HR import). Payload UserTransferredPayload.
+	EventUserTransferred = "identity:user-transferred"
+	// EventOrganizationMoved: an organisation and its subtree moved under
+	// another parent; every path under OldPath now starts with NewPath.
+	// Payload OrganizationMovedPayload.
+	EventOrganizationMoved = "identity:organization-moved"
+	// EventUsersImported: an HR import wrote people. Payload
+	// UsersImportedPayload.
+	EventUsersImported = "identity:users-imported"
+)
+
+// UserTransferredPayload is the payload of EventUserTransferred.
+type UserTransferredPayload struct {
+	TransferID        uuid.UUID   `json:"transfer_id"`
+	UserID            uuid.UUID   `json:"user_id"`
+	FromOrgID         uuid.UUID   `json:"from_org_id"`
+	FromOrgPath       string      `json:"from_org_path"`
+	ToOrgID           uuid.UUID   `json:"to_org_id"`
+	ToOrgPath         string      `json:"to_org_path"`
+	EndedGrantIDs     []uuid.UUID `json:"ended_grant_ids"`
+	SupervisorCleared bool        `json:"supervisor_cleared"`
+	EffectiveAt       time.Time   `json:"effective_at"`
+}
+
+// OrganizationMovedPayload is the payload of EventOrganizationMoved.
+type OrganizationMovedPayload struct {
+	OrgID       uuid.UUID  `json:"org_id"`
+	OldParentID *uuid.UUID `json:"old_parent_id"`
+	NewParentID uuid.UUID  `json:"new_parent_id"`
+	OldPath     string     `json:"old_path"`
+	NewPath     string     `json:"new_path"`
+}
+
+// UsersImportedPayload is the payload of EventUsersImported. Transfers made
+// by the import are announced one by one as EventUserTransferred too.
+type UsersImportedPayload struct {
+	JobID     uuid.UUID   `json:"job_id"`
+	OrgID     uuid.UUID   `json:"org_id"`
+	OrgPath   string      `json:"org_path"`
+	Created   []uuid.UUID `json:"created"`
+	Updated   []uuid.UUID `json:"updated"`
+	Completed bool        `json:"completed"` // false when the import stopped part way
+}
+
+// event is the outbox job of one identity event.
+func event(typ string, payload any) queue.Job {
+	return queue.Job{Type: typ, Queue: queue.Default, Payload: payload}
+}
