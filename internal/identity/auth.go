@@ -30,8 +30,8 @@ type AuthConfig struct {
 	VerifyTTL       time.Duration // e-mail verification links; 48 hours
 	ResetTTL        time.Duration // password reset links; 1 hour
 	PublicURL       string        // the web app's address; mailed links start with it
-	MaxFailedLogins int           // failures in a row that lock an account; 5
-	LockDuration    time.Duration // how long a locked account stays locked; 15 minutes
+	MaxFailedLogins int           // failures in a row before sign-in to the account is slowed; 5
+	LockDuration    time.Duration // the longest an account is slowed after one failure; 15 minutes
 	IPLimit         int           // failed sign-ins from one address per IPWindow; 20
 	IPWindow        time.Duration // 5 minutes
 	KeyPrefix       string        // prefixes the Redis keys of the counters
@@ -126,8 +126,9 @@ const (
 	maxUserAgentBytes = 512
 	maxAPITokenName   = 100
 	maxAPITokenLife   = 365 * 24 * time.Hour
-	apiTokenTouchGap  = time.Minute // last_used_at is written at most this often
-	resetMailGap      = time.Minute // one reset mail per account at most this often
+	apiTokenTouchGap  = time.Minute         // last_used_at is written at most this often
+	resetMailGap      = time.Minute         // one reset mail per account at most this often
+	knownAddressAge   = 90 * 24 * time.Hour // a sign-in from an address this recent makes it the owner's
 	dummyPassword     = "corpu-dummy-password-for-timing"
 )
 
@@ -171,9 +172,21 @@ func NewAuth(db *database.DB, svc *Service, issuer *token.Issuer, keys *token.Ke
 
 // Login checks a login (e-mail or NIP) and password and starts a session.
 // Every failure gives ErrBadLogin, after the same work, whether the account
-// is unknown, suspended, without a password, locked or the password wrong.
+// is unknown, suspended, without a password, throttled or the password wrong.
 // Too many failures from one address give ErrTooManyAttempts with the time
-// to wait; MaxFailedLogins in a row lock the account for LockDuration.
+// to wait.
+//
+// Per account, failures slow sign-in rather than lock it: from the
+// MaxFailedLogins-th failure in a row on, each failure shuts the account to
+// unknown addresses for a delay that doubles (1 s, 2 s, 4 s, …) up to
+// LockDuration, and attempts inside the delay are refused unchecked and
+// uncounted. So a password guesser gets a few guesses an hour, while an
+// address the owner has signed in from before (a session was started from
+// it in the last knownAddressAge) is never held back by others' failures:
+// the owner's correct password still works there. Failures are not tied to
+// a client-chosen device id (an attacker would send the owner's), and the
+// answer stays the one ErrBadLogin, so the throttle tells no one which
+// accounts exist. A correct sign-in or a password reset clears the count.
 func (a *Auth) Login(ctx context.Context, login, plain, userAgent, ip string) (Tokens, error) {
 	ipKey := a.cfg.KeyPrefix + "login:ip:" + ip
 	if wait, err := a.ipWait(ctx, ipKey); err != nil {
@@ -202,6 +215,14 @@ func (a *Auth) Login(ctx context.Context, login, plain, userAgent, ip string) (T
 		}
 	}
 	locked := found && row.LockedUntil != nil && row.LockedUntil.After(now)
+	if locked && usable && match {
+		// Others' failures do not hold the owner back where they signed in before.
+		known, err := a.store.knownAddress(ctx, row.ID, ip, now.Add(-knownAddressAge))
+		if err != nil {
+			return Tokens{}, err
+		}
+		locked = !known
+	}
 	if !usable || !match || locked {
 		if usable && !match && !locked {
 			if err := a.store.recordFailedLogin(ctx, row.ID, now, a.cfg.MaxFailedLogins, a.cfg.LockDuration); err != nil {
@@ -546,14 +567,16 @@ func (a *Auth) RequestReset(ctx context.Context, login, lang string) error {
 	}
 	// At most one reset mail per account per resetMailGap, so the form
 	// cannot be used to flood someone's mailbox; the answer stays the same.
-	first, err := a.rdb.SetNX(ctx, a.cfg.KeyPrefix+"reset:user:"+user.ID.String(), 1, resetMailGap).Result()
-	if err != nil {
-		return errSignInUnavailable.Wrap(fmt.Errorf("throttle reset mail: %w", err))
-	}
-	if !first {
-		return nil
-	}
-	return a.mailLink(ctx, user, purposeResetPassword, lang)
+	// The throttle and the mail (an outbox row) live in PostgreSQL with the
+	// token, so the answer does not depend on Redis: while it is down, every
+	// request is answered alike and the mail goes out once it is back.
+	return a.db.WithTx(ctx, func(ctx context.Context) error {
+		recent, err := a.store.mailedSince(ctx, user.ID, purposeResetPassword, a.now().Add(-resetMailGap))
+		if err != nil || recent {
+			return err
+		}
+		return a.mailLink(ctx, user, purposeResetPassword, lang)
+	})
 }
 
 // ResetPassword uses a reset link's token to set a new password. It unlocks

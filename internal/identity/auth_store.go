@@ -70,23 +70,50 @@ func (oneTimeRow) TableName() string { return "one_time_tokens" }
 
 // --- brute-force counters ---
 
-// recordFailedLogin counts a failed sign-in and locks the account for
-// lockFor once max failures in a row are reached. A lock that has run out
-// starts the count again. One statement, so concurrent failures all count.
-func (s authStore) recordFailedLogin(ctx context.Context, userID uuid.UUID, now time.Time, max int, lockFor time.Duration) error {
+// recordFailedLogin counts a failed sign-in and, from the max-th failure
+// in a row on, shuts the account to unknown addresses for a delay that
+// doubles with each further failure, 1 s up to maxDelay. One statement, so
+// concurrent failures all count.
+func (s authStore) recordFailedLogin(ctx context.Context, userID uuid.UUID, now time.Time, max int, maxDelay time.Duration) error {
 	err := s.db.Conn(ctx).Exec(`
 		UPDATE users SET
-			failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= @now THEN 1 ELSE failed_logins + 1 END,
-			locked_until = CASE
-				WHEN locked_until IS NOT NULL AND locked_until > @now THEN locked_until
-				WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= @now THEN 1 ELSE failed_logins + 1 END) >= @max THEN @until
-				ELSE NULL END
+			failed_logins = failed_logins + 1,
+			locked_until = CASE WHEN failed_logins + 1 >= @max
+				THEN CAST(@now AS timestamptz) + least(CAST(@cap AS float8), power(2, least(failed_logins + 1 - @max, 30))) * interval '1 second'
+				ELSE locked_until END
 		WHERE id = @id`,
-		map[string]any{"now": now, "max": max, "until": now.Add(lockFor), "id": userID}).Error
+		map[string]any{"now": now, "max": max, "cap": maxDelay.Seconds(), "id": userID}).Error
 	if err != nil {
 		return fmt.Errorf("record failed login: %w", err)
 	}
 	return nil
+}
+
+// knownAddress reports whether the user started a session from ip since.
+func (s authStore) knownAddress(ctx context.Context, userID uuid.UUID, ip string, since time.Time) (bool, error) {
+	var known bool
+	err := s.db.Conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE user_id = ? AND ip = ? AND created_at >= ?)`,
+		userID, truncateBytes(ip, 64), since).Scan(&known).Error
+	if err != nil {
+		return false, fmt.Errorf("check known address: %w", err)
+	}
+	return known, nil
+}
+
+// mailedSince reports whether a link of purpose was mailed to the user
+// since; it locks the user's row first, so two requests at once send one.
+func (s authStore) mailedSince(ctx context.Context, userID uuid.UUID, purpose string, since time.Time) (bool, error) {
+	tx := s.db.Conn(ctx)
+	if err := tx.Exec("SELECT 1 FROM users WHERE id = ? FOR UPDATE", userID).Error; err != nil {
+		return false, fmt.Errorf("lock user: %w", err)
+	}
+	var recent bool
+	err := tx.Raw("SELECT EXISTS (SELECT 1 FROM one_time_tokens WHERE user_id = ? AND purpose = ? AND created_at > ?)",
+		userID, purpose, since).Scan(&recent).Error
+	if err != nil {
+		return false, fmt.Errorf("check mailed links: %w", err)
+	}
+	return recent, nil
 }
 
 // --- refresh tokens ---

@@ -300,26 +300,44 @@ func TestFailedLoginsAllGiveTheSameAnswer(t *testing.T) {
 	}
 }
 
-func TestFiveFailuresLockTheAccountForAWhile(t *testing.T) {
+func TestFailuresSlowSignInWithADoublingDelayThatIsBounded(t *testing.T) {
 	t.Parallel()
 	f := newTestAuth(t, AuthConfig{})
 	u := f.addUser(t, "budi@menpan.go.id", goodPassword, StatusActive)
 	ctx := context.Background()
 	for i := range 5 {
-		if _, err := f.auth.Login(ctx, u.Email, fmt.Sprintf("Wrong-Guess-%d!", i), "", "10.0.1.1"); !errors.Is(err, ErrBadLogin) {
+		if _, err := f.auth.Login(ctx, u.Email, fmt.Sprintf("Wrong-Guess-%d!", i), "", fmt.Sprintf("10.0.1.%d", i)); !errors.Is(err, ErrBadLogin) {
 			t.Fatalf("Login(wrong #%d) = %v, want ErrBadLogin", i+1, err)
 		}
 	}
 	row := f.userRow(t, u.ID)
-	if row.FailedLogins != 5 || row.LockedUntil == nil || time.Until(*row.LockedUntil) < 14*time.Minute {
-		t.Fatalf("after 5 failures: failed_logins %d, locked_until %v; want 5 and about 15 minutes ahead", row.FailedLogins, row.LockedUntil)
+	if row.FailedLogins != 5 || row.LockedUntil == nil || time.Until(*row.LockedUntil) > 2*time.Second {
+		t.Fatalf("after 5 failures: failed_logins %d, locked_until %v; want 5 and about a second ahead", row.FailedLogins, row.LockedUntil)
 	}
-	_, err := f.auth.Login(ctx, u.Email, goodPassword, "", "10.0.1.1")
-	wantAuthCode(t, "Login(right password while locked)", err, ErrBadLogin)
+	// Inside the delay even the right password from a new address is
+	// refused, unchecked and uncounted: a guesser gains nothing by trying.
+	_, err := f.auth.Login(ctx, u.Email, goodPassword, "", "10.0.1.9")
+	wantAuthCode(t, "Login(right password inside the delay)", err, ErrBadLogin)
+	_, err = f.auth.Login(ctx, u.Email, "Wrong-Again-1!", "", "10.0.1.9")
+	wantAuthCode(t, "Login(wrong password inside the delay)", err, ErrBadLogin)
+	if got := f.userRow(t, u.ID).FailedLogins; got != 5 {
+		t.Errorf("failed_logins after attempts inside the delay = %d, want 5", got)
+	}
 
+	// Each further failure doubles the delay, never past LockDuration.
+	if err := f.auth.store.updateUserAuth(ctx, u.ID, map[string]any{"failed_logins": 40, "locked_until": nil}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.auth.Login(ctx, u.Email, "Wrong-Guess-41!", "", "10.0.1.9"); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("Login(wrong #41) = %v", err)
+	}
+	row = f.userRow(t, u.ID)
+	if row.LockedUntil == nil || time.Until(*row.LockedUntil) > 15*time.Minute || time.Until(*row.LockedUntil) < 14*time.Minute {
+		t.Fatalf("after 41 failures: locked_until %v, want 15 minutes ahead at most", row.LockedUntil)
+	}
 	f.advance(16 * time.Minute)
-	if _, err := f.auth.Login(ctx, u.Email, goodPassword, "", "10.0.1.1"); err != nil {
-		t.Fatalf("Login(right password after the lock) = %v, want nil", err)
+	if _, err := f.auth.Login(ctx, u.Email, goodPassword, "", "10.0.1.9"); err != nil {
+		t.Fatalf("Login(right password after the delay) = %v, want nil", err)
 	}
 	row = f.userRow(t, u.ID)
 	if row.FailedLogins != 0 || row.LockedUntil != nil {
@@ -327,20 +345,33 @@ func TestFiveFailuresLockTheAccountForAWhile(t *testing.T) {
 	}
 }
 
-func TestALockThatRanOutStartsTheCountAgain(t *testing.T) {
+func TestOthersFailuresDoNotStopTheOwnerWhereTheySignedInBefore(t *testing.T) {
 	t.Parallel()
 	f := newTestAuth(t, AuthConfig{})
 	u := f.addUser(t, "budi@menpan.go.id", goodPassword, StatusActive)
-	expired := time.Now().Add(-time.Minute)
-	if err := f.auth.store.updateUserAuth(context.Background(), u.ID, map[string]any{"failed_logins": 5, "locked_until": expired}); err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	f.signIn(t, u.Email, goodPassword) // from 10.0.0.1: the owner's address
+	// An attacker fails over and over from five addresses.
+	for i := range 15 {
+		if _, err := f.auth.Login(ctx, u.Email, fmt.Sprintf("Wrong-Guess-%d!", i), "", fmt.Sprintf("10.6.0.%d", i%5)); !errors.Is(err, ErrBadLogin) {
+			t.Fatalf("Login(attacker #%d) = %v, want ErrBadLogin", i+1, err)
+		}
 	}
-	if _, err := f.auth.Login(context.Background(), u.Email, "Wrong-Guess-1!", "", "10.0.1.2"); !errors.Is(err, ErrBadLogin) {
-		t.Fatalf("Login(wrong) = %v, want ErrBadLogin", err)
+	if row := f.userRow(t, u.ID); row.LockedUntil == nil || !row.LockedUntil.After(time.Now()) {
+		t.Fatalf("locked_until = %v, want the account slowed", row.LockedUntil)
 	}
-	if row := f.userRow(t, u.ID); row.FailedLogins != 1 || row.LockedUntil != nil {
-		t.Errorf("one failure after an expired lock: failed_logins %d, locked_until %v; want 1 and none", row.FailedLogins, row.LockedUntil)
+	if _, err := f.auth.Login(ctx, u.Email, goodPassword, "test-agent", "10.0.0.1"); err != nil {
+		t.Errorf("Login(owner, right password, known address) = %v, want nil", err)
 	}
+	if _, err := f.auth.Login(ctx, u.Email, "Wrong-Guess-99!", "", "10.6.0.1"); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("Login(attacker after the owner) = %v", err)
+	}
+	for i := range 5 {
+		_, _ = f.auth.Login(ctx, u.Email, fmt.Sprintf("Wrong-Again-%d!", i), "", "10.6.0.2")
+	}
+	// An address the owner never signed in from waits out the delay.
+	_, err := f.auth.Login(ctx, u.Email, goodPassword, "", "10.7.7.7")
+	wantAuthCode(t, "Login(right password, unknown address, slowed account)", err, ErrBadLogin)
 }
 
 func TestTooManyFailuresFromOneAddressAreRateLimited(t *testing.T) {

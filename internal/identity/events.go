@@ -19,7 +19,8 @@ const (
 	// another parent; every path under OldPath now starts with NewPath.
 	// Payload OrganizationMovedPayload.
 	EventOrganizationMoved = "identity:organization-moved"
-	// EventUsersImported: an HR import wrote people. Payload
+	// EventUsersImported: an HR import wrote a batch of people (one event per
+	// batch of at most a thousand, in the batch's transaction). Payload
 	// UsersImportedPayload.
 	EventUsersImported = "identity:users-imported"
 )
@@ -46,15 +47,15 @@ type OrganizationMovedPayload struct {
 	NewPath     string     `json:"new_path"`
 }
 
-// UsersImportedPayload is the payload of EventUsersImported. Transfers made
-// by the import are announced one by one as EventUserTransferred too.
+// UsersImportedPayload is the payload of EventUsersImported: the people of
+// one batch the import created and updated. Transfers it made are announced
+// one by one as EventUserTransferred too.
 type UsersImportedPayload struct {
-	JobID     uuid.UUID   `json:"job_id"`
-	OrgID     uuid.UUID   `json:"org_id"`
-	OrgPath   string      `json:"org_path"`
-	Created   []uuid.UUID `json:"created"`
-	Updated   []uuid.UUID `json:"updated"`
-	Completed bool        `json:"completed"` // false when the import stopped part way
+	JobID   uuid.UUID   `json:"job_id"`
+	OrgID   uuid.UUID   `json:"org_id"` // the organisation imported into
+	OrgPath string      `json:"org_path"`
+	Created []uuid.UUID `json:"created"`
+	Updated []uuid.UUID `json:"updated"`
 }
 
 // event is the outbox job of one identity event.

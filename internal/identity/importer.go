@@ -768,7 +768,46 @@ func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
 	if err := r.im.svc.store.upsertImported(ctx, writes, &r.cols, r.root.Path, now); err != nil {
 		return err
 	}
-	return r.im.svc.store.createTransfers(ctx, transfers)
+	return r.afterWrite(ctx, writes, transfers)
+}
+
+// afterWrite does, in the batch's transaction, what follows writing people:
+// links mailed to an address that changed stop working; a supervisor not in
+// the person's line (their organisation or above) is not kept; transfers
+// are recorded and end the old unit's grants; and the batch is announced.
+func (r *importRun) afterWrite(ctx context.Context, writes []batchRow, transfers []Transfer) error {
+	st := r.im.svc.store
+	payload := UsersImportedPayload{JobID: r.job.ID, OrgID: r.root.ID, OrgPath: r.root.Path, Created: []uuid.UUID{}, Updated: []uuid.UUID{}}
+	var readdressed, ids []uuid.UUID
+	fromPaths := map[uuid.UUID]string{}
+	for _, row := range writes {
+		ids = append(ids, row.userID)
+		if row.existing == nil {
+			payload.Created = append(payload.Created, row.userID)
+			continue
+		}
+		payload.Updated = append(payload.Updated, row.userID)
+		fromPaths[row.userID] = row.existing.OrgPath
+		if !strings.EqualFold(row.existing.Email, row.in.Email) {
+			readdressed = append(readdressed, row.userID)
+		}
+	}
+	if err := (authStore{db: r.im.svc.db}).voidMailedLinks(ctx, readdressed, r.im.svc.now()); err != nil {
+		return err
+	}
+	if r.cols.has(colSupervisor) { // the file named supervisors: only those in each person's line stay
+		if err := st.clearSupervisorsOutsideLine(ctx, ids); err != nil {
+			return err
+		}
+	}
+	if err := st.createTransfers(ctx, transfers); err != nil {
+		return err
+	}
+	if _, err := r.im.svc.afterTransfers(ctx, transfers, fromPaths, "", r.job.OwnerID); err != nil {
+		return err
+	}
+	_, err := r.im.svc.outbox.Add(ctx, event(EventUsersImported, payload))
+	return err
 }
 
 // resolveSupervisor sets the supervisor to write with the row: the one the
@@ -843,7 +882,7 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 				outside = append(outside, l.supervisor)
 			}
 		}
-		ids, err := r.im.svc.store.userIDsByNIP(ctx, outside)
+		ids, err := r.im.svc.store.userIDsByNIP(ctx, outside, r.actor)
 		if err != nil {
 			return err
 		}
@@ -1117,22 +1156,54 @@ func (s store) createTransfers(ctx context.Context, ts []Transfer) error {
 	return nil
 }
 
-func (s store) userIDsByNIP(ctx context.Context, nips []string) (map[string]uuid.UUID, error) {
+// userIDsByNIP finds the people with nips whom actor may see (where they
+// may read users), so an import cannot tell whether a NIP exists elsewhere.
+func (s store) userIDsByNIP(ctx context.Context, nips []string, actor *authz.Actor) (map[string]uuid.UUID, error) {
 	out := make(map[string]uuid.UUID, len(nips))
-	if len(nips) == 0 {
+	roots, all := actor.Roots(authz.UserRead)
+	if len(nips) == 0 || (!all && len(roots) == 0) {
 		return out, nil
 	}
 	var rows []struct {
 		ID  uuid.UUID
 		NIP string `gorm:"column:nip"`
 	}
-	if err := s.db.Conn(ctx).Raw("SELECT u.id, u.nip FROM users u JOIN unnest(?::text[]) AS k(nip) ON u.nip = k.nip", database.TextArray(nips)).Scan(&rows).Error; err != nil {
+	q, args := `SELECT u.id, u.nip FROM users u JOIN unnest(?::text[]) AS k(nip) ON u.nip = k.nip
+		JOIN organizations o ON o.id = u.org_id`, []any{database.TextArray(nips)}
+	if !all {
+		likes := make([]string, len(roots))
+		for i, root := range roots {
+			likes[i] = "o.path LIKE ?"
+			args = append(args, database.EscapeLike(root)+"%")
+		}
+		q += " WHERE " + strings.Join(likes, " OR ")
+	}
+	if err := s.db.Conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find supervisors: %w", err)
 	}
 	for _, r := range rows {
 		out[r.NIP] = r.ID
 	}
 	return out, nil
+}
+
+// clearSupervisorsOutsideLine clears the supervisor of each of the users
+// whose supervisor is not in their line: their organisation or above it.
+func (s store) clearSupervisorsOutsideLine(ctx context.Context, userIDs []uuid.UUID) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	ids := make(database.TextArray, len(userIDs))
+	for i, id := range userIDs {
+		ids[i] = id.String()
+	}
+	err := s.db.Conn(ctx).Exec(`UPDATE users u SET supervisor_id = NULL
+		FROM organizations o, users sup JOIN organizations so ON so.id = sup.org_id
+		WHERE u.id = ANY(?::uuid[]) AND o.id = u.org_id AND sup.id = u.supervisor_id AND NOT starts_with(o.path, so.path)`, ids).Error
+	if err != nil {
+		return fmt.Errorf("clear supervisors outside the line: %w", err)
+	}
+	return nil
 }
 
 // supervisorSet links a person to a supervisor.
@@ -1151,7 +1222,9 @@ func (s store) setSupervisors(ctx context.Context, links []supervisorSet, root s
 	err := s.db.Conn(ctx).Raw(`UPDATE users u SET supervisor_id = v.sup, updated_at = now()
 		FROM unnest(?::uuid[], ?::uuid[]) AS v(id, sup)
 		WHERE u.id = v.id AND u.supervisor_id IS DISTINCT FROM v.sup AND u.id <> v.sup
-		AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = u.org_id AND o.path LIKE ?)
+		AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = u.org_id AND o.path LIKE ?
+			AND EXISTS (SELECT 1 FROM users s JOIN organizations so ON so.id = s.org_id
+				WHERE s.id = v.sup AND starts_with(o.path, so.path)))
 		RETURNING u.id`, users, sups, database.EscapeLike(root)+"%").Scan(&changed).Error
 	if err != nil {
 		return nil, fmt.Errorf("link supervisors: %w", err)
