@@ -170,7 +170,7 @@ func (f *authFixture) mails(t testing.TB) []SendMailPayload {
 		TaskType string
 		Payload  []byte
 	}
-	if err := f.db.Conn(context.Background()).Raw("SELECT task_type, payload FROM outbox ORDER BY created_at, id").Scan(&rows).Error; err != nil {
+	if err := f.db.Conn(context.Background()).Raw("SELECT task_type, payload FROM outbox WHERE task_type = ? ORDER BY created_at, id", TypeSendMail).Scan(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	var out []SendMailPayload
@@ -760,6 +760,48 @@ func TestResetMailsAreThrottledPerAccount(t *testing.T) {
 	if len(mails) != 2 || mails[0].To != u.Email || mails[1].To != other.Email || mails[0].Subject != "Reset your Corpu password" {
 		t.Errorf("outbox mails = %+v, want one English reset mail for each account", mails)
 	}
+}
+
+func TestResetAnswersAlikeAndMailsLaterWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
+	f := newTestAuth(t, AuthConfig{})
+	u := f.addUser(t, "budi@menpan.go.id", goodPassword, StatusActive)
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	a := NewAuth(f.db, f.svc, f.auth.issuer, f.auth.keys, queue.NewOutbox(f.db), down, f.auth.cfg)
+	a.params, a.now = cheapParams, f.now
+	for _, login := range []string{u.Email, "nobody@menpan.go.id", u.Email} {
+		if err := a.RequestReset(context.Background(), login, "id"); err != nil {
+			t.Errorf("RequestReset(%q) with Redis down = %v, want nil (202) for every login", login, err)
+		}
+	}
+	mails := f.mails(t)
+	if len(mails) != 1 || mails[0].To != u.Email {
+		t.Fatalf("outbox mails = %+v, want one reset mail to %s, waiting for Redis", mails, u.Email)
+	}
+	if err := a.ResetPassword(context.Background(), linkIn(t, mails[0]), otherPassword); err != nil {
+		t.Errorf("ResetPassword(link from the outbox) = %v, want nil", err)
+	}
+}
+
+func TestChangingTheAddressVoidsEveryLinkMailedToTheOldOne(t *testing.T) {
+	t.Parallel()
+	f := newTestAuth(t, AuthConfig{})
+	u := f.addUser(t, "budi@menpan.go.id", goodPassword, StatusActive)
+	admin := f.addUser(t, "admin@menpan.go.id", goodPassword, StatusActive, authz.RoleOrgAdmin)
+	actor, err := f.svc.Actor(context.Background(), admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.auth.RequestReset(context.Background(), u.Email, "id"); err != nil {
+		t.Fatal(err)
+	}
+	plain := linkIn(t, f.mails(t)[0])
+	in := UserInput{Name: u.Name, Email: "budi.baru@menpan.go.id", OrgID: u.OrgID}
+	if _, err := f.svc.UpdateUser(authz.WithActor(context.Background(), actor), u.ID, in); err != nil {
+		t.Fatalf("UpdateUser(new address) = %v %+v", err, apperr.As(err).Fields)
+	}
+	wantAuthCode(t, "ResetPassword(link mailed to the old address)", f.auth.ResetPassword(context.Background(), plain, otherPassword), ErrInvalidLinkToken)
 }
 
 func TestPasswordResetSetsANewPasswordOnce(t *testing.T) {
