@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -378,5 +379,284 @@ func TestChangesAreAuditedWithActorAndGrant(t *testing.T) {
 	}
 	if err := d.db.Conn(context.Background()).Exec("UPDATE audit_log SET action = 'x'").Error; err == nil {
 		t.Error("UPDATE audit_log succeeded, want the append-only trigger to refuse it")
+	}
+}
+
+func TestSupervisorMustBeInThePersonsLine(t *testing.T) {
+	t.Parallel()
+	d := newDemo(t)
+	ctx := d.as(t, jabarAdmin)
+	budiID := d.userID(t, budi)
+	above, err := d.svc.CreateUser(ctx, UserInput{Name: "Kepala Dinas", Email: "kadis@jabarprov.go.id", OrgID: d.orgs["KOTA-BANDUNG"].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	budiRow, _ := d.svc.store.user(context.Background(), budiID)
+	update := func(sup uuid.UUID) error {
+		in := UserInput{NIP: database.EmptyIfNull(budiRow.NIP), Name: budiRow.Name, Email: budiRow.Email, OrgID: budiRow.OrgID, SupervisorID: &sup}
+		_, err := d.svc.UpdateUser(ctx, budiID, in)
+		return err
+	}
+	tests := []struct {
+		name string
+		sup  uuid.UUID
+		ok   bool
+	}{
+		{"someone in the person's own unit", d.userID(t, bandungBoss), true},
+		{"someone in an organisation above the person's", above.ID, true},
+		{"someone the caller sees in a sibling unit", d.userID(t, "mentor@diskominfo.jabarprov.go.id"), false},
+		{"the caller, outside the person's line", d.userID(t, jabarAdmin), false},
+		{"someone of another province the caller may not see", d.userID(t, fajar), false},
+		{"an id that names no one", uuid.Must(uuid.NewV7()), false},
+	}
+	var messages []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := update(tt.sup)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("UpdateUser(supervisor %s) = %v, want nil", tt.name, err)
+				}
+				return
+			}
+			e := apperr.As(err)
+			if e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "supervisor_id" {
+				t.Fatalf("UpdateUser(supervisor %s) = %v, want 422 on supervisor_id", tt.name, err)
+			}
+			messages = append(messages, e.Fields[0].Message.EN)
+		})
+	}
+	for _, m := range messages {
+		if m != messages[0] {
+			t.Errorf("supervisor refusals differ (%q vs %q): the answer tells which users exist", m, messages[0])
+		}
+	}
+	// CreateUser follows the same rule.
+	fajarID := d.userID(t, fajar)
+	_, err = d.svc.CreateUser(ctx, UserInput{Name: "Baru", Email: "baru@diskominfo.bandung.go.id", OrgID: d.orgs["DISKOMINFO-BANDUNG"].ID, SupervisorID: &fajarID})
+	if e := apperr.As(err); e.Kind != apperr.KindInvalid {
+		t.Errorf("CreateUser(supervisor of another province) = %v, want 422", err)
+	}
+}
+
+func TestNoOneGrantsARoleToThemselves(t *testing.T) {
+	t.Parallel()
+	d := newDemo(t)
+	tests := []struct {
+		name, who, org string
+		role           authz.Role
+	}{
+		{"an org admin makes themselves instructor", jabarAdmin, "BPSDM-JABAR", authz.RoleInstructor},
+		{"an org admin makes themselves reviewer", jabarAdmin, "PROV-JABAR", authz.RoleReviewer},
+		{"a platform admin grants themselves anything", platformAdmin, "KEMENDAGRI", authz.RoleRegistrar},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := d.count(t, "role_grants")
+			_, err := d.svc.Grant(d.as(t, tt.who), d.userID(t, tt.who), tt.role, d.orgs[tt.org].ID)
+			if !errors.Is(err, ErrSelfGrant) || apperr.KindOf(err) != apperr.KindForbidden {
+				t.Errorf("Grant(self) = %v, want ErrSelfGrant (403)", err)
+			}
+			if got := d.count(t, "role_grants"); got != before {
+				t.Errorf("role_grants = %d after a refused self-grant, want %d", got, before)
+			}
+		})
+	}
+	// Someone else may grant the role; revoking keeps the grant as history.
+	g, err := d.svc.Grant(d.as(t, platformAdmin), d.userID(t, jabarAdmin), authz.RoleInstructor, d.orgs["BPSDM-JABAR"].ID)
+	if err != nil {
+		t.Fatalf("Grant(by another) = %v", err)
+	}
+	rows := d.count(t, "role_grants")
+	if err := d.svc.Revoke(d.as(t, jabarAdmin), g.ID); err != nil {
+		t.Fatalf("Revoke(own grant) = %v, want nil: stepping down needs no one else", err)
+	}
+	if got := d.count(t, "role_grants"); got != rows {
+		t.Errorf("role_grants after a revocation = %d, want %d (kept as history)", got, rows)
+	}
+	grants, _ := d.svc.Grants(d.as(t, jabarAdmin), d.userID(t, jabarAdmin))
+	for _, x := range grants {
+		if x.ID == g.ID {
+			t.Errorf("Grants() still lists the revoked grant")
+		}
+	}
+	// The same role may be granted again once the old grant has ended.
+	if _, err := d.svc.Grant(d.as(t, platformAdmin), d.userID(t, jabarAdmin), authz.RoleInstructor, d.orgs["BPSDM-JABAR"].ID); err != nil {
+		t.Errorf("Grant(again after revocation) = %v, want nil", err)
+	}
+}
+
+// outboxEvents returns the payloads of the outbox rows of type typ.
+func (d *demo) outboxEvents(t *testing.T, typ string) [][]byte {
+	t.Helper()
+	var payloads [][]byte
+	if err := d.db.Conn(context.Background()).Raw("SELECT payload FROM outbox WHERE task_type = ? ORDER BY id", typ).Scan(&payloads).Error; err != nil {
+		t.Fatal(err)
+	}
+	return payloads
+}
+
+func TestTransferEndsTheOldUnitsGrantsAndSupervisorAndIsAnnounced(t *testing.T) {
+	t.Parallel()
+	d := newDemo(t)
+	admin := d.as(t, platformAdmin)
+	budiID := d.userID(t, budi)
+	grant := func(role authz.Role, org string) RoleGrant {
+		g, err := d.svc.Grant(admin, budiID, role, d.orgs[org].ID)
+		if err != nil {
+			t.Fatalf("Grant(%s at %s) = %v", role, org, err)
+		}
+		return g
+	}
+	aboveOld := grant(authz.RoleMentor, "KOTA-BANDUNG")
+	elsewhere := grant(authz.RoleReviewer, "BPSDM-KEMENDAGRI")
+	coversBoth := grant(authz.RoleInstructor, "KEMENDAGRI")
+	before, _ := d.svc.Grants(admin, budiID)
+	var learner RoleGrant
+	for _, g := range before {
+		if g.Role == authz.RoleLearner {
+			learner = g
+		}
+	}
+	rows := d.count(t, "role_grants")
+
+	after, err := d.svc.TransferUser(admin, budiID, TransferInput{ToOrgID: d.orgs["BAPPEDA-SIDOARJO"].ID, Reason: "mutasi"})
+	if err != nil {
+		t.Fatalf("TransferUser = %v", err)
+	}
+	if after.SupervisorID != nil {
+		t.Errorf("supervisor after the transfer = %v, want none (the old unit's head)", after.SupervisorID)
+	}
+	kept := map[uuid.UUID]bool{}
+	grants, _ := d.svc.Grants(admin, budiID)
+	for _, g := range grants {
+		kept[g.ID] = true
+	}
+	for _, tt := range []struct {
+		name string
+		g    RoleGrant
+		kept bool
+	}{
+		{"learner in the old unit", learner, false},
+		{"mentor above the old unit", aboveOld, false},
+		{"reviewer in another line", elsewhere, true},
+		{"instructor over both units", coversBoth, true},
+	} {
+		if kept[tt.g.ID] != tt.kept {
+			t.Errorf("%s: in force after the transfer = %v, want %v", tt.name, kept[tt.g.ID], tt.kept)
+		}
+	}
+	if got := d.count(t, "role_grants"); got != rows {
+		t.Errorf("role_grants = %d, want %d: ended grants stay as history", got, rows)
+	}
+	var ended int64
+	d.db.Conn(context.Background()).Raw("SELECT count(*) FROM role_grants WHERE user_id = ? AND ended_at IS NOT NULL AND end_reason = 'transfer'", budiID).Scan(&ended)
+	if ended != 2 {
+		t.Errorf("grants ended by the transfer = %d, want 2", ended)
+	}
+	events := d.outboxEvents(t, EventUserTransferred)
+	if len(events) != 1 {
+		t.Fatalf("%s events = %d, want 1", EventUserTransferred, len(events))
+	}
+	var p UserTransferredPayload
+	if err := json.Unmarshal(events[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.UserID != budiID || p.FromOrgID != d.orgs["DISKOMINFO-BANDUNG"].ID || p.ToOrgPath != d.orgs["BAPPEDA-SIDOARJO"].Path ||
+		p.FromOrgPath != d.orgs["DISKOMINFO-BANDUNG"].Path || len(p.EndedGrantIDs) != 2 || !p.SupervisorCleared {
+		t.Errorf("event payload = %+v", p)
+	}
+}
+
+func TestOrganizationMoveIsAnnounced(t *testing.T) {
+	t.Parallel()
+	d := newDemo(t)
+	org, parent := d.orgs["KOTA-BANDUNG"], d.orgs["PROV-JATIM"]
+	moved, err := d.svc.MoveOrg(d.as(t, platformAdmin), org.ID, parent.ID)
+	if err != nil {
+		t.Fatalf("MoveOrg = %v", err)
+	}
+	events := d.outboxEvents(t, EventOrganizationMoved)
+	if len(events) != 1 {
+		t.Fatalf("%s events = %d, want 1", EventOrganizationMoved, len(events))
+	}
+	var p OrganizationMovedPayload
+	if err := json.Unmarshal(events[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.OrgID != org.ID || p.OldPath != org.Path || p.NewPath != moved.Path || p.NewParentID != parent.ID ||
+		p.OldParentID == nil || *p.OldParentID != d.orgs["PROV-JABAR"].ID {
+		t.Errorf("event payload = %+v", p)
+	}
+}
+
+func TestOrganizationsArePaginated(t *testing.T) {
+	t.Parallel()
+	d := newDemo(t)
+	admin := d.as(t, platformAdmin)
+	var all []Organization
+	req := page.Request{Limit: 5}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("too many pages")
+		}
+		res, err := d.svc.Orgs(admin, OrgFilter{}, req)
+		if err != nil {
+			t.Fatalf("Orgs = %v", err)
+		}
+		all = append(all, res.Items...)
+		if res.NextCursor == "" {
+			break
+		}
+		if len(res.Items) != 5 {
+			t.Errorf("a page before the last has %d items, want 5", len(res.Items))
+		}
+		req.Cursor = res.NextCursor
+	}
+	if len(all) != len(demoOrgs) {
+		t.Fatalf("organisations over every page = %d, want %d", len(all), len(demoOrgs))
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i-1].Path >= all[i].Path {
+			t.Errorf("organisations not in path order at %d", i)
+		}
+	}
+	res, err := d.svc.Orgs(admin, OrgFilter{ParentID: d.orgs["PROV-JABAR"].ID}, page.Request{Limit: 50})
+	if err != nil || len(res.Items) != 3 {
+		t.Errorf("children of PROV-JABAR = %d, %v; want 3", len(res.Items), err)
+	}
+	_, err = d.svc.Orgs(d.as(t, jabarAdmin), OrgFilter{ParentID: d.orgs["PROV-JATIM"].ID}, page.Request{Limit: 50})
+	wantKind(t, err, apperr.KindNotFound)
+	for _, key := range []string{"not a path", "/x\x00/", "'; DROP TABLE x; --"} {
+		_, err := d.svc.Orgs(admin, OrgFilter{}, page.Request{Limit: 5, Cursor: page.EncodeCursor(page.Position{Key: key, ID: "x"})})
+		wantKind(t, err, apperr.KindInvalid)
+	}
+}
+
+func TestUserSearchRefusesWhatTheDatabaseCannotRead(t *testing.T) {
+	t.Parallel()
+	d := newDemo(t)
+	admin := d.as(t, platformAdmin)
+	cursor := func(key, id string) page.Request {
+		return page.Request{Limit: 5, Cursor: page.EncodeCursor(page.Position{Key: key, ID: id})}
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	tests := []struct {
+		name string
+		f    UserFilter
+		req  page.Request
+	}{
+		{"a status that does not exist", UserFilter{Status: "x"}, page.Request{Limit: 5}},
+		{"a NUL status", UserFilter{Status: "\x00"}, page.Request{Limit: 5}},
+		{"a NUL in the query", UserFilter{Query: "bu\x00di"}, page.Request{Limit: 5}},
+		{"invalid UTF-8 in the query", UserFilter{Query: "\xff"}, page.Request{Limit: 5}},
+		{"a cursor whose id is not an id", UserFilter{}, cursor("budi", "x")},
+		{"a cursor whose key holds a NUL", UserFilter{}, cursor("bu\x00", id)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := d.svc.SearchUsers(admin, tt.f, tt.req)
+			wantKind(t, err, apperr.KindInvalid)
+		})
 	}
 }
