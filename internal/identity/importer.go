@@ -41,7 +41,7 @@ type ImportFiles interface {
 
 // ImportJobs records the import's job; the job service provides it.
 type ImportJobs interface {
-	Create(ctx context.Context, kind string, orgID uuid.UUID, params any) (job.Job, error)
+	Create(ctx context.Context, kind string, perm authz.Permission, orgID uuid.UUID, params any) (job.Job, error)
 	Start(ctx context.Context, id uuid.UUID) (job.Job, error)
 	Progress(ctx context.Context, id uuid.UUID, done, total int) error
 	Succeed(ctx context.Context, id uuid.UUID, result any, resultKey, errorReportKey string) error
@@ -141,7 +141,7 @@ func (im *Importer) Start(ctx context.Context, in ImportInput) (job.Job, error) 
 	var j job.Job
 	err = im.svc.db.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		j, err = im.jobs.Create(ctx, JobKindUserImport, org.ID, importParams{FileID: file.ID, OrgID: org.ID, DryRun: in.DryRun, Lang: in.Lang})
+		j, err = im.jobs.Create(ctx, JobKindUserImport, authz.UserImport, org.ID, importParams{FileID: file.ID, OrgID: org.ID, DryRun: in.DryRun, Lang: in.Lang})
 		if err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ func TestJobExistsOnlyWhenTheTransactionThatCreatesItCommits(t *testing.T) {
 	var rolledBack Job
 	_ = db.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		if rolledBack, err = svc.Create(ctx, "user_import", org, params{FileID: uuid.New()}); err != nil {
+		if rolledBack, err = svc.Create(ctx, "user_import", authz.UserImport, org, params{FileID: uuid.New()}); err != nil {
 			t.Fatalf("Create: %v", err)
 		}
 		return errors.New("the change that caused it failed")
@@ -65,7 +65,7 @@ func TestJobExistsOnlyWhenTheTransactionThatCreatesItCommits(t *testing.T) {
 	var created Job
 	if err := db.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		created, err = svc.Create(ctx, "user_import", org, params{FileID: file})
+		created, err = svc.Create(ctx, "user_import", authz.UserImport, org, params{FileID: file})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestJobExistsOnlyWhenTheTransactionThatCreatesItCommits(t *testing.T) {
 	if got.Status != StatusQueued || got.OwnerID != actor.UserID || got.OrgID != org || got.Kind != "user_import" || got.StartedAt != nil {
 		t.Errorf("Get() = %+v, want a queued user_import job of the caller", got)
 	}
-	if _, err := svc.Create(context.Background(), "user_import", org, nil); apperr.KindOf(err) != apperr.KindUnauthorized {
+	if _, err := svc.Create(context.Background(), "user_import", authz.UserImport, org, nil); apperr.KindOf(err) != apperr.KindUnauthorized {
 		t.Errorf("Create(not signed in) = %v, want 401", err)
 	}
 }
@@ -91,7 +91,7 @@ func TestTaskHandlerLifecycle(t *testing.T) {
 	t.Parallel()
 	svc, _, _ := newTestService(t)
 	ctx := asUser()
-	j, err := svc.Create(ctx, "export", uuid.New(), nil)
+	j, err := svc.Create(ctx, "export", "", uuid.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestTaskHandlerLifecycle(t *testing.T) {
 		t.Errorf("Get(after redelivery) = %+v, want it unchanged", after)
 	}
 
-	failing, _ := svc.Create(ctx, "export", uuid.New(), nil)
+	failing, _ := svc.Create(ctx, "export", "", uuid.New(), nil)
 	if _, err := svc.Start(worker, failing.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestOnlyTheOwnerOrAPlatformAdminSeesAJob(t *testing.T) {
 	t.Parallel()
 	svc, _, _ := newTestService(t)
 	owner := asUser()
-	j, err := svc.Create(owner, "export", uuid.New(), nil)
+	j, err := svc.Create(owner, "export", "", uuid.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestCancel(t *testing.T) {
 	owner := asUser()
 	worker := context.Background()
 
-	queued, _ := svc.Create(owner, "export", uuid.New(), nil)
+	queued, _ := svc.Create(owner, "export", "", uuid.New(), nil)
 	cancelled, err := svc.Cancel(owner, queued.ID)
 	if err != nil || cancelled.Status != StatusCancelled || cancelled.FinishedAt == nil {
 		t.Fatalf("Cancel(queued) = %+v, %v; want cancelled", cancelled, err)
@@ -196,7 +196,7 @@ func TestCancel(t *testing.T) {
 		t.Errorf("Cancel(cancelled) = %v, want 409", err)
 	}
 
-	running, _ := svc.Create(owner, "export", uuid.New(), nil)
+	running, _ := svc.Create(owner, "export", "", uuid.New(), nil)
 	if _, err := svc.Start(worker, running.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestJobEndpoints(t *testing.T) {
 	svc, _, objects := newTestService(t)
 	owner := asUser()
 	actor, _ := authz.ActorFrom(owner)
-	j, _ := svc.Create(owner, "user_import", uuid.New(), nil)
+	j, _ := svc.Create(owner, "user_import", authz.UserImport, uuid.New(), nil)
 	worker := context.Background()
 	if _, err := svc.Start(worker, j.ID); err != nil {
 		t.Fatal(err)
@@ -235,7 +235,7 @@ func TestJobEndpoints(t *testing.T) {
 	if err := svc.Succeed(worker, j.ID, map[string]int{"created": 1, "failed": 1}, "", key); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := svc.Create(owner, "export", uuid.New(), nil)
+	other, _ := svc.Create(owner, "export", "", uuid.New(), nil)
 
 	e := web.New(web.Options{
 		Config: config.HTTP{BodyLimitBytes: 1 << 20, RequestTimeoutSeconds: 30},
@@ -296,5 +296,50 @@ func TestJobEndpoints(t *testing.T) {
 		if rec := call("GET", path); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", path, rec.Code)
 		}
+	}
+}
+
+func TestANarrowedTokenReadsOnlyJobsOfItsScopes(t *testing.T) {
+	t.Parallel()
+	svc, _, _ := newTestService(t)
+	owner := uuid.New()
+	session := authz.WithActor(context.Background(), &authz.Actor{UserID: owner})
+	imp, err := svc.Create(session, "user_import", authz.UserImport, uuid.New(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := svc.Create(session, "export", "", uuid.New(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := func(scopes ...authz.Permission) context.Context {
+		return authz.WithActor(context.Background(), &authz.Actor{UserID: owner, Scopes: scopes})
+	}
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		job   Job
+		allow bool
+	}{
+		{"a session reads an import", session, imp, true},
+		{"a token with user.import reads an import", token(authz.UserImport), imp, true},
+		{"a token with org.read does not read an import", token(authz.OrgRead), imp, false},
+		{"a token with learning.self reads its own work", token(authz.SelfLearn), own, true},
+		{"a token with org.read does not read its own work", token(authz.OrgRead), own, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.Get(tt.ctx, tt.job.ID)
+			if tt.allow && err != nil {
+				t.Errorf("Get = %v, want nil", err)
+			}
+			if !tt.allow && apperr.KindOf(err) != apperr.KindForbidden {
+				t.Errorf("Get = %v, want 403", err)
+			}
+			_, err = svc.Cancel(tt.ctx, tt.job.ID)
+			if !tt.allow && apperr.KindOf(err) != apperr.KindForbidden {
+				t.Errorf("Cancel = %v, want 403", err)
+			}
+		})
 	}
 }

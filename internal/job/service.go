@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,8 +35,9 @@ func NewService(db *database.DB, objects *objectstore.Store) *Service {
 // Create records a queued job of kind for the caller, in the transaction
 // carried by ctx: the caller records the task's outbox row in the same one,
 // so the job exists exactly when its work will run. params is stored as JSON
-// for the task handler.
-func (s *Service) Create(ctx context.Context, kind string, orgID uuid.UUID, params any) (Job, error) {
+// for the task handler. perm is the permission the work was started under:
+// a personal API token reads the job only when it carries it.
+func (s *Service) Create(ctx context.Context, kind string, perm authz.Permission, orgID uuid.UUID, params any) (Job, error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
 		return Job{}, err
@@ -47,7 +49,7 @@ func (s *Service) Create(ctx context.Context, kind string, orgID uuid.UUID, para
 		}
 	}
 	r := jobRow{ID: uuid.Must(uuid.NewV7()), Kind: kind, Status: string(StatusQueued), OwnerID: actor.UserID, OrgID: orgID,
-		Params: body, CreatedAt: s.now()}
+		Permission: string(perm), Params: body, CreatedAt: s.now()}
 	if err := s.store.create(ctx, r); err != nil {
 		return Job{}, err
 	}
@@ -134,7 +136,10 @@ func (s *Service) Fail(ctx context.Context, id uuid.UUID, msg string) error {
 }
 
 // Get returns a job to the one who started it, or to a platform admin;
-// anyone else gets ErrNotFound.
+// anyone else gets ErrNotFound. A personal API token of the owner reads it
+// only when it carries the permission the job was started under (or, for
+// work started on one's own behalf, the self-service one); otherwise the
+// owner may see the job but the token may not read it: 403.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (Job, error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
@@ -146,6 +151,9 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Job, error) {
 	}
 	if r.OwnerID != actor.UserID && !actor.IsPlatformAdmin() {
 		return Job{}, ErrNotFound
+	}
+	if !tokenMayRead(actor, authz.Permission(r.Permission)) {
+		return Job{}, authz.ErrForbidden
 	}
 	return r.toJob(), nil
 }
@@ -191,4 +199,16 @@ func (s *Service) Links(ctx context.Context, j Job) (resultURL, errorReportURL s
 		*l.url = p.URL
 	}
 	return resultURL, errorReportURL, nil
+}
+
+// tokenMayRead reports whether the actor's credential reaches a job started
+// under perm: a session always does, a narrowed API token when it names perm.
+func tokenMayRead(actor *authz.Actor, perm authz.Permission) bool {
+	if actor.Scopes == nil {
+		return true
+	}
+	if perm == "" {
+		return actor.MaySelf(authz.SelfLearn)
+	}
+	return slices.Contains(actor.Scopes, perm)
 }

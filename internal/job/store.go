@@ -19,6 +19,7 @@ type jobRow struct {
 	Status         string
 	OwnerID        uuid.UUID
 	OrgID          uuid.UUID
+	Permission     string
 	Params         []byte
 	ProgressDone   int
 	ProgressTotal  int

@@ -66,6 +66,9 @@ func (s *Service) Create(ctx context.Context, in Input) (Pending, error) {
 	if err := s.authorize(ctx, actor, rule, in.OrgID); err != nil {
 		return Pending{}, err
 	}
+	if rule.Permission == "" && !actor.MaySelf(authz.SelfLearn) {
+		return Pending{}, authz.ErrForbidden // a token narrowed to other scopes does not act for its owner
+	}
 	now := s.now()
 	id := uuid.Must(uuid.NewV7())
 	row := uploadRow{
@@ -138,6 +141,9 @@ func (s *Service) Complete(ctx context.Context, id uuid.UUID, sha256 string) (Fi
 	if !ok {
 		return File{}, fmt.Errorf("upload %s has unknown purpose %q", id, row.Purpose)
 	}
+	if err := s.mayComplete(ctx, actor, rule, row); err != nil {
+		return File{}, err
+	}
 	// The presigned PUT URL stays valid for a while after completion, so the
 	// bytes are first copied to a key no URL writes to, and that copy is
 	// what is verified and later served.
@@ -172,6 +178,27 @@ func (s *Service) Complete(ctx context.Context, id uuid.UUID, sha256 string) (Fi
 		return File{}, ErrUploadNotFound
 	}
 	return completed(row, sha256)
+}
+
+// mayComplete checks that the credential of the upload's owner still
+// reaches its purpose: the self-service permission for one's own work, the
+// purpose's permission at the upload's organisation otherwise (a narrowed
+// API token carries only its scopes). The owner sees the upload: 403.
+func (s *Service) mayComplete(ctx context.Context, actor *authz.Actor, rule Rule, row uploadRow) error {
+	if rule.Permission == "" {
+		if !actor.MaySelf(authz.SelfLearn) {
+			return authz.ErrForbidden
+		}
+		return nil
+	}
+	path, err := s.orgs.OrgPath(ctx, row.OrgID)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return err
+	}
+	if err != nil || !actor.Can(rule.Permission, path) {
+		return authz.ErrForbidden
+	}
+	return nil
 }
 
 func completed(row uploadRow, sha256 string) (File, error) {

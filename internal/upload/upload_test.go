@@ -485,3 +485,54 @@ func TestCleanupSweepsBytesWrittenToAnUploadURLAfterCompletion(t *testing.T) {
 		t.Errorf("completed uploads after the sweep = %d, want 1", files)
 	}
 }
+
+func TestANarrowedTokenUploadsOnlyWithinItsScopes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	narrowed := func(role authz.Role, scopes ...authz.Permission) context.Context {
+		a, _ := authz.ActorFrom(as(role, f.agency))
+		a.Scopes = scopes
+		return authz.WithActor(context.Background(), a)
+	}
+	submission := upload.Input{Purpose: upload.PurposeAssignmentSubmission, Filename: "tugas.pdf",
+		ContentType: "application/pdf", Size: int64(len(pdf)), OrgID: f.agency.ID}
+	media := upload.Input{Purpose: upload.PurposeCourseDocument, Filename: "Modul 1.pdf",
+		ContentType: "application/pdf", Size: int64(len(pdf)), OrgID: f.agency.ID}
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		in    upload.Input
+		allow bool
+	}{
+		{"own work with learning.self", narrowed(authz.RoleLearner, authz.SelfLearn), submission, true},
+		{"own work with only org.read", narrowed(authz.RoleLearner, authz.OrgRead), submission, false},
+		{"media with media.upload", narrowed(authz.RoleInstructor, authz.MediaUpload), media, true},
+		{"media with only org.read", narrowed(authz.RoleInstructor, authz.OrgRead), media, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.Create(tt.ctx, tt.in)
+			if tt.allow && err != nil {
+				t.Fatalf("Create = %v, want nil", err)
+			}
+			if !tt.allow {
+				wantKind(t, "Create", err, apperr.KindForbidden)
+			}
+		})
+	}
+	// An upload begun in a session is not completed by a narrowed token of the same person.
+	session := as(authz.RoleLearner, f.agency)
+	p, err := f.svc.Create(session, submission)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, p, pdf)
+	a, _ := authz.ActorFrom(session)
+	token := *a
+	token.Scopes = []authz.Permission{authz.OrgRead}
+	_, err = f.svc.Complete(authz.WithActor(context.Background(), &token), p.UploadID, "")
+	wantKind(t, "Complete(narrowed token)", err, apperr.KindForbidden)
+	if _, err := f.svc.Complete(session, p.UploadID, ""); err != nil {
+		t.Errorf("Complete(session) = %v, want nil", err)
+	}
+}
