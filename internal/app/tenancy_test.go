@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
+
+	"github.com/corpu/corpu/internal/platform/page"
 )
 
 // The callers of the matrix: one demo user per role, inside and outside the
@@ -44,7 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	var orgs struct {
 		Items []struct{ ID, Code string } `json:"items"`
 	}
-	if status := admin.do("GET", "/api/v1/organizations", nil, &orgs); status != http.StatusOK {
+	if status := admin.do("GET", "/api/v1/organizations?limit=200", nil, &orgs); status != http.StatusOK {
 		t.Fatalf("list organisations = %d", status)
 	}
 	for _, o := range orgs.Items {
@@ -180,6 +183,76 @@ func TestUserSearchReturnsOnlyTheCallersSubtree(t *testing.T) {
 		}
 		if status := f.clients[caller].do("GET", "/api/v1/users?limit=200", nil, &res); status != 200 || len(res.Items) != n {
 			t.Errorf("GET /users as %s = %d with %d users, want 200 with %d", caller, status, len(res.Items), n)
+		}
+	}
+}
+
+func TestEveryIdentityAndAuditListRefusesBadQueriesWith422(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	admin := f.clients["platform admin"]
+	cursor := func(key, id string) string {
+		return url.QueryEscape(page.EncodeCursor(page.Position{Key: key, ID: id}))
+	}
+	id := f.user["budi@diskominfo.bandung.go.id"]
+	lists := map[string][]string{
+		"/api/v1/users": {
+			"cursor=" + cursor("budi", "not-an-id"), "cursor=" + cursor("bu\x00di", id), "cursor=!!!",
+			"status=%00", "status=deleted", "q=%00", "q=%ff", "org_id=nope",
+			"limit=0x10", "limit=-1", "limit=201", "sort=password_hash",
+		},
+		"/api/v1/organizations": {
+			"cursor=" + cursor("not a path", id), "cursor=" + cursor("/\x00/", id), "cursor=!!!",
+			"root_id=%00", "parent_id=nope", "limit=-1", "limit=1000", "sort=name",
+		},
+		"/api/v1/audit-events": {
+			"cursor=" + cursor("", "not-an-id"), "cursor=" + cursor("", "\x00"), "cursor=!!!",
+			"entity_type=%00", "entity_id=%ff", "action=a%00", "actor_id=nope", "org_id=%00",
+			"since=yesterday", "until=2025-13-01T00:00:00Z", "since=2025-01-02T00:00:00Z&until=2025-01-01T00:00:00Z",
+			"limit=-1", "limit=201",
+		},
+		"/api/v1/audit-events/export": {
+			"entity_type=%00", "entity_id=%ff", "action=a%00", "actor_id=nope", "since=yesterday",
+		},
+	}
+	for path, queries := range lists {
+		for _, q := range queries {
+			t.Run(path+"?"+q, func(t *testing.T) {
+				admin.t = t
+				if got := admin.do("GET", path+"?"+q, nil, nil); got != http.StatusUnprocessableEntity {
+					t.Errorf("GET %s?%s = %d, want 422", path, q, got)
+				}
+			})
+		}
+	}
+}
+
+func TestIdentityHolesAreClosedThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	jabar := f.clients["jabar org admin"]
+	budi, fajar := f.user["budi@diskominfo.bandung.go.id"], f.user["fajar@bappeda.sidoarjokab.go.id"]
+	self := f.user["admin.jabar@jabarprov.go.id"]
+	budiBody := func(sup string) map[string]any {
+		return map[string]any{"name": "Budi Santoso", "email": "budi@diskominfo.bandung.go.id", "nip": "199204172019031004",
+			"org_id": f.org["DISKOMINFO-BANDUNG"], "supervisor_id": sup}
+	}
+	tests := []struct {
+		name         string
+		method, path string
+		body         any
+		want         int
+	}{
+		{"name a learner of another province supervisor", "PATCH", "/api/v1/users/" + budi, budiBody(fajar), 422},
+		{"name an id that names no one supervisor", "PATCH", "/api/v1/users/" + budi, budiBody("01900000-0000-7000-8000-000000000000"), 422},
+		{"name the unit's head supervisor", "PATCH", "/api/v1/users/" + budi, budiBody(f.user["kabid@diskominfo.bandung.go.id"]), 200},
+		{"grant oneself instructor", "POST", "/api/v1/users/" + self + "/grants", map[string]any{"role": "instructor", "org_id": f.org["BPSDM-JABAR"]}, 403},
+		{"grant oneself reviewer", "POST", "/api/v1/users/" + self + "/grants", map[string]any{"role": "reviewer", "org_id": f.org["PROV-JABAR"]}, 403},
+	}
+	for _, tt := range tests {
+		jabar.t = t
+		if got := jabar.do(tt.method, tt.path, tt.body, nil); got != tt.want {
+			t.Errorf("%s as the Jawa Barat admin: %s %s = %d, want %d", tt.name, tt.method, tt.path, got, tt.want)
 		}
 	}
 }

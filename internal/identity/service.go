@@ -710,9 +710,6 @@ func (s *Service) Grant(ctx context.Context, userID uuid.UUID, role authz.Role, 
 		if actor.UserID != userID && !actor.Can(authz.UserRead, user.OrgPath) {
 			return ErrUserNotFound
 		}
-		if actor.UserID == userID {
-			return ErrSelfGrant
-		}
 		org, err := s.store.org(ctx, orgID)
 		if err != nil {
 			return apperr.Invalid("org_id", "organisasi tidak ditemukan", "organisation not found")
@@ -720,6 +717,9 @@ func (s *Service) Grant(ctx context.Context, userID uuid.UUID, role authz.Role, 
 		if _, err := authorize(ctx, authz.GrantAdmin, "", org.Path, apperr.Invalid("org_id",
 			"Anda tidak dapat memberi peran di luar wilayah kewenangan Anda", "you cannot grant roles outside your own subtree")); err != nil {
 			return err
+		}
+		if actor.UserID == userID {
+			return ErrSelfGrant
 		}
 		if role == authz.RolePlatformAdmin && !actor.IsPlatformAdmin() {
 			return apperr.Invalid("role", "hanya admin platform yang dapat memberi peran admin platform",
