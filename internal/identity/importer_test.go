@@ -663,3 +663,34 @@ func TestUserImportEndpoint(t *testing.T) {
 		t.Errorf("POST /user-imports (org not visible) = %d %s, want 404", rec.Code, rec.Body)
 	}
 }
+
+func TestImportUsersVoidsOldLinksEndsOldGrantsAndAnnouncesItself(t *testing.T) {
+	t.Parallel()
+	f := newImpFixture(t)
+	f.importCSV(t, "nip,name,email,unit_code\n"+impNIP(1)+",Ani Wulandari,ani@agency.go.id,UNIT-A\n", false)
+	ani := f.userByNIP(t, impNIP(1))
+	ctx := context.Background()
+	now := time.Now().UTC()
+	if err := (authStore{db: f.db}).createOneTime(ctx, oneTimeRow{ID: uuid.Must(uuid.NewV7()), UserID: ani.ID, Purpose: purposeResetPassword,
+		TokenHash: []byte("reset-link-to-the-old-address"), ExpiresAt: now.Add(time.Hour), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Grant(f.platform, ani.ID, authz.RoleMentor, f.orgs["UNIT-A"].ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// HR gives Ani a new address and moves her to unit B.
+	f.importCSV(t, "nip,name,email,unit_code\n"+impNIP(1)+",Ani Wulandari,ani.baru@agency.go.id,UNIT-B\n", false)
+	if n := f.count(t, "SELECT count(*) FROM one_time_tokens WHERE user_id = ? AND used_at IS NULL", ani.ID); n != 0 {
+		t.Errorf("usable links of Ani after her address changed = %d, want 0", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM role_grants WHERE user_id = ? AND role = 'mentor' AND ended_at IS NOT NULL", ani.ID); n != 1 {
+		t.Errorf("Ani's mentor grant in unit A ended = %d, want 1", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM outbox WHERE task_type = ? AND convert_from(payload, 'UTF8')::jsonb->>'user_id' = ?", EventUserTransferred, ani.ID.String()); n != 1 {
+		t.Errorf("%s events for Ani = %d, want 1", EventUserTransferred, n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM outbox WHERE task_type = ?", EventUsersImported); n != 2 {
+		t.Errorf("%s events = %d, want one per written batch (2)", EventUsersImported, n)
+	}
+}
