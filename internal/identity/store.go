@@ -17,7 +17,10 @@ import (
 
 // store reads and writes identity's tables; it turns driver errors into the
 // errors of this package.
-type store struct{ db *database.DB }
+type store struct {
+	db     *database.DB
+	actors *actorCache // told when a user's sessions, grants or record change; nil in tests without Auth
+}
 
 type orgRow struct {
 	ID         uuid.UUID
@@ -214,6 +217,7 @@ func (s store) moveSubtree(ctx context.Context, id uuid.UUID, newParent uuid.UUI
 	if err != nil {
 		return fmt.Errorf("rewrite subtree paths: %w", err)
 	}
+	s.actors.everyoneChanged(ctx) // the paths of homes and grants moved
 	return nil
 }
 
@@ -272,6 +276,7 @@ func (s store) updateUser(ctx context.Context, id uuid.UUID, fields map[string]a
 	if err := s.db.Conn(ctx).Model(&userRow{}).Where("id = ?", id).Updates(fields).Error; err != nil {
 		return fmt.Errorf("update user: %w", translate(err))
 	}
+	s.actors.userChanged(ctx, id)
 	return nil
 }
 
@@ -354,6 +359,7 @@ func (s store) createGrant(ctx context.Context, g RoleGrant) error {
 	if err := s.db.Conn(ctx).Omit("OrgPath").Create(&r).Error; err != nil {
 		return fmt.Errorf("create grant: %w", translate(err))
 	}
+	s.actors.userChanged(ctx, g.UserID)
 	return nil
 }
 
@@ -364,13 +370,17 @@ func (s store) ensureGrant(ctx context.Context, g RoleGrant) error {
 	if err != nil {
 		return fmt.Errorf("ensure grant: %w", err)
 	}
+	s.actors.userChanged(ctx, g.UserID)
 	return nil
 }
 
 func (s store) deleteGrant(ctx context.Context, id uuid.UUID) error {
-	if err := s.db.Conn(ctx).Delete(&grantRow{}, "id = ?", id).Error; err != nil {
+	var r grantRow
+	err := s.db.Conn(ctx).Clauses(clause.Returning{Columns: []clause.Column{{Name: "user_id"}}}).Delete(&r, "id = ?", id).Error
+	if err != nil {
 		return fmt.Errorf("delete grant: %w", err)
 	}
+	s.actors.userChanged(ctx, r.UserID)
 	return nil
 }
 
@@ -387,5 +397,6 @@ func (s store) revokeAllSessions(ctx context.Context, userID uuid.UUID, at time.
 	if err := tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", at, userID).Error; err != nil {
 		return fmt.Errorf("revoke api tokens: %w", err)
 	}
+	s.actors.userChanged(ctx, userID)
 	return nil
 }
