@@ -3,9 +3,14 @@
 // their profile, enrolments and JP ledger, the organisation tree) as fast as they can or
 // at a target rate, while it measures latency per kind of request.
 //
-//	corpu-load [-url http://localhost:8080] [-users a,b,c] [-password p]
-//	           [-workers 50] [-duration 30s] [-rate 0] [-timeout 10s]
+//	corpu-load [-mode mix|ratio|signin] [-url http://localhost:8080] [-users a,b,c]
+//	           [-password p] [-workers 50] [-duration 30s] [-rate 0] [-timeout 10s]
 //	           [-max-error-rate 0.01] [-json]
+//	           [-paths /api/v1/me,/healthz] [-baseline /api/v1/ping] [-rounds 3]
+//
+// -mode mix (the default) is the learner mix below. -mode ratio measures the
+// throughput of each of -paths against -baseline in one run (see ratio.go), and
+// -mode signin how many sign-ins per second the server completes (see signin.go).
 //
 // Each worker signs in once as one of the users (workers cycle through them), refreshes
 // its tokens when a request comes back 401, and loops over a weighted mix of requests.
@@ -75,6 +80,10 @@ type config struct {
 	timeout      time.Duration
 	maxErrorRate float64
 	json         bool
+	mode         string   // mix, ratio or signin
+	paths        []string // ratio: the paths compared with baseline
+	baseline     string   // ratio
+	rounds       int      // ratio: how many times each path gets its turn
 }
 
 // run parses the flags, generates load until the duration passes or ctx ends, and
@@ -83,6 +92,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	switch cfg.mode {
+	case "ratio":
+		return runRatio(ctx, cfg, stdout)
+	case "signin":
+		return runSignIn(ctx, cfg, stdout)
 	}
 	sum, genErr := generate(ctx, cfg)
 	if err := writeSummary(stdout, sum, cfg.json); err != nil {
@@ -112,6 +127,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of one request")
 	maxErrorRate := fs.Float64("max-error-rate", 0.01, "exit 1 when errors/requests exceeds this")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	mode := fs.String("mode", "mix", "mix: the learner mix; ratio: throughput of -paths against -baseline; signin: sign-ins per second")
+	paths := fs.String("paths", "/api/v1/me,/healthz", "ratio: comma-separated GET paths to compare with -baseline")
+	baseline := fs.String("baseline", "/api/v1/ping", "ratio: the path every other is compared with")
+	rounds := fs.Int("rounds", 3, "ratio: turns each path gets, interleaved, so drift of a shared machine hits all alike")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -125,6 +144,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		timeout:      *timeout,
 		maxErrorRate: *maxErrorRate,
 		json:         *asJSON,
+		mode:         *mode,
+		paths:        splitList(*paths),
+		baseline:     *baseline,
+		rounds:       *rounds,
 	}
 	return cfg, cfg.validate()
 }
@@ -147,6 +170,17 @@ func (c config) validate() error {
 		return errors.New("-timeout must be positive")
 	case c.maxErrorRate < 0 || c.maxErrorRate > 1:
 		return errors.New("-max-error-rate must be between 0 and 1")
+	case c.mode != "mix" && c.mode != "ratio" && c.mode != "signin":
+		return fmt.Errorf("-mode %q is not mix, ratio or signin", c.mode)
+	case c.mode == "ratio" && (len(c.paths) == 0 || !strings.HasPrefix(c.baseline, "/")):
+		return errors.New("-mode ratio needs -paths and a -baseline path")
+	case c.mode == "ratio" && c.rounds < 1:
+		return errors.New("-rounds must be at least 1")
+	}
+	for _, p := range c.paths {
+		if !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("-paths: %q does not start with /", p)
+		}
 	}
 	return nil
 }

@@ -183,6 +183,9 @@ func TestFlagsAreChecked(t *testing.T) {
 		{"zero workers are refused", []string{"-workers", "0"}, "at least 1"},
 		{"a negative rate is refused", []string{"-rate", "-5"}, "-rate"},
 		{"an error rate above one is refused", []string{"-max-error-rate", "2"}, "between 0 and 1"},
+		{"an unknown mode is refused", []string{"-mode", "soak"}, "-mode"},
+		{"a ratio path without a slash is refused", []string{"-mode", "ratio", "-paths", "api/v1/me"}, "does not start with /"},
+		{"a ratio run without rounds is refused", []string{"-mode", "ratio", "-rounds", "0"}, "-rounds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,6 +290,11 @@ func newFakeCorpu(failMe bool) http.Handler {
 	mux.HandleFunc("GET /api/v1/me/enrolments", f.authed(canned(`{"items":[{"id":"e1","status":"active"}]}`)))
 	mux.HandleFunc("GET /api/v1/me/jp", f.authed(canned(`{"year":2026,"total_jp":4.5,"entries":[]}`)))
 	mux.HandleFunc("GET /api/v1/organizations", f.authed(canned(`{"items":[{"id":"o1","name":"Diskominfo"}]}`)))
+	mux.HandleFunc("GET /api/v1/ping", canned(`{"status":"ok"}`))
+	mux.HandleFunc("GET /api/v1/slow", f.authed(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(5 * time.Millisecond)
+		writeJSON(w, http.StatusOK, `{}`)
+	}))
 	return mux
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/identity"
+	"github.com/corpu/corpu/internal/identity/password"
 	"github.com/corpu/corpu/internal/identity/token"
 	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/config"
@@ -126,6 +127,8 @@ func (a *App) newAuth() error {
 		PublicURL:  a.deps.Config.HTTP.PublicURL,
 		KeyPrefix:  a.deps.Queues.Of("auth") + ":",
 	})
+	a.auth.SetActorCache(identity.ActorCacheConfig{TTL: time.Duration(cfg.ActorCacheTTLSeconds) * time.Second, Size: cfg.ActorCacheSize})
+	password.SetLimits(password.Limits{Concurrency: cfg.HashConcurrency, Queue: cfg.HashQueue})
 	return nil
 }
 

@@ -145,6 +145,7 @@ type Auth struct {
 	rdb    redis.UniversalClient
 	cfg    AuthConfig
 	now    func() time.Time
+	actors *actorCache // see actor_cache.go
 
 	// params make new password hashes; tests lower them.
 	params password.Params
@@ -158,6 +159,8 @@ func NewAuth(db *database.DB, svc *Service, issuer *token.Issuer, keys *token.Ke
 	rdb redis.UniversalClient, cfg AuthConfig) *Auth {
 	a := &Auth{db: db, svc: svc, store: authStore{db: db}, issuer: issuer, keys: keys, outbox: outbox, rdb: rdb,
 		cfg: cfg.withDefaults(), now: svc.now, params: password.DefaultParams}
+	a.actors = newActorCache(rdb, a.cfg.KeyPrefix, ActorCacheConfig{})
+	svc.store.actors = a.actors
 	a.dummyHash = sync.OnceValue(func() string {
 		h, err := password.HashWith(dummyPassword, a.params)
 		if err != nil {
@@ -355,6 +358,7 @@ func (a *Auth) Refresh(ctx context.Context, refresh string) (Tokens, error) {
 			if err := a.store.revokeFamily(ctx, row.FamilyID, now); err != nil {
 				return err
 			}
+			a.actors.userChanged(ctx, row.UserID)
 			return a.record(ctx, user, "session.reuse_detected", "session", row.FamilyID.String(), nil,
 				map[string]any{"family_id": row.FamilyID, "ip": row.IP, "user_agent": row.UserAgent})
 		}
@@ -388,6 +392,7 @@ func (a *Auth) Logout(ctx context.Context, refresh string) error {
 		if err != nil || !found {
 			return err
 		}
+		a.actors.userChanged(ctx, row.UserID)
 		return a.store.revokeFamily(ctx, row.FamilyID, a.now())
 	})
 }
@@ -408,6 +413,7 @@ func (a *Auth) LogoutEverywhere(ctx context.Context) error {
 		if err := a.store.revokeFamiliesOf(ctx, actor.UserID, uuid.Nil, a.now()); err != nil {
 			return err
 		}
+		a.actors.userChanged(ctx, actor.UserID)
 		return a.record(ctx, user, "session.logout_everywhere", "user", user.ID.String(), nil, nil)
 	})
 }
@@ -441,29 +447,22 @@ func (a *Auth) Authenticate(ctx context.Context, bearer string) (*authz.Actor, e
 }
 
 func (a *Auth) authenticate(ctx context.Context, bearer string) (*authz.Actor, uuid.UUID, error) {
+	actor, session, _, err := a.authenticateRequest(ctx, bearer)
+	return actor, session, err
+}
+
+// authenticateRequest is authenticate that also returns the signed-in user
+// as it loaded them (nil for an API token), for /me to answer from.
+func (a *Auth) authenticateRequest(ctx context.Context, bearer string) (*authz.Actor, uuid.UUID, *principal, error) {
 	if strings.HasPrefix(bearer, token.PrefixAPIToken) {
 		actor, err := a.authenticateAPIToken(ctx, bearer)
-		return actor, uuid.Nil, err
+		return actor, uuid.Nil, nil, err
 	}
-	claims, err := a.issuer.Verify(bearer)
+	e, err := a.authenticateSession(ctx, bearer)
 	if err != nil {
-		return nil, uuid.Nil, err
+		return nil, uuid.Nil, nil, err
 	}
-	if claims.SessionID == uuid.Nil {
-		return nil, uuid.Nil, token.ErrInvalidToken
-	}
-	active, err := a.store.sessionActive(ctx, claims.UserID, claims.SessionID)
-	if err != nil {
-		return nil, uuid.Nil, err
-	}
-	if !active {
-		return nil, uuid.Nil, token.ErrInvalidToken
-	}
-	actor, err := a.svc.Actor(ctx, claims.UserID)
-	if err != nil {
-		return nil, uuid.Nil, err
-	}
-	return actor, claims.SessionID, nil
+	return e.actorOf(), e.session, e.principal, nil
 }
 
 func (a *Auth) authenticateAPIToken(ctx context.Context, plain string) (*authz.Actor, error) {
@@ -542,6 +541,7 @@ func (a *Auth) VerifyEmail(ctx context.Context, plain string) error {
 		if !found {
 			return ErrInvalidLinkToken
 		}
+		a.actors.userChanged(ctx, t.UserID)
 		return a.store.markEmailVerified(ctx, t.UserID, now)
 	})
 }
@@ -620,6 +620,7 @@ func (a *Auth) ResetPassword(ctx context.Context, plain, newPassword string) err
 		if err := a.store.revokeFamiliesOf(ctx, user.ID, uuid.Nil, now); err != nil {
 			return err
 		}
+		a.actors.userChanged(ctx, user.ID)
 		return a.record(ctx, user, "user.password_reset", "user", user.ID.String(), nil, nil)
 	})
 }
@@ -665,6 +666,7 @@ func (a *Auth) ChangePassword(ctx context.Context, current, newPassword string) 
 		if err := a.store.revokeFamiliesOf(ctx, user.ID, sessionFrom(ctx), now); err != nil {
 			return err
 		}
+		a.actors.userChanged(ctx, user.ID)
 		return a.record(ctx, user, "user.password_change", "user", user.ID.String(), nil, nil)
 	})
 }

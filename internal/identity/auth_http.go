@@ -26,14 +26,14 @@ func (a *Auth) Middleware() echo.MiddlewareFunc {
 				return authz.ErrUnauthenticated
 			}
 			ctx := c.Request().Context()
-			actor, session, err := a.authenticate(ctx, credential)
+			actor, session, p, err := a.authenticateRequest(ctx, credential)
 			if err != nil {
 				if apperr.KindOf(err) == apperr.KindUnauthorized {
 					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="corpu", error="invalid_token"`)
 				}
 				return err
 			}
-			c.SetRequest(c.Request().WithContext(withSession(authz.WithActor(ctx, actor), session)))
+			c.SetRequest(c.Request().WithContext(withPrincipal(withSession(authz.WithActor(ctx, actor), session), p)))
 			return next(c)
 		}
 	}

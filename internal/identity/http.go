@@ -161,6 +161,11 @@ func (h *Handler) me(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if p := principalFrom(ctx, actor.UserID); p != nil {
+		// Authentication loaded them a moment ago (or the actor cache holds
+		// them, current to the last change).
+		return c.JSON(http.StatusOK, map[string]any{"user": toUserResponse(p.user.toUser()), "grants": web.ConvertAll(p.grants, toGrantResponse)})
+	}
 	u, err := h.svc.User(ctx, actor.UserID)
 	if err != nil {
 		return err

@@ -667,6 +667,7 @@ func (r *importRun) resolveUnits(ctx context.Context, batch []importRow) error {
 // unless this is a dry run, writes the new and changed ones. It may run more
 // than once for the same rows.
 func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
+	r.im.svc.store.actors.everyoneChanged(ctx) // transfers and profile changes reach signed-in callers
 	nips := make([]string, 0, len(rows))
 	emails := make([]string, 0, len(rows))
 	for i := range rows {

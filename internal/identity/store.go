@@ -17,7 +17,10 @@ import (
 
 // store reads and writes identity's tables; it turns driver errors into the
 // errors of this package.
-type store struct{ db *database.DB }
+type store struct {
+	db     *database.DB
+	actors *actorCache // told when a user's sessions, grants or record change; nil in tests without Auth
+}
 
 type orgRow struct {
 	ID         uuid.UUID
@@ -222,6 +225,7 @@ func (s store) moveSubtree(ctx context.Context, id uuid.UUID, newParent uuid.UUI
 	if err != nil {
 		return fmt.Errorf("rewrite subtree paths: %w", err)
 	}
+	s.actors.everyoneChanged(ctx) // the paths of homes and grants moved
 	return nil
 }
 
@@ -280,6 +284,7 @@ func (s store) updateUser(ctx context.Context, id uuid.UUID, fields map[string]a
 	if err := s.db.Conn(ctx).Model(&userRow{}).Where("id = ?", id).Updates(fields).Error; err != nil {
 		return fmt.Errorf("update user: %w", translate(err))
 	}
+	s.actors.userChanged(ctx, id)
 	return nil
 }
 
@@ -364,6 +369,7 @@ func (s store) createGrant(ctx context.Context, g RoleGrant) error {
 	if err := s.db.Conn(ctx).Omit("OrgPath").Create(&r).Error; err != nil {
 		return fmt.Errorf("create grant: %w", translate(err))
 	}
+	s.actors.userChanged(ctx, g.UserID)
 	return nil
 }
 
@@ -374,16 +380,21 @@ func (s store) ensureGrant(ctx context.Context, g RoleGrant) error {
 	if err != nil {
 		return fmt.Errorf("ensure grant: %w", err)
 	}
+	s.actors.userChanged(ctx, g.UserID)
 	return nil
 }
 
 // endGrant ends a grant in force, keeping the row as history: when, by
 // whom, why ("revoked", "transfer").
 func (s store) endGrant(ctx context.Context, id, by uuid.UUID, reason string, at time.Time) error {
-	err := s.db.Conn(ctx).Exec("UPDATE role_grants SET ended_at = ?, ended_by = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
-		at, by, reason, id).Error
+	var userIDs []uuid.UUID
+	err := s.db.Conn(ctx).Raw("UPDATE role_grants SET ended_at = ?, ended_by = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL RETURNING user_id",
+		at, by, reason, id).Scan(&userIDs).Error
 	if err != nil {
 		return fmt.Errorf("end grant: %w", err)
+	}
+	for _, userID := range userIDs {
+		s.actors.userChanged(ctx, userID)
 	}
 	return nil
 }
@@ -414,5 +425,6 @@ func (s store) revokeAllSessions(ctx context.Context, userID uuid.UUID, at time.
 	if err := tx.Exec("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", at, userID).Error; err != nil {
 		return fmt.Errorf("revoke api tokens: %w", err)
 	}
+	s.actors.userChanged(ctx, userID)
 	return nil
 }

@@ -74,18 +74,26 @@ func HashWith(plain string, p Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
-	return encode(p, salt, derive(plain, salt, p)), nil
+	key, err := derive(plain, salt, p)
+	if err != nil {
+		return "", err
+	}
+	return encode(p, salt, key), nil
 }
 
 // Verify reports whether plain matches the encoded hash. The comparison takes
 // the same time whatever the bytes, so it leaks nothing about the hash. It
-// returns an error only when encoded is not a hash this package can read.
+// returns an error only when encoded is not a hash this package can read, or
+// ErrBusy.
 func Verify(plain, encoded string) (bool, error) {
 	p, salt, key, err := decode(encoded)
 	if err != nil {
 		return false, err
 	}
-	got := derive(plain, salt, p)
+	got, err := derive(plain, salt, p)
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
@@ -97,8 +105,15 @@ func NeedsRehash(encoded string) bool {
 	return err != nil || p != DefaultParams
 }
 
-func derive(plain string, salt []byte, p Params) []byte {
-	return argon2.IDKey([]byte(plain), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLength)
+// derive runs argon2id within the process's bound on concurrent hashes (see
+// SetLimits), or returns ErrBusy.
+func derive(plain string, salt []byte, p Params) ([]byte, error) {
+	release, err := acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return argon2.IDKey([]byte(plain), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLength), nil
 }
 
 // validate rejects parameters argon2 would panic on, silently adjust, or that

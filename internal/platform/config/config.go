@@ -91,6 +91,15 @@ type Auth struct {
 	AccessTTLSeconds  int    `yaml:"access_ttl_seconds"`
 	RefreshTTLSeconds int    `yaml:"refresh_ttl_seconds"`
 	SigningKeyFile    string `yaml:"signing_key_file"`
+	// HashConcurrency bounds password hashes running at once (each holds
+	// 64 MiB); 0 = GOMAXPROCS. HashQueue is how many more may wait; 0 = 16 ×
+	// HashConcurrency. A sign-in beyond both gets 503 with Retry-After.
+	HashConcurrency int `yaml:"hash_concurrency"`
+	HashQueue       int `yaml:"hash_queue"`
+	// ActorCacheTTLSeconds is how long a session's caller is kept in memory
+	// (checked against Redis on every request); 0 = 30, negative = off.
+	ActorCacheTTLSeconds int `yaml:"actor_cache_ttl_seconds"`
+	ActorCacheSize       int `yaml:"actor_cache_size"` // entries; 0 = 10,000
 }
 
 // Mail configures outgoing e-mail.

@@ -114,9 +114,15 @@ func (db *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) er
 	}
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+		hooks := &commitHooks{}
 		err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return fn(context.WithValue(ctx, txKey{}, tx))
+			return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), hooksKey{}, hooks))
 		})
+		if err == nil {
+			for _, hook := range hooks.fns {
+				hook(ctx)
+			}
+		}
 		if !isRetryable(err) {
 			return err
 		}
@@ -127,6 +133,24 @@ func (db *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) er
 		}
 	}
 	return fmt.Errorf("transaction failed after %d attempts: %w", maxTxAttempts, err)
+}
+
+type hooksKey struct{}
+
+// commitHooks are what AfterCommit asked to run once one attempt of a
+// transaction commits.
+type commitHooks struct{ fns []func(ctx context.Context) }
+
+// AfterCommit runs fn once the transaction carried by ctx has committed, or
+// at once when ctx carries none; a transaction that rolls back (or is retried)
+// drops it. Effects outside the database that must not be seen before the
+// change is (such as invalidating a cache) go here.
+func AfterCommit(ctx context.Context, fn func(ctx context.Context)) {
+	if hooks, ok := ctx.Value(hooksKey{}).(*commitHooks); ok {
+		hooks.fns = append(hooks.fns, fn)
+		return
+	}
+	fn(ctx)
 }
 
 // PostgreSQL error codes the stores react to.

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -201,5 +202,35 @@ func TestTakeTellsAMissingRowFromAFailure(t *testing.T) {
 	err := Take(db.Conn(ctx).Table("no_such_table"), &row, notFound, "get widget %d", 3)
 	if err == nil || errors.Is(err, notFound) || !strings.Contains(err.Error(), "get widget 3") {
 		t.Errorf("Take(broken query) = %v, want a wrapped failure naming the context", err)
+	}
+}
+
+func TestAfterCommitRunsOnlyOnceTheOutermostTransactionCommits(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	var ran []string
+	note := func(name string) func(context.Context) { return func(context.Context) { ran = append(ran, name) } }
+
+	AfterCommit(ctx, note("no transaction"))
+	err := db.WithTx(ctx, func(ctx context.Context) error {
+		AfterCommit(ctx, note("outer"))
+		return db.WithTx(ctx, func(ctx context.Context) error {
+			AfterCommit(ctx, note("inner"))
+			if len(ran) != 1 {
+				t.Errorf("hooks ran before the commit: %v", ran)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.WithTx(ctx, func(ctx context.Context) error {
+		AfterCommit(ctx, note("rolled back"))
+		return errors.New("roll back")
+	})
+	if want := []string{"no transaction", "outer", "inner"}; !slices.Equal(ran, want) {
+		t.Errorf("hooks ran = %v, want %v", ran, want)
 	}
 }
