@@ -283,10 +283,7 @@ func checkList(req page.Request, query string) error {
 	v.Check(req.Limit > 0 && req.Limit <= page.MaxLimit, "limit", "harus antara 1 dan 200", "must be between 1 and 200")
 	v.Check(utf8.RuneCountInString(query) <= 200, "q", "paling banyak 200 karakter", "at most 200 characters")
 	checkText(&v, "q", query)
-	if a := req.After(); a != nil {
-		_, err := uuid.Parse(a.ID)
-		v.Check(err == nil && validText(a.Key), "cursor", "kursor tidak valid", "invalid cursor")
-	}
+	v.Check(database.CheckCursor(req, database.KeyText) == nil, "cursor", "kursor tidak valid", "invalid cursor")
 	return v.Err()
 }
 
@@ -1273,9 +1270,6 @@ func (s *Service) Catalogue(ctx context.Context, f CatalogueFilter, req page.Req
 	}
 	cq.filter = f
 	rows, err := s.store.searchCatalogue(ctx, cq, req)
-	if errors.Is(err, errBadCursor) {
-		return page.Result[CatalogueEntry]{}, apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
-	}
 	if err != nil {
 		return page.Result[CatalogueEntry]{}, err
 	}

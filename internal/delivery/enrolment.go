@@ -9,6 +9,7 @@ import (
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/page"
 )
 
@@ -594,7 +595,7 @@ func (s *Service) ClassEnrolments(ctx context.Context, classID uuid.UUID, f Enro
 	if err := f.Validate(); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := checkCursor(req, ""); err != nil {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	if _, err := s.classAccess(ctx, classID, needOversee); err != nil {
@@ -618,7 +619,7 @@ func (s *Service) MyEnrolments(ctx context.Context, f EnrolmentFilter, req page.
 	if err := f.Validate(); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := checkCursor(req, ""); err != nil {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	f.UserID = actor.UserID
@@ -640,7 +641,7 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 	if err := f.Validate(); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := checkCursor(req, ""); err != nil {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	team, all, err := s.team(ctx, actor)

@@ -205,25 +205,6 @@ func (s *Service) learners(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	return out, nil
 }
 
-// checkCursor refuses a list cursor whose position the database could not
-// read: a cursor is opaque to clients but not signed, so a forged one must
-// be a 4xx, not a failed query. keyLayout is the time layout of the sort
-// key, or "" when the list is ordered by id alone.
-func checkCursor(req page.Request, keyLayout string) error {
-	after := req.After()
-	if after == nil {
-		return nil
-	}
-	_, err := uuid.Parse(after.ID)
-	if err == nil && keyLayout != "" {
-		_, err = time.Parse(keyLayout, after.Key)
-	}
-	if err != nil {
-		return apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
-	}
-	return nil
-}
-
 // record writes an audit entry for a change to a class or something in it,
 // placed at the class's institute.
 func (s *Service) record(ctx context.Context, perm authz.Permission, a access, action, entityType string, id uuid.UUID, before, after any) error {
@@ -310,7 +291,7 @@ func (s *Service) Classes(ctx context.Context, f ClassFilter, req page.Request) 
 	if err := f.Validate(); err != nil {
 		return page.Result[Class]{}, err
 	}
-	if err := checkCursor(req, time.DateOnly); err != nil {
+	if err := database.CheckCursor(req, database.KeyDate); err != nil {
 		return page.Result[Class]{}, err
 	}
 	vis := classVisibility{all: actor.IsPlatformAdmin() || assigner(actor), userID: actor.UserID}
@@ -599,7 +580,7 @@ func (s *Service) DeleteSession(ctx context.Context, sessionID uuid.UUID) error 
 // Sessions lists a class's sessions by start time. Meeting links are shown
 // only to the class's learners, its staff and those who oversee it.
 func (s *Service) Sessions(ctx context.Context, classID uuid.UUID, req page.Request) (page.Result[Session], error) {
-	if err := checkCursor(req, time.RFC3339Nano); err != nil {
+	if err := database.CheckCursor(req, database.KeyTime); err != nil {
 		return page.Result[Session]{}, err
 	}
 	a, err := s.classAccess(ctx, classID, needSee)

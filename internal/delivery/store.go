@@ -338,7 +338,10 @@ func (s store) listClasses(ctx context.Context, f ClassFilter, vis classVisibili
 	if f.Status != "" {
 		q = q.Where("classes.status = ?", f.Status)
 	}
-	q = keyset(q, "classes.starts_on", "date", "classes.id", req)
+	q, err := database.Keyset(q, "classes.starts_on", database.KeyDate, "classes.id", req)
+	if err != nil {
+		return nil, err
+	}
 	var rows []classRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list classes: %w", err)
@@ -452,7 +455,10 @@ func (s store) session(ctx context.Context, id uuid.UUID) (sessionRow, error) {
 }
 
 func (s store) sessionsOf(ctx context.Context, classID uuid.UUID, req page.Request) ([]Session, error) {
-	q := keyset(s.db.Conn(ctx).Model(&sessionRow{}).Where("class_id = ?", classID), "starts_at", "timestamptz", "id", req)
+	q, err := database.Keyset(s.db.Conn(ctx).Model(&sessionRow{}).Where("class_id = ?", classID), "starts_at", database.KeyTime, "id", req)
+	if err != nil {
+		return nil, err
+	}
 	var rows []sessionRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
@@ -788,16 +794,12 @@ func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enro
 	if f.Status != "" {
 		q = q.Where("enrolments.status = ?", f.Status)
 	}
-	_, desc := req.SortField()
-	op, dir := ">", "ASC"
-	if desc {
-		op, dir = "<", "DESC"
-	}
-	if after := req.After(); after != nil {
-		q = q.Where("enrolments.id "+op+" ?::uuid", after.ID)
+	q, err := database.Keyset(q, "", database.KeyNone, "enrolments.id", req)
+	if err != nil {
+		return nil, err
 	}
 	var rows []enrolmentRow
-	if err := q.Order("enrolments.id " + dir).Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list enrolments: %w", err)
 	}
 	out := make([]Enrolment, len(rows))
@@ -1031,20 +1033,6 @@ func (s store) openPathsWithCourse(ctx context.Context, userID, courseID uuid.UU
 }
 
 // --- helpers ---
-
-// keyset orders q by keyExpr then idCol in the request's direction and
-// starts after the cursor's position; it fetches one row more than a page.
-func keyset(q *gorm.DB, keyExpr, keyType, idCol string, req page.Request) *gorm.DB {
-	_, desc := req.SortField()
-	op, dir := ">", "ASC"
-	if desc {
-		op, dir = "<", "DESC"
-	}
-	if after := req.After(); after != nil {
-		q = q.Where("("+keyExpr+", "+idCol+") "+op+" (?::"+keyType+", ?::uuid)", after.Key, after.ID)
-	}
-	return q.Order(keyExpr + " " + dir + ", " + idCol + " " + dir).Limit(req.Limit + 1)
-}
 
 // uuidArray binds a list of ids as one PostgreSQL array parameter (GORM
 // would otherwise expand a slice into one parameter per element).
