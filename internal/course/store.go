@@ -443,7 +443,28 @@ func (s store) createVersion(ctx context.Context, v Version) error {
 	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("create course version: %w", translate(err))
 	}
+	return s.addEditor(ctx, v.ID, v.CreatedBy)
+}
+
+// addEditor records that a user wrote part of a version.
+func (s store) addEditor(ctx context.Context, versionID, userID uuid.UUID) error {
+	err := s.db.Conn(ctx).Exec(`INSERT INTO course_version_editors (version_id, user_id) VALUES (?, ?)
+		ON CONFLICT DO NOTHING`, versionID, userID).Error
+	if err != nil {
+		return fmt.Errorf("record version editor: %w", err)
+	}
 	return nil
+}
+
+// wrote reports whether a user created or changed a version.
+func (s store) wrote(ctx context.Context, versionID, userID uuid.UUID) (bool, error) {
+	var found bool
+	err := s.db.Conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM course_version_editors WHERE version_id = ? AND user_id = ?)`,
+		versionID, userID).Scan(&found).Error
+	if err != nil {
+		return false, fmt.Errorf("read version editors: %w", err)
+	}
+	return found, nil
 }
 
 func (s store) version(ctx context.Context, id uuid.UUID, forUpdate bool) (Version, error) {
