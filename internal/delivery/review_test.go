@@ -284,6 +284,7 @@ func TestANarrowedTokenDoesNotActOnARelationship(t *testing.T) {
 	w := newWorld(t)
 	c := w.classOf(w.version(), withPolicy(PolicyApproval))
 	boss := w.person(w.unitA, nil)
+	w.grant(boss, authz.RoleSupervisor, w.unitA)
 	teacher := w.person(w.institute, nil)
 	if _, err := w.svc.SetStaff(w.as(w.manager), c.ID, []Staff{{UserID: teacher.UserID, Role: StaffInstructor}}, true); err != nil {
 		t.Fatalf("SetStaff = %v", err)
