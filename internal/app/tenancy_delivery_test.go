@@ -628,3 +628,90 @@ func TestNobodyDecidesOrAssignsTheirOwnEnrolment(t *testing.T) {
 		t.Errorf("a colleague withdraws Budi = %d, want 404", s)
 	}
 }
+
+// withToken returns a client that calls with a personal API token of c's
+// user narrowed to scopes.
+func withToken(t *testing.T, c *apiClient, scopes ...string) *apiClient {
+	t.Helper()
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if s := c.do("POST", "/api/v1/me/api-tokens", map[string]any{"name": "token " + scopes[0], "scopes": scopes,
+		"expires_at": time.Now().Add(24 * time.Hour).UTC()}, &tok); s != http.StatusCreated || tok.Token == "" {
+		t.Fatalf("create an API token with %v = %d", scopes, s)
+	}
+	out := *c
+	out.token = tok.Token
+	return &out
+}
+
+func TestSelfServiceNeedsATokenThatCarriesLearningSelf(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	budi := f.clients["bandung learner"]
+	narrowed, learning := withToken(t, budi, "org.read"), withToken(t, budi, "learning.self")
+	class := approvalClass(t, f, "TOKEN-SELF")
+	var openClassID string
+	var classes struct {
+		Items []struct{ ID, Code string } `json:"items"`
+	}
+	f.clients["platform admin"].do("GET", "/api/v1/classes?org_id="+f.org["BPSDM-JABAR"], nil, &classes)
+	for _, c := range classes.Items {
+		if c.Code == demoCourseCode+"-JABAR-1" {
+			openClassID = c.ID
+		}
+	}
+	var sessions struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	budi.do("GET", "/api/v1/classes/"+openClassID+"/sessions", nil, &sessions)
+	if openClassID == "" || len(sessions.Items) == 0 {
+		t.Fatal("the demo class or its session is missing")
+	}
+	var own struct {
+		ID string `json:"id"`
+	}
+	if s := budi.do("POST", "/api/v1/classes/"+openClassID+"/enrolments", nil, &own); s != http.StatusCreated {
+		t.Fatalf("Budi enrols = %d", s)
+	}
+	var progress struct {
+		Items []struct {
+			ItemID string `json:"item_id"`
+			Kind   string `json:"kind"`
+		} `json:"items"`
+	}
+	budi.do("GET", "/api/v1/enrolments/"+own.ID+"/progress", nil, &progress)
+	var textItem string
+	for _, it := range progress.Items {
+		if it.Kind == "text" {
+			textItem = it.ItemID
+		}
+	}
+	actions := []struct {
+		name, method, path string
+		body               any
+		// withSelf is what a token with learning.self gets
+		withSelf int
+	}{
+		{"self-enrol", "POST", "/api/v1/classes/" + class + "/enrolments", nil, http.StatusCreated},
+		{"list my enrolments", "GET", "/api/v1/me/enrolments", nil, http.StatusOK},
+		{"read my JP", "GET", "/api/v1/me/jp", nil, http.StatusOK},
+		{"read my enrolment", "GET", "/api/v1/enrolments/" + own.ID, nil, http.StatusOK},
+		{"read my progress", "GET", "/api/v1/enrolments/" + own.ID + "/progress", nil, http.StatusOK},
+		{"record progress", "POST", "/api/v1/enrolments/" + own.ID + "/progress", map[string]any{"item_id": textItem, "event": "viewed"}, http.StatusOK},
+		// the session is a week ahead: the check-in window is not open yet
+		{"check in", "POST", "/api/v1/sessions/" + sessions.Items[0].ID + "/check-in", map[string]any{"code": "123456"}, http.StatusConflict},
+		{"enrol in a learning path", "POST", "/api/v1/learning-paths/" + uuidNil + "/enrolments", nil, http.StatusNotFound},
+		{"withdraw", "POST", "/api/v1/enrolments/" + own.ID + "/withdraw", nil, http.StatusOK},
+	}
+	for _, a := range actions {
+		if s := narrowed.do(a.method, a.path, a.body, nil); s != http.StatusForbidden {
+			t.Errorf("%s with a token narrowed to org.read = %d, want 403", a.name, s)
+		}
+		if s := learning.do(a.method, a.path, a.body, nil); s != a.withSelf {
+			t.Errorf("%s with a token carrying learning.self = %d, want %d", a.name, s, a.withSelf)
+		}
+	}
+}
+
+const uuidNil = "00000000-0000-0000-0000-000000000000"
