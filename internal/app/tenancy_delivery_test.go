@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -715,3 +716,69 @@ func TestSelfServiceNeedsATokenThatCarriesLearningSelf(t *testing.T) {
 }
 
 const uuidNil = "00000000-0000-0000-0000-000000000000"
+
+func TestBadQueryParametersOnEveryCourseAndDeliveryListAre422(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	admin := f.clients["platform admin"]
+	var courses struct {
+		Items []struct {
+			PublishedVersionID string `json:"published_version_id"`
+		} `json:"items"`
+	}
+	admin.do("GET", "/api/v1/courses?org_id="+f.org["BPSDM-KEMENDAGRI"]+"&q="+demoCourseCode, nil, &courses)
+	var classes struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	admin.do("GET", "/api/v1/classes?org_id="+f.org["BPSDM-JABAR"], nil, &classes)
+	if len(courses.Items) != 1 || len(classes.Items) == 0 {
+		t.Fatal("the demo course or class is missing")
+	}
+	class := classes.Items[0].ID
+	var sessions struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	admin.do("GET", "/api/v1/classes/"+class+"/sessions", nil, &sessions)
+	if len(sessions.Items) == 0 {
+		t.Fatal("the demo session is missing")
+	}
+	lists := []string{
+		"/api/v1/catalogue", "/api/v1/courses", "/api/v1/learning-paths",
+		"/api/v1/course-versions/" + courses.Items[0].PublishedVersionID + "/reviews",
+		"/api/v1/classes", "/api/v1/classes/" + class + "/sessions", "/api/v1/classes/" + class + "/enrolments",
+		"/api/v1/sessions/" + sessions.Items[0].ID + "/attendance",
+		"/api/v1/me/enrolments", "/api/v1/team/enrolments",
+	}
+	textKeyed := []string{"/api/v1/catalogue", "/api/v1/courses", "/api/v1/learning-paths"}
+	cursor := func(k, i string) string {
+		b, _ := json.Marshal(map[string]string{"k": k, "i": i})
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	someID := f.user["budi@diskominfo.bandung.go.id"]
+	bad := map[string]string{
+		"a cursor that is not base64":        "cursor=%00",
+		"a cursor whose id is not a uuid":    "cursor=" + cursor("2026-01-01", "1; DROP TABLE classes"),
+		"a cursor whose key holds a NUL":     "cursor=" + cursor("\x00", someID),
+		"a cursor whose key is not its type": "cursor=" + cursor("yesterday", someID),
+		"a limit that is not a number":       "limit=%00",
+		"a limit out of range":               "limit=100000",
+		"a sort by an unknown field":         "sort=password",
+	}
+	for _, list := range lists {
+		for name, query := range bad {
+			if name == "a cursor whose key is not its type" && slices.Contains(textKeyed, list) {
+				continue // any text is a key of theirs
+			}
+			if s := admin.do("GET", list+"?"+query, nil, nil); s != http.StatusUnprocessableEntity {
+				t.Errorf("GET %s?%s (%s) = %d, want 422", list, query, name, s)
+			}
+		}
+	}
+	for _, q := range []string{"/api/v1/classes?status=%00", "/api/v1/classes?status=closed-ish", "/api/v1/classes?org_id=%00",
+		"/api/v1/classes/" + class + "/enrolments?status=%00", "/api/v1/me/enrolments?status=nope", "/api/v1/team/enrolments?user_id=x",
+		"/api/v1/me/jp?year=%00", "/api/v1/me/jp?year=99999"} {
+		if s := admin.do("GET", q, nil, nil); s != http.StatusUnprocessableEntity {
+			t.Errorf("GET %s = %d, want 422", q, s)
+		}
+	}
+}

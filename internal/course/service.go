@@ -1174,13 +1174,22 @@ func (s *Service) publish(ctx context.Context, sc courseScope, v Version, now ti
 		map[string]any{"published_version_id": v.ID, "published_at": now}))
 }
 
-// Reviews lists the review decisions on a version, oldest first, for the
-// course's staff.
-func (s *Service) Reviews(ctx context.Context, versionID uuid.UUID) ([]Review, error) {
-	if _, _, err := s.staffVersion(ctx, versionID); err != nil {
-		return nil, err
+// Reviews lists a page of the review decisions on a version, oldest first,
+// for the course's staff.
+func (s *Service) Reviews(ctx context.Context, versionID uuid.UUID, req page.Request) (page.Result[Review], error) {
+	if err := database.CheckCursor(req, database.KeyTime); err != nil {
+		return page.Result[Review]{}, err
 	}
-	return s.store.reviews(ctx, versionID)
+	if _, _, err := s.staffVersion(ctx, versionID); err != nil {
+		return page.Result[Review]{}, err
+	}
+	rows, err := s.store.reviews(ctx, versionID, req)
+	if err != nil {
+		return page.Result[Review]{}, err
+	}
+	return page.Build(rows, req.Limit, func(r Review) page.Position {
+		return page.Position{Key: r.CreatedAt.UTC().Format(database.KeyTime.KeyLayout()), ID: r.ID.String()}
+	}), nil
 }
 
 // staffVersion loads a version for its course's staff.

@@ -67,7 +67,8 @@ func TestACourseGoesFromDraftThroughReviewToPublicationAndOnToANewVersion(t *tes
 	if published.Status != StatusPublished || published.PublishedAt == nil || published.PublishedBy == nil {
 		t.Fatalf("approved version = %+v, want published with time and reviewer", published)
 	}
-	reviews, err := f.svc.Reviews(reviewer, v1)
+	res, err := f.svc.Reviews(reviewer, v1, page.Request{Limit: 50})
+	reviews := res.Items
 	if err != nil || len(reviews) != 2 || reviews[0].Decision != DecisionRequestChanges || reviews[1].Checklist != allChecked {
 		t.Fatalf("Reviews = %+v, %v; want the request for changes, then the approval with its checklist", reviews, err)
 	}

@@ -793,9 +793,13 @@ func (s store) createReview(ctx context.Context, r Review) error {
 	return nil
 }
 
-func (s store) reviews(ctx context.Context, versionID uuid.UUID) ([]Review, error) {
+func (s store) reviews(ctx context.Context, versionID uuid.UUID, req page.Request) ([]Review, error) {
+	q, err := database.Keyset(s.db.Conn(ctx).Where("version_id = ?", versionID), "created_at", database.KeyTime, "id", req)
+	if err != nil {
+		return nil, err
+	}
 	var rows []reviewRow
-	if err := s.db.Conn(ctx).Where("version_id = ?", versionID).Order("created_at, id").Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list reviews: %w", err)
 	}
 	out := make([]Review, 0, len(rows))

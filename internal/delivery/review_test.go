@@ -318,7 +318,7 @@ func TestANarrowedTokenDoesNotActOnARelationship(t *testing.T) {
 			return err
 		}, apperr.KindForbidden, false},
 		{"a staff member's token without class.teach cannot read the roll", func() error {
-			_, err := w.svc.Attendance(scoped(teacher, authz.CourseRead), w.session(c, time.Hour, time.Hour).ID)
+			_, err := w.svc.Attendance(scoped(teacher, authz.CourseRead), w.session(c, time.Hour, time.Hour).ID, page.Request{Limit: 50})
 			return err
 		}, apperr.KindForbidden, false},
 		{"a supervisor's token with enrolment.assign approves", func() error {

@@ -915,12 +915,20 @@ func (s *Service) evaluateAll(ctx context.Context, a access, enrolled map[uuid.U
 	return nil
 }
 
-// Attendance lists a session's attendance, for the class's staff.
-func (s *Service) Attendance(ctx context.Context, sessionID uuid.UUID) ([]Attendance, error) {
-	if _, _, err := s.sessionAccess(ctx, sessionID, needTeach); err != nil {
-		return nil, err
+// Attendance lists a page of a session's attendance by learner, for the
+// class's staff.
+func (s *Service) Attendance(ctx context.Context, sessionID uuid.UUID, req page.Request) (page.Result[Attendance], error) {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+		return page.Result[Attendance]{}, err
 	}
-	return s.store.attendanceOf(ctx, sessionID)
+	if _, _, err := s.sessionAccess(ctx, sessionID, needTeach); err != nil {
+		return page.Result[Attendance]{}, err
+	}
+	rows, err := s.store.attendancePage(ctx, sessionID, req)
+	if err != nil {
+		return page.Result[Attendance]{}, err
+	}
+	return page.Build(rows, req.Limit, func(a Attendance) page.Position { return page.Position{ID: a.UserID.String()} }), nil
 }
 
 func isNotFound(err error) bool { return apperr.KindOf(err) == apperr.KindNotFound }

@@ -617,6 +617,23 @@ func (s store) attendanceOf(ctx context.Context, sessionID uuid.UUID) ([]Attenda
 	return out, nil
 }
 
+// attendancePage returns one page of a session's attendance, by learner.
+func (s store) attendancePage(ctx context.Context, sessionID uuid.UUID, req page.Request) ([]Attendance, error) {
+	q, err := database.Keyset(s.db.Conn(ctx).Where("session_id = ?", sessionID), "", database.KeyNone, "user_id", req)
+	if err != nil {
+		return nil, err
+	}
+	var rows []attendanceRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list attendance: %w", err)
+	}
+	out := make([]Attendance, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAttendance()
+	}
+	return out, nil
+}
+
 func (s store) hasAttendance(ctx context.Context, sessionID uuid.UUID) (bool, error) {
 	var found bool
 	err := s.db.Conn(ctx).Raw("SELECT EXISTS (SELECT 1 FROM attendance WHERE session_id = ?)", sessionID).Scan(&found).Error

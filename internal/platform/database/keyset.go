@@ -55,6 +55,9 @@ func After(req page.Request, keyType KeyType) (key any, id uuid.UUID, ok bool, e
 	}
 	switch keyType {
 	case KeyNone:
+		if p.Key != "" { // cursors of lists ordered by id carry no key
+			return nil, uuid.Nil, false, ErrBadCursor
+		}
 		return nil, id, true, nil
 	case KeyDate, KeyTime:
 		t, err := time.Parse(keyType.KeyLayout(), p.Key)
