@@ -44,6 +44,10 @@ func (c deliveryCatalogue) PathSteps(ctx context.Context, pathID uuid.UUID) ([]d
 	return out, nil
 }
 
+func (c deliveryCatalogue) SharedWith(ctx context.Context, courseIDs []uuid.UUID, orgPaths []string) (map[uuid.UUID]bool, error) {
+	return c.courses.SharedWith(ctx, courseIDs, orgPaths)
+}
+
 // deliveryDirectory gives delivery the people and units of identity.
 type deliveryDirectory struct{ people *identity.Service }
 

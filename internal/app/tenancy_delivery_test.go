@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -395,4 +397,388 @@ func TestEveryCourseAndDeliveryEndpointAsEveryRoleInsideAndOutsideTheOwningSubtr
 		{name: "show the check-in code to the class's learners", method: "GET", path: "/api/v1/sessions/" + session + "/check-in-code",
 			want: only(403, map[string]int{"platform admin": 409, jabarInstructor: 409, "jabar mentor": 409})},
 	})
+}
+
+// publishCourse authors, submits and (by the national reviewer) publishes a
+// course of BPSDM Kemendagri through the API; it returns the course and its
+// published version.
+func publishCourse(t *testing.T, f *fixture, code, sharing string) (courseID, versionID string) {
+	t.Helper()
+	author, reviewer := f.clients["national instructor"], f.clients["national reviewer"]
+	var c struct {
+		ID          string     `json:"id"`
+		OpenVersion idResponse `json:"open_version"`
+	}
+	if s := author.do("POST", "/api/v1/courses", map[string]any{
+		"org_id": f.org["BPSDM-KEMENDAGRI"], "code": code, "sharing": sharing,
+		"title": "Keamanan Siber " + code, "summary": "Kursus internal.", "language": "id",
+		"objectives": []string{"Menjaga data"}, "competency_tags": []string{"keamanan"}, "delivery_mode": "online",
+		"jp_credit": 6, "level": "basic",
+	}, &c); s != http.StatusCreated {
+		t.Fatalf("create course %s = %d", code, s)
+	}
+	var module, lesson idResponse
+	author.do("POST", "/api/v1/course-versions/"+c.OpenVersion.ID+"/modules", map[string]any{"title": "M"}, &module)
+	author.do("POST", "/api/v1/modules/"+module.ID+"/lessons", map[string]any{"title": "L"}, &lesson)
+	if s := author.do("POST", "/api/v1/lessons/"+lesson.ID+"/items", map[string]any{
+		"kind": "text", "title": "Bacaan", "required": true, "body": "<p>Rahasia.</p>"}, nil); s != http.StatusCreated {
+		t.Fatalf("add item = %d", s)
+	}
+	if s := author.do("POST", "/api/v1/course-versions/"+c.OpenVersion.ID+"/submit", nil, nil); s != http.StatusOK {
+		t.Fatalf("submit = %d", s)
+	}
+	if s := reviewer.do("POST", "/api/v1/course-versions/"+c.OpenVersion.ID+"/reviews", map[string]any{
+		"decision": "approve", "comments": "Baik.",
+		"checklist": map[string]bool{"objectives": true, "assessment": true, "jp": true, "accessibility": true},
+	}, nil); s != http.StatusCreated {
+		t.Fatalf("approve = %d", s)
+	}
+	return c.ID, c.OpenVersion.ID
+}
+
+// openClass opens a class through the API and returns its id.
+func openClass(t *testing.T, c *apiClient, versionID, orgID, code, policy string) (string, int) {
+	t.Helper()
+	today := time.Now().UTC().Format(time.DateOnly)
+	var cl idResponse
+	s := c.do("POST", "/api/v1/classes", map[string]any{"version_id": versionID, "org_id": orgID, "code": code,
+		"starts_on": today, "ends_on": time.Now().UTC().AddDate(0, 1, 0).Format(time.DateOnly), "capacity": 30, "policy": policy}, &cl)
+	return cl.ID, s
+}
+
+func classListed(t *testing.T, c *apiClient, classID string) bool {
+	t.Helper()
+	var res struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if s := c.do("GET", "/api/v1/classes?limit=200", nil, &res); s != http.StatusOK {
+		t.Fatalf("GET /classes = %d", s)
+	}
+	return slices.ContainsFunc(res.Items, func(it struct {
+		ID string `json:"id"`
+	}) bool {
+		return it.ID == classID
+	})
+}
+
+func TestAPrivateCourseDoesNotLeakThroughItsClasses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.clients[jabarInstructor] = login(t, f.srv, jabarInstructorEmail)
+	courseID, version := publishCourse(t, f, "SIBER-PRIVAT", "private")
+
+	// The Jawa Barat instructor may manage classes at BPSDM Jawa Barat, but
+	// the course is BPSDM Kemendagri's own: it is as if it did not exist.
+	if _, s := openClass(t, f.clients[jabarInstructor], version, f.org["BPSDM-JABAR"], "SIBER-JABAR", "open"); s != http.StatusUnprocessableEntity {
+		t.Errorf("open a class of another institute's private course = %d, want 422", s)
+	}
+	// Its own institute opens an open and an approval class.
+	open, s := openClass(t, f.clients["national instructor"], version, f.org["BPSDM-KEMENDAGRI"], "SIBER-1", "open")
+	if s != http.StatusCreated {
+		t.Fatalf("open a class of the own private course = %d, want 201", s)
+	}
+	approval, s := openClass(t, f.clients["national instructor"], version, f.org["BPSDM-KEMENDAGRI"], "SIBER-2", "approval")
+	if s != http.StatusCreated {
+		t.Fatalf("open an approval class of the own private course = %d, want 201", s)
+	}
+
+	outsiders := []string{"sidoarjo learner (jatim)", "bandung learner", "jabar org admin", "bandung supervisor", jabarInstructor}
+	for _, who := range outsiders {
+		c := f.clients[who]
+		for _, class := range []string{open, approval} {
+			if classListed(t, c, class) {
+				t.Errorf("GET /classes as %s lists the class %s of a private course", who, class)
+			}
+			if s := c.do("GET", "/api/v1/classes/"+class, nil, nil); s != http.StatusNotFound {
+				t.Errorf("GET the class of a private course as %s = %d, want 404", who, s)
+			}
+			if s := c.do("POST", "/api/v1/classes/"+class+"/enrolments", nil, nil); s != http.StatusNotFound {
+				t.Errorf("enrol in the class of a private course as %s = %d, want 404", who, s)
+			}
+		}
+		if s := c.do("GET", "/api/v1/course-versions/"+version, nil, nil); s != http.StatusNotFound {
+			t.Errorf("read the private version as %s = %d, want 404", who, s)
+		}
+	}
+	if !classListed(t, f.clients["national instructor"], open) {
+		t.Error("the owning institute's instructor does not see its class")
+	}
+
+	// Shared with Jawa Timur, the class is seen and joined there and still not in Jawa Barat.
+	if s := f.clients["national instructor"].do("PATCH", "/api/v1/courses/"+courseID, map[string]any{
+		"sharing": "listed", "shared_org_ids": []string{f.org["PROV-JATIM"]}}, nil); s != http.StatusOK {
+		t.Fatalf("share the course with Jawa Timur = %d", s)
+	}
+	fajar, budi := f.clients["sidoarjo learner (jatim)"], f.clients["bandung learner"]
+	if !classListed(t, fajar, open) || classListed(t, budi, open) {
+		t.Errorf("after listing Jawa Timur: listed for Fajar %v (want true), for Budi %v (want false)", classListed(t, fajar, open), classListed(t, budi, open))
+	}
+	if s := fajar.do("POST", "/api/v1/classes/"+open+"/enrolments", nil, nil); s != http.StatusCreated {
+		t.Errorf("enrol in a class of a course shared with Jawa Timur as Fajar = %d, want 201", s)
+	}
+	if s := budi.do("POST", "/api/v1/classes/"+open+"/enrolments", nil, nil); s != http.StatusNotFound {
+		t.Errorf("enrol as Budi of Jawa Barat = %d, want 404", s)
+	}
+	// An assignment skips a learner whose unit the course is not shared with.
+	var res struct {
+		Skipped []struct {
+			Reason string `json:"reason"`
+		} `json:"skipped"`
+	}
+	if s := f.clients["platform admin"].do("POST", "/api/v1/classes/"+open+"/assignments",
+		map[string]any{"user_ids": []string{f.user["budi@diskominfo.bandung.go.id"]}}, &res); s != http.StatusOK ||
+		len(res.Skipped) != 1 || res.Skipped[0].Reason != "course_not_shared" {
+		t.Errorf("assign Budi = %d %+v, want him skipped as course_not_shared", s, res)
+	}
+}
+
+// approvalClass opens an approval class of the national demo course at BPSDM Jawa Barat.
+func approvalClass(t *testing.T, f *fixture, code string) string {
+	t.Helper()
+	admin := f.clients["platform admin"]
+	var courses struct {
+		Items []struct {
+			PublishedVersionID string `json:"published_version_id"`
+		} `json:"items"`
+	}
+	if s := admin.do("GET", "/api/v1/courses?org_id="+f.org["BPSDM-KEMENDAGRI"]+"&q="+demoCourseCode, nil, &courses); s != http.StatusOK || len(courses.Items) != 1 {
+		t.Fatalf("find the demo course = %d", s)
+	}
+	id, s := openClass(t, admin, courses.Items[0].PublishedVersionID, f.org["BPSDM-JABAR"], code, "approval")
+	if s != http.StatusCreated {
+		t.Fatalf("open an approval class = %d", s)
+	}
+	return id
+}
+
+func TestSupervisorPowersNeedAGrantNotJustThePointer(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	class := approvalClass(t, f, "APPROVAL-SUP")
+	var e idResponse
+	if s := f.clients["bandung learner"].do("POST", "/api/v1/classes/"+class+"/enrolments", nil, &e); s != http.StatusCreated {
+		t.Fatalf("Budi requests a seat = %d", s)
+	}
+	// Fajar, a plain learner of Jawa Timur, is named Budi's supervisor (as the
+	// data allowed before names were checked).
+	if err := f.srv.Deps.DB.Conn(context.Background()).Exec("UPDATE users SET supervisor_id = ? WHERE id = ?",
+		f.user["fajar@bappeda.sidoarjokab.go.id"], f.user["budi@diskominfo.bandung.go.id"]).Error; err != nil {
+		t.Fatal(err)
+	}
+	fajar := f.clients["sidoarjo learner (jatim)"]
+	if s := fajar.do("GET", "/api/v1/enrolments/"+e.ID, nil, nil); s != http.StatusNotFound {
+		t.Errorf("read the report's enrolment by pointer alone = %d, want 404", s)
+	}
+	if s := fajar.do("POST", "/api/v1/enrolments/"+e.ID+"/approve", nil, nil); s != http.StatusNotFound {
+		t.Errorf("approve the report's request by pointer alone = %d, want 404", s)
+	}
+	var team struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if s := fajar.do("GET", "/api/v1/team/enrolments", nil, &team); s != http.StatusOK || len(team.Items) != 0 {
+		t.Errorf("team enrolments by pointer alone = %d with %d items, want 200 with none", s, len(team.Items))
+	}
+	// The supervisor by grant of Budi's unit decides.
+	if s := f.clients["bandung supervisor"].do("POST", "/api/v1/enrolments/"+e.ID+"/approve", nil, nil); s != http.StatusOK {
+		t.Errorf("approve as the supervisor by grant = %d, want 200", s)
+	}
+}
+
+func TestNobodyDecidesOrAssignsTheirOwnEnrolment(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	class := approvalClass(t, f, "APPROVAL-SELF")
+	for _, who := range []string{"bandung supervisor", "jabar org admin"} {
+		c := f.clients[who]
+		var e idResponse
+		if s := c.do("POST", "/api/v1/classes/"+class+"/enrolments", nil, &e); s != http.StatusCreated {
+			t.Fatalf("%s requests a seat = %d", who, s)
+		}
+		for _, action := range []string{"approve", "reject"} {
+			if s := c.do("POST", "/api/v1/enrolments/"+e.ID+"/"+action, nil, nil); s != http.StatusForbidden {
+				t.Errorf("%s %ss their own request = %d, want 403", who, action, s)
+			}
+		}
+		var res struct {
+			Assigned []json.RawMessage `json:"assigned"`
+			Skipped  []struct {
+				Reason string `json:"reason"`
+			} `json:"skipped"`
+		}
+		me := f.user[callers[who]]
+		if s := c.do("POST", "/api/v1/classes/"+class+"/assignments", map[string]any{"user_ids": []string{me}}, &res); s != http.StatusOK ||
+			len(res.Assigned) != 0 || len(res.Skipped) != 1 || res.Skipped[0].Reason != "self" {
+			t.Errorf("%s assigns themselves = %d %+v, want them skipped as self", who, s, res)
+		}
+		// Withdrawing one's own request is theirs to do.
+		if s := c.do("POST", "/api/v1/enrolments/"+e.ID+"/withdraw", nil, nil); s != http.StatusOK {
+			t.Errorf("%s withdraws their own request = %d, want 200", who, s)
+		}
+	}
+	// Another's request: the org admin of Jawa Barat decides Budi's.
+	var budi idResponse
+	if s := f.clients["bandung learner"].do("POST", "/api/v1/classes/"+class+"/enrolments", nil, &budi); s != http.StatusCreated {
+		t.Fatalf("Budi requests a seat = %d", s)
+	}
+	if s := f.clients["jabar org admin"].do("POST", "/api/v1/enrolments/"+budi.ID+"/approve", nil, nil); s != http.StatusOK {
+		t.Errorf("the org admin approves Budi's request = %d, want 200", s)
+	}
+	if s := f.clients["bandung learner colleague"].do("POST", "/api/v1/enrolments/"+budi.ID+"/withdraw", nil, nil); s != http.StatusNotFound {
+		t.Errorf("a colleague withdraws Budi = %d, want 404", s)
+	}
+}
+
+// withToken returns a client that calls with a personal API token of c's
+// user narrowed to scopes.
+func withToken(t *testing.T, c *apiClient, scopes ...string) *apiClient {
+	t.Helper()
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if s := c.do("POST", "/api/v1/me/api-tokens", map[string]any{"name": "token " + scopes[0], "scopes": scopes,
+		"expires_at": time.Now().Add(24 * time.Hour).UTC()}, &tok); s != http.StatusCreated || tok.Token == "" {
+		t.Fatalf("create an API token with %v = %d", scopes, s)
+	}
+	out := *c
+	out.token = tok.Token
+	return &out
+}
+
+func TestSelfServiceNeedsATokenThatCarriesLearningSelf(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	budi := f.clients["bandung learner"]
+	narrowed, learning := withToken(t, budi, "org.read"), withToken(t, budi, "learning.self")
+	class := approvalClass(t, f, "TOKEN-SELF")
+	var openClassID string
+	var classes struct {
+		Items []struct{ ID, Code string } `json:"items"`
+	}
+	f.clients["platform admin"].do("GET", "/api/v1/classes?org_id="+f.org["BPSDM-JABAR"], nil, &classes)
+	for _, c := range classes.Items {
+		if c.Code == demoCourseCode+"-JABAR-1" {
+			openClassID = c.ID
+		}
+	}
+	var sessions struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	budi.do("GET", "/api/v1/classes/"+openClassID+"/sessions", nil, &sessions)
+	if openClassID == "" || len(sessions.Items) == 0 {
+		t.Fatal("the demo class or its session is missing")
+	}
+	var own struct {
+		ID string `json:"id"`
+	}
+	if s := budi.do("POST", "/api/v1/classes/"+openClassID+"/enrolments", nil, &own); s != http.StatusCreated {
+		t.Fatalf("Budi enrols = %d", s)
+	}
+	var progress struct {
+		Items []struct {
+			ItemID string `json:"item_id"`
+			Kind   string `json:"kind"`
+		} `json:"items"`
+	}
+	budi.do("GET", "/api/v1/enrolments/"+own.ID+"/progress", nil, &progress)
+	var textItem string
+	for _, it := range progress.Items {
+		if it.Kind == "text" {
+			textItem = it.ItemID
+		}
+	}
+	actions := []struct {
+		name, method, path string
+		body               any
+		// withSelf is what a token with learning.self gets
+		withSelf int
+	}{
+		{"self-enrol", "POST", "/api/v1/classes/" + class + "/enrolments", nil, http.StatusCreated},
+		{"list my enrolments", "GET", "/api/v1/me/enrolments", nil, http.StatusOK},
+		{"read my JP", "GET", "/api/v1/me/jp", nil, http.StatusOK},
+		{"read my enrolment", "GET", "/api/v1/enrolments/" + own.ID, nil, http.StatusOK},
+		{"read my progress", "GET", "/api/v1/enrolments/" + own.ID + "/progress", nil, http.StatusOK},
+		{"record progress", "POST", "/api/v1/enrolments/" + own.ID + "/progress", map[string]any{"item_id": textItem, "event": "viewed"}, http.StatusOK},
+		// the session is a week ahead: the check-in window is not open yet
+		{"check in", "POST", "/api/v1/sessions/" + sessions.Items[0].ID + "/check-in", map[string]any{"code": "123456"}, http.StatusConflict},
+		{"enrol in a learning path", "POST", "/api/v1/learning-paths/" + uuidNil + "/enrolments", nil, http.StatusNotFound},
+		{"withdraw", "POST", "/api/v1/enrolments/" + own.ID + "/withdraw", nil, http.StatusOK},
+	}
+	for _, a := range actions {
+		if s := narrowed.do(a.method, a.path, a.body, nil); s != http.StatusForbidden {
+			t.Errorf("%s with a token narrowed to org.read = %d, want 403", a.name, s)
+		}
+		if s := learning.do(a.method, a.path, a.body, nil); s != a.withSelf {
+			t.Errorf("%s with a token carrying learning.self = %d, want %d", a.name, s, a.withSelf)
+		}
+	}
+}
+
+const uuidNil = "00000000-0000-0000-0000-000000000000"
+
+func TestBadQueryParametersOnEveryCourseAndDeliveryListAre422(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	admin := f.clients["platform admin"]
+	var courses struct {
+		Items []struct {
+			PublishedVersionID string `json:"published_version_id"`
+		} `json:"items"`
+	}
+	admin.do("GET", "/api/v1/courses?org_id="+f.org["BPSDM-KEMENDAGRI"]+"&q="+demoCourseCode, nil, &courses)
+	var classes struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	admin.do("GET", "/api/v1/classes?org_id="+f.org["BPSDM-JABAR"], nil, &classes)
+	if len(courses.Items) != 1 || len(classes.Items) == 0 {
+		t.Fatal("the demo course or class is missing")
+	}
+	class := classes.Items[0].ID
+	var sessions struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	admin.do("GET", "/api/v1/classes/"+class+"/sessions", nil, &sessions)
+	if len(sessions.Items) == 0 {
+		t.Fatal("the demo session is missing")
+	}
+	lists := []string{
+		"/api/v1/catalogue", "/api/v1/courses", "/api/v1/learning-paths",
+		"/api/v1/course-versions/" + courses.Items[0].PublishedVersionID + "/reviews",
+		"/api/v1/classes", "/api/v1/classes/" + class + "/sessions", "/api/v1/classes/" + class + "/enrolments",
+		"/api/v1/sessions/" + sessions.Items[0].ID + "/attendance",
+		"/api/v1/me/enrolments", "/api/v1/team/enrolments",
+	}
+	textKeyed := []string{"/api/v1/catalogue", "/api/v1/courses", "/api/v1/learning-paths"}
+	cursor := func(k, i string) string {
+		b, _ := json.Marshal(map[string]string{"k": k, "i": i})
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	someID := f.user["budi@diskominfo.bandung.go.id"]
+	bad := map[string]string{
+		"a cursor that is not base64":        "cursor=%00",
+		"a cursor whose id is not a uuid":    "cursor=" + cursor("2026-01-01", "1; DROP TABLE classes"),
+		"a cursor whose key holds a NUL":     "cursor=" + cursor("\x00", someID),
+		"a cursor whose key is not its type": "cursor=" + cursor("yesterday", someID),
+		"a limit that is not a number":       "limit=%00",
+		"a limit out of range":               "limit=100000",
+		"a sort by an unknown field":         "sort=password",
+	}
+	for _, list := range lists {
+		for name, query := range bad {
+			if name == "a cursor whose key is not its type" && slices.Contains(textKeyed, list) {
+				continue // any text is a key of theirs
+			}
+			if s := admin.do("GET", list+"?"+query, nil, nil); s != http.StatusUnprocessableEntity {
+				t.Errorf("GET %s?%s (%s) = %d, want 422", list, query, name, s)
+			}
+		}
+	}
+	for _, q := range []string{"/api/v1/classes?status=%00", "/api/v1/classes?status=closed-ish", "/api/v1/classes?org_id=%00",
+		"/api/v1/classes/" + class + "/enrolments?status=%00", "/api/v1/me/enrolments?status=nope", "/api/v1/team/enrolments?user_id=x",
+		"/api/v1/me/jp?year=%00", "/api/v1/me/jp?year=99999"} {
+		if s := admin.do("GET", q, nil, nil); s != http.StatusUnprocessableEntity {
+			t.Errorf("GET %s = %d, want 422", q, s)
+		}
+	}
 }

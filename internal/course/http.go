@@ -693,11 +693,15 @@ func (h *Handler) listReviews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reviews, err := h.svc.Reviews(c.Request().Context(), id)
+	req, err := web.PageRequest(c, "created_at")
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(reviews, toReviewResponse)})
+	res, err := h.svc.Reviews(c.Request().Context(), id, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, web.NewListResponse(res, toReviewResponse))
 }
 
 func (h *Handler) similar(c echo.Context) error {

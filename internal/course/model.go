@@ -833,6 +833,9 @@ var (
 	ErrNotInReview = apperr.New(apperr.KindConflict, "course.not_in_review",
 		"Versi ini tidak sedang ditinjau; versi harus diajukan dan ditinjau sebelum terbit.",
 		"This version is not in review; a version must be submitted and reviewed before it is published.")
+	ErrOwnWork = apperr.New(apperr.KindForbidden, "course.review_own_work",
+		"Anda menulis atau mengajukan versi ini; peninjauannya harus dilakukan orang lain.",
+		"You wrote or submitted this version; someone else must review it.")
 	ErrCourseArchived = apperr.New(apperr.KindConflict, "course.archived",
 		"Kursus ini sudah diarsipkan.", "The course is archived.")
 	ErrVersionNotPublished = apperr.New(apperr.KindConflict, "course.version_not_published",

@@ -99,12 +99,20 @@ func (sc courseScope) shared() bool {
 }
 
 func reaches(actor *authz.Actor, sharing Sharing, ownerPath string, sharedWith []uuid.UUID) bool {
+	return sharedTo(actor.HomeOrgPath, sharing, ownerPath, sharedWith)
+}
+
+// sharedTo is the sharing rule of courses and paths: the organisation at
+// orgPath may use a thing owned at ownerPath when it is shared nationally,
+// when the organisation lies in the owner's subtree, or when it is shared
+// with a list that names the organisation or one above it.
+func sharedTo(orgPath string, sharing Sharing, ownerPath string, sharedWith []uuid.UUID) bool {
 	switch {
-	case sharing == SharingNational, authz.Inside(actor.HomeOrgPath, ownerPath):
+	case sharing == SharingNational, authz.Inside(orgPath, ownerPath):
 		return true
 	case sharing == SharingListed:
 		for _, id := range sharedWith {
-			if strings.Contains(actor.HomeOrgPath, "/"+id.String()+"/") {
+			if strings.Contains(orgPath, "/"+id.String()+"/") {
 				return true
 			}
 		}
@@ -133,10 +141,7 @@ func authorize(sc courseScope, visible bool, notFound error, perms ...authz.Perm
 			return p, nil
 		}
 	}
-	if visible || sc.staff() {
-		return "", authz.ErrForbidden
-	}
-	return "", notFound
+	return "", authz.Decide(visible || sc.staff(), false, notFound)
 }
 
 // scope loads a course for the caller; forUpdate locks its row.
@@ -162,7 +167,7 @@ func (s *Service) scope(ctx context.Context, courseID uuid.UUID, forUpdate bool)
 
 // learns asks the delivery package whether the caller learns in a published version.
 func (s *Service) learns(ctx context.Context, actor *authz.Actor, v Version) (bool, error) {
-	if s.access == nil || !v.Status.WasPublished() {
+	if s.access == nil || !v.Status.WasPublished() || !actor.MaySelf(authz.SelfLearn) {
 		return false, nil
 	}
 	return s.access.CanLearn(ctx, actor.UserID, v.ID)
@@ -283,10 +288,7 @@ func checkList(req page.Request, query string) error {
 	v.Check(req.Limit > 0 && req.Limit <= page.MaxLimit, "limit", "harus antara 1 dan 200", "must be between 1 and 200")
 	v.Check(utf8.RuneCountInString(query) <= 200, "q", "paling banyak 200 karakter", "at most 200 characters")
 	checkText(&v, "q", query)
-	if a := req.After(); a != nil {
-		_, err := uuid.Parse(a.ID)
-		v.Check(err == nil && validText(a.Key), "cursor", "kursor tidak valid", "invalid cursor")
-	}
+	v.Check(database.CheckCursor(req, database.KeyText) == nil, "cursor", "kursor tidak valid", "invalid cursor")
 	return v.Err()
 }
 
@@ -323,11 +325,9 @@ func (s *Service) CreateCourse(ctx context.Context, in NewCourse) (Course, error
 	if err != nil {
 		return Course{}, err
 	}
-	if !actor.Can(authz.CourseAuthor, path) {
-		if actor.Can(authz.CourseRead, path) {
-			return Course{}, authz.ErrForbidden
-		}
-		return Course{}, apperr.Invalid("org_id", "organisasi tidak ditemukan", "organisation not found")
+	if err := authz.Decide(actor.Can(authz.CourseRead, path), actor.Can(authz.CourseAuthor, path),
+		apperr.Invalid("org_id", "organisasi tidak ditemukan", "organisation not found")); err != nil {
+		return Course{}, err
 	}
 	if err := s.checkOrgs(ctx, "shared_org_ids", in.SharedOrgIDs); err != nil {
 		return Course{}, err
@@ -716,6 +716,9 @@ func (s *Service) editVersion(ctx context.Context, versionID uuid.UUID, notFound
 		if err := s.store.updateVersion(ctx, v.ID, e.fields); err != nil {
 			return err
 		}
+		if err := s.store.addEditor(ctx, v.ID, sc.actor.UserID); err != nil {
+			return err
+		}
 		if out, err = s.store.version(ctx, v.ID, false); err != nil {
 			return err
 		}
@@ -1096,6 +1099,9 @@ func (s *Service) Review(ctx context.Context, versionID uuid.UUID, in ReviewInpu
 		if v.Status != StatusInReview {
 			return ErrNotInReview
 		}
+		if err := s.checkFourEyes(ctx, sc.actor, v); err != nil {
+			return err
+		}
 		if unchecked := in.Checklist.unchecked(); in.Decision == DecisionApprove && len(unchecked) > 0 {
 			return errChecklist(unchecked)
 		}
@@ -1125,6 +1131,24 @@ func (s *Service) Review(ctx context.Context, versionID uuid.UUID, in ReviewInpu
 	return review, out, nil
 }
 
+// checkFourEyes refuses a review by someone who wrote the version (its
+// creator or anyone who changed it) or submitted it: every decision on a
+// version, approving and publishing it or sending it back, takes a second
+// person.
+func (s *Service) checkFourEyes(ctx context.Context, actor *authz.Actor, v Version) error {
+	if v.CreatedBy == actor.UserID || v.SubmittedBy != nil && *v.SubmittedBy == actor.UserID {
+		return ErrOwnWork
+	}
+	wrote, err := s.store.wrote(ctx, v.ID, actor.UserID)
+	if err != nil {
+		return err
+	}
+	if wrote {
+		return ErrOwnWork
+	}
+	return nil
+}
+
 // publish makes v the course's published version.
 func (s *Service) publish(ctx context.Context, sc courseScope, v Version, now time.Time) error {
 	course, err := s.store.course(ctx, v.CourseID, true)
@@ -1150,13 +1174,22 @@ func (s *Service) publish(ctx context.Context, sc courseScope, v Version, now ti
 		map[string]any{"published_version_id": v.ID, "published_at": now}))
 }
 
-// Reviews lists the review decisions on a version, oldest first, for the
-// course's staff.
-func (s *Service) Reviews(ctx context.Context, versionID uuid.UUID) ([]Review, error) {
-	if _, _, err := s.staffVersion(ctx, versionID); err != nil {
-		return nil, err
+// Reviews lists a page of the review decisions on a version, oldest first,
+// for the course's staff.
+func (s *Service) Reviews(ctx context.Context, versionID uuid.UUID, req page.Request) (page.Result[Review], error) {
+	if err := database.CheckCursor(req, database.KeyTime); err != nil {
+		return page.Result[Review]{}, err
 	}
-	return s.store.reviews(ctx, versionID)
+	if _, _, err := s.staffVersion(ctx, versionID); err != nil {
+		return page.Result[Review]{}, err
+	}
+	rows, err := s.store.reviews(ctx, versionID, req)
+	if err != nil {
+		return page.Result[Review]{}, err
+	}
+	return page.Build(rows, req.Limit, func(r Review) page.Position {
+		return page.Position{Key: r.CreatedAt.UTC().Format(database.KeyTime.KeyLayout()), ID: r.ID.String()}
+	}), nil
 }
 
 // staffVersion loads a version for its course's staff.
@@ -1233,12 +1266,10 @@ func (s *Service) MediaURL(ctx context.Context, itemID uuid.UUID) (objectstore.P
 		if err != nil {
 			return objectstore.Presigned{}, err
 		}
-		switch {
-		case !learner && sc.seesVersion(v):
-			return objectstore.Presigned{}, authz.ErrForbidden
-		case !learner:
-			return objectstore.Presigned{}, ErrItemNotFound
-		case it.ReleaseAt != nil && s.now().Before(*it.ReleaseAt):
+		if err := authz.Decide(sc.seesVersion(v), learner, ErrItemNotFound); err != nil {
+			return objectstore.Presigned{}, err
+		}
+		if it.ReleaseAt != nil && s.now().Before(*it.ReleaseAt) {
 			return objectstore.Presigned{}, ErrItemNotReleased
 		}
 	}
@@ -1273,9 +1304,6 @@ func (s *Service) Catalogue(ctx context.Context, f CatalogueFilter, req page.Req
 	}
 	cq.filter = f
 	rows, err := s.store.searchCatalogue(ctx, cq, req)
-	if errors.Is(err, errBadCursor) {
-		return page.Result[CatalogueEntry]{}, apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
-	}
 	if err != nil {
 		return page.Result[CatalogueEntry]{}, err
 	}
@@ -1333,6 +1361,43 @@ func (s *Service) PublishedVersion(ctx context.Context, versionID uuid.UUID) (Ve
 		}
 	}
 	return sum, nil
+}
+
+// SharedWith returns which of courseIDs an organisation at any of orgPaths
+// may use under the course's sharing (national, the owner's subtree, or the
+// listed organisations and their subtrees), without authorizing the caller:
+// the delivery package asks it where a class of the course may be opened,
+// seen and joined. Unknown courses are left out.
+func (s *Service) SharedWith(ctx context.Context, courseIDs []uuid.UUID, orgPaths []string) (map[uuid.UUID]bool, error) {
+	out := map[uuid.UUID]bool{}
+	if len(courseIDs) == 0 || len(orgPaths) == 0 {
+		return out, nil
+	}
+	rows, err := s.store.courses(ctx, courseIDs)
+	if err != nil {
+		return nil, err
+	}
+	shares, err := s.store.shares(ctx, courseIDs...)
+	if err != nil {
+		return nil, err
+	}
+	ownerPaths := map[uuid.UUID]string{}
+	for id, r := range rows {
+		ownerPath, ok := ownerPaths[r.OrgID]
+		if !ok {
+			if ownerPath, err = s.orgs.OrgPath(ctx, r.OrgID); err != nil {
+				return nil, fmt.Errorf("resolve course organisation: %w", err)
+			}
+			ownerPaths[r.OrgID] = ownerPath
+		}
+		for _, p := range orgPaths {
+			if sharedTo(p, Sharing(r.Sharing), ownerPath, shares[id]) {
+				out[id] = true
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // CourseOf returns the course a version belongs to, without authorizing.
@@ -1558,11 +1623,8 @@ func (s *Service) UpdatePath(ctx context.Context, id uuid.UUID, p PathPatch) (Le
 		if ps.path.ArchivedAt != nil {
 			return ErrPathNotFound
 		}
-		if !ps.manages() {
-			if ps.visible() {
-				return authz.ErrForbidden
-			}
-			return ErrPathNotFound
+		if err := authz.Decide(ps.visible(), ps.manages(), ErrPathNotFound); err != nil {
+			return err
 		}
 		before := ps.path
 		after := before
@@ -1627,11 +1689,8 @@ func (s *Service) DeletePath(ctx context.Context, id uuid.UUID) error {
 		if ps.path.ArchivedAt != nil {
 			return ErrPathNotFound
 		}
-		if !ps.manages() {
-			if ps.visible() {
-				return authz.ErrForbidden
-			}
-			return ErrPathNotFound
+		if err := authz.Decide(ps.visible(), ps.manages(), ErrPathNotFound); err != nil {
+			return err
 		}
 		now := s.now()
 		if err := s.store.updatePath(ctx, id, map[string]any{"archived_at": now}); err != nil {

@@ -67,7 +67,8 @@ func TestACourseGoesFromDraftThroughReviewToPublicationAndOnToANewVersion(t *tes
 	if published.Status != StatusPublished || published.PublishedAt == nil || published.PublishedBy == nil {
 		t.Fatalf("approved version = %+v, want published with time and reviewer", published)
 	}
-	reviews, err := f.svc.Reviews(reviewer, v1)
+	res, err := f.svc.Reviews(reviewer, v1, page.Request{Limit: 50})
+	reviews := res.Items
 	if err != nil || len(reviews) != 2 || reviews[0].Decision != DecisionRequestChanges || reviews[1].Checklist != allChecked {
 		t.Fatalf("Reviews = %+v, %v; want the request for changes, then the approval with its checklist", reviews, err)
 	}
@@ -895,6 +896,77 @@ func TestStaffListTheCoursesOfTheirWholeSubtree(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Courses as %s = %v, want %v", tt.who, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAReviewTakesFourEyes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// Leads of institute A both author and review.
+	for _, name := range []string{"lead1", "lead2", "lead3"} {
+		f.actor[name] = &authz.Actor{UserID: uuid.Must(uuid.NewV7()), HomeOrgID: f.org["A"], HomeOrgPath: f.path["A"],
+			Grants: []authz.Grant{
+				{ID: uuid.Must(uuid.NewV7()), Role: authz.RoleInstructor, OrgID: f.org["A"], OrgPath: f.path["A"]},
+				{ID: uuid.Must(uuid.NewV7()), Role: authz.RoleReviewer, OrgID: f.org["A"], OrgPath: f.path["A"]},
+			}}
+	}
+	tests := []struct {
+		name      string
+		creator   string // makes the course and its draft
+		editor    string // changes the draft, if set
+		submitter string
+		reviewer  string
+		decision  Decision
+		want      error
+	}{
+		{"the creator may not approve", "lead1", "", "lead1", "lead1", DecisionApprove, ErrOwnWork},
+		{"the creator may not request changes", "lead1", "", "lead1", "lead1", DecisionRequestChanges, ErrOwnWork},
+		{"an editor may not approve", "authorA", "lead2", "authorA", "lead2", DecisionApprove, ErrOwnWork},
+		{"the submitter may not approve", "authorA", "", "lead2", "lead2", DecisionApprove, ErrOwnWork},
+		{"a second person approves", "lead1", "lead2", "lead1", "lead3", DecisionApprove, nil},
+		{"a second person requests changes", "lead1", "", "lead1", "reviewerA", DecisionRequestChanges, nil},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			title := "Empat Mata " + strconv.Itoa(i)
+			c, err := f.svc.CreateCourse(f.as(tt.creator), NewCourse{OrgID: f.org["A"], Code: "FOUR-EYES-" + strconv.Itoa(i), Sharing: SharingNational,
+				Version: VersionPatch{Title: &title, Objectives: &[]string{"Dua orang"}, JPCredit: Some(4.0)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := f.svc.AddModule(f.as(tt.creator), c.Open.ID, ModuleInput{Title: ptr("M")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := f.svc.AddLesson(f.as(tt.creator), m.ID, ModuleInput{Title: ptr("L")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AddItem(f.as(tt.creator), l.ID, ItemInput{Kind: KindText, Title: ptr("B"), Body: ptr("<p>x</p>")}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.editor != "" {
+				if _, err := f.svc.UpdateVersion(f.as(tt.editor), c.Open.ID, VersionPatch{Summary: ptr("Diubah")}, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, _, err := f.svc.Submit(f.as(tt.submitter), c.Open.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, v, err := f.svc.Review(f.as(tt.reviewer), c.Open.ID, ReviewInput{Decision: tt.decision, Checklist: allChecked, Comments: "Catatan."})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Review by %s = %v, want %v", tt.reviewer, err, tt.want)
+			}
+			if tt.want != nil {
+				if got := f.count("SELECT count(*) FROM course_reviews WHERE version_id = ?", c.Open.ID); got != 0 {
+					t.Errorf("reviews recorded = %d, want none", got)
+				}
+				return
+			}
+			if tt.decision == DecisionApprove && v.Status != StatusPublished {
+				t.Errorf("approved version = %s, want published", v.Status)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -426,11 +425,12 @@ func (s store) listCourses(ctx context.Context, orgIDs []uuid.UUID, all bool, f 
 			AND (v.id = courses.current_published_version_id OR v.status IN ('draft', 'in_review', 'changes_requested'))
 			AND v.title ILIKE ?)`, database.EscapeLike(query)+"%", "%"+database.EscapeLike(query)+"%")
 	}
-	if after := req.After(); after != nil {
-		q = q.Where("(code, id) > (?, ?)", after.Key, after.ID)
+	q, err := database.Keyset(q, "code", database.KeyText, "id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
 	}
 	var rows []courseRow
-	if err := q.Order("code, id").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list courses: %w", err)
 	}
 	return rows, nil
@@ -443,7 +443,28 @@ func (s store) createVersion(ctx context.Context, v Version) error {
 	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("create course version: %w", translate(err))
 	}
+	return s.addEditor(ctx, v.ID, v.CreatedBy)
+}
+
+// addEditor records that a user wrote part of a version.
+func (s store) addEditor(ctx context.Context, versionID, userID uuid.UUID) error {
+	err := s.db.Conn(ctx).Exec(`INSERT INTO course_version_editors (version_id, user_id) VALUES (?, ?)
+		ON CONFLICT DO NOTHING`, versionID, userID).Error
+	if err != nil {
+		return fmt.Errorf("record version editor: %w", err)
+	}
 	return nil
+}
+
+// wrote reports whether a user created or changed a version.
+func (s store) wrote(ctx context.Context, versionID, userID uuid.UUID) (bool, error) {
+	var found bool
+	err := s.db.Conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM course_version_editors WHERE version_id = ? AND user_id = ?)`,
+		versionID, userID).Scan(&found).Error
+	if err != nil {
+		return false, fmt.Errorf("read version editors: %w", err)
+	}
+	return found, nil
 }
 
 func (s store) version(ctx context.Context, id uuid.UUID, forUpdate bool) (Version, error) {
@@ -772,9 +793,13 @@ func (s store) createReview(ctx context.Context, r Review) error {
 	return nil
 }
 
-func (s store) reviews(ctx context.Context, versionID uuid.UUID) ([]Review, error) {
+func (s store) reviews(ctx context.Context, versionID uuid.UUID, req page.Request) ([]Review, error) {
+	q, err := database.Keyset(s.db.Conn(ctx).Where("version_id = ?", versionID), "created_at", database.KeyTime, "id", req)
+	if err != nil {
+		return nil, err
+	}
 	var rows []reviewRow
-	if err := s.db.Conn(ctx).Where("version_id = ?", versionID).Order("created_at, id").Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list reviews: %w", err)
 	}
 	out := make([]Review, 0, len(rows))
@@ -908,15 +933,14 @@ func (s store) searchCatalogue(ctx context.Context, cq catalogueQuery, req page.
 		sortCol, keyExpr = "published_at", `to_char(%s.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 	}
 	var after []any
-	if a := req.After(); a != nil {
-		after = []any{a.Key, a.ID}
-		if field == "published_at" {
-			t, err := time.Parse(time.RFC3339Nano, a.Key)
-			if err != nil {
-				return nil, errBadCursor
-			}
-			after[0] = t
-		}
+	keyType := database.KeyText
+	if field == "published_at" {
+		keyType = database.KeyTime
+	}
+	if key, id, ok, err := database.After(req, keyType); err != nil {
+		return nil, err
+	} else if ok {
+		after = []any{key, id}
 	}
 
 	// filter adds what every search applies to the rows at alias.
@@ -1016,8 +1040,6 @@ func catalogueTerms(e CatalogueEntry) []string {
 	add("o:" + e.OrgID.String())
 	return terms
 }
-
-var errBadCursor = errors.New("bad cursor")
 
 // similar ranks the published courses of other organisations by their
 // resemblance to a title, objectives and competency tags. Candidates come
@@ -1148,11 +1170,12 @@ func (s store) listPaths(ctx context.Context, all bool, ancestors, staffOrgs []u
 	if query = strings.TrimSpace(query); query != "" {
 		q = q.Where("c.title ILIKE ? OR c.code ILIKE ?", "%"+database.EscapeLike(query)+"%", database.EscapeLike(query)+"%")
 	}
-	if after := req.After(); after != nil {
-		q = q.Where("(lower(c.title), c.id) > (?, ?)", after.Key, after.ID)
+	q, err := database.Keyset(q, "lower(c.title)", database.KeyText, "c.id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
 	}
 	var rows []pathRow
-	if err := q.Order("lower(c.title), c.id").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list learning paths: %w", err)
 	}
 	return rows, nil

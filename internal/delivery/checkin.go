@@ -1,12 +1,14 @@
 package delivery
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,4 +85,52 @@ func qrPNG(text string) ([]byte, error) {
 		return nil, fmt.Errorf("draw check-in QR code: %w", err)
 	}
 	return png, nil
+}
+
+// Guessing check-in codes is throttled: every attempt is counted, per
+// person and session and per session overall, in a fixed window, and an
+// attempt that was not a wrong code is taken back. Six digits valid for two
+// steps cannot be found in MaxCheckInGuesses tries. The counters live in
+// Postgres, so that they survive restarts and the throttle never fails open.
+const (
+	CheckInGuessWindow = 10 * time.Minute
+	// MaxCheckInGuesses bounds one person's wrong codes for a session.
+	MaxCheckInGuesses = 10
+	// MaxSessionCheckInGuesses bounds a session's wrong codes from everyone,
+	// against spraying from many accounts. Past it, a person's first try
+	// in the window still passes, so one class member cannot lock the
+	// others out; staff can always take the roll call.
+	MaxSessionCheckInGuesses = 200
+)
+
+// countGuess counts a check-in attempt of a person at a session and
+// refuses it with ErrCheckInThrottled once the window holds too many. The
+// returned release takes the attempt back, for an attempt that turned out
+// not to be a wrong code.
+func (s *Service) countGuess(ctx context.Context, sessionID, userID uuid.UUID) (release func(context.Context) error, err error) {
+	now := s.now()
+	mine, started, err := s.store.countCheckInAttempt(ctx, sessionID, userID, now, CheckInGuessWindow)
+	if err != nil {
+		return nil, err
+	}
+	if mine > MaxCheckInGuesses {
+		return nil, throttled(started, now)
+	}
+	all, startedAll, err := s.store.countCheckInAttempt(ctx, sessionID, uuid.Nil, now, CheckInGuessWindow)
+	if err != nil {
+		return nil, err
+	}
+	if all > MaxSessionCheckInGuesses && mine > 1 {
+		return nil, throttled(startedAll, now)
+	}
+	return func(ctx context.Context) error {
+		return s.store.uncountCheckInAttempt(ctx, sessionID, userID)
+	}, nil
+}
+
+// throttled is ErrCheckInThrottled telling when the window that started at
+// started ends.
+func throttled(started, now time.Time) error {
+	wait := int(math.Ceil(started.Add(CheckInGuessWindow).Sub(now).Seconds()))
+	return ErrCheckInThrottled.WithRetryAfter(max(wait, 1))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/page"
 )
 
@@ -98,6 +99,9 @@ func (s *Service) create(ctx context.Context, a access, e Enrolment) (Enrolment,
 // false. A class whose sessions clash with the caller's other classes is
 // refused with the clashes.
 func (s *Service) Enrol(ctx context.Context, classID uuid.UUID) (Enrolment, bool, error) {
+	if err := requireSelf(ctx); err != nil {
+		return Enrolment{}, false, err
+	}
 	var (
 		e       Enrolment
 		created bool
@@ -158,11 +162,32 @@ type enrolmentAccess struct {
 	learner   Learner
 }
 
+// self reports whether the enrolment is the caller's own.
 func (ea enrolmentAccess) self() bool { return ea.enrolment.UserID == ea.actor.UserID }
 
-// supervises reports whether the caller is the learner's supervisor and may use p.
+// selfService reports whether the caller acts on their own enrolment with
+// the self-service permission (a personal token must name it).
+func (ea enrolmentAccess) selfService() bool { return ea.self() && ea.actor.MaySelf(authz.SelfLearn) }
+
+// requireSelf refuses a self-service action to a caller whose API token
+// does not carry learning.self.
+func requireSelf(ctx context.Context) error {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if !actor.MaySelf(authz.SelfLearn) {
+		return ErrSelfScope
+	}
+	return nil
+}
+
+// supervises reports whether the caller is the learner's supervisor and
+// holds p on the learner's unit: being named supervisor (a pointer anyone
+// with user.manage may set) gives no power by itself; the powers come from
+// a grant that carries them.
 func supervises(actor *authz.Actor, l Learner, p authz.Permission) bool {
-	return l.SupervisorID != nil && *l.SupervisorID == actor.UserID && carries(actor, p)
+	return l.SupervisorID != nil && *l.SupervisorID == actor.UserID && actor.Can(p, l.OrgPath)
 }
 
 // canDecide: the learner's supervisor, or someone who may assign learners of their unit.
@@ -171,7 +196,7 @@ func (ea enrolmentAccess) canDecide() bool {
 }
 
 func (ea enrolmentAccess) canSee() bool {
-	return ea.self() || ea.canDecide() || ea.canOversee() || ea.canManage() || ea.canTeach() ||
+	return ea.selfService() || ea.canDecide() || ea.canOversee() || ea.canManage() || ea.canTeach() ||
 		supervises(ea.actor, ea.learner, authz.EnrolmentOversee) || ea.actor.Can(authz.EnrolmentOversee, ea.learner.OrgPath)
 }
 
@@ -208,6 +233,9 @@ func (s *Service) loadEnrolment(ctx context.Context, id uuid.UUID, lock enrolmen
 	}
 	ea := enrolmentAccess{access: a, enrolment: e, learner: learner}
 	if !ea.canSee() {
+		if ea.self() { // their own, through a token without learning.self
+			return enrolmentAccess{}, ErrSelfScope
+		}
 		return enrolmentAccess{}, ErrEnrolmentNotFound
 	}
 	return ea, nil
@@ -248,6 +276,9 @@ func (s *Service) decide(ctx context.Context, id uuid.UUID, approve bool) (Enrol
 		}
 		if !ea.canDecide() {
 			return authz.ErrForbidden
+		}
+		if ea.self() {
+			return ErrOwnRequest
 		}
 		before := ea.enrolment
 		if before.Status != EnrolmentPending {
@@ -293,7 +324,12 @@ func (s *Service) Withdraw(ctx context.Context, id uuid.UUID) (Enrolment, error)
 		if err != nil {
 			return err
 		}
-		if !ea.self() && !ea.canDecide() && !ea.canManage() {
+		// One's own enrolment is withdrawn through self-service; another's
+		// by who may assign them or manage the class.
+		switch {
+		case ea.self() && !ea.selfService():
+			return ErrSelfScope
+		case !ea.self() && !ea.canDecide() && !ea.canManage():
 			return authz.ErrForbidden
 		}
 		before := ea.enrolment
@@ -325,8 +361,10 @@ func (s *Service) Withdraw(ctx context.Context, id uuid.UUID) (Enrolment, error)
 
 // Assign enrols learners in a class on the caller's authority: by user id,
 // a whole unit's subtree, or a list of NIPs. The caller must be allowed to
-// assign each learner (enrolment.assign at the learner's unit, or being their
-// supervisor); every row that enrols nobody is reported with its reason. A
+// assign each learner (enrolment.assign at the learner's unit, which a
+// supervisor holds through their grant), the class's course must be shared
+// with the learner's unit, and nobody assigns themselves; every row that
+// enrols nobody is reported with its reason. A
 // pending request of a listed learner counts as approved. Assignment skips
 // the enrolment window and the learner's clash check, not the capacity.
 func (s *Service) Assign(ctx context.Context, classID uuid.UUID, in AssignInput) (AssignResult, error) {
@@ -356,15 +394,13 @@ func (s *Service) Assign(ctx context.Context, classID uuid.UUID, in AssignInput)
 		if err != nil {
 			return err
 		}
-		if ok, err := s.mayAssignAnyone(ctx, a.actor); err != nil {
-			return err
-		} else if !ok {
+		if !assigner(a.actor) {
 			return authz.ErrForbidden
 		}
 		if !a.class.Status.Open() {
 			return ErrClassNotOpen
 		}
-		rows, err := s.resolveLearners(ctx, a.actor, in)
+		rows, err := s.resolveLearners(ctx, a.actor, a.class.CourseID, in)
 		if err != nil {
 			return err
 		}
@@ -400,7 +436,7 @@ type assignRow struct {
 
 // resolveLearners turns an assignment's list into learners, marking the rows
 // that name nobody or someone the caller may not assign.
-func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, in AssignInput) ([]assignRow, error) {
+func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, courseID uuid.UUID, in AssignInput) ([]assignRow, error) {
 	var rows []assignRow
 	switch {
 	case in.OrgID != uuid.Nil:
@@ -472,31 +508,33 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, in As
 			rows[i].learner, rows[i].userID = l, l.UserID
 		}
 	}
+	shared := map[string]bool{}
 	for i, r := range rows {
-		if r.skip != "" || supervises(actor, r.learner, authz.EnrolmentAssign) || actor.Can(authz.EnrolmentAssign, r.learner.OrgPath) {
+		if r.skip != "" {
 			continue
 		}
-		if r.nip != "" && len(in.NIPs) > 0 {
-			rows[i].skip, rows[i].userID = SkipUnknownNIP, uuid.Nil
-		} else {
-			rows[i].skip = SkipUnknownUser
+		if !actor.Can(authz.EnrolmentAssign, r.learner.OrgPath) {
+			if r.nip != "" && len(in.NIPs) > 0 {
+				rows[i].skip, rows[i].userID = SkipUnknownNIP, uuid.Nil
+			} else {
+				rows[i].skip = SkipUnknownUser
+			}
+			continue
+		}
+		// Nobody assigns (or, through a pending request, approves) themselves.
+		if r.learner.UserID == actor.UserID {
+			rows[i].skip = SkipSelf
+			continue
+		}
+		ok, err := s.sharedWithLearner(ctx, courseID, r.learner, shared)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			rows[i].skip = SkipNotShared
 		}
 	}
 	return rows, nil
-}
-
-// mayAssignAnyone reports whether the caller may assign learners at all:
-// someone who holds enrolment.assign somewhere, or supervises someone.
-func (s *Service) mayAssignAnyone(ctx context.Context, actor *authz.Actor) (bool, error) {
-	if roots, all := actor.Roots(authz.EnrolmentAssign); all || len(roots) > 0 {
-		return true, nil
-	}
-	reports, ok := s.directory.(ReportsDirectory)
-	if !ok || !carries(actor, authz.EnrolmentAssign) {
-		return false, nil
-	}
-	team, err := reports.DirectReports(ctx, actor.UserID)
-	return len(team) > 0, err
 }
 
 // assignAll enrols the resolved rows of an assignment in a locked class
@@ -594,7 +632,7 @@ func (s *Service) ClassEnrolments(ctx context.Context, classID uuid.UUID, f Enro
 	if err := f.Validate(); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := checkCursor(req, ""); err != nil {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	if _, err := s.classAccess(ctx, classID, needOversee); err != nil {
@@ -615,10 +653,13 @@ func (s *Service) MyEnrolments(ctx context.Context, f EnrolmentFilter, req page.
 	if err != nil {
 		return page.Result[Enrolment]{}, err
 	}
+	if !actor.MaySelf(authz.SelfLearn) {
+		return page.Result[Enrolment]{}, ErrSelfScope
+	}
 	if err := f.Validate(); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := checkCursor(req, ""); err != nil {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	f.UserID = actor.UserID
@@ -640,7 +681,7 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 	if err := f.Validate(); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := checkCursor(req, ""); err != nil {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	team, all, err := s.team(ctx, actor)

@@ -168,6 +168,9 @@ func TestApprovalIsForTheLearnersSupervisor(t *testing.T) {
 	w := newWorld(t)
 	c := w.classOf(w.version(), withPolicy(PolicyApproval), withCapacity(5, false))
 	boss := w.person(w.unitA, nil)
+	w.grant(boss, authz.RoleSupervisor, w.unitA)
+	// named supervisor of the learner (as anyone may be), with no grant that carries a supervisor's powers
+	pointerBoss := w.person(w.unitB, nil)
 	assigner := w.person(w.unitA, nil)
 	w.grant(assigner, authz.RoleSupervisor, w.unitA)
 	otherAssigner := w.person(w.unitB, nil)
@@ -187,11 +190,16 @@ func TestApprovalIsForTheLearnersSupervisor(t *testing.T) {
 		{"a stranger cannot see the request", func(Learner) Learner { return stranger }, true, http.StatusNotFound, EnrolmentPending},
 		{"an assigner of another unit cannot see the request", func(Learner) Learner { return otherAssigner }, true, http.StatusNotFound, EnrolmentPending},
 		{"the learner cannot approve themselves", func(l Learner) Learner { return l }, true, http.StatusForbidden, EnrolmentPending},
+		{"a supervisor by name alone cannot see the request", func(Learner) Learner { return pointerBoss }, true, http.StatusNotFound, EnrolmentPending},
 	}
 	srv := w.server()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			learner := w.person(w.unitA, &boss)
+			sup := &boss
+			if tt.by(Learner{}).UserID == pointerBoss.UserID {
+				sup = &pointerBoss
+			}
+			learner := w.person(w.unitA, sup)
 			e := w.enrol(learner, c)
 			if e.Status != EnrolmentPending {
 				t.Fatalf("Enrol in an approval class = %s, want pending_approval", e.Status)
@@ -265,9 +273,11 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 	c := w.classOf(w.version(), withPolicy(PolicyAssigned), withCapacity(2, false))
 	assigner := w.person(w.unitA, nil)
 	w.grant(assigner, authz.RoleSupervisor, w.unitA)
-	mine1, mine2 := w.person(w.unitA, nil), w.person(w.unitA, nil)
+	mine1, mine2, mine3 := w.person(w.unitA, nil), w.person(w.unitA, nil), w.person(w.unitA, nil)
 	outside := w.person(w.unitB, nil)
-	report := w.person(w.unitB, &assigner) // a direct report working in another unit
+	// a direct report working in another unit: being their supervisor is no
+	// grant there, so the caller may not assign them
+	report := w.person(w.unitB, &assigner)
 
 	csv := "nama;nip\n" +
 		"Satu;" + mine1.NIP + "\n" +
@@ -276,7 +286,9 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 		"Salah;12345\n" +
 		"Satu lagi;" + mine1.NIP + "\n" +
 		"Bawahan;" + report.NIP[:8] + " " + report.NIP[8:14] + " " + report.NIP[14:] + "\n" +
-		"Dua;" + mine2.NIP + "\n"
+		"Dua;" + mine2.NIP + "\n" +
+		"Tiga;" + mine3.NIP + "\n" +
+		"Saya sendiri;" + assigner.NIP + "\n"
 	r := w.do(w.server(), assigner, http.MethodPost, "/api/v1/classes/"+c.ID.String()+"/assignments", "text/csv", csv)
 	if r.status != http.StatusOK {
 		t.Fatalf("POST assignments (CSV) = %d %s, want 200", r.status, r.body)
@@ -288,11 +300,11 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 	for _, a := range res.Assigned {
 		assigned[a.NIP] = true
 	}
-	if len(res.Assigned) != 2 || !assigned[mine1.NIP] || !assigned[report.NIP] {
-		t.Errorf("assigned = %+v, want the learner in the caller's unit and the caller's direct report", res.Assigned)
+	if len(res.Assigned) != 2 || !assigned[mine1.NIP] || !assigned[mine2.NIP] {
+		t.Errorf("assigned = %+v, want the two first learners in the caller's unit", res.Assigned)
 	}
 	wantSkipped := map[int]SkipReason{
-		3: SkipUnknownNIP, 4: SkipUnknownNIP, 5: SkipInvalidNIP, 6: SkipDuplicate, 8: SkipClassFull,
+		3: SkipUnknownNIP, 4: SkipUnknownNIP, 5: SkipInvalidNIP, 6: SkipDuplicate, 7: SkipUnknownNIP, 9: SkipClassFull, 10: SkipSelf,
 	}
 	// rows count from 1 without the header: shift by one
 	got := map[int]SkipReason{}
@@ -340,9 +352,9 @@ func TestAssigningAUnitEnrolsItsWholeSubtree(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Assign(unit) = %v", err)
 	}
-	// 5 people in the subtree (the head included): 3 seats, 2 on the wait list.
-	if len(res.Assigned) != 3 || len(res.Waitlisted) != 2 || len(res.Skipped) != 0 {
-		t.Errorf("Assign(unit) = %d assigned, %d waitlisted, %d skipped; want 3, 2, 0", len(res.Assigned), len(res.Waitlisted), len(res.Skipped))
+	// 5 people in the subtree: the head does not assign themselves; 3 seats, 1 on the wait list.
+	if len(res.Assigned) != 3 || len(res.Waitlisted) != 1 || len(res.Skipped) != 1 || res.Skipped[0].Reason != SkipSelf {
+		t.Errorf("Assign(unit) = %d assigned, %d waitlisted, %+v skipped; want 3, 1, the head as self", len(res.Assigned), len(res.Waitlisted), res.Skipped)
 	}
 	if _, err := w.svc.Assign(w.as(head), c.ID, AssignInput{OrgID: w.unitB}); apperr.KindOf(err) != apperr.KindInvalid {
 		t.Errorf("Assign(another unit) = %v, want a validation error", err)
@@ -371,12 +383,16 @@ func TestTeamViewShowsOnlyTheCallersTeam(t *testing.T) {
 		Auditor: w.svc.audit, Now: w.clock.Now})
 	c := w.classOf(w.version())
 	boss := w.person(w.unitA, nil)
+	w.grant(boss, authz.RoleSupervisor, w.unitA)
 	near := w.person(w.unitA, &boss)
 	far := w.person(w.unitB, &boss)
+	// a learner of another unit named supervisor, with no grant
+	named := w.person(w.unitB, nil)
+	namedReport := w.person(w.unitA, &named)
 	overseer := w.person(w.unitB, nil)
 	w.grant(overseer, authz.RoleMentor, w.unitB)
 	peer := w.person(w.unitA, nil)
-	for _, l := range []Learner{near, far, peer} {
+	for _, l := range []Learner{near, far, peer, namedReport} {
 		w.enrol(l, c)
 	}
 	tests := []struct {
@@ -385,8 +401,10 @@ func TestTeamViewShowsOnlyTheCallersTeam(t *testing.T) {
 		who  Learner
 		want []uuid.UUID
 	}{
-		{"a supervisor sees the direct reports in their own unit", w.svc, boss, []uuid.UUID{near.UserID}},
-		{"a directory that lists reports adds those in other units", withReports, boss, []uuid.UUID{near.UserID, far.UserID}},
+		// the supervisor grant on the unit carries the team view: the whole unit
+		{"a supervisor sees the people of the unit of their grant", w.svc, boss, []uuid.UUID{near.UserID, peer.UserID, namedReport.UserID}},
+		{"a report in a unit where the supervisor holds no grant stays out", withReports, boss, []uuid.UUID{near.UserID, peer.UserID, namedReport.UserID}},
+		{"a supervisor by name alone sees nothing", withReports, named, nil},
 		{"an overseer sees everyone in their unit", w.svc, overseer, []uuid.UUID{far.UserID}},
 		{"a learner without a team sees nothing", w.svc, peer, nil},
 	}

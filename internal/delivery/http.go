@@ -743,11 +743,15 @@ func (h *Handler) listAttendance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	records, err := h.svc.Attendance(c.Request().Context(), id)
+	req, err := web.PageRequest(c, "user_id")
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(records, toAttendanceResponse)})
+	res, err := h.svc.Attendance(c.Request().Context(), id, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, web.NewListResponse(res, toAttendanceResponse))
 }
 
 // --- enrolments ---

@@ -90,6 +90,10 @@ type Catalogue interface {
 	PublishedVersion(ctx context.Context, versionID uuid.UUID) (CourseVersion, error)
 	// PathSteps returns the steps of a learning path.
 	PathSteps(ctx context.Context, pathID uuid.UUID) ([]PathStep, error)
+	// SharedWith returns which of courseIDs an organisation at any of
+	// orgPaths may use under the course's sharing: a class of a course may
+	// be opened, seen and joined only where the course is shared.
+	SharedWith(ctx context.Context, courseIDs []uuid.UUID, orgPaths []string) (map[uuid.UUID]bool, error)
 }
 
 // Learner is a person as delivery sees them.
@@ -601,6 +605,8 @@ const (
 	SkipAlreadyEnrolled SkipReason = "already_enrolled"
 	SkipClassFull       SkipReason = "class_full"
 	SkipDuplicate       SkipReason = "duplicate"
+	SkipNotShared       SkipReason = "course_not_shared"
+	SkipSelf            SkipReason = "self"
 )
 
 var skipMessages = map[SkipReason]apperr.Text{
@@ -610,6 +616,10 @@ var skipMessages = map[SkipReason]apperr.Text{
 	SkipAlreadyEnrolled: {ID: "Pegawai sudah terdaftar di kelas ini.", EN: "The person is already enrolled in this class."},
 	SkipClassFull:       {ID: "Kelas penuh dan tidak memiliki daftar tunggu.", EN: "The class is full and has no wait list."},
 	SkipDuplicate:       {ID: "Tercantum lebih dari sekali.", EN: "Listed more than once."},
+	SkipNotShared: {ID: "Kursus kelas ini tidak dibagikan ke unit pegawai tersebut.",
+		EN: "The class's course is not shared with the person's unit."},
+	SkipSelf: {ID: "Anda tidak dapat menugaskan diri sendiri; daftarlah sendiri atau minta atasan Anda.",
+		EN: "You cannot assign yourself; enrol by yourself or ask your supervisor."},
 }
 
 // Message returns the human text of the reason.
@@ -798,6 +808,15 @@ var (
 		"Pendaftaran kelas ini sedang tidak dibuka.", "Enrolment in this class is not open.")
 	ErrClassNotOpen = apperr.New(apperr.KindConflict, "delivery.class_not_open",
 		"Kelas sudah ditutup atau dibatalkan.", "The class is closed or cancelled.")
+	ErrOwnRequest = apperr.New(apperr.KindForbidden, "delivery.own_request",
+		"Anda tidak dapat memutuskan permintaan pendaftaran Anda sendiri; atasan Anda atau pengelola unit yang memutuskannya.",
+		"You cannot decide your own enrolment request; your supervisor or your unit's administrator decides it.")
+	ErrSelfScope = apperr.New(apperr.KindForbidden, "delivery.self_scope",
+		"Token API ini tidak mencakup izin learning.self untuk belajar atas nama pemiliknya.",
+		"This API token does not carry learning.self, which acting as its owner's learning needs.")
+	ErrCheckInThrottled = apperr.New(apperr.KindRateLimited, "delivery.check_in_throttled",
+		"Terlalu banyak kode presensi yang salah; coba lagi nanti atau minta pengajar mencatat kehadiran Anda.",
+		"Too many wrong check-in codes; try again later or ask the instructor to record your attendance.")
 	ErrNotPending = apperr.New(apperr.KindConflict, "delivery.not_pending",
 		"Pendaftaran ini tidak sedang menunggu persetujuan.", "The enrolment is not awaiting approval.")
 	ErrCannotWithdraw = apperr.New(apperr.KindConflict, "delivery.cannot_withdraw",

@@ -25,6 +25,9 @@ func (s *Service) EnrolInPath(ctx context.Context, pathID uuid.UUID) (PathEnrolm
 	if err != nil {
 		return PathEnrolment{}, false, err
 	}
+	if !actor.MaySelf(authz.SelfLearn) {
+		return PathEnrolment{}, false, ErrSelfScope
+	}
 	steps, err := s.catalogue.PathSteps(ctx, pathID)
 	if err != nil {
 		return PathEnrolment{}, false, ErrPathNotFound
@@ -213,6 +216,17 @@ func (s *Service) enrolFromPath(ctx context.Context, pe pathEnrolmentRow, course
 		return Enrolment{}, err
 	}
 	// The learner enrols, whoever's action completed their previous course.
+	if len(candidates) == 0 {
+		return Enrolment{}, nil
+	}
+	// a class of a course not shared with the learner's unit is not theirs to join
+	person, err := s.directory.Learner(ctx, pe.UserID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if ok, err := s.sharedWithLearner(ctx, courseID, person, map[string]bool{}); err != nil || !ok {
+		return Enrolment{}, err
+	}
 	learner := &authz.Actor{UserID: pe.UserID}
 	for _, c := range candidates {
 		if err := s.store.lockClass(ctx, c.ID); err != nil {

@@ -56,6 +56,9 @@ func (s *Service) RecordProgress(ctx context.Context, enrolmentID uuid.UUID, in 
 		if !ea.self() {
 			return authz.ErrForbidden
 		}
+		if !ea.selfService() {
+			return ErrSelfScope
+		}
 		version, err := s.version(ctx, ea.class)
 		if err != nil {
 			return err
@@ -320,6 +323,9 @@ func (s *Service) MyJP(ctx context.Context, year int) (JPLedger, error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
 		return JPLedger{}, err
+	}
+	if !actor.MaySelf(authz.SelfLearn) {
+		return JPLedger{}, ErrSelfScope
 	}
 	if year == 0 {
 		year = jpYear(s.now())

@@ -284,6 +284,7 @@ func TestANarrowedTokenDoesNotActOnARelationship(t *testing.T) {
 	w := newWorld(t)
 	c := w.classOf(w.version(), withPolicy(PolicyApproval))
 	boss := w.person(w.unitA, nil)
+	w.grant(boss, authz.RoleSupervisor, w.unitA)
 	teacher := w.person(w.institute, nil)
 	if _, err := w.svc.SetStaff(w.as(w.manager), c.ID, []Staff{{UserID: teacher.UserID, Role: StaffInstructor}}, true); err != nil {
 		t.Fatalf("SetStaff = %v", err)
@@ -317,7 +318,7 @@ func TestANarrowedTokenDoesNotActOnARelationship(t *testing.T) {
 			return err
 		}, apperr.KindForbidden, false},
 		{"a staff member's token without class.teach cannot read the roll", func() error {
-			_, err := w.svc.Attendance(scoped(teacher, authz.CourseRead), w.session(c, time.Hour, time.Hour).ID)
+			_, err := w.svc.Attendance(scoped(teacher, authz.CourseRead), w.session(c, time.Hour, time.Hour).ID, page.Request{Limit: 50})
 			return err
 		}, apperr.KindForbidden, false},
 		{"a supervisor's token with enrolment.assign approves", func() error {

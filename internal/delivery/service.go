@@ -123,14 +123,10 @@ func (s *Service) classAccess(ctx context.Context, classID uuid.UUID, n need) (a
 	if err != nil {
 		return access{}, err
 	}
-	switch {
-	case !visible:
-		return access{}, ErrClassNotFound
-	case n == needSee:
-		return a, nil
-	default:
-		return access{}, authz.ErrForbidden
+	if err := authz.Decide(visible, visible && n == needSee, ErrClassNotFound); err != nil {
+		return access{}, err
 	}
+	return a, nil
 }
 
 // loadAccess loads a class and its institute's path for the caller,
@@ -162,21 +158,53 @@ func (s *Service) loadClass(ctx context.Context, classID uuid.UUID, actor *authz
 	return access{actor: actor, class: c, path: path}, nil
 }
 
-// visible reports whether the caller may see the class: classes open to
-// enrolment are visible to everyone signed in; an assigned-only class to
-// its learners, its staff, those who may read the institute's classes and
-// those who assign learners anywhere (they are who fill such a class).
+// visible reports whether the caller may see the class: its staff, those
+// who may read the institute's classes and anyone ever enrolled in it see
+// it; others only where its course is shared (reachPaths), a class open to
+// enrolment then to everyone there and an assigned-only class to those who
+// assign learners (they are who fill such a class).
 func (s *Service) visible(ctx context.Context, a access) (bool, error) {
-	if a.class.Policy != PolicyAssigned || a.canOversee() || a.canManage() || a.canTeach() || assigner(a.actor) {
+	if a.canOversee() || a.canManage() || a.canTeach() {
 		return true, nil
 	}
+	if a.class.Policy != PolicyAssigned || assigner(a.actor) {
+		shared, err := s.catalogue.SharedWith(ctx, []uuid.UUID{a.class.CourseID}, reachPaths(a.actor))
+		if err != nil {
+			return false, err
+		}
+		if shared[a.class.CourseID] {
+			return true, nil
+		}
+	}
 	return s.store.hasEnrolment(ctx, a.class.ID, a.actor.UserID)
+}
+
+// reachPaths are the organisations from which the actor meets courses: their
+// home organisation, and the units where they assign learners.
+func reachPaths(actor *authz.Actor) []string {
+	paths := []string{actor.HomeOrgPath}
+	roots, _ := actor.Roots(authz.EnrolmentAssign)
+	return append(paths, roots...)
 }
 
 // assigner reports whether the actor may assign learners somewhere.
 func assigner(actor *authz.Actor) bool {
 	roots, all := actor.Roots(authz.EnrolmentAssign)
 	return all || len(roots) > 0
+}
+
+// sharedWithLearner reports whether a course is shared with a learner's
+// unit, asking the catalogue once per unit.
+func (s *Service) sharedWithLearner(ctx context.Context, courseID uuid.UUID, l Learner, cache map[string]bool) (bool, error) {
+	if ok, done := cache[l.OrgPath]; done {
+		return ok, nil
+	}
+	shared, err := s.catalogue.SharedWith(ctx, []uuid.UUID{courseID}, []string{l.OrgPath})
+	if err != nil {
+		return false, err
+	}
+	cache[l.OrgPath] = shared[courseID]
+	return shared[courseID], nil
 }
 
 // learners looks people up by id, in one call when the directory can; ids
@@ -203,25 +231,6 @@ func (s *Service) learners(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 		}
 	}
 	return out, nil
-}
-
-// checkCursor refuses a list cursor whose position the database could not
-// read: a cursor is opaque to clients but not signed, so a forged one must
-// be a 4xx, not a failed query. keyLayout is the time layout of the sort
-// key, or "" when the list is ordered by id alone.
-func checkCursor(req page.Request, keyLayout string) error {
-	after := req.After()
-	if after == nil {
-		return nil
-	}
-	_, err := uuid.Parse(after.ID)
-	if err == nil && keyLayout != "" {
-		_, err = time.Parse(keyLayout, after.Key)
-	}
-	if err != nil {
-		return apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
-	}
-	return nil
 }
 
 // record writes an audit entry for a change to a class or something in it,
@@ -253,16 +262,24 @@ func (s *Service) CreateClass(ctx context.Context, in ClassInput) (Class, error)
 		return Class{}, err
 	}
 	path, err := s.directory.OrgPath(ctx, in.OrgID)
-	if err != nil || !actor.Can(authz.ClassManage, path) {
-		if err == nil && actor.Can(authz.ClassRead, path) {
-			return Class{}, authz.ErrForbidden
-		}
-		return Class{}, apperr.Invalid("org_id", "lembaga tidak ditemukan", "institute not found")
+	if err := authz.Decide(err == nil && actor.Can(authz.ClassRead, path), err == nil && actor.Can(authz.ClassManage, path),
+		apperr.Invalid("org_id", "lembaga tidak ditemukan", "institute not found")); err != nil {
+		return Class{}, err
 	}
+	// A version of a course not shared with the institute is reported as
+	// missing, so that private courses cannot be probed.
+	unusable := apperr.Invalid("version_id", "versi kursus tidak ditemukan atau belum terbit",
+		"the course version does not exist or is not published")
 	version, err := s.catalogue.PublishedVersion(ctx, in.VersionID)
 	if err != nil || version.Archived {
-		return Class{}, apperr.Invalid("version_id", "versi kursus tidak ditemukan atau belum terbit",
-			"the course version does not exist or is not published")
+		return Class{}, unusable
+	}
+	shared, err := s.catalogue.SharedWith(ctx, []uuid.UUID{version.CourseID}, []string{path})
+	if err != nil {
+		return Class{}, err
+	}
+	if !shared[version.CourseID] {
+		return Class{}, unusable
 	}
 	now := s.now()
 	threshold := DefaultAttendanceThreshold
@@ -298,10 +315,11 @@ func (s *Service) Class(ctx context.Context, id uuid.UUID) (Class, error) {
 	return a.class, err
 }
 
-// Classes lists the classes the caller may see, earliest first: those open
-// to enrolment, their own and their staff's, every class for those who
-// assign learners, and with an org_id whose classes the caller may read,
-// that institute's assigned-only classes.
+// Classes lists the classes the caller may see, earliest first: their own
+// and their staff's; of courses shared where the caller is (their home or
+// the units they assign), those open to enrolment, and every class for
+// those who assign learners; and with an org_id whose classes the caller
+// may read, all of that institute's classes.
 func (s *Service) Classes(ctx context.Context, f ClassFilter, req page.Request) (page.Result[Class], error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
@@ -310,13 +328,30 @@ func (s *Service) Classes(ctx context.Context, f ClassFilter, req page.Request) 
 	if err := f.Validate(); err != nil {
 		return page.Result[Class]{}, err
 	}
-	if err := checkCursor(req, time.DateOnly); err != nil {
+	if err := database.CheckCursor(req, database.KeyDate); err != nil {
 		return page.Result[Class]{}, err
 	}
-	vis := classVisibility{all: actor.IsPlatformAdmin() || assigner(actor), userID: actor.UserID}
-	if f.OrgID != uuid.Nil && !vis.all {
-		if path, err := s.directory.OrgPath(ctx, f.OrgID); err == nil && actor.Can(authz.ClassRead, path) {
-			vis.readOrg = f.OrgID
+	vis := classVisibility{all: actor.IsPlatformAdmin(), assigner: assigner(actor), userID: actor.UserID}
+	if !vis.all {
+		if f.OrgID != uuid.Nil {
+			if path, err := s.directory.OrgPath(ctx, f.OrgID); err == nil && actor.Can(authz.ClassRead, path) {
+				vis.readOrg = f.OrgID
+			}
+		}
+		// The courses of the classes listed that are shared where the caller is.
+		courses, err := s.store.classCourses(ctx, f)
+		if err != nil {
+			return page.Result[Class]{}, err
+		}
+		shared, err := s.catalogue.SharedWith(ctx, courses, reachPaths(actor))
+		if err != nil {
+			return page.Result[Class]{}, err
+		}
+		vis.sharedCourses = make([]uuid.UUID, 0, len(shared))
+		for id, ok := range shared {
+			if ok {
+				vis.sharedCourses = append(vis.sharedCourses, id)
+			}
 		}
 	}
 	classes, err := s.store.listClasses(ctx, f, vis, req)
@@ -599,7 +634,7 @@ func (s *Service) DeleteSession(ctx context.Context, sessionID uuid.UUID) error 
 // Sessions lists a class's sessions by start time. Meeting links are shown
 // only to the class's learners, its staff and those who oversee it.
 func (s *Service) Sessions(ctx context.Context, classID uuid.UUID, req page.Request) (page.Result[Session], error) {
-	if err := checkCursor(req, time.RFC3339Nano); err != nil {
+	if err := database.CheckCursor(req, database.KeyTime); err != nil {
 		return page.Result[Session]{}, err
 	}
 	a, err := s.classAccess(ctx, classID, needSee)
@@ -690,6 +725,31 @@ func (s *Service) CheckInCode(ctx context.Context, sessionID uuid.UUID) (CheckIn
 // It is idempotent: a learner who already has a record gets it back with
 // created false. A check-in may complete the learner's enrolment.
 func (s *Service) CheckIn(ctx context.Context, sessionID uuid.UUID, code string) (Attendance, bool, error) {
+	if err := requireSelf(ctx); err != nil {
+		return Attendance{}, false, err
+	}
+	// Only a session the caller may see is counted; the count is kept
+	// outside the transaction, which a wrong code rolls back.
+	_, a, err := s.sessionAccess(ctx, sessionID, needSee)
+	if err != nil {
+		return Attendance{}, false, err
+	}
+	release, err := s.countGuess(ctx, sessionID, a.actor.UserID)
+	if err != nil {
+		return Attendance{}, false, err
+	}
+	rec, created, err := s.checkIn(ctx, sessionID, code)
+	if errors.Is(err, ErrCheckInCodeInvalid) {
+		return Attendance{}, false, err
+	}
+	if rerr := release(ctx); rerr != nil && err == nil {
+		return Attendance{}, false, rerr
+	}
+	return rec, created, err
+}
+
+// checkIn is CheckIn once the attempt is counted.
+func (s *Service) checkIn(ctx context.Context, sessionID uuid.UUID, code string) (Attendance, bool, error) {
 	var (
 		rec     Attendance
 		created bool
@@ -855,12 +915,20 @@ func (s *Service) evaluateAll(ctx context.Context, a access, enrolled map[uuid.U
 	return nil
 }
 
-// Attendance lists a session's attendance, for the class's staff.
-func (s *Service) Attendance(ctx context.Context, sessionID uuid.UUID) ([]Attendance, error) {
-	if _, _, err := s.sessionAccess(ctx, sessionID, needTeach); err != nil {
-		return nil, err
+// Attendance lists a page of a session's attendance by learner, for the
+// class's staff.
+func (s *Service) Attendance(ctx context.Context, sessionID uuid.UUID, req page.Request) (page.Result[Attendance], error) {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+		return page.Result[Attendance]{}, err
 	}
-	return s.store.attendanceOf(ctx, sessionID)
+	if _, _, err := s.sessionAccess(ctx, sessionID, needTeach); err != nil {
+		return page.Result[Attendance]{}, err
+	}
+	rows, err := s.store.attendancePage(ctx, sessionID, req)
+	if err != nil {
+		return page.Result[Attendance]{}, err
+	}
+	return page.Build(rows, req.Limit, func(a Attendance) page.Position { return page.Position{ID: a.UserID.String()} }), nil
 }
 
 func isNotFound(err error) bool { return apperr.KindOf(err) == apperr.KindNotFound }

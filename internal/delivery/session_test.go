@@ -236,7 +236,8 @@ func TestRollCallIsForTheClassStaff(t *testing.T) {
 			}
 		})
 	}
-	records, err := w.svc.Attendance(w.as(mentor), sess.ID)
+	res, err := w.svc.Attendance(w.as(mentor), sess.ID, page.Request{Limit: 50})
+	records := res.Items
 	if err != nil || len(records) != 1 || records[0].Status != AttendancePresent || records[0].Method != MethodRollCall {
 		t.Errorf("Attendance = %+v, %v; want the learner present by roll call", records, err)
 	}

@@ -303,26 +303,20 @@ func (s store) lockClass(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// classVisibility is who is listing classes: an admin or an assigner sees
-// every class; others see the classes open to all, their own and their staff's, and
-// every class of readOrg when they may read it.
+// classVisibility is who is listing classes: an admin sees every class;
+// others see, of the sharedCourses, the classes open to all (every class
+// when they assign learners), their own and their staff's, and every class
+// of readOrg when they may read it.
 type classVisibility struct {
-	all     bool
-	userID  uuid.UUID
-	readOrg uuid.UUID
+	all           bool
+	assigner      bool
+	sharedCourses []uuid.UUID
+	userID        uuid.UUID
+	readOrg       uuid.UUID
 }
 
-func (s store) listClasses(ctx context.Context, f ClassFilter, vis classVisibility, req page.Request) ([]Class, error) {
-	q := s.classesWithSeats(ctx)
-	if !vis.all {
-		cond := s.db.Conn(ctx).Where("classes.policy <> 'assigned'").
-			Or("EXISTS (SELECT 1 FROM enrolments e WHERE e.class_id = classes.id AND e.user_id = ?)", vis.userID).
-			Or("EXISTS (SELECT 1 FROM class_staff cs WHERE cs.class_id = classes.id AND cs.user_id = ?)", vis.userID)
-		if vis.readOrg != uuid.Nil {
-			cond = cond.Or("classes.org_id = ?", vis.readOrg)
-		}
-		q = q.Where(cond)
-	}
+// filterClasses applies a class filter to q.
+func filterClasses(q *gorm.DB, f ClassFilter) *gorm.DB {
 	if f.VersionID != uuid.Nil {
 		q = q.Where("classes.version_id = ?", f.VersionID)
 	}
@@ -338,7 +332,37 @@ func (s store) listClasses(ctx context.Context, f ClassFilter, vis classVisibili
 	if f.Status != "" {
 		q = q.Where("classes.status = ?", f.Status)
 	}
-	q = keyset(q, "classes.starts_on", "date", "classes.id", req)
+	return q
+}
+
+// classCourses returns the courses of the classes a filter keeps.
+func (s store) classCourses(ctx context.Context, f ClassFilter) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := filterClasses(s.db.Conn(ctx).Table("classes"), f).Distinct("classes.course_id").Pluck("classes.course_id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("list courses of classes: %w", err)
+	}
+	return ids, nil
+}
+
+func (s store) listClasses(ctx context.Context, f ClassFilter, vis classVisibility, req page.Request) ([]Class, error) {
+	q := s.classesWithSeats(ctx)
+	if !vis.all {
+		shared := "classes.course_id = ANY(?::uuid[]) AND classes.policy <> 'assigned'"
+		if vis.assigner {
+			shared = "classes.course_id = ANY(?::uuid[])"
+		}
+		cond := s.db.Conn(ctx).Where(shared, uuidArray(vis.sharedCourses)).
+			Or("EXISTS (SELECT 1 FROM enrolments e WHERE e.class_id = classes.id AND e.user_id = ?)", vis.userID).
+			Or("EXISTS (SELECT 1 FROM class_staff cs WHERE cs.class_id = classes.id AND cs.user_id = ?)", vis.userID)
+		if vis.readOrg != uuid.Nil {
+			cond = cond.Or("classes.org_id = ?", vis.readOrg)
+		}
+		q = q.Where(cond)
+	}
+	q, err := database.Keyset(filterClasses(q, f), "classes.starts_on", database.KeyDate, "classes.id", req)
+	if err != nil {
+		return nil, err
+	}
 	var rows []classRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list classes: %w", err)
@@ -452,7 +476,10 @@ func (s store) session(ctx context.Context, id uuid.UUID) (sessionRow, error) {
 }
 
 func (s store) sessionsOf(ctx context.Context, classID uuid.UUID, req page.Request) ([]Session, error) {
-	q := keyset(s.db.Conn(ctx).Model(&sessionRow{}).Where("class_id = ?", classID), "starts_at", "timestamptz", "id", req)
+	q, err := database.Keyset(s.db.Conn(ctx).Model(&sessionRow{}).Where("class_id = ?", classID), "starts_at", database.KeyTime, "id", req)
+	if err != nil {
+		return nil, err
+	}
 	var rows []sessionRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
@@ -581,6 +608,23 @@ func (s store) recordRollCall(ctx context.Context, rows []attendanceRow) error {
 func (s store) attendanceOf(ctx context.Context, sessionID uuid.UUID) ([]Attendance, error) {
 	var rows []attendanceRow
 	if err := s.db.Conn(ctx).Where("session_id = ?", sessionID).Order("user_id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list attendance: %w", err)
+	}
+	out := make([]Attendance, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAttendance()
+	}
+	return out, nil
+}
+
+// attendancePage returns one page of a session's attendance, by learner.
+func (s store) attendancePage(ctx context.Context, sessionID uuid.UUID, req page.Request) ([]Attendance, error) {
+	q, err := database.Keyset(s.db.Conn(ctx).Where("session_id = ?", sessionID), "", database.KeyNone, "user_id", req)
+	if err != nil {
+		return nil, err
+	}
+	var rows []attendanceRow
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list attendance: %w", err)
 	}
 	out := make([]Attendance, len(rows))
@@ -788,16 +832,12 @@ func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enro
 	if f.Status != "" {
 		q = q.Where("enrolments.status = ?", f.Status)
 	}
-	_, desc := req.SortField()
-	op, dir := ">", "ASC"
-	if desc {
-		op, dir = "<", "DESC"
-	}
-	if after := req.After(); after != nil {
-		q = q.Where("enrolments.id "+op+" ?::uuid", after.ID)
+	q, err := database.Keyset(q, "", database.KeyNone, "enrolments.id", req)
+	if err != nil {
+		return nil, err
 	}
 	var rows []enrolmentRow
-	if err := q.Order("enrolments.id " + dir).Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list enrolments: %w", err)
 	}
 	out := make([]Enrolment, len(rows))
@@ -1030,21 +1070,41 @@ func (s store) openPathsWithCourse(ctx context.Context, userID, courseID uuid.UU
 	return rows, nil
 }
 
-// --- helpers ---
+// --- check-in throttle ---
 
-// keyset orders q by keyExpr then idCol in the request's direction and
-// starts after the cursor's position; it fetches one row more than a page.
-func keyset(q *gorm.DB, keyExpr, keyType, idCol string, req page.Request) *gorm.DB {
-	_, desc := req.SortField()
-	op, dir := ">", "ASC"
-	if desc {
-		op, dir = "<", "DESC"
+// countCheckInAttempt counts one check-in attempt at a session by a person
+// (the nil uuid: by anyone) in the window that started last, or in a new
+// window starting at now once that one has ended. It returns the attempts
+// in the window and when the window started.
+func (s store) countCheckInAttempt(ctx context.Context, sessionID, userID uuid.UUID, now time.Time, window time.Duration) (int, time.Time, error) {
+	var r struct {
+		Attempts    int
+		WindowStart time.Time
 	}
-	if after := req.After(); after != nil {
-		q = q.Where("("+keyExpr+", "+idCol+") "+op+" (?::"+keyType+", ?::uuid)", after.Key, after.ID)
+	cutoff := now.Add(-window)
+	err := s.db.Conn(ctx).Raw(`INSERT INTO check_in_throttle AS t (session_id, user_id, window_start, attempts) VALUES (?, ?, ?, 1)
+		ON CONFLICT (session_id, user_id) DO UPDATE SET
+		  attempts = CASE WHEN t.window_start <= ? THEN 1 ELSE t.attempts + 1 END,
+		  window_start = CASE WHEN t.window_start <= ? THEN excluded.window_start ELSE t.window_start END
+		RETURNING attempts, window_start`, sessionID, userID, now, cutoff, cutoff).Scan(&r).Error
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("count check-in attempt: %w", err)
 	}
-	return q.Order(keyExpr + " " + dir + ", " + idCol + " " + dir).Limit(req.Limit + 1)
+	return r.Attempts, r.WindowStart, nil
 }
+
+// uncountCheckInAttempt takes back an attempt that was not a wrong code,
+// the person's and the session's.
+func (s store) uncountCheckInAttempt(ctx context.Context, sessionID, userID uuid.UUID) error {
+	err := s.db.Conn(ctx).Exec(`UPDATE check_in_throttle SET attempts = attempts - 1
+		WHERE session_id = ? AND user_id IN (?, ?) AND attempts > 0`, sessionID, userID, uuid.Nil).Error
+	if err != nil {
+		return fmt.Errorf("take back check-in attempt: %w", err)
+	}
+	return nil
+}
+
+// --- helpers ---
 
 // uuidArray binds a list of ids as one PostgreSQL array parameter (GORM
 // would otherwise expand a slice into one parameter per element).

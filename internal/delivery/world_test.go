@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +54,24 @@ type catalogue struct {
 	mu       sync.Mutex
 	versions map[uuid.UUID]CourseVersion
 	paths    map[uuid.UUID][]PathStep
+	// sharedUnder limits a course to the subtrees at these paths; a course
+	// not listed is shared nationally.
+	sharedUnder map[uuid.UUID][]string
+}
+
+func (c *catalogue) SharedWith(_ context.Context, courseIDs []uuid.UUID, orgPaths []string) (map[uuid.UUID]bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[uuid.UUID]bool{}
+	for _, id := range courseIDs {
+		roots, limited := c.sharedUnder[id]
+		for _, p := range orgPaths {
+			if !limited || slices.ContainsFunc(roots, func(r string) bool { return authz.Inside(p, r) }) {
+				out[id] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 func (c *catalogue) PublishedVersion(_ context.Context, id uuid.UUID) (CourseVersion, error) {
@@ -158,7 +177,8 @@ func newWorld(t *testing.T) *world {
 	db := database.NewTestDB(t)
 	w := &world{
 		t: t, db: db, clock: &clock{t: start},
-		cat:    &catalogue{versions: map[uuid.UUID]CourseVersion{}, paths: map[uuid.UUID][]PathStep{}},
+		cat: &catalogue{versions: map[uuid.UUID]CourseVersion{}, paths: map[uuid.UUID][]PathStep{},
+			sharedUnder: map[uuid.UUID][]string{}},
 		dir:    &directory{orgs: map[uuid.UUID]string{}, learners: map[uuid.UUID]Learner{}},
 		grants: map[uuid.UUID][]authz.Grant{},
 	}

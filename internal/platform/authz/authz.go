@@ -213,3 +213,18 @@ func ActorFrom(ctx context.Context) (*Actor, error) {
 // they asked with it. A caller who may not see it gets the domain's NotFound.
 var ErrForbidden = apperr.New(apperr.KindForbidden, "forbidden",
 	"Anda tidak berwenang melakukan tindakan ini.", "You are not allowed to do this.")
+
+// Decide is the one rule for answering a caller about a thing: nil when they
+// may act on it (canAct); ErrForbidden when they may see it but not act; and
+// notFound, the domain's own "no such thing", when they may not even see it,
+// so that ids cannot be probed. Acting implies seeing.
+func Decide(canSee, canAct bool, notFound error) error {
+	switch {
+	case canAct:
+		return nil
+	case canSee:
+		return ErrForbidden
+	default:
+		return notFound
+	}
+}
