@@ -149,14 +149,38 @@ func TestClientRequestIDIsEchoedBack(t *testing.T) {
 	}
 }
 
-func TestLanguageDefaultsToIndonesian(t *testing.T) {
+func TestLanguageFollowsTheQValuesAndDefaultsToIndonesian(t *testing.T) {
 	t.Parallel()
-	tests := map[string]string{"": "id", "en": "en", "en-GB,id;q=0.5": "en", "id-ID,en;q=0.8": "id", "fr": "id", "fr, en;q=0.5": "en"}
-	for header, want := range tests {
+	tests := []struct {
+		header, want string
+	}{
+		{"", "id"},
+		{"en", "en"},
+		{"id", "id"},
+		{"in", "id"}, // the old code of Indonesian
+		{"en-GB,id;q=0.5", "en"},
+		{"id-ID,en;q=0.8", "id"},
+		{"en-GB", "en"},
+		{"id-ID", "id"},
+		{"en-US,en;q=0.9", "en"},
+		{"fr", "id"},
+		{"fr, en;q=0.5", "en"},
+		{"en;q=0.1, id;q=0.9", "id"},
+		{"id;q=0.2, en;q=0.8", "en"},
+		{"en;q=0, id;q=0.1", "id"},
+		{"*", "id"},
+		{"*, en;q=0.5", "id"},
+		{"de, *;q=0.1", "id"},
+		{"!!garbage!!", "id"},
+		{"en;q=abc", "id"},
+		{";;;,,,", "id"},
+		{strings.Repeat("en-", 200) + "x", "id"},
+	}
+	for _, tt := range tests {
 		req := httptest.NewRequest("GET", "/", nil)
-		req.Header.Set("Accept-Language", header)
-		if got := Language(req); got != want {
-			t.Errorf("Language(%q) = %q, want %q", header, got, want)
+		req.Header.Set("Accept-Language", tt.header)
+		if got := Language(req); got != tt.want {
+			t.Errorf("Language(%.40q) = %q, want %q", tt.header, got, tt.want)
 		}
 	}
 }
