@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -204,6 +205,40 @@ func TestClientAddressComesFromForwardedForOnlyThroughATrustedProxy(t *testing.T
 			req.Header.Set("X-Forwarded-For", "203.0.113.7")
 			if got := clientIPExtractor(tt.trusted)(req); got != tt.want {
 				t.Errorf("client address = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryReaderOfARequestBodyAnswersItsFailuresAlike(t *testing.T) {
+	t.Parallel()
+	overLimit := func() error {
+		rec := httptest.NewRecorder()
+		_, err := ReadBody(http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(strings.Repeat("x", 10))), 4))
+		return err
+	}
+	bindOverLimit := func() error {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(`{"name":"`+strings.Repeat("x", 100)+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		req.Body = http.MaxBytesReader(rec, req.Body, 16)
+		var v struct{ Name string }
+		return Bind(echo.New().NewContext(req, rec), &v)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want apperr.Kind
+	}{
+		{"a body over http.MaxBytesReader's limit", overLimit(), apperr.KindTooLarge},
+		{"a JSON body over the limit", bindOverLimit(), apperr.KindTooLarge},
+		{"a body over Echo's limit", BodyError(echo.NewHTTPError(http.StatusRequestEntityTooLarge)), apperr.KindTooLarge},
+		{"a connection that breaks", BodyError(io.ErrClosedPipe), apperr.KindMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := apperr.As(tt.err); got == nil || got.Kind != tt.want {
+				t.Errorf("error = %v, want kind %v", tt.err, tt.want)
 			}
 		})
 	}
