@@ -84,7 +84,7 @@ func TestOperationalEndpointsAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			resp, err := http.Get(srv.URL + tt.path)
+			resp, err := checkedGet(t, srv.URL+tt.path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestOperationalEndpointsAnswer(t *testing.T) {
 		})
 	}
 	t.Run("metrics record the route of earlier requests", func(t *testing.T) {
-		resp, err := http.Get(srv.URL + "/metrics")
+		resp, err := checkedGet(t, srv.URL+"/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestReadinessNamesTheServiceThatIsDown(t *testing.T) {
 	if err := srv.Deps.Redis.Close(); err != nil { // Redis "goes down" for this server
 		t.Fatal(err)
 	}
-	resp, err := http.Get(srv.URL + "/readyz")
+	resp, err := checkedGet(t, srv.URL+"/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,15 +46,15 @@ func (c *apiClient) do(method, path string, body, out any) int {
 // doWith is do with extra request headers.
 func (c *apiClient) doWith(headers map[string]string, method, path string, body, out any) int {
 	c.t.Helper()
-	var r io.Reader
+	var reqBody []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		r = bytes.NewReader(b)
+		reqBody = b
 	}
-	req, err := http.NewRequest(method, c.base+path, r)
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(reqBody))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -73,6 +73,7 @@ func (c *apiClient) doWith(headers map[string]string, method, path string, body,
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
+	checkContract(c.t, req, reqBody, resp, data)
 	if resp.StatusCode >= 500 {
 		c.t.Errorf("%s %s = %d %s: a 5xx is a bug", method, path, resp.StatusCode, data)
 	}

@@ -824,14 +824,9 @@ func (h *Handler) assign(c echo.Context) error {
 // among others. A semicolon-separated file (as spreadsheets in Indonesian
 // locales save) is read as well as a comma-separated one.
 func readNIPs(body io.Reader) ([]string, error) {
-	data, err := io.ReadAll(body)
+	data, err := web.ReadBody(body)
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return nil, apperr.New(apperr.KindTooLarge, "request_entity_too_large",
-				"Isi permintaan melebihi batas ukuran.", "The request body is larger than allowed.")
-		}
-		return nil, apperr.New(apperr.KindMalformed, "malformed", "Isi permintaan tidak dapat dibaca.", "The request body could not be read.").Wrap(err)
+		return nil, err
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(data))

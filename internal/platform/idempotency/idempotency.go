@@ -18,7 +18,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +31,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/web"
 )
 
 // The headers of the protocol.
@@ -93,10 +93,6 @@ var (
 	errInProgress = apperr.New(apperr.KindConflict, "idempotency.in_progress",
 		"Permintaan dengan kunci ini masih diproses; coba lagi sebentar lagi.",
 		"A request with this key is still in progress; try again shortly.").WithRetryAfter(1)
-	errUnreadableBody = apperr.New(apperr.KindMalformed, "malformed",
-		"Isi permintaan tidak dapat dibaca.", "The request body could not be read.")
-	errBodyTooLarge = apperr.New(apperr.KindTooLarge, "request_entity_too_large",
-		"Isi permintaan melebihi batas ukuran.", "The request body is larger than allowed.")
 )
 
 // claimAttempts bounds the rounds of claiming a key whose row vanishes or
@@ -148,7 +144,7 @@ func (m *middleware) serve(c echo.Context, next echo.HandlerFunc) error {
 	body, err := io.ReadAll(req.Body)
 	_ = req.Body.Close()
 	if err != nil {
-		return bodyError(err)
+		return web.BodyError(err)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	hash := requestHash(req.Method, req.URL.Path, req.URL.RawQuery, body)
@@ -191,17 +187,6 @@ func validKey(k string) bool {
 		}
 	}
 	return true
-}
-
-func bodyError(err error) error {
-	var he *echo.HTTPError
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge, errors.As(err, &maxErr):
-		return errBodyTooLarge.Wrap(err)
-	default:
-		return errUnreadableBody.Wrap(err)
-	}
 }
 
 // requestHash identifies a request by what a retry must repeat exactly.

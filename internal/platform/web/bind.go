@@ -20,7 +20,33 @@ var (
 		"The request body must be JSON (Content-Type: application/json).")
 	errEmptyBody = apperr.New(apperr.KindMalformed, "malformed",
 		"Isi permintaan kosong.", "The request body is empty.")
+	errBodyTooLarge = apperr.New(apperr.KindTooLarge, "request_entity_too_large",
+		"Isi permintaan melebihi batas ukuran.", "The request body is larger than allowed.")
+	errUnreadableBody = apperr.New(apperr.KindMalformed, "malformed",
+		"Isi permintaan tidak dapat dibaca.", "The request body could not be read.")
 )
+
+// BodyError is the one place where a failure to read a request body becomes
+// a problem: over the size limit (http.MaxBytesReader, or Echo's body limit)
+// is 413, anything else 400. Whatever reads a body (Bind, the idempotency
+// middleware, a CSV upload) answers with it.
+func BodyError(err error) error {
+	var maxErr *http.MaxBytesError
+	var he *echo.HTTPError
+	if errors.As(err, &maxErr) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+		return errBodyTooLarge.Wrap(err)
+	}
+	return errUnreadableBody.Wrap(err)
+}
+
+// ReadBody reads a whole request body, answering a failure with BodyError.
+func ReadBody(body io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, BodyError(err)
+	}
+	return data, nil
+}
 
 // Bind decodes the JSON body into v strictly: the content type must be JSON,
 // unknown fields and trailing data are refused, and a wrong type names the
@@ -46,14 +72,9 @@ func Bind(c echo.Context, v any) error {
 func decodeError(err error) error {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
-	var maxErr *http.MaxBytesError
-	var he *echo.HTTPError
 	switch {
 	case errors.Is(err, io.EOF):
 		return errEmptyBody
-	case errors.As(err, &maxErr), errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
-		return apperr.New(apperr.KindTooLarge, "request_entity_too_large",
-			"Isi permintaan melebihi batas ukuran.", "The request body is larger than allowed.")
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return apperr.New(apperr.KindMalformed, "malformed",
 			"Isi permintaan bukan JSON yang valid.", "The request body is not valid JSON.").Wrap(err)
@@ -73,7 +94,7 @@ func decodeError(err error) error {
 		e.Fields = []apperr.FieldError{{Field: field, Message: apperr.Text{ID: "kolom tidak dikenal", EN: "unknown field"}}}
 		return e
 	default:
-		return apperr.New(apperr.KindMalformed, "malformed",
-			"Isi permintaan tidak dapat dibaca.", "The request body could not be read.").Wrap(err)
+		// A read failure (the size limit among them), not a JSON one.
+		return BodyError(err)
 	}
 }

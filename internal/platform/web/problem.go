@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 )
@@ -72,19 +73,41 @@ var genericMessages = map[apperr.Kind]apperr.Text{
 	apperr.KindInternal:    {ID: "Terjadi kesalahan internal.", EN: "Internal error."},
 }
 
-// Language picks "en" or "id" (the default) from Accept-Language.
+// languages are the languages Corpu answers in, the default first.
+var (
+	languages       = []string{"id", "en"}
+	languageMatcher = language.NewMatcher([]language.Tag{language.Indonesian, language.English})
+	anyLanguage     = language.MustParse("mul") // how "*" parses
+)
+
+// Language picks "en" or "id" (the default) from Accept-Language, honouring
+// q-values, region tags and "*"; a header that cannot be parsed, or names
+// neither language, gets the default.
 func Language(r *http.Request) string {
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		tag = strings.ToLower(tag)
-		switch {
-		case tag == "id" || strings.HasPrefix(tag, "id-") || tag == "in":
-			return "id"
-		case tag == "en" || strings.HasPrefix(tag, "en-"):
-			return "en"
+	header := r.Header.Get("Accept-Language")
+	if header == "" {
+		return languages[0]
+	}
+	tags, _, err := language.ParseAcceptLanguage(header)
+	if err != nil || len(tags) == 0 {
+		return languages[0]
+	}
+	// "*" (parsed as "mul") accepts any language: what ranks below it no
+	// longer matters, and the default serves it.
+	for k, tag := range tags {
+		if tag == anyLanguage {
+			tags = tags[:k]
+			break
 		}
 	}
-	return "id"
+	if len(tags) == 0 {
+		return languages[0]
+	}
+	_, i, confidence := languageMatcher.Match(tags...)
+	if confidence == language.No {
+		return languages[0]
+	}
+	return languages[i]
 }
 
 // toAppError turns any error a handler returned into a domain error.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -149,14 +150,38 @@ func TestClientRequestIDIsEchoedBack(t *testing.T) {
 	}
 }
 
-func TestLanguageDefaultsToIndonesian(t *testing.T) {
+func TestLanguageFollowsTheQValuesAndDefaultsToIndonesian(t *testing.T) {
 	t.Parallel()
-	tests := map[string]string{"": "id", "en": "en", "en-GB,id;q=0.5": "en", "id-ID,en;q=0.8": "id", "fr": "id", "fr, en;q=0.5": "en"}
-	for header, want := range tests {
+	tests := []struct {
+		header, want string
+	}{
+		{"", "id"},
+		{"en", "en"},
+		{"id", "id"},
+		{"in", "id"}, // the old code of Indonesian
+		{"en-GB,id;q=0.5", "en"},
+		{"id-ID,en;q=0.8", "id"},
+		{"en-GB", "en"},
+		{"id-ID", "id"},
+		{"en-US,en;q=0.9", "en"},
+		{"fr", "id"},
+		{"fr, en;q=0.5", "en"},
+		{"en;q=0.1, id;q=0.9", "id"},
+		{"id;q=0.2, en;q=0.8", "en"},
+		{"en;q=0, id;q=0.1", "id"},
+		{"*", "id"},
+		{"*, en;q=0.5", "id"},
+		{"de, *;q=0.1", "id"},
+		{"!!garbage!!", "id"},
+		{"en;q=abc", "id"},
+		{";;;,,,", "id"},
+		{strings.Repeat("en-", 200) + "x", "id"},
+	}
+	for _, tt := range tests {
 		req := httptest.NewRequest("GET", "/", nil)
-		req.Header.Set("Accept-Language", header)
-		if got := Language(req); got != want {
-			t.Errorf("Language(%q) = %q, want %q", header, got, want)
+		req.Header.Set("Accept-Language", tt.header)
+		if got := Language(req); got != tt.want {
+			t.Errorf("Language(%.40q) = %q, want %q", tt.header, got, tt.want)
 		}
 	}
 }
@@ -180,6 +205,40 @@ func TestClientAddressComesFromForwardedForOnlyThroughATrustedProxy(t *testing.T
 			req.Header.Set("X-Forwarded-For", "203.0.113.7")
 			if got := clientIPExtractor(tt.trusted)(req); got != tt.want {
 				t.Errorf("client address = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryReaderOfARequestBodyAnswersItsFailuresAlike(t *testing.T) {
+	t.Parallel()
+	overLimit := func() error {
+		rec := httptest.NewRecorder()
+		_, err := ReadBody(http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(strings.Repeat("x", 10))), 4))
+		return err
+	}
+	bindOverLimit := func() error {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(`{"name":"`+strings.Repeat("x", 100)+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		req.Body = http.MaxBytesReader(rec, req.Body, 16)
+		var v struct{ Name string }
+		return Bind(echo.New().NewContext(req, rec), &v)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want apperr.Kind
+	}{
+		{"a body over http.MaxBytesReader's limit", overLimit(), apperr.KindTooLarge},
+		{"a JSON body over the limit", bindOverLimit(), apperr.KindTooLarge},
+		{"a body over Echo's limit", BodyError(echo.NewHTTPError(http.StatusRequestEntityTooLarge)), apperr.KindTooLarge},
+		{"a connection that breaks", BodyError(io.ErrClosedPipe), apperr.KindMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := apperr.As(tt.err); got == nil || got.Kind != tt.want {
+				t.Errorf("error = %v, want kind %v", tt.err, tt.want)
 			}
 		})
 	}
