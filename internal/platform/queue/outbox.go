@@ -99,10 +99,18 @@ type Relay struct {
 	RedeliverAfter time.Duration
 }
 
-// NewRelay returns a relay from the outbox of bus's database to rdb.
-func NewRelay(bus *Bus, rdb redis.UniversalClient, names Names, log *slog.Logger) *Relay {
+// NewRelay returns a relay from db's outbox to rdb that knows no consumers:
+// every row goes out as one untracked task of its own type. Workers use
+// Bus.Relay.
+func NewRelay(db *database.DB, rdb redis.UniversalClient, names Names, log *slog.Logger) *Relay {
+	return NewBus(db, log).Relay(rdb, names, log)
+}
+
+// Relay returns a relay from the outbox of b's database to rdb that routes
+// every row as b says.
+func (b *Bus) Relay(rdb redis.UniversalClient, names Names, log *slog.Logger) *Relay {
 	return &Relay{
-		db: bus.db, bus: bus, client: asynq.NewClientFromRedisClient(rdb), names: names,
+		db: b.db, bus: b, client: asynq.NewClientFromRedisClient(rdb), names: names,
 		log: log.With("component", "outbox-relay"), batch: 100, retention: 24 * time.Hour,
 		RedeliverAfter: 5 * time.Minute,
 	}

@@ -56,7 +56,7 @@ func TestRelayDeliversEachJobOnceEvenWhenReplayed(t *testing.T) {
 	db := database.NewTestDB(t)
 	rdb, names := NewTestRedis(t)
 	outbox := NewOutbox(db)
-	relay := NewRelay(NewBus(db, discard), rdb, names, discard)
+	relay := NewRelay(db, rdb, names, discard)
 	ctx := context.Background()
 
 	for i := range 3 {
@@ -93,7 +93,7 @@ func TestRelayKeepsJobsWaitingWhileRedisIsDown(t *testing.T) {
 	}
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { _ = down.Close() })
-	relay := NewRelay(NewBus(db, discard), down, NewNames("unused"), discard)
+	relay := NewRelay(db, down, NewNames("unused"), discard)
 
 	if n, err := relay.RelayOnce(ctx); err != nil || n != 0 {
 		t.Fatalf("RelayOnce(redis down) = %d, %v; want 0, nil", n, err)
@@ -107,7 +107,7 @@ func TestRelayKeepsJobsWaitingWhileRedisIsDown(t *testing.T) {
 	}
 
 	rdb, names := NewTestRedis(t)
-	if n, err := NewRelay(NewBus(db, discard), rdb, names, discard).RelayOnce(ctx); err != nil || n != 1 {
+	if n, err := NewRelay(db, rdb, names, discard).RelayOnce(ctx); err != nil || n != 1 {
 		t.Errorf("RelayOnce(redis back) = %d, %v; want 1", n, err)
 	}
 }
@@ -135,7 +135,7 @@ func TestWorkerRunsRelayedTasks(t *testing.T) {
 	if _, err := NewOutbox(db).Add(ctx, Job{Type: "test:echo", Payload: 42, Queue: Critical}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewRelay(NewBus(db, discard), rdb, names, discard).RelayOnce(ctx); err != nil {
+	if _, err := NewRelay(db, rdb, names, discard).RelayOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	select {
