@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -380,6 +381,20 @@ func TestAConsumerThatRefusesForGoodIsNotSentAgain(t *testing.T) {
 	}
 	if sends != 1 {
 		t.Errorf("the consumer that gave up was sent %d times, want 1", sends)
+	}
+
+	collector := NewCollector(w.db, w.rdb, w.names)
+	want := `
+# HELP corpu_outbox_deliveries_open Deliveries relayed to a consumer and not done, by event type and consumer; failing ones have failed at least once.
+# TYPE corpu_outbox_deliveries_open gauge
+corpu_outbox_deliveries_open{consumer="bad",event="test:happened",state="given_up"} 1
+corpu_outbox_deliveries_open{consumer="mail",event="test:happened",state="failing"} 1
+# HELP corpu_outbox_scrape_error 1 when the outbox could not be read at this scrape.
+# TYPE corpu_outbox_scrape_error gauge
+corpu_outbox_scrape_error 0
+`
+	if err := testutil.CollectAndCompare(collector, strings.NewReader(want), "corpu_outbox_deliveries_open", "corpu_outbox_scrape_error"); err != nil {
+		t.Errorf("metrics: %v", err)
 	}
 }
 

@@ -78,7 +78,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if err := c.db.Conn(ctx).Raw(`SELECT o.task_type AS event, d.consumer,
 			CASE WHEN d.gave_up_at IS NOT NULL THEN 'given_up' WHEN d.failures > 0 THEN 'failing' ELSE 'waiting' END AS state,
-			count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(o.created_at)) FILTER (WHERE d.gave_up_at IS NULL), 0) AS oldest
+			count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(o.created_at) FILTER (WHERE d.gave_up_at IS NULL)), 0) AS oldest
 		FROM outbox_deliveries d JOIN outbox o ON o.id = d.event_id
 		WHERE d.done_at IS NULL GROUP BY 1, 2, 3`).Scan(&open).Error; err != nil {
 		failed = 1
