@@ -1,6 +1,7 @@
 // Package queue runs background work on Asynq over Redis: a client to enqueue
 // tasks, a worker server with named queues and priorities, a periodic
-// scheduler, and a transactional outbox for jobs that must never be lost.
+// scheduler, and a transactional outbox for jobs that must never be lost,
+// which the Bus fans out to its consumers and recovers when Redis loses tasks.
 package queue
 
 import (
