@@ -20,7 +20,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/corpu /corpu
 COPY configs/corpu.yaml /etc/corpu/corpu.yaml
 
-EXPOSE 8080
+EXPOSE 8080 9090
 USER nonroot
 ENTRYPOINT ["/corpu"]
 CMD ["serve"]

@@ -52,14 +52,32 @@ start_postgres() {
   wait_for PostgreSQL $PG_HOST $PG_PORT 30
 }
 
+# Redis keeps what it holds across a restart with append-only persistence.
+# Corpu's correctness does not depend on it (the outbox relay resends tasks
+# Redis lost), but it spares the resending. A Redis already running without
+# it is switched on in place (CONFIG SET; not written back to its config file).
 start_redis() {
-  port_open $REDIS_HOST $REDIS_PORT && return
+  if port_open $REDIS_HOST $REDIS_PORT; then
+    redis_appendonly
+    return
+  fi
   if ! command -v redis-server >/dev/null; then apt_install redis-server; fi
-  log "starting Redis"
+  log "starting Redis (append-only persistence in $CACHE_DIR/redis)"
   mkdir -p "$CACHE_DIR/redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port $REDIS_PORT --save "" \
-    --appendonly no --dir "$CACHE_DIR/redis" --logfile "$CACHE_DIR/redis/redis.log"
+    --appendonly yes --appendfsync everysec --dir "$CACHE_DIR/redis" --logfile "$CACHE_DIR/redis/redis.log"
   wait_for Redis $REDIS_HOST $REDIS_PORT 30
+}
+
+redis_appendonly() {
+  command -v redis-cli >/dev/null || return 0
+  local mode
+  mode=$(redis-cli -h $REDIS_HOST -p $REDIS_PORT CONFIG GET appendonly 2>/dev/null | tail -n 1) || return 0
+  if [ "$mode" = "no" ]; then
+    log "Redis on $REDIS_HOST:$REDIS_PORT runs without persistence: turning on append-only (CONFIG SET appendonly yes)"
+    redis-cli -h $REDIS_HOST -p $REDIS_PORT CONFIG SET appendonly yes >/dev/null ||
+      log "could not turn on append-only persistence; tasks in Redis would not survive its restart (the outbox still resends them)"
+  fi
 }
 
 start_versitygw() {

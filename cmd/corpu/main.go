@@ -2,7 +2,8 @@
 // migrations and demo data.
 //
 //	corpu [--config file] serve [--migrate]   the HTTP API
-//	corpu [--config file] worker              Asynq tasks, the scheduler and the outbox relay
+//	corpu [--config file] worker              Asynq tasks, the scheduler and the outbox relay;
+//	                                          /metrics and /healthz on worker.metrics_addr
 //	corpu [--config file] dev                 serve and worker in one process, migrated and seeded
 //	corpu [--config file] migrate up|down|status
 //	corpu [--config file] seed                demo organisations, users and courses
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -37,6 +39,7 @@ const usage = `usage: corpu [--config file] <command>
 commands:
   serve [--migrate]        run the HTTP API (with --migrate, apply migrations first)
   worker                   run background tasks, the scheduler and the outbox relay
+                           (with /metrics and /healthz on worker.metrics_addr)
   dev                      migrate, seed, and run serve and worker in one process
   migrate up|down|status   manage the database schema
   seed                     load demo data (idempotent)
@@ -94,7 +97,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		})
 	case "worker":
 		return withApp(ctx, cfg, log, false, false, func(a *app.App) error {
-			return a.RunWorker(ctx)
+			g, ctx := errgroup.WithContext(ctx)
+			if addr := cfg.Worker.MetricsAddr; addr != "" {
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					return fmt.Errorf("worker metrics on %s (worker.metrics_addr): %w", addr, err)
+				}
+				log.Info("serving the worker's metrics", "addr", addr)
+				g.Go(func() error { return serveWorkerMetrics(ctx, ln, a.MetricsHandler()) })
+			}
+			g.Go(func() error { return a.RunWorker(ctx) })
+			return g.Wait()
 		})
 	case "dev":
 		return withApp(ctx, cfg, log, true, true, func(a *app.App) error {
@@ -142,6 +155,32 @@ func serveHTTP(ctx context.Context, a *app.App, cfg config.Config, log *slog.Log
 	log.Info("serving the API", "addr", cfg.HTTP.Addr, "url", cfg.HTTP.PublicURL)
 	err := web.Serve(ctx, a.HTTP(), cfg.HTTP.Addr, time.Duration(cfg.HTTP.ShutdownTimeoutSeconds)*time.Second)
 	log.Info("the API stopped")
+	return err
+}
+
+// serveWorkerMetrics serves the worker's Prometheus metrics at /metrics and
+// its liveness at /healthz on ln until ctx is done.
+func serveWorkerMetrics(ctx context.Context, ln net.Listener, metrics http.Handler) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}()
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		<-stopped
+		return nil
+	}
 	return err
 }
 

@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corpu/corpu/assets"
@@ -75,6 +76,7 @@ func (d *Deps) Close() error {
 type App struct {
 	deps     *Deps
 	outbox   *queue.Outbox
+	events   *queue.Bus
 	registry *prometheus.Registry
 	http     *echo.Echo
 
@@ -90,7 +92,7 @@ type App struct {
 
 // New builds every domain's service over deps.
 func New(deps *Deps) (*App, error) {
-	a := &App{deps: deps, outbox: queue.NewOutbox(deps.DB), registry: prometheus.NewRegistry()}
+	a := &App{deps: deps, outbox: queue.NewOutbox(deps.DB), events: queue.NewBus(deps.DB, deps.Log), registry: prometheus.NewRegistry()}
 	// Identity resolves organisation paths for the audit log and records its
 	// own changes in it: the directory comes first, then the service.
 	directory := identity.NewService(deps.DB, nil)
@@ -110,9 +112,24 @@ func New(deps *Deps) (*App, error) {
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
+	a.subscribe()
 	a.registerMetrics()
 	a.http = a.newHTTP()
 	return a, nil
+}
+
+// subscribe routes what the outbox holds to its consumers and registers the
+// periodic sweeps (see queue.Bus). A new consumer of an event subscribes here.
+func (a *App) subscribe() {
+	sender := mail.NewSender(a.deps.Config.Mail, a.deps.Log)
+	a.events.Handle(identity.TypeSendMail, a.auth.HandleSendMail(sender))
+	a.events.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers, queue.OwnTransactions())
+	a.events.Subscribe(delivery.TypeEnrolmentCompleted, delivery.ConsumerCompletionMail, a.delivery.HandleEnrolmentCompleted(sender))
+	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
+	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {
+		_, err := a.outbox.Purge(ctx, retention)
+		return err
+	})
 }
 
 func (a *App) newAuth() error {
@@ -181,11 +198,10 @@ func (a *App) Worker() (*queue.Worker, error) {
 		ShutdownTimeout: time.Duration(a.deps.Config.HTTP.ShutdownTimeoutSeconds) * time.Second,
 		Log:             a.deps.Log,
 	})
-	sender := mail.NewSender(a.deps.Config.Mail, a.deps.Log)
-	w.Handle(identity.TypeSendMail, a.auth.HandleSendMail(sender))
-	w.Handle(delivery.TypeEnrolmentCompleted, a.delivery.HandleEnrolmentCompleted(sender))
+	if err := a.events.Mount(w); err != nil {
+		return nil, err
+	}
 	w.Handle(idempotency.TypePurge, idempotency.HandlePurge(a.deps.DB))
-	w.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers)
 	w.Handle(upload.TypeCleanup, a.uploads.HandleCleanup)
 	for _, p := range []struct{ cron, task string }{
 		{"17 * * * *", upload.TypeCleanup},
@@ -198,13 +214,20 @@ func (a *App) Worker() (*queue.Worker, error) {
 	return w, nil
 }
 
+// Relay returns the outbox relay, routing by the app's bus.
+func (a *App) Relay() *queue.Relay {
+	relay := a.events.Relay(a.deps.Redis, a.deps.Queues, a.deps.Log)
+	relay.RedeliverAfter = time.Duration(a.deps.Config.Queue.RedeliverAfterSeconds) * time.Second
+	return relay
+}
+
 // RunWorker processes tasks and relays the outbox until ctx is done.
 func (a *App) RunWorker(ctx context.Context) error {
 	w, err := a.Worker()
 	if err != nil {
 		return err
 	}
-	relay := queue.NewRelay(a.deps.DB, a.deps.Redis, a.deps.Queues, a.deps.Log)
+	relay := a.Relay()
 	relayDone := make(chan struct{})
 	go func() {
 		defer close(relayDone)
@@ -220,45 +243,14 @@ func (a *App) registerMetrics() {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.deps.DB.SQL(), "corpu"),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "corpu_outbox_backlog",
-			Help: "Jobs recorded in the outbox and not yet relayed to the queue.",
-		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := a.outbox.Backlog(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		}),
-		&queueSizeCollector{inspector: asynq.NewInspectorFromRedisClient(a.deps.Redis), names: a.deps.Queues},
+		queue.NewCollector(a.deps.DB, a.deps.Redis, a.deps.Queues),
+		a.events,
 	)
 }
 
-// queueSizeCollector reports the size of each Asynq queue at scrape time.
-type queueSizeCollector struct {
-	inspector *asynq.Inspector
-	names     queue.Names
-}
-
-var queueSizeDesc = prometheus.NewDesc("corpu_queue_tasks", "Tasks in an Asynq queue, by state.", []string{"queue", "state"}, nil)
-
-func (c *queueSizeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueSizeDesc }
-
-func (c *queueSizeCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, q := range []string{queue.Critical, queue.Default, queue.Low} {
-		info, err := c.inspector.GetQueueInfo(c.names.Of(q))
-		if err != nil {
-			continue // a queue that never held a task does not exist yet
-		}
-		for state, n := range map[string]int{
-			"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled,
-			"retry": info.Retry, "archived": info.Archived,
-		} {
-			ch <- prometheus.MustNewConstMetric(queueSizeDesc, prometheus.GaugeValue, float64(n), q, state)
-		}
-	}
+// MetricsHandler serves the Prometheus registry: the worker's /metrics.
+func (a *App) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})
 }
 
 // Migrate applies pending migrations.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/platform/queue"
 )
 
@@ -228,13 +229,38 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 		}
 	}
 
-	// 7. Each completion left a job for certificates in the outbox; the relay hands both to Redis once.
-	relay := queue.NewRelay(f.srv.Deps.DB, f.srv.Deps.Redis, f.srv.Deps.Queues, f.srv.Deps.Log)
-	if _, err := relay.RelayOnce(context.Background()); err != nil {
+	// 7. Each completion left an event in the outbox; the relay hands Redis one
+	// task per consumer (today the congratulation mail), and the worker mails
+	// each learner once and records it.
+	ctx := context.Background()
+	if _, err := f.srv.App.Relay().RelayOnce(ctx); err != nil {
 		t.Fatalf("relay: %v", err)
 	}
-	info, err := asynq.NewInspectorFromRedisClient(f.srv.Deps.Redis).GetQueueInfo(f.srv.Deps.Queues.Of(queue.Default))
-	if err != nil || info.Pending < 2 {
-		t.Errorf("tasks waiting in the default queue = %+v, %v; want the two completion jobs", info, err)
+	tasks, err := asynq.NewInspectorFromRedisClient(f.srv.Deps.Redis).ListPendingTasks(f.srv.Deps.Queues.Of(queue.Default))
+	mailTask := delivery.TypeEnrolmentCompleted + "@" + delivery.ConsumerCompletionMail
+	if err != nil || len(tasks) != 2 || tasks[0].Type != mailTask || tasks[1].Type != mailTask {
+		t.Fatalf("tasks waiting in the default queue = %d, %v; want the two completion mails (%s)", len(tasks), err, mailTask)
+	}
+	worker, err := f.srv.App.Worker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	workerCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = worker.Run(workerCtx) }()
+	t.Cleanup(func() { stop(); <-stopped }) // before Redis closes
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var notified, done int
+		db := f.srv.Deps.DB.Conn(ctx)
+		db.Raw("SELECT count(*) FROM enrolments WHERE completion_notified_at IS NOT NULL").Scan(&notified)
+		db.Raw("SELECT count(*) FROM outbox_deliveries WHERE consumer = ? AND done_at IS NOT NULL", delivery.ConsumerCompletionMail).Scan(&done)
+		if notified == 2 && done == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 15 s, %d learners were told of their completion and %d mail deliveries done; want 2 and 2", notified, done)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

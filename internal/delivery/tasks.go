@@ -12,10 +12,16 @@ import (
 	"github.com/corpu/corpu/internal/platform/queue"
 )
 
-// TypeEnrolmentCompleted is the task recorded in the outbox, in the
-// transaction that completes an enrolment. Delivery tells the learner;
-// certificates will issue from it too.
+// TypeEnrolmentCompleted is the event recorded in the outbox, in the
+// transaction that completes an enrolment. Each consumer subscribes to it on
+// the queue.Bus and gets a task of its own: delivery tells the learner
+// (ConsumerCompletionMail); certificates, competency evidence and evaluation
+// subscribe the same way.
 const TypeEnrolmentCompleted = "delivery:enrolment-completed"
+
+// ConsumerCompletionMail is delivery's consumer of TypeEnrolmentCompleted:
+// its task type is TypeEnrolmentCompleted + "@" + ConsumerCompletionMail.
+const ConsumerCompletionMail = "delivery.completion-mail"
 
 // EnrolmentCompletedPayload is the payload of TypeEnrolmentCompleted.
 type EnrolmentCompletedPayload struct {
@@ -32,9 +38,11 @@ func newEnrolmentCompletedJob(e Enrolment, c Class) queue.Job {
 }
 
 // HandleEnrolmentCompleted mails the learner that they completed a class and
-// how many JP were credited. A completion is noted on the enrolment once the
-// mail is handed over, so a redelivered task sends nothing; a crash between
-// the two sends it again, which is the at-least-once a mail can promise.
+// how many JP were credited. Subscribed on the bus, it runs in the transaction
+// that records the delivery done, and notes the completion on the enrolment
+// in it too, so a redelivered task sends nothing; a crash after the mail is
+// handed over and before the commit sends it again, which is the
+// at-least-once a mail can promise.
 func (s *Service) HandleEnrolmentCompleted(sender mail.Sender) queue.Handler {
 	return func(ctx context.Context, t *asynq.Task) error {
 		var p EnrolmentCompletedPayload

@@ -124,6 +124,21 @@ func TestComposeFile(t *testing.T) {
 			}
 			t.Errorf("api ports = %v, want 8080:8080", got)
 		}},
+		{"redis keeps its data across a restart", func(t *testing.T) {
+			r := service(t, project, "redis")
+			if !slices.Contains(r.Command, "--appendonly") || r.Command[slices.Index(r.Command, "--appendonly")+1] != "yes" {
+				t.Errorf("redis command = %v, want --appendonly yes", r.Command)
+			}
+			if len(r.Volumes) == 0 || r.Volumes[0].Target != "/data" {
+				t.Errorf("redis volumes = %+v, want a volume on /data", r.Volumes)
+			}
+		}},
+		{"worker health check asks its metrics address", func(t *testing.T) {
+			hc := service(t, project, "worker").HealthCheck
+			if hc == nil || hc.Disable || !slices.Contains(hc.Test, "http://127.0.0.1:9090/healthz") {
+				t.Errorf("worker healthcheck = %+v, want the binary asking http://127.0.0.1:9090/healthz", hc)
+			}
+		}},
 		{"app services configure corpu", func(t *testing.T) {
 			for _, app := range appServices {
 				env := service(t, project, app).Environment

@@ -28,6 +28,7 @@ type Config struct {
 	Redis       Redis       `yaml:"redis"`
 	ObjectStore ObjectStore `yaml:"objectstore"`
 	Queue       Queue       `yaml:"queue"`
+	Worker      Worker      `yaml:"worker"`
 	Auth        Auth        `yaml:"auth"`
 	Mail        Mail        `yaml:"mail"`
 }
@@ -83,6 +84,20 @@ type Queue struct {
 	Namespace    string `yaml:"namespace"`
 	Concurrency  int    `yaml:"concurrency"`
 	OutboxPollMS int    `yaml:"outbox_poll_ms"`
+	// RedeliverAfterSeconds is how long a task handed to Redis may stay
+	// unfinished before the relay sends it again (Redis may have lost it; a
+	// task Redis still holds is not duplicated).
+	RedeliverAfterSeconds int `yaml:"redeliver_after_seconds"`
+	// OutboxRetentionHours is how long a relayed outbox row whose consumers
+	// all finished is kept (for inspection) before it is purged.
+	OutboxRetentionHours int `yaml:"outbox_retention_hours"`
+}
+
+// Worker configures the worker process.
+type Worker struct {
+	// MetricsAddr is where the worker serves /metrics and /healthz; empty
+	// serves nothing.
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // Auth configures tokens.
@@ -273,6 +288,17 @@ func (c Config) Validate() error {
 	}
 	if c.Queue.OutboxPollMS <= 0 {
 		bad("queue.outbox_poll_ms", "must be positive")
+	}
+	if c.Queue.RedeliverAfterSeconds < 10 {
+		bad("queue.redeliver_after_seconds", "must be at least 10")
+	}
+	if c.Queue.OutboxRetentionHours < 1 {
+		bad("queue.outbox_retention_hours", "must be at least 1")
+	}
+	if c.Worker.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.Worker.MetricsAddr); err != nil {
+			bad("worker.metrics_addr", "must be host:port or :port, or empty to serve no metrics")
+		}
 	}
 	if c.Auth.AccessTTLSeconds <= 0 || c.Auth.RefreshTTLSeconds <= c.Auth.AccessTTLSeconds {
 		bad("auth", "access_ttl_seconds must be positive and shorter than refresh_ttl_seconds")

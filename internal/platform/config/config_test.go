@@ -58,6 +58,9 @@ func TestLoadRejectsBadValuesNamingTheKey(t *testing.T) {
 		{"wrong database scheme", []string{"CORPU_DATABASE_URL=mysql://x"}, "", "database.url"},
 		{"endpoint with scheme", []string{"CORPU_OBJECTSTORE_ENDPOINT=http://x:9000"}, "", "objectstore.endpoint"},
 		{"production without key", []string{"CORPU_ENV=production"}, "", "auth.signing_key_file"},
+		{"no outbox retention", []string{"CORPU_QUEUE_OUTBOX_RETENTION_HOURS=0"}, "", "queue.outbox_retention_hours"},
+		{"redelivery sooner than tasks can run", []string{"CORPU_QUEUE_REDELIVER_AFTER_SECONDS=1"}, "", "queue.redeliver_after_seconds"},
+		{"worker metrics address without a port", []string{"CORPU_WORKER_METRICS_ADDR=localhost"}, "", "worker.metrics_addr"},
 		{"unknown key in file", nil, "htp:\n  addr: x\n", "htp"},
 	}
 	for _, tt := range tests {

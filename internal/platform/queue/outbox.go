@@ -80,10 +80,12 @@ func (o *Outbox) Backlog(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// Relay moves outbox rows to Asynq. Several relays may run at once (one per
-// worker process): each claims rows with SKIP LOCKED.
+// Relay moves outbox rows to Asynq, one task per consumer the bus names, and
+// sends again what Redis may have lost. Several relays may run at once (one
+// per worker process): each claims rows with SKIP LOCKED.
 type Relay struct {
 	db     *database.DB
+	bus    *Bus
 	client *asynq.Client
 	names  Names
 	log    *slog.Logger
@@ -91,13 +93,26 @@ type Relay struct {
 	// retention keeps a finished task's id in Redis for a while, so a row
 	// relayed twice in that window is recognised as a duplicate.
 	retention time.Duration
+	// RedeliverAfter is how long a delivery may stay unfinished before the
+	// relay sends its task again; Asynq refuses the task while Redis still
+	// holds it, so only a lost one runs again.
+	RedeliverAfter time.Duration
 }
 
-// NewRelay returns a relay from db's outbox to rdb.
+// NewRelay returns a relay from db's outbox to rdb that knows no consumers:
+// every row goes out as one untracked task of its own type. Workers use
+// Bus.Relay.
 func NewRelay(db *database.DB, rdb redis.UniversalClient, names Names, log *slog.Logger) *Relay {
+	return NewBus(db, log).Relay(rdb, names, log)
+}
+
+// Relay returns a relay from the outbox of b's database to rdb that routes
+// every row as b says.
+func (b *Bus) Relay(rdb redis.UniversalClient, names Names, log *slog.Logger) *Relay {
 	return &Relay{
-		db: db, client: asynq.NewClientFromRedisClient(rdb), names: names,
+		db: b.db, bus: b, client: asynq.NewClientFromRedisClient(rdb), names: names,
 		log: log.With("component", "outbox-relay"), batch: 100, retention: 24 * time.Hour,
+		RedeliverAfter: 5 * time.Minute,
 	}
 }
 
@@ -115,7 +130,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 			return fmt.Errorf("claim outbox rows: %w", err)
 		}
 		for _, row := range rows {
-			if err := r.enqueue(ctx, row); err != nil {
+			if err := r.fanOut(ctx, row); err != nil {
 				// Redis is likely down: record why on this row and leave the
 				// rest waiting; the next tick tries again.
 				msg := err.Error()
@@ -136,27 +151,121 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	return relayed, err
 }
 
-func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {
-	opts := []asynq.Option{
-		asynq.TaskID(row.ID.String()),
-		asynq.Queue(r.names.Of(row.Queue)),
-		asynq.MaxRetry(row.MaxRetry),
-		asynq.Retention(r.retention),
+// fanOut sends row's task to every consumer the bus names, recording each
+// delivery; a type the bus does not know goes out as one untracked task.
+func (r *Relay) fanOut(ctx context.Context, row outboxRow) error {
+	route := r.bus.routes[row.TaskType]
+	if route == nil {
+		r.log.WarnContext(ctx, "outbox row of a type no consumer is registered for on the bus; relayed untracked", "type", row.TaskType)
+		return r.enqueue(ctx, row, row.TaskType, row.ID.String(), row.Queue, row.MaxRetry)
 	}
-	if row.ProcessAt != nil {
-		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
+	for _, c := range route.consumers {
+		if err := r.db.Conn(ctx).Exec(`INSERT INTO outbox_deliveries (event_id, consumer, sends) VALUES (?, ?, 1)
+			ON CONFLICT (event_id, consumer) DO UPDATE SET relayed_at = now(), sends = outbox_deliveries.sends + 1`,
+			row.ID, c.name).Error; err != nil {
+			return fmt.Errorf("record delivery to %s: %w", c.name, err)
+		}
+		if err := r.send(ctx, row, c); err != nil {
+			return err
+		}
 	}
-	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(row.TaskType, row.Payload), opts...)
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
+	return nil
+}
+
+func (r *Relay) send(ctx context.Context, row outboxRow, c *consumer) error {
+	queue, maxRetry := row.Queue, row.MaxRetry
+	if c.opts.queue != "" {
+		queue = c.opts.queue
 	}
+	if c.opts.maxRetry > 0 {
+		maxRetry = c.opts.maxRetry
+	}
+	return r.enqueue(ctx, row, c.taskType, c.taskID(row.ID), queue, maxRetry)
+}
+
+func (r *Relay) enqueue(ctx context.Context, row outboxRow, taskType, taskID, queue string, maxRetry int) error {
+	_, err := r.enqueueOnce(ctx, row, taskType, taskID, queue, maxRetry)
 	return err
 }
 
-// Run relays every interval until ctx is done, draining a full batch at once.
+// enqueueOnce reports whether Redis took the task (false: it already held it).
+func (r *Relay) enqueueOnce(ctx context.Context, row outboxRow, taskType, taskID, queue string, maxRetry int) (bool, error) {
+	opts := []asynq.Option{
+		asynq.TaskID(taskID),
+		asynq.Queue(r.names.Of(queue)),
+		asynq.MaxRetry(maxRetry),
+		asynq.Retention(r.retention),
+	}
+	if row.ProcessAt != nil && row.ProcessAt.After(time.Now()) {
+		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
+	}
+	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(taskType, row.Payload), opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// RedeliverOnce sends again up to one batch of deliveries relayed longer than
+// RedeliverAfter ago and neither done nor given up, and returns how many
+// tasks Redis took again (had lost). A delivery whose task Redis still holds
+// (pending, waiting to retry, running) is left alone; its clock restarts.
+func (r *Relay) RedeliverOnce(ctx context.Context) (int, error) {
+	resent := 0
+	err := r.db.WithTx(ctx, func(ctx context.Context) error {
+		resent = 0
+		var due []struct {
+			ID        uuid.UUID
+			TaskType  string
+			Payload   []byte
+			Queue     string
+			MaxRetry  int
+			ProcessAt *time.Time
+			Consumer  string
+		}
+		err := r.db.Conn(ctx).Raw(`SELECT o.id, o.task_type, o.payload, o.queue, o.max_retry, o.process_at, d.consumer FROM outbox_deliveries d JOIN outbox o ON o.id = d.event_id
+			WHERE d.done_at IS NULL AND d.gave_up_at IS NULL AND d.relayed_at < now() - make_interval(secs => ?)
+			ORDER BY d.relayed_at LIMIT ? FOR UPDATE OF d SKIP LOCKED`, r.RedeliverAfter.Seconds(), r.batch).Scan(&due).Error
+		if err != nil {
+			return fmt.Errorf("find deliveries to resend: %w", err)
+		}
+		for _, d := range due {
+			c := r.bus.consumer(d.TaskType, d.Consumer)
+			if c == nil {
+				continue // the consumer is gone from this build; another worker may know it
+			}
+			queue, maxRetry := d.Queue, d.MaxRetry
+			if c.opts.queue != "" {
+				queue = c.opts.queue
+			}
+			if c.opts.maxRetry > 0 {
+				maxRetry = c.opts.maxRetry
+			}
+			row := outboxRow{ID: d.ID, TaskType: d.TaskType, Payload: d.Payload, Queue: d.Queue, MaxRetry: d.MaxRetry, ProcessAt: d.ProcessAt}
+			took, err := r.enqueueOnce(ctx, row, c.taskType, c.taskID(d.ID), queue, maxRetry)
+			if err != nil {
+				return nil // Redis is down: try again on the next tick
+			}
+			if took {
+				resent++
+				r.log.InfoContext(ctx, "resent a task Redis no longer held", "event_id", d.ID, "consumer", c.name, "type", c.taskType)
+			}
+			if err := r.db.Conn(ctx).Exec(`UPDATE outbox_deliveries SET relayed_at = now(), sends = sends + CASE WHEN ? THEN 1 ELSE 0 END
+				WHERE event_id = ? AND consumer = ?`, took, d.ID, d.Consumer).Error; err != nil {
+				return fmt.Errorf("note resent delivery: %w", err)
+			}
+		}
+		return nil
+	})
+	return resent, err
+}
+
+// Run relays every interval until ctx is done, draining a full batch at once,
+// and looks for deliveries to resend every RedeliverAfter/4.
 func (r *Relay) Run(ctx context.Context, interval time.Duration) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	lastRedeliver := time.Now()
 	for {
 		n, err := r.RelayOnce(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -165,10 +274,43 @@ func (r *Relay) Run(ctx context.Context, interval time.Duration) {
 		if n == r.batch {
 			continue
 		}
+		if time.Since(lastRedeliver) >= r.RedeliverAfter/4 {
+			lastRedeliver = time.Now()
+			for {
+				n, err := r.RedeliverOnce(ctx)
+				if err != nil && ctx.Err() == nil {
+					r.log.ErrorContext(ctx, "resend outbox deliveries", "err", err)
+				}
+				if err != nil || n < r.batch {
+					break
+				}
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		}
+	}
+}
+
+// Purge deletes, a batch at a time, the outbox rows relayed more than
+// retention ago whose deliveries are all done or given up (their delivery
+// rows go with them), and returns how many it deleted. Rows still owed to a
+// consumer stay, however old.
+func (o *Outbox) Purge(ctx context.Context, retention time.Duration) (int64, error) {
+	var total int64
+	for {
+		res := o.db.Conn(ctx).Exec(`DELETE FROM outbox WHERE id IN (
+			SELECT o.id FROM outbox o WHERE o.relayed_at < now() - make_interval(secs => ?)
+			AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.event_id = o.id AND d.done_at IS NULL AND d.gave_up_at IS NULL)
+			LIMIT 1000)`, retention.Seconds())
+		if res.Error != nil {
+			return total, fmt.Errorf("purge outbox: %w", res.Error)
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < 1000 {
+			return total, nil
 		}
 	}
 }

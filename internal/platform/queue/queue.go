@@ -1,6 +1,7 @@
 // Package queue runs background work on Asynq over Redis: a client to enqueue
 // tasks, a worker server with named queues and priorities, a periodic
-// scheduler, and a transactional outbox for jobs that must never be lost.
+// scheduler, and a transactional outbox for jobs that must never be lost,
+// which the Bus fans out to its consumers and recovers when Redis loses tasks.
 package queue
 
 import (
@@ -112,16 +113,27 @@ type WorkerOptions struct {
 	Concurrency     int
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
+	// RetryDelay overrides Asynq's exponential back-off (tests use it).
+	RetryDelay func(n int, err error, t *asynq.Task) time.Duration
+	// RetryCheckInterval is how often tasks due for a retry are moved back
+	// to their queue; zero is Asynq's 5 s.
+	RetryCheckInterval time.Duration
 }
 
 // NewWorker returns a worker over rdb serving the namespaced queues.
 func NewWorker(rdb redis.UniversalClient, names Names, opts WorkerOptions) *Worker {
 	log := opts.Log.With("component", "worker")
+	var retryDelay asynq.RetryDelayFunc
+	if opts.RetryDelay != nil {
+		retryDelay = opts.RetryDelay
+	}
 	server := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:     opts.Concurrency,
-		Queues:          names.All(),
-		ShutdownTimeout: opts.ShutdownTimeout,
-		Logger:          slogAdapter{log},
+		RetryDelayFunc:           retryDelay,
+		DelayedTaskCheckInterval: opts.RetryCheckInterval,
+		Concurrency:              opts.Concurrency,
+		Queues:                   names.All(),
+		ShutdownTimeout:          opts.ShutdownTimeout,
+		Logger:                   slogAdapter{log},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			log.ErrorContext(ctx, "task failed", "type", t.Type(), "err", err)
 		}),
