@@ -32,6 +32,11 @@ func (c deliveryCatalogue) PublishedVersion(ctx context.Context, versionID uuid.
 		JPCredit: v.JPCredit, DeliveryMode: v.DeliveryMode, Archived: v.Status != "published", Items: items}, nil
 }
 
+func (c deliveryCatalogue) SeePath(ctx context.Context, pathID uuid.UUID) error {
+	_, err := c.courses.Path(ctx, pathID)
+	return err
+}
+
 func (c deliveryCatalogue) PathSteps(ctx context.Context, pathID uuid.UUID) ([]delivery.PathStep, error) {
 	steps, err := c.courses.PathCourses(ctx, pathID)
 	if err != nil {

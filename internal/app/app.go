@@ -125,6 +125,11 @@ func (a *App) subscribe() {
 	a.events.Handle(identity.TypeSendMail, a.auth.HandleSendMail(sender))
 	a.events.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers, queue.OwnTransactions())
 	a.events.Subscribe(delivery.TypeEnrolmentCompleted, delivery.ConsumerCompletionMail, a.delivery.HandleEnrolmentCompleted(sender))
+	// Identity announces these for the rollups and profiles to come; until
+	// a consumer subscribes, the relay marks them delivered.
+	a.events.Declare(identity.EventUserTransferred)
+	a.events.Declare(identity.EventOrganizationMoved)
+	a.events.Declare(identity.EventUsersImported)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {
 		_, err := a.outbox.Purge(ctx, retention)

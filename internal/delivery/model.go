@@ -90,6 +90,9 @@ type Catalogue interface {
 	PublishedVersion(ctx context.Context, versionID uuid.UUID) (CourseVersion, error)
 	// PathSteps returns the steps of a learning path.
 	PathSteps(ctx context.Context, pathID uuid.UUID) ([]PathStep, error)
+	// SeePath reports an error when the caller in ctx may not see the
+	// learning path, under its sharing: a path is joined only where it is seen.
+	SeePath(ctx context.Context, pathID uuid.UUID) error
 	// SharedWith returns which of courseIDs an organisation at any of
 	// orgPaths may use under the course's sharing: a class of a course may
 	// be opened, seen and joined only where the course is shared.

@@ -28,6 +28,9 @@ func (s *Service) EnrolInPath(ctx context.Context, pathID uuid.UUID) (PathEnrolm
 	if !actor.MaySelf(authz.SelfLearn) {
 		return PathEnrolment{}, false, ErrSelfScope
 	}
+	if err := s.catalogue.SeePath(ctx, pathID); err != nil {
+		return PathEnrolment{}, false, ErrPathNotFound
+	}
 	steps, err := s.catalogue.PathSteps(ctx, pathID)
 	if err != nil {
 		return PathEnrolment{}, false, ErrPathNotFound

@@ -512,7 +512,7 @@ func requireSession(ctx context.Context) (*authz.Actor, error) {
 // RequestVerification mails the caller a link that verifies their e-mail
 // address, in lang ("id" or "en").
 func (a *Auth) RequestVerification(ctx context.Context, lang string) error {
-	actor, err := authz.ActorFrom(ctx)
+	actor, err := requireSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -813,7 +813,7 @@ func knownPermission(p authz.Permission) bool {
 
 // ListAPITokens returns the caller's tokens that are not revoked, newest first.
 func (a *Auth) ListAPITokens(ctx context.Context) ([]APIToken, error) {
-	actor, err := authz.ActorFrom(ctx)
+	actor, err := requireSession(ctx)
 	if err != nil {
 		return nil, err
 	}
