@@ -983,9 +983,14 @@ func TestAuthEndpointsSpeakTheAPIConventions(t *testing.T) {
 		!strings.HasPrefix(fmt.Sprint(created["token"]), token.PrefixAPIToken) || created["id"] == nil {
 		t.Fatalf("POST /me/api-tokens = %d %s, want 201 with the token", rec.Code, rec.Body)
 	}
-	rec = serveAuth(e, "GET", "/api/v1/me/api-tokens", created["token"].(string), "")
+	rec = serveAuth(e, "GET", "/api/v1/me/api-tokens", access, "")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"scopes":["user.read"]`) || strings.Contains(rec.Body.String(), `"token"`) {
-		t.Errorf("GET /me/api-tokens with the api token = %d %s, want 200 listing it without its secret", rec.Code, rec.Body)
+		t.Errorf("GET /me/api-tokens = %d %s, want 200 listing it without its secret", rec.Code, rec.Body)
+	}
+	// A token manages no tokens: listing them needs the owner's session.
+	rec = serveAuth(e, "GET", "/api/v1/me/api-tokens", created["token"].(string), "")
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "auth.session_required") {
+		t.Errorf("GET /me/api-tokens with the api token = %d %s, want 403 session required", rec.Code, rec.Body)
 	}
 	if rec := serveAuth(e, "DELETE", "/api/v1/me/api-tokens/not-an-id", access, ""); rec.Code != http.StatusNotFound {
 		t.Errorf("DELETE /me/api-tokens/not-an-id = %d, want 404", rec.Code)
