@@ -1,0 +1,377 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
+)
+
+// rowOutcome is what a batch decided for one row.
+type rowOutcome int
+
+const (
+	outcomeFailed rowOutcome = iota
+	outcomeCreated
+	outcomeUpdated
+	outcomeUnchanged
+)
+
+// batchRow is a row with what the batch needs to write it.
+type batchRow struct {
+	*importRow
+	outcome    rowOutcome
+	errs       []apperr.FieldError
+	existing   *existingUser
+	userID     uuid.UUID
+	workUnitID *uuid.UUID
+	// supervisorID is the supervisor written with the row; when the
+	// supervisor's NIP is not known yet (deferred), it is the current one and
+	// the link is made once every row is in.
+	supervisorID *uuid.UUID
+	deferred     bool
+}
+
+// maxBatchAttempts bounds the retries of a batch that lost a race for an
+// e-mail address or a NIP with a concurrent change.
+const maxBatchAttempts = 3
+
+// flush resolves the batch's units, checks its rows against the people
+// already in Corpu and writes it in one transaction.
+func (r *importRun) flush(ctx context.Context, batch []importRow) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := r.resolveUnits(ctx, batch); err != nil {
+		return err
+	}
+	rows := make([]batchRow, len(batch))
+	for i := range batch {
+		rows[i] = batchRow{importRow: &batch[i]}
+	}
+	var err error
+	for attempt := 1; attempt <= maxBatchAttempts; attempt++ {
+		err = r.im.svc.db.WithTx(ctx, func(ctx context.Context) error { return r.writeBatch(ctx, rows) })
+		if _, unique := database.UniqueViolation(err); !unique {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("import batch: %w", err)
+	}
+	for _, row := range rows {
+		switch row.outcome {
+		case outcomeFailed:
+			r.rowFailed(row.line, row.rawNIP, row.errs)
+			continue
+		case outcomeCreated:
+			r.res.Created++
+		case outcomeUpdated:
+			r.res.Updated++
+		case outcomeUnchanged:
+			r.res.Unchanged++
+		}
+		r.imported[row.nip] = row.userID
+		if row.deferred {
+			r.supervisors = append(r.supervisors, supervisorLink{line: row.line, rawNIP: row.rawNIP, userID: row.userID,
+				supervisor: row.supervisor, unchanged: row.outcome == outcomeUnchanged})
+		}
+	}
+	return r.im.jobs.Progress(ctx, r.job.ID, r.res.Rows, r.estimateTotal())
+}
+
+// estimateTotal guesses the number of rows from the bytes read so far.
+func (r *importRun) estimateTotal() int {
+	read := r.read.n
+	if read <= 0 || r.fileSize <= read {
+		return r.res.Rows
+	}
+	return int(float64(r.res.Rows) * float64(r.fileSize) / float64(read))
+}
+
+// resolveUnits looks up the batch's unit codes not seen before, in one query.
+func (r *importRun) resolveUnits(ctx context.Context, batch []importRow) error {
+	var codes []string
+	for _, row := range batch {
+		if row.errs != nil {
+			continue
+		}
+		if _, seen := r.units[row.unitCode]; !seen {
+			r.units[row.unitCode] = nil
+			codes = append(codes, row.unitCode)
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	found, err := r.im.svc.store.orgsByCode(ctx, codes)
+	if err != nil {
+		return err
+	}
+	for code, o := range found {
+		r.units[code] = &o
+	}
+	return nil
+}
+
+// writeBatch decides each row against the people already in Corpu and,
+// unless this is a dry run, writes the new and changed ones. It may run more
+// than once for the same rows.
+func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
+	r.im.svc.store.actors.everyoneChanged(ctx) // transfers and profile changes reach signed-in callers
+	nips := make([]string, 0, len(rows))
+	emails := make([]string, 0, len(rows))
+	for i := range rows {
+		row := &rows[i]
+		row.outcome, row.errs, row.workUnitID = outcomeFailed, row.importRow.errs, nil
+		if row.errs != nil {
+			continue
+		}
+		unit := r.units[row.unitCode]
+		switch {
+		case unit == nil:
+			row.errs = fieldError("unit_code", "kode unit tidak dikenal: "+row.unitCode, "unknown unit code: "+row.unitCode)
+		case !authz.Inside(unit.Path, r.root.Path):
+			row.errs = fieldError("unit_code", "unit berada di luar organisasi tujuan impor", "the unit lies outside the organisation of the import")
+		default:
+			row.in.OrgID = unit.ID
+			nips = append(nips, row.in.NIP)
+			emails = append(emails, row.in.Email)
+		}
+	}
+	if len(nips) == 0 {
+		return nil
+	}
+	existing, err := r.im.svc.store.importExisting(ctx, nips, emails, !r.params.DryRun)
+	if err != nil {
+		return err
+	}
+	byNIP := make(map[string]*existingUser, len(existing))
+	emailOwner := make(map[string]string, len(existing))
+	for i := range existing {
+		e := &existing[i]
+		if e.NIP != nil {
+			byNIP[*e.NIP] = e
+		}
+		emailOwner[strings.ToLower(e.Email)] = database.EmptyIfNull(e.NIP)
+	}
+
+	// First the rows that may be written, with their ids, so a supervisor
+	// anywhere in the batch is known when the rows are written.
+	inBatch := make(map[uint64]uuid.UUID, len(rows))
+	for i := range rows {
+		row := &rows[i]
+		if row.errs != nil {
+			continue
+		}
+		ex := byNIP[row.in.NIP]
+		if ex != nil && !authz.Inside(ex.OrgPath, r.root.Path) {
+			row.errs = fieldError("nip", "NIP terdaftar pada pegawai di luar organisasi tujuan impor",
+				"the NIP belongs to a person outside the organisation of the import")
+			continue
+		}
+		if owner, taken := emailOwner[row.in.Email]; taken && owner != row.in.NIP {
+			row.errs = fieldError("email", ErrEmailTaken.Message.ID, ErrEmailTaken.Message.EN)
+			continue
+		}
+		row.existing, row.userID = ex, uuid.Must(uuid.NewV7())
+		if ex != nil {
+			row.userID = ex.ID
+		}
+		inBatch[row.nip] = row.userID
+	}
+
+	now := r.im.svc.now()
+	var writes []batchRow
+	var transfers []Transfer
+	for i := range rows {
+		row := &rows[i]
+		if row.errs != nil {
+			continue
+		}
+		ex := row.existing
+		r.resolveSupervisor(row, inBatch)
+		if ex == nil {
+			row.outcome = outcomeCreated
+			writes = append(writes, *row)
+			continue
+		}
+		// A work unit set by hand is kept while it still lies in the home
+		// organisation the file names.
+		if ex.WorkUnitPath != nil && authz.Inside(*ex.WorkUnitPath, r.units[row.unitCode].Path) {
+			row.workUnitID = ex.WorkUnitID
+		}
+		if r.same(ex, row) {
+			row.outcome = outcomeUnchanged
+			continue
+		}
+		row.outcome = outcomeUpdated
+		writes = append(writes, *row)
+		if ex.OrgID != row.in.OrgID {
+			t := Transfer{ID: uuid.Must(uuid.NewV7()), UserID: ex.ID, FromOrgID: ex.OrgID, ToOrgID: row.in.OrgID,
+				FromWorkUnitID: ex.WorkUnitID, ToWorkUnitID: row.workUnitID, Reason: "HR import " + r.job.ID.String(),
+				EffectiveAt: now, CreatedBy: &r.job.OwnerID, CreatedAt: now}
+			transfers = append(transfers, t)
+		}
+	}
+	if r.params.DryRun || len(writes) == 0 {
+		return nil
+	}
+	if err := r.im.svc.store.upsertImported(ctx, writes, &r.cols, r.root.Path, now); err != nil {
+		return err
+	}
+	return r.afterWrite(ctx, writes, transfers)
+}
+
+// afterWrite does, in the batch's transaction, what follows writing people:
+// links mailed to an address that changed stop working; a supervisor not in
+// the person's line (their organisation or above) is not kept; transfers
+// are recorded and end the old unit's grants; and the batch is announced.
+func (r *importRun) afterWrite(ctx context.Context, writes []batchRow, transfers []Transfer) error {
+	st := r.im.svc.store
+	payload := UsersImportedPayload{JobID: r.job.ID, OrgID: r.root.ID, OrgPath: r.root.Path, Created: []uuid.UUID{}, Updated: []uuid.UUID{}}
+	var readdressed, ids []uuid.UUID
+	fromPaths := map[uuid.UUID]string{}
+	for _, row := range writes {
+		ids = append(ids, row.userID)
+		if row.existing == nil {
+			payload.Created = append(payload.Created, row.userID)
+			continue
+		}
+		payload.Updated = append(payload.Updated, row.userID)
+		fromPaths[row.userID] = row.existing.OrgPath
+		if !strings.EqualFold(row.existing.Email, row.in.Email) {
+			readdressed = append(readdressed, row.userID)
+		}
+	}
+	if err := (authStore{db: r.im.svc.db}).voidMailedLinks(ctx, readdressed, r.im.svc.now()); err != nil {
+		return err
+	}
+	if r.cols.has(colSupervisor) { // the file named supervisors: only those in each person's line stay
+		if err := st.clearSupervisorsOutsideLine(ctx, ids); err != nil {
+			return err
+		}
+	}
+	if err := st.createTransfers(ctx, transfers); err != nil {
+		return err
+	}
+	if _, err := r.im.svc.afterTransfers(ctx, transfers, fromPaths, "", r.job.OwnerID); err != nil {
+		return err
+	}
+	_, err := r.im.svc.outbox.Add(ctx, event(EventUsersImported, payload))
+	return err
+}
+
+// resolveSupervisor sets the supervisor to write with the row: the one the
+// file names when they are in this batch or an earlier one, else (deferred)
+// the one the person has now.
+func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]uuid.UUID) {
+	row.supervisorID, row.deferred = nil, false
+	if row.existing != nil {
+		row.supervisorID = row.existing.SupervisorID
+	}
+	if !r.cols.has(colSupervisor) {
+		return
+	}
+	if row.supervisor == "" {
+		row.supervisorID = nil
+		return
+	}
+	n, _ := strconv.ParseUint(row.supervisor, 10, 64)
+	if id, ok := inBatch[n]; ok {
+		row.supervisorID = &id
+		return
+	}
+	if id, ok := r.imported[n]; ok {
+		row.supervisorID = &id
+		return
+	}
+	row.deferred = true
+}
+
+// same reports whether the row would change nothing of ex. Columns the file
+// does not have are not compared: the import leaves them as they are.
+func (r *importRun) same(ex *existingUser, row *batchRow) bool {
+	in := &row.in
+	eq := func(col int, old *string, now string) bool {
+		return !r.cols.has(col) || database.EmptyIfNull(old) == now
+	}
+	return ex.Name == in.Name && ex.Email == in.Email && ex.OrgID == in.OrgID && sameID(ex.WorkUnitID, row.workUnitID) &&
+		sameID(ex.SupervisorID, row.supervisorID) &&
+		eq(colPhone, ex.Phone, in.Phone) && eq(colPositionTitle, ex.PositionTitle, in.PositionTitle) &&
+		eq(colPositionType, ex.PositionType, string(in.PositionType)) && eq(colFunctionalPost, ex.FunctionalPost, in.FunctionalPost) &&
+		eq(colGrade, ex.Grade, in.Grade)
+}
+
+func sameID(a, b *uuid.UUID) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// supervisorLink is a supervisor who came after the row naming them,
+// linked once every row is in.
+type supervisorLink struct {
+	line       int
+	rawNIP     string
+	userID     uuid.UUID
+	supervisor string // NIP
+	unchanged  bool   // the row was otherwise unchanged
+}
+
+// linkSupervisors sets the supervisors not known when their rows were
+// written: later in the file, or people already in Corpu. A supervisor who is
+// nowhere to be found is a warning: the person stays imported without the
+// link (and keeps the one they had).
+func (r *importRun) linkSupervisors(ctx context.Context) error {
+	for start := 0; start < len(r.supervisors); start += r.im.batchSize {
+		links := r.supervisors[start:min(start+r.im.batchSize, len(r.supervisors))]
+		// Most supervisors are in the file; look up only the others.
+		var outside []string
+		for _, l := range links {
+			n, _ := strconv.ParseUint(l.supervisor, 10, 64)
+			if _, inFile := r.imported[n]; !inFile {
+				outside = append(outside, l.supervisor)
+			}
+		}
+		ids, err := r.im.svc.store.userIDsByNIP(ctx, outside, r.actor)
+		if err != nil {
+			return err
+		}
+		var set []supervisorSet
+		unchanged := map[uuid.UUID]bool{}
+		for _, l := range links {
+			n, _ := strconv.ParseUint(l.supervisor, 10, 64)
+			id, ok := r.imported[n]
+			if !ok {
+				id, ok = ids[l.supervisor]
+			}
+			if !ok {
+				r.res.Warnings++
+				r.report.add(l.line, l.rawNIP, fieldError("supervisor_nip",
+					"atasan tidak ditemukan; pegawai diimpor tanpa atasan", "supervisor not found; the person was imported without one"), r.lang())
+				continue
+			}
+			set = append(set, supervisorSet{user: l.userID, supervisor: id})
+			unchanged[l.userID] = l.unchanged
+		}
+		if r.params.DryRun || len(set) == 0 {
+			continue
+		}
+		changed, err := r.im.svc.store.setSupervisors(ctx, set, r.root.Path)
+		if err != nil {
+			return err
+		}
+		for _, id := range changed {
+			if unchanged[id] { // only the supervisor changed
+				r.res.Unchanged--
+				r.res.Updated++
+			}
+		}
+	}
+	return nil
+}
