@@ -58,6 +58,11 @@ type Database struct {
 	MaxOpenConns           int    `yaml:"max_open_conns"`
 	MaxIdleConns           int    `yaml:"max_idle_conns"`
 	ConnMaxLifetimeSeconds int    `yaml:"conn_max_lifetime_seconds"`
+	// LogValues puts the values of a failed or slow statement into the log
+	// next to its SQL. Load sets it only in development at log level debug:
+	// elsewhere statements are logged with placeholders, since their values
+	// are e-mail addresses, NIPs and the like.
+	LogValues bool `yaml:"-"`
 }
 
 // Redis configures the connection Asynq uses.
@@ -99,6 +104,9 @@ type Mail struct {
 	From     string `yaml:"from"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password" secret:"true"`
+	// LogSecrets writes mail to the log with its links whole (development
+	// without SMTP only); otherwise the secret part of a link is masked.
+	LogSecrets bool `yaml:"log_secrets"`
 }
 
 // EnvPrefix starts every environment variable that overrides a key.
@@ -126,6 +134,7 @@ func Load(path string, environ []string) (Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
+	cfg.Database.LogValues = cfg.Env == "development" && cfg.Log.Level == "debug"
 	return cfg, nil
 }
 
@@ -162,6 +171,9 @@ func walk(v reflect.Value, prefix string, fn func(name string, f reflect.Value, 
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if key == "-" {
+			continue // derived, not configured
+		}
 		name := prefix + strings.ToUpper(key)
 		f := v.Field(i)
 		if f.Kind() == reflect.Struct {
@@ -270,6 +282,12 @@ func (c Config) Validate() error {
 	}
 	if c.Env == "production" && c.Auth.SigningKeyFile == "" {
 		bad("auth.signing_key_file", "is required in production")
+	}
+	if c.Env == "production" && c.Mail.SMTPAddr == "" {
+		bad("mail.smtp_addr", "is required in production: without an SMTP server mail, password-reset links included, would be written to the log")
+	}
+	if c.Env == "production" && c.Mail.LogSecrets {
+		bad("mail.log_secrets", "is for development only")
 	}
 	return errors.Join(errs...)
 }

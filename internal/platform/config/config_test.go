@@ -58,6 +58,9 @@ func TestLoadRejectsBadValuesNamingTheKey(t *testing.T) {
 		{"wrong database scheme", []string{"CORPU_DATABASE_URL=mysql://x"}, "", "database.url"},
 		{"endpoint with scheme", []string{"CORPU_OBJECTSTORE_ENDPOINT=http://x:9000"}, "", "objectstore.endpoint"},
 		{"production without key", []string{"CORPU_ENV=production"}, "", "auth.signing_key_file"},
+		{"production without SMTP", []string{"CORPU_ENV=production", "CORPU_AUTH_SIGNING_KEY_FILE=/k.pem"}, "", "mail.smtp_addr"},
+		{"production logging mail secrets", []string{"CORPU_ENV=production", "CORPU_AUTH_SIGNING_KEY_FILE=/k.pem",
+			"CORPU_MAIL_SMTP_ADDR=mail:25", "CORPU_MAIL_LOG_SECRETS=true"}, "", "mail.log_secrets"},
 		{"unknown key in file", nil, "htp:\n  addr: x\n", "htp"},
 	}
 	for _, tt := range tests {
