@@ -7,6 +7,7 @@
 //	corpu [--config file] migrate up|down|status
 //	corpu [--config file] seed                demo organisations, users and courses
 //	corpu healthcheck [--url http://...]      exit 0 when /healthz answers (for containers)
+//	corpu keys create|rotate --dir DIR        Ed25519 signing keys shared by every process
 //	corpu version
 package main
 
@@ -41,6 +42,8 @@ commands:
   migrate up|down|status   manage the database schema
   seed                     load demo data (idempotent)
   healthcheck [--url URL]  exit 0 when the API's /healthz answers
+  keys create|rotate --dir DIR [--retain 24h]
+                           create or rotate the signing keys every process shares
   version                  print the version
 `
 
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	case "healthcheck":
 		return healthcheck(ctx, rest)
+	case "keys":
+		return keys(rest, os.Environ(), stdout)
 	}
 
 	cfg, err := config.Load(*configPath, os.Environ())

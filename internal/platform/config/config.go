@@ -96,6 +96,9 @@ type Auth struct {
 	AccessTTLSeconds  int    `yaml:"access_ttl_seconds"`
 	RefreshTTLSeconds int    `yaml:"refresh_ttl_seconds"`
 	SigningKeyFile    string `yaml:"signing_key_file"`
+	// SigningKeyDir is a directory of keys made by `corpu keys create` and
+	// `corpu keys rotate`, shared by every process of an installation.
+	SigningKeyDir string `yaml:"signing_key_dir"`
 }
 
 // Mail configures outgoing e-mail.
@@ -280,8 +283,11 @@ func (c Config) Validate() error {
 	if c.Auth.AccessTTLSeconds <= 0 || c.Auth.RefreshTTLSeconds <= c.Auth.AccessTTLSeconds {
 		bad("auth", "access_ttl_seconds must be positive and shorter than refresh_ttl_seconds")
 	}
-	if c.Env == "production" && c.Auth.SigningKeyFile == "" {
-		bad("auth.signing_key_file", "is required in production")
+	if c.Env == "production" && c.Auth.SigningKeyFile == "" && c.Auth.SigningKeyDir == "" {
+		bad("auth.signing_key_file", "or auth.signing_key_dir is required in production (create keys with `corpu keys create --dir DIR`)")
+	}
+	if c.Auth.SigningKeyFile != "" && c.Auth.SigningKeyDir != "" {
+		bad("auth.signing_key_dir", "set either it or auth.signing_key_file, not both")
 	}
 	if c.Env == "production" && c.Mail.SMTPAddr == "" {
 		bad("mail.smtp_addr", "is required in production: without an SMTP server mail, password-reset links included, would be written to the log")
