@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		_, err := fmt.Fprintln(stdout, version())
 		return err
 	case "healthcheck":
-		return healthcheck(ctx, rest)
+		return healthcheck(ctx, rest, os.Environ())
 	case "keys":
 		return keys(rest, os.Environ(), stdout)
 	}
@@ -86,6 +86,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	log := newLogger(cfg.Log, os.Stderr)
 	log.Info("starting corpu", "command", cmd, "version", version(), "config", cfg.Redacted())
+	for _, w := range config.UnknownEnv(os.Environ()) {
+		log.Warn(w)
+	}
 
 	switch cmd {
 	case "serve":
@@ -129,6 +132,8 @@ func withApp(ctx context.Context, cfg config.Config, log *slog.Logger, migrate, 
 		if err := app.Migrate(ctx, deps.DB); err != nil {
 			return err
 		}
+	} else if err := database.CheckSchema(ctx, deps.DB.SQL()); err != nil {
+		return err
 	}
 	a, err := app.New(deps)
 	if err != nil {
@@ -171,11 +176,18 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	}
 }
 
-func healthcheck(ctx context.Context, args []string) error {
+func healthcheck(ctx context.Context, args, environ []string) error {
 	flags := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	url := flags.String("url", "http://127.0.0.1:8080/healthz", "health endpoint to ask")
+	url := flags.String("url", "", "health endpoint to ask (default: /healthz on CORPU_HTTP_ADDR, or :8080)")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if *url == "" {
+		u, err := healthURL(lookupEnv(environ, "CORPU_HTTP_ADDR"))
+		if err != nil {
+			return err
+		}
+		*url = u
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

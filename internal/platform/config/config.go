@@ -135,7 +135,7 @@ func Load(path string, environ []string) (Config, error) {
 		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, nameVariables(err, environ)
 	}
 	cfg.Database.LogValues = cfg.Env == "development" && cfg.Log.Level == "debug"
 	return cfg, nil
@@ -225,7 +225,7 @@ func setFromString(f reflect.Value, raw string) error {
 // Validate checks every key and names the first bad ones.
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(key, why string) { errs = append(errs, fmt.Errorf("config: %s: %s", key, why)) }
+	bad := func(key, why string) { errs = append(errs, &KeyError{Key: key, Why: why}) }
 	if c.Env != "development" && c.Env != "production" {
 		bad("env", "must be development or production")
 	}
@@ -235,8 +235,8 @@ func (c Config) Validate() error {
 	if !oneOf(c.Log.Format, "text", "json") {
 		bad("log.format", "must be text or json")
 	}
-	if c.HTTP.Addr == "" {
-		bad("http.addr", "must not be empty")
+	if !validListenAddr(c.HTTP.Addr) {
+		bad("http.addr", "must be host:port or :port, e.g. :8080")
 	}
 	if u, err := url.Parse(c.HTTP.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
 		bad("http.public_url", "must be an absolute URL")
