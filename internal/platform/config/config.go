@@ -65,11 +65,21 @@ type Database struct {
 	LogValues bool `yaml:"-"`
 }
 
-// Redis configures the connection Asynq uses.
+// Redis configures the connection Asynq uses: one server at Addr, or the
+// master that Redis Sentinel names when Sentinel.MasterName is set.
 type Redis struct {
-	Addr     string `yaml:"addr"`
-	Password string `yaml:"password" secret:"true"`
-	DB       int    `yaml:"db"`
+	Addr     string        `yaml:"addr"`
+	Password string        `yaml:"password" secret:"true"`
+	DB       int           `yaml:"db"`
+	Sentinel RedisSentinel `yaml:"sentinel"`
+}
+
+// RedisSentinel locates the Redis master through Sentinel, which follows it
+// across failovers.
+type RedisSentinel struct {
+	MasterName string   `yaml:"master_name"`
+	Addrs      []string `yaml:"addrs"`
+	Password   string   `yaml:"password" secret:"true"` // the sentinels' own, if they require one
 }
 
 // ObjectStore configures the S3 server (MinIO or Versity) reached through minio-go.
@@ -262,8 +272,17 @@ func (c Config) Validate() error {
 	if c.Database.MaxOpenConns <= 0 {
 		bad("database.max_open_conns", "must be positive")
 	}
-	if c.Redis.Addr == "" {
+	if c.Redis.Sentinel.MasterName == "" && c.Redis.Addr == "" {
 		bad("redis.addr", "must not be empty")
+	}
+	if c.Redis.Sentinel.MasterName != "" && len(c.Redis.Sentinel.Addrs) == 0 {
+		bad("redis.sentinel.addrs", "must list the sentinels (host:port) when redis.sentinel.master_name is set")
+	}
+	for _, a := range c.Redis.Sentinel.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("redis.sentinel.addrs", "must be host:port addresses")
+			break
+		}
 	}
 	if c.ObjectStore.Endpoint == "" || strings.Contains(c.ObjectStore.Endpoint, "://") {
 		bad("objectstore.endpoint", "must be host:port without a scheme (set use_tls for https)")
