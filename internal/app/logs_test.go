@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -126,8 +128,19 @@ func TestNoResetTokenEmailOrNIPReachesTheLogAtTheDefaultLevel(t *testing.T) {
 		t.Errorf("create a user with a taken e-mail and NIP = %d, want 409", s)
 	}
 
+	// A person opening the mailed link on the API's address, and searches by
+	// address and NIP: the access log must not keep the query's values.
+	if resp, err := http.Get(srv.URL + "/reset-password?token=" + url.QueryEscape(token)); err == nil {
+		resp.Body.Close()
+	}
+	for _, q := range []string{email, nip} {
+		if s := admin.do("GET", "/api/v1/users?q="+url.QueryEscape(q), nil, nil); s != 200 {
+			t.Errorf("search users by %s = %d, want 200", q, s)
+		}
+	}
+
 	logged := out.String()
-	for _, want := range []string{"mail not sent", "reset-password?token=cpr_", "b…@diskominfo.bandung.go.id", "SQL executed", "INSERT INTO"} {
+	for _, want := range []string{"/api/v1/users?q=…", "mail not sent", "reset-password?token=cpr_", "b…@diskominfo.bandung.go.id", "SQL executed", "INSERT INTO"} {
 		if !strings.Contains(logged, want) {
 			t.Errorf("log lacks %q; the test did not exercise what it means to:\n%s", want, logged)
 		}

@@ -74,7 +74,7 @@ var ErrInvalidMessage = errors.New("mail: invalid message")
 
 func (m Message) validate() error {
 	if _, err := netmail.ParseAddress(m.To); err != nil || strings.ContainsAny(m.To, "\r\n") {
-		return fmt.Errorf("%w: recipient %q", ErrInvalidMessage, m.To)
+		return fmt.Errorf("%w: recipient %q", ErrInvalidMessage, MaskAddress(m.To)) // errors are logged
 	}
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return fmt.Errorf("%w: line break in subject", ErrInvalidMessage)

@@ -63,3 +63,12 @@ func TestTheLogSenderMasksUnlessDevelopmentAsksForSecrets(t *testing.T) {
 		})
 	}
 }
+
+func TestAnInvalidRecipientIsNamedMaskedInTheError(t *testing.T) {
+	t.Parallel()
+	err := NewSender(config.Mail{}, slog.New(slog.DiscardHandler)).Send(context.Background(),
+		Message{To: "budi@diskominfo.bandung.go.id\r\nBcc: x@y.id", Subject: "s", Text: "t"})
+	if err == nil || strings.Contains(err.Error(), "budi@") {
+		t.Errorf("Send(bad recipient) = %v, want an error without the address (task errors are logged)", err)
+	}
+}
