@@ -14,11 +14,14 @@ RUN go mod download
 
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/corpu ./cmd/corpu
+# The shared signing-key directory; a volume mounted on it starts as this copy.
+RUN mkdir -p /out/keys && chmod 700 /out/keys
 
 FROM gcr.io/distroless/static-debian12:nonroot
 
 COPY --from=build /out/corpu /corpu
 COPY configs/corpu.yaml /etc/corpu/corpu.yaml
+COPY --from=build --chown=65532:65532 /out/keys /var/lib/corpu/keys
 
 EXPOSE 8080 9090
 USER nonroot

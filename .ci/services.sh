@@ -112,6 +112,8 @@ else
   start_versitygw
 fi
 ensure_database corpu
+# Tests start PgBouncers of their own (transaction pooling); they need only the binary.
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ] && command -v apt-get >/dev/null; then apt_install pgbouncer; fi
 
 cat <<EOT
 services:

@@ -8,6 +8,7 @@
 //	corpu [--config file] migrate up|down|status
 //	corpu [--config file] seed                demo organisations, users and courses
 //	corpu healthcheck [--url http://...]      exit 0 when /healthz answers (for containers)
+//	corpu keys create|rotate --dir DIR        Ed25519 signing keys shared by every process
 //	corpu version
 package main
 
@@ -44,6 +45,8 @@ commands:
   migrate up|down|status   manage the database schema
   seed                     load demo data (idempotent)
   healthcheck [--url URL]  exit 0 when the API's /healthz answers
+  keys create|rotate --dir DIR [--retain 24h]
+                           create or rotate the signing keys every process shares
   version                  print the version
 `
 
@@ -75,7 +78,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		_, err := fmt.Fprintln(stdout, version())
 		return err
 	case "healthcheck":
-		return healthcheck(ctx, rest)
+		return healthcheck(ctx, rest, os.Environ())
+	case "keys":
+		return keys(rest, os.Environ(), stdout)
 	}
 
 	cfg, err := config.Load(*configPath, os.Environ())
@@ -84,6 +89,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	log := newLogger(cfg.Log, os.Stderr)
 	log.Info("starting corpu", "command", cmd, "version", version(), "config", cfg.Redacted())
+	for _, w := range config.UnknownEnv(os.Environ()) {
+		log.Warn(w)
+	}
 
 	switch cmd {
 	case "serve":
@@ -137,6 +145,8 @@ func withApp(ctx context.Context, cfg config.Config, log *slog.Logger, migrate, 
 		if err := app.Migrate(ctx, deps.DB); err != nil {
 			return err
 		}
+	} else if err := database.CheckSchema(ctx, deps.DB.SQL()); err != nil {
+		return err
 	}
 	a, err := app.New(deps)
 	if err != nil {
@@ -205,11 +215,18 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	}
 }
 
-func healthcheck(ctx context.Context, args []string) error {
+func healthcheck(ctx context.Context, args, environ []string) error {
 	flags := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	url := flags.String("url", "http://127.0.0.1:8080/healthz", "health endpoint to ask")
+	url := flags.String("url", "", "health endpoint to ask (default: /healthz on CORPU_HTTP_ADDR, or :8080)")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if *url == "" {
+		u, err := healthURL(lookupEnv(environ, "CORPU_HTTP_ADDR"))
+		if err != nil {
+			return err
+		}
+		*url = u
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

@@ -139,7 +139,7 @@ func (a *App) subscribe() {
 
 func (a *App) newAuth() error {
 	cfg := a.deps.Config.Auth
-	keys, err := loadSigningKeys(cfg)
+	keys, err := loadSigningKeys(cfg, a.deps.Config.Env, a.deps.Log)
 	if err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
@@ -157,7 +157,10 @@ func (a *App) newAuth() error {
 // loadSigningKeys reads "current.pem,previous.pem,…": older keys still verify
 // tokens during a rotation. Without a file a key is generated per process,
 // which development allows and configuration validation refuses in production.
-func loadSigningKeys(cfg config.Auth) (*token.KeySet, error) {
+func loadSigningKeys(cfg config.Auth, env string, log *slog.Logger) (*token.KeySet, error) {
+	if cfg.SigningKeyDir != "" {
+		return loadKeyDir(cfg.SigningKeyDir, env, log)
+	}
 	if cfg.SigningKeyFile == "" {
 		return token.GenerateKeySet()
 	}

@@ -35,6 +35,8 @@ type KeySet struct {
 	signing ed25519.PrivateKey
 	// keys[0] belongs to signing; the rest are previous keys, newest first.
 	keys []verificationKey
+	// dir, when the set was loaded from a key directory, re-reads it.
+	dir *dirSource
 }
 
 // verificationKey is a public key with the key ID that names it in JWT
@@ -174,13 +176,26 @@ func WritePublicKeyPEM(w io.Writer, key ed25519.PublicKey) error {
 
 // signingKey returns the current signing key and its key ID.
 func (ks *KeySet) signingKey() (string, ed25519.PrivateKey) {
+	ks.refresh(DirRefresh)
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
 	return ks.keys[0].kid, ks.signing
 }
 
-// publicKey returns the verification key named kid.
+// publicKey returns the verification key named kid. A set loaded from a key
+// directory re-reads it for a key it does not know: another process may
+// already sign with a newer one.
 func (ks *KeySet) publicKey(kid string) (ed25519.PublicKey, bool) {
+	if pub, ok := ks.lookup(kid); ok {
+		return pub, true
+	}
+	if ks.refresh(dirMissInterval) {
+		return ks.lookup(kid)
+	}
+	return nil, false
+}
+
+func (ks *KeySet) lookup(kid string) (ed25519.PublicKey, bool) {
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
 	// A linear scan is fine: a set holds a handful of keys at most.
@@ -194,6 +209,7 @@ func (ks *KeySet) publicKey(kid string) (ed25519.PublicKey, bool) {
 
 // verificationKeys returns a snapshot of the keys that verify tokens.
 func (ks *KeySet) verificationKeys() []verificationKey {
+	ks.refresh(DirRefresh)
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
 	return append([]verificationKey(nil), ks.keys...)

@@ -59,13 +59,28 @@ type Database struct {
 	MaxOpenConns           int    `yaml:"max_open_conns"`
 	MaxIdleConns           int    `yaml:"max_idle_conns"`
 	ConnMaxLifetimeSeconds int    `yaml:"conn_max_lifetime_seconds"`
+	// LogValues puts the values of a failed or slow statement into the log
+	// next to its SQL. Load sets it only in development at log level debug:
+	// elsewhere statements are logged with placeholders, since their values
+	// are e-mail addresses, NIPs and the like.
+	LogValues bool `yaml:"-"`
 }
 
-// Redis configures the connection Asynq uses.
+// Redis configures the connection Asynq uses: one server at Addr, or the
+// master that Redis Sentinel names when Sentinel.MasterName is set.
 type Redis struct {
-	Addr     string `yaml:"addr"`
-	Password string `yaml:"password" secret:"true"`
-	DB       int    `yaml:"db"`
+	Addr     string        `yaml:"addr"`
+	Password string        `yaml:"password" secret:"true"`
+	DB       int           `yaml:"db"`
+	Sentinel RedisSentinel `yaml:"sentinel"`
+}
+
+// RedisSentinel locates the Redis master through Sentinel, which follows it
+// across failovers.
+type RedisSentinel struct {
+	MasterName string   `yaml:"master_name"`
+	Addrs      []string `yaml:"addrs"`
+	Password   string   `yaml:"password" secret:"true"` // the sentinels' own, if they require one
 }
 
 // ObjectStore configures the S3 server (MinIO or Versity) reached through minio-go.
@@ -115,6 +130,9 @@ type Auth struct {
 	// (checked against Redis on every request); 0 = 30, negative = off.
 	ActorCacheTTLSeconds int `yaml:"actor_cache_ttl_seconds"`
 	ActorCacheSize       int `yaml:"actor_cache_size"` // entries; 0 = 10,000
+	// SigningKeyDir is a directory of keys made by `corpu keys create` and
+	// `corpu keys rotate`, shared by every process of an installation.
+	SigningKeyDir string `yaml:"signing_key_dir"`
 }
 
 // Mail configures outgoing e-mail.
@@ -123,6 +141,9 @@ type Mail struct {
 	From     string `yaml:"from"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password" secret:"true"`
+	// LogSecrets writes mail to the log with its links whole (development
+	// without SMTP only); otherwise the secret part of a link is masked.
+	LogSecrets bool `yaml:"log_secrets"`
 }
 
 // EnvPrefix starts every environment variable that overrides a key.
@@ -148,8 +169,9 @@ func Load(path string, environ []string) (Config, error) {
 		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, nameVariables(err, environ)
 	}
+	cfg.Database.LogValues = cfg.Env == "development" && cfg.Log.Level == "debug"
 	return cfg, nil
 }
 
@@ -186,6 +208,9 @@ func walk(v reflect.Value, prefix string, fn func(name string, f reflect.Value, 
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if key == "-" {
+			continue // derived, not configured
+		}
 		name := prefix + strings.ToUpper(key)
 		f := v.Field(i)
 		if f.Kind() == reflect.Struct {
@@ -234,7 +259,7 @@ func setFromString(f reflect.Value, raw string) error {
 // Validate checks every key and names the first bad ones.
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(key, why string) { errs = append(errs, fmt.Errorf("config: %s: %s", key, why)) }
+	bad := func(key, why string) { errs = append(errs, &KeyError{Key: key, Why: why}) }
 	if c.Env != "development" && c.Env != "production" {
 		bad("env", "must be development or production")
 	}
@@ -244,8 +269,8 @@ func (c Config) Validate() error {
 	if !oneOf(c.Log.Format, "text", "json") {
 		bad("log.format", "must be text or json")
 	}
-	if c.HTTP.Addr == "" {
-		bad("http.addr", "must not be empty")
+	if !validListenAddr(c.HTTP.Addr) {
+		bad("http.addr", "must be host:port or :port, e.g. :8080")
 	}
 	if u, err := url.Parse(c.HTTP.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
 		bad("http.public_url", "must be an absolute URL")
@@ -271,8 +296,17 @@ func (c Config) Validate() error {
 	if c.Database.MaxOpenConns <= 0 {
 		bad("database.max_open_conns", "must be positive")
 	}
-	if c.Redis.Addr == "" {
+	if c.Redis.Sentinel.MasterName == "" && c.Redis.Addr == "" {
 		bad("redis.addr", "must not be empty")
+	}
+	if c.Redis.Sentinel.MasterName != "" && len(c.Redis.Sentinel.Addrs) == 0 {
+		bad("redis.sentinel.addrs", "must list the sentinels (host:port) when redis.sentinel.master_name is set")
+	}
+	for _, a := range c.Redis.Sentinel.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("redis.sentinel.addrs", "must be host:port addresses")
+			break
+		}
 	}
 	if c.ObjectStore.Endpoint == "" || strings.Contains(c.ObjectStore.Endpoint, "://") {
 		bad("objectstore.endpoint", "must be host:port without a scheme (set use_tls for https)")
@@ -303,8 +337,17 @@ func (c Config) Validate() error {
 	if c.Auth.AccessTTLSeconds <= 0 || c.Auth.RefreshTTLSeconds <= c.Auth.AccessTTLSeconds {
 		bad("auth", "access_ttl_seconds must be positive and shorter than refresh_ttl_seconds")
 	}
-	if c.Env == "production" && c.Auth.SigningKeyFile == "" {
-		bad("auth.signing_key_file", "is required in production")
+	if c.Env == "production" && c.Auth.SigningKeyFile == "" && c.Auth.SigningKeyDir == "" {
+		bad("auth.signing_key_file", "or auth.signing_key_dir is required in production (create keys with `corpu keys create --dir DIR`)")
+	}
+	if c.Auth.SigningKeyFile != "" && c.Auth.SigningKeyDir != "" {
+		bad("auth.signing_key_dir", "set either it or auth.signing_key_file, not both")
+	}
+	if c.Env == "production" && c.Mail.SMTPAddr == "" {
+		bad("mail.smtp_addr", "is required in production: without an SMTP server mail, password-reset links included, would be written to the log")
+	}
+	if c.Env == "production" && c.Mail.LogSecrets {
+		bad("mail.log_secrets", "is for development only")
 	}
 	return errors.Join(errs...)
 }

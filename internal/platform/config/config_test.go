@@ -61,6 +61,9 @@ func TestLoadRejectsBadValuesNamingTheKey(t *testing.T) {
 		{"no outbox retention", []string{"CORPU_QUEUE_OUTBOX_RETENTION_HOURS=0"}, "", "queue.outbox_retention_hours"},
 		{"redelivery sooner than tasks can run", []string{"CORPU_QUEUE_REDELIVER_AFTER_SECONDS=1"}, "", "queue.redeliver_after_seconds"},
 		{"worker metrics address without a port", []string{"CORPU_WORKER_METRICS_ADDR=localhost"}, "", "worker.metrics_addr"},
+		{"production without SMTP", []string{"CORPU_ENV=production", "CORPU_AUTH_SIGNING_KEY_FILE=/k.pem"}, "", "mail.smtp_addr"},
+		{"production logging mail secrets", []string{"CORPU_ENV=production", "CORPU_AUTH_SIGNING_KEY_FILE=/k.pem",
+			"CORPU_MAIL_SMTP_ADDR=mail:25", "CORPU_MAIL_LOG_SECRETS=true"}, "", "mail.log_secrets"},
 		{"unknown key in file", nil, "htp:\n  addr: x\n", "htp"},
 	}
 	for _, tt := range tests {

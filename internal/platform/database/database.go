@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,8 +34,8 @@ func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, erro
 			SlowThreshold:             slowQuery,
 			LogLevel:                  logger.Warn,
 			IgnoreRecordNotFoundError: true,
-			ParameterizedQueries:      true,
-		})},
+			ParameterizedQueries:      !cfg.LogValues,
+		}), values: cfg.LogValues},
 		TranslateError:         false,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
@@ -68,17 +69,52 @@ const slowQuery = 200 * time.Millisecond
 // quietTrace passes to GORM's logger only the statements it will log (those
 // that failed or were slow): GORM's logger renders every statement's SQL
 // text before deciding, which costs CPU on every query.
-type quietTrace struct{ logger.Interface }
+//
+// It also decides what the logged SQL shows: GORM asks its logger, through
+// the optional ParamsFilter interface, whether to inline a statement's values,
+// and a wrapper that did not answer let e-mail addresses and NIPs into the
+// log. Only values (development at log level debug) keeps them.
+type quietTrace struct {
+	logger.Interface
+	values bool
+}
 
 func (q quietTrace) LogMode(level logger.LogLevel) logger.Interface {
-	return quietTrace{q.Interface.LogMode(level)}
+	return quietTrace{Interface: q.Interface.LogMode(level), values: q.values}
+}
+
+// ParamsFilter drops a statement's values unless q logs them, so the SQL in
+// the log keeps its placeholders ($1, $2, …).
+func (q quietTrace) ParamsFilter(_ context.Context, sql string, params ...any) (string, []any) {
+	if q.values {
+		return sql, params
+	}
+	return sql, nil
 }
 
 func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	failed := err != nil && !errors.Is(err, gorm.ErrRecordNotFound)
-	if failed || time.Since(begin) > slowQuery {
-		q.Interface.Trace(ctx, begin, fc, err)
+	if !failed && time.Since(begin) <= slowQuery {
+		return
 	}
+	if !q.values {
+		// Without values GORM renders $1 as "$1$"; show what was sent.
+		inner := fc
+		fc = func() (string, int64) {
+			sql, rows := inner()
+			return explainedPlaceholder.ReplaceAllString(sql, "$$$1"), rows
+		}
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
+}
+
+var explainedPlaceholder = regexp.MustCompile(`\$(\d+)\$`)
+
+func init() {
+	// Scan renders its statement through GORM's trace recorder, whose
+	// filter inlines the values whatever the logger says; statements logged
+	// from Scan therefore always keep their placeholders.
+	logger.RecorderParamsFilter = func(_ context.Context, sql string, _ ...any) (string, []any) { return sql, nil }
 }
 
 // Close closes the pool.

@@ -171,7 +171,7 @@ func (r recordingLogger) Trace(context.Context, time.Time, func() (string, int64
 func TestOnlyFailedOrSlowStatementsReachTheLogger(t *testing.T) {
 	t.Parallel()
 	traced := 0
-	q := quietTrace{recordingLogger{logger.Discard, &traced}}
+	q := quietTrace{Interface: recordingLogger{logger.Discard, &traced}}
 	ctx := context.Background()
 	q.Trace(ctx, time.Now(), nil, nil)                        // fast and fine
 	q.Trace(ctx, time.Now(), nil, gorm.ErrRecordNotFound)     // not found is an answer, not a failure

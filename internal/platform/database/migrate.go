@@ -3,10 +3,12 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -65,6 +67,32 @@ func MigrateStatus(ctx context.Context, db *sql.DB, w io.Writer) error {
 		if _, err := fmt.Fprintf(w, "%-40s %s\n", s.Source.Path, applied); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// ErrSchemaBehind says the database lacks migrations this binary needs.
+var ErrSchemaBehind = errors.New("the database schema is not migrated")
+
+// CheckSchema returns ErrSchemaBehind, saying how to migrate, when the
+// database lacks migrations this binary embeds: a process working on a schema
+// it does not expect fails with errors that do not say why.
+func CheckSchema(ctx context.Context, db *sql.DB) error {
+	p, err := newMigrator(db)
+	if err != nil {
+		return err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "42P01" { // undefined_table: never migrated
+			return fmt.Errorf("read the schema version: %w", err)
+		}
+		current = 0
+	}
+	if current < target {
+		return fmt.Errorf("%w (version %d, this corpu needs %d): run `corpu migrate up` first, or start the API with `corpu serve --migrate`",
+			ErrSchemaBehind, max(current, 0), target)
 	}
 	return nil
 }

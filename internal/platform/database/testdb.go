@@ -33,6 +33,13 @@ const defaultTestAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode
 // clone is dropped when the test ends.
 func NewTestDB(t testing.TB) *DB {
 	t.Helper()
+	return NewTestDBLogging(t, slog.New(slog.DiscardHandler))
+}
+
+// NewTestDBLogging is NewTestDB with failed and slow statements logged to
+// log, for tests of what reaches the log.
+func NewTestDBLogging(t testing.TB, log *slog.Logger) *DB {
+	t.Helper()
 	ctx := context.Background()
 	adminURL := os.Getenv(TestAdminURLEnv)
 	if adminURL == "" {
@@ -57,7 +64,7 @@ func NewTestDB(t testing.TB) *DB {
 	}
 
 	cfg := config.Database{URL: withDatabase(adminURL, name), MaxOpenConns: 10, MaxIdleConns: 5, ConnMaxLifetimeSeconds: 300}
-	db, err := Open(ctx, cfg, slog.New(slog.DiscardHandler))
+	db, err := Open(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}

@@ -37,23 +37,34 @@ type Sender interface {
 }
 
 // NewSender returns an SMTP sender when cfg names a server, and otherwise a
-// sender that writes each message to log (development).
+// sender that writes each message to log (development; configuration
+// validation refuses production without SMTP). The log shows links with
+// their secret part masked and the recipient's mailbox shortened, unless
+// cfg.LogSecrets asks for them whole.
 func NewSender(cfg config.Mail, log *slog.Logger) Sender {
 	if cfg.SMTPAddr == "" {
-		return logSender{log: log}
+		return logSender{log: log, whole: cfg.LogSecrets}
 	}
 	return &smtpSender{cfg: cfg, timeout: 30 * time.Second}
 }
 
 // logSender writes messages to the log instead of sending them.
-type logSender struct{ log *slog.Logger }
+type logSender struct {
+	log   *slog.Logger
+	whole bool // log recipients and links unmasked
+}
 
 func (s logSender) Send(ctx context.Context, m Message) error {
 	if err := m.validate(); err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "mail not sent (mail.smtp_addr is empty); its content follows",
-		"to", m.To, "subject", m.Subject, "text", m.Text)
+	if s.whole {
+		s.log.InfoContext(ctx, "mail not sent (mail.smtp_addr is empty); its content follows",
+			"to", m.To, "subject", m.Subject, "text", m.Text)
+		return nil
+	}
+	s.log.InfoContext(ctx, "mail not sent (mail.smtp_addr is empty); its content follows with links masked (mail.log_secrets shows them)",
+		"to", MaskAddress(m.To), "subject", m.Subject, "text", MaskLinks(m.Text))
 	return nil
 }
 
@@ -63,7 +74,7 @@ var ErrInvalidMessage = errors.New("mail: invalid message")
 
 func (m Message) validate() error {
 	if _, err := netmail.ParseAddress(m.To); err != nil || strings.ContainsAny(m.To, "\r\n") {
-		return fmt.Errorf("%w: recipient %q", ErrInvalidMessage, m.To)
+		return fmt.Errorf("%w: recipient %q", ErrInvalidMessage, MaskAddress(m.To)) // errors are logged
 	}
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return fmt.Errorf("%w: line break in subject", ErrInvalidMessage)

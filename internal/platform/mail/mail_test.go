@@ -171,7 +171,7 @@ func TestSMTPSenderReportsARefusedRecipient(t *testing.T) {
 func TestLogSenderWritesTheMessageToTheLog(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	sender := NewSender(config.Mail{From: "no-reply@corpu.local"}, slog.New(slog.NewJSONHandler(&buf, nil)))
+	sender := NewSender(config.Mail{From: "no-reply@corpu.local", LogSecrets: true}, slog.New(slog.NewJSONHandler(&buf, nil)))
 	if _, ok := sender.(logSender); !ok {
 		t.Fatalf("NewSender(no smtp_addr) = %T, want the log sender", sender)
 	}

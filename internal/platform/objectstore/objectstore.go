@@ -45,6 +45,9 @@ func Open(ctx context.Context, cfg config.ObjectStore) (*Store, error) {
 	ensureCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.ensureBucket(ensureCtx, cfg.Region); err != nil {
+		if refusedCredentials(err) {
+			return nil, fmt.Errorf("object store at %s refused the credentials (check objectstore.access_key and objectstore.secret_key): %w", cfg.Endpoint, err)
+		}
 		return nil, fmt.Errorf("object store at %s is not reachable (start it with `make services`): %w", cfg.Endpoint, err)
 	}
 	return s, nil

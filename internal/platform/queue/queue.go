@@ -52,12 +52,12 @@ func (n Names) All() map[string]int {
 
 // OpenRedis connects to Redis and checks that it answers.
 func OpenRedis(ctx context.Context, cfg config.Redis) (redis.UniversalClient, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: cfg.Addr, Password: cfg.Password, DB: cfg.DB})
+	rdb := newRedisClient(cfg)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pingCtx).Err(); err != nil {
 		_ = rdb.Close()
-		return nil, fmt.Errorf("redis at %s is not reachable (start it with `make services`): %w", cfg.Addr, err)
+		return nil, fmt.Errorf("redis at %s is not reachable (start it with `make services`): %w", describeRedis(cfg), err)
 	}
 	return rdb, nil
 }

@@ -144,7 +144,7 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			log.LogAttrs(c.Request().Context(), level, "http request",
 				slog.String("request_id", v.RequestID), slog.String("method", v.Method),
-				slog.String("uri", v.URI), slog.String("route", v.RoutePath), slog.Int("status", v.Status),
+				slog.String("uri", loggedURI(v.URI)), slog.String("route", v.RoutePath), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("remote_ip", v.RemoteIP),
 				slog.Int64("bytes_out", v.ResponseSize))
 			return nil
