@@ -6,7 +6,7 @@
 //	                                          /metrics and /healthz on worker.metrics_addr
 //	corpu [--config file] dev                 serve and worker in one process, migrated and seeded
 //	corpu [--config file] migrate up|down|status
-//	corpu [--config file] seed                demo organisations, users and courses
+//	corpu [--config file] seed [--migrate]    demo organisations, users and courses
 //	corpu healthcheck [--url http://...]      exit 0 when /healthz answers (for containers)
 //	corpu keys create|rotate --dir DIR        Ed25519 signing keys shared by every process
 //	corpu version
@@ -43,7 +43,7 @@ commands:
                            (with /metrics and /healthz on worker.metrics_addr)
   dev                      migrate, seed, and run serve and worker in one process
   migrate up|down|status   manage the database schema
-  seed                     load demo data (idempotent)
+  seed [--migrate]         load demo data (idempotent; with --migrate, apply migrations first)
   healthcheck [--url URL]  exit 0 when the API's /healthz answers
   keys create|rotate --dir DIR [--retain 24h]
                            create or rotate the signing keys every process shares
@@ -125,7 +125,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return g.Wait()
 		})
 	case "seed":
-		return withApp(ctx, cfg, log, false, true, func(*app.App) error { return nil })
+		flags := flag.NewFlagSet("seed", flag.ContinueOnError)
+		migrate := flags.Bool("migrate", false, "apply pending migrations before seeding")
+		if err := flags.Parse(rest); err != nil {
+			return err
+		}
+		return withApp(ctx, cfg, log, *migrate, true, func(*app.App) error { return nil })
 	case "migrate":
 		return migrate(ctx, cfg, log, rest, stdout)
 	default:

@@ -102,6 +102,12 @@ func TestSeedBeforeMigrateSaysToMigrateAndUnknownVariablesAreReported(t *testing
 	if log := stderr(); !strings.Contains(log, "CORPU_HTTP_ADRR is not a Corpu setting") || !strings.Contains(log, "did you mean CORPU_HTTP_ADDR?") {
 		t.Errorf("log = %s, want a warning naming CORPU_HTTP_ADRR and suggesting CORPU_HTTP_ADDR", log)
 	}
+	// What docker compose's one-shot setup service runs on a first start.
+	for i := range 2 {
+		if err := run(context.Background(), []string{"--config", "", "seed", "--migrate"}, &bytes.Buffer{}); err != nil {
+			t.Fatalf("seed --migrate on an empty database (run %d) = %v, want it migrated and seeded", i+1, err)
+		}
+	}
 }
 
 // captureStderr sends os.Stderr to a file until the test ends and returns

@@ -63,10 +63,10 @@ func TestComposeFile(t *testing.T) {
 		name  string
 		check func(t *testing.T)
 	}{
-		{"five services", func(t *testing.T) {
+		{"six services", func(t *testing.T) {
 			got := project.ServiceNames()
 			slices.Sort(got)
-			want := []string{"api", "minio", "postgres", "redis", "worker"}
+			want := []string{"api", "minio", "postgres", "redis", "setup", "worker"}
 			if !slices.Equal(got, want) {
 				t.Errorf("services = %v, want %v", got, want)
 			}
@@ -92,6 +92,24 @@ func TestComposeFile(t *testing.T) {
 						t.Errorf("%s depends_on %s condition = %q, want %q", app, dep, d.Condition, types.ServiceConditionHealthy)
 					}
 				}
+			}
+		}},
+		{"setup migrates and seeds once, before the app services start", func(t *testing.T) {
+			setup := service(t, project, "setup")
+			if !slices.Equal(setup.Command, types.ShellCommand{"seed", "--migrate"}) {
+				t.Errorf("setup command = %v, want [seed --migrate]", setup.Command)
+			}
+			if setup.Restart != "no" {
+				t.Errorf("setup restart = %q, want no (a one-shot)", setup.Restart)
+			}
+			for _, app := range appServices {
+				d, ok := service(t, project, app).DependsOn["setup"]
+				if !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
+					t.Errorf("%s depends_on setup = %+v, want condition %s", app, d, types.ServiceConditionCompletedSuccessfully)
+				}
+			}
+			if api := service(t, project, "api"); slices.Contains(api.Command, "--migrate") {
+				t.Errorf("api command = %v, want no --migrate (setup migrates)", api.Command)
 			}
 		}},
 		{"api builds from the repository Dockerfile", func(t *testing.T) {
