@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -180,5 +181,19 @@ type slogAdapter struct{ log *slog.Logger }
 func (a slogAdapter) Debug(args ...any) { a.log.Debug(fmt.Sprint(args...)) }
 func (a slogAdapter) Info(args ...any)  { a.log.Info(fmt.Sprint(args...)) }
 func (a slogAdapter) Warn(args ...any)  { a.log.Warn(fmt.Sprint(args...)) }
-func (a slogAdapter) Error(args ...any) { a.log.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) {
+	msg := fmt.Sprint(args...)
+	if strings.Contains(msg, sharedClientNotClosed) {
+		// The scheduler shares the worker's Redis client, which Corpu
+		// closes itself; Asynq reports that it did not, on every shutdown.
+		a.log.Debug(msg)
+		return
+	}
+	a.log.Error(msg)
+}
+
+// sharedClientNotClosed is what Asynq's scheduler says at shutdown about a
+// Redis client it was given rather than made.
+const sharedClientNotClosed = "redis connection is shared"
+
 func (a slogAdapter) Fatal(args ...any) { a.log.Error(fmt.Sprint(args...)) }
