@@ -73,7 +73,7 @@ func (s store) lockEnrolments(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 		return out, nil
 	}
 	var rows []enrolmentRow
-	err := s.enrolmentsWithClass(ctx).Where("enrolments.id = ANY(?::uuid[])", uuidArray(ids)).
+	err := s.enrolmentsWithClass(ctx).Where("enrolments.id = ANY(?::uuid[])", database.UUIDArray(ids)).
 		Order("enrolments.id").Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "enrolments"}}).
 		Find(&rows).Error
 	if err != nil {
@@ -105,7 +105,7 @@ func (s store) liveEnrolments(ctx context.Context, classID uuid.UUID, userIDs []
 	var rows []enrolmentRow
 	err := s.enrolmentsWithClass(ctx).
 		Where("enrolments.class_id = ? AND enrolments.user_id = ANY(?::uuid[]) AND enrolments.status NOT IN ('withdrawn', 'rejected')",
-			classID, uuidArray(userIDs)).Find(&rows).Error
+			classID, database.UUIDArray(userIDs)).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("get enrolments: %w", err)
 	}
@@ -155,7 +155,7 @@ type enrolmentScope struct {
 func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
 	q := s.enrolmentsWithClass(ctx)
 	if scope.userIDs != nil {
-		q = q.Where("enrolments.user_id = ANY(?::uuid[])", uuidArray(scope.userIDs))
+		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
 	}
 	if f.ClassID != uuid.Nil {
 		q = q.Where("enrolments.class_id = ?", f.ClassID)
@@ -246,7 +246,7 @@ func (s store) completedItemsOf(ctx context.Context, enrolmentIDs []uuid.UUID) (
 		return out, nil
 	}
 	var rows []itemProgressRow
-	if err := s.db.Conn(ctx).Where("enrolment_id = ANY(?::uuid[])", uuidArray(enrolmentIDs)).Find(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Where("enrolment_id = ANY(?::uuid[])", database.UUIDArray(enrolmentIDs)).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list completed items: %w", err)
 	}
 	for _, r := range rows {
