@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/corpu/corpu/internal/identity/nip"
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
@@ -478,11 +479,14 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, cours
 	default:
 		var valid []string
 		seen := map[string]bool{}
+		now := s.now()
 		for i, raw := range in.NIPs {
-			n := normalizeNIP(raw)
+			// the NIPs identity accepts: its digits, a valid number
+			n := nip.Normalize(raw)
+			_, invalid := nip.Parse(n, now)
 			r := assignRow{row: i + 1, nip: n}
 			switch {
-			case !validNIP(n):
+			case invalid != nil:
 				r.nip, r.skip = strings.TrimSpace(raw), SkipInvalidNIP
 			case seen[n]:
 				r.skip = SkipDuplicate
@@ -601,29 +605,6 @@ func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, exi
 		}
 	}
 	return nil
-}
-
-// normalizeNIP removes the spaces, dots and dashes people write a NIP with.
-func normalizeNIP(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '.', '-', '\t', '\u00a0':
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-}
-
-func validNIP(s string) bool {
-	if len(s) != 18 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // ClassEnrolments lists a class's enrolments with the learners' names, for

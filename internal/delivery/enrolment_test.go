@@ -288,7 +288,9 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 		"Bawahan;" + report.NIP[:8] + " " + report.NIP[8:14] + " " + report.NIP[14:] + "\n" +
 		"Dua;" + mine2.NIP + "\n" +
 		"Tiga;" + mine3.NIP + "\n" +
-		"Saya sendiri;" + assigner.NIP + "\n"
+		"Saya sendiri;" + assigner.NIP + "\n" +
+		"Bulan ke-13;198513122010011001\n" +
+		"Bertitik;" + mine3.NIP[:8] + "." + mine3.NIP[8:14] + "-" + mine3.NIP[14:] + "\n"
 	r := w.do(w.server(), assigner, http.MethodPost, "/api/v1/classes/"+c.ID.String()+"/assignments", "text/csv", csv)
 	if r.status != http.StatusOK {
 		t.Fatalf("POST assignments (CSV) = %d %s, want 200", r.status, r.body)
@@ -305,6 +307,10 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 	}
 	wantSkipped := map[int]SkipReason{
 		3: SkipUnknownNIP, 4: SkipUnknownNIP, 5: SkipInvalidNIP, 6: SkipDuplicate, 7: SkipUnknownNIP, 9: SkipClassFull, 10: SkipSelf,
+		// 18 digits, but no person is born in month 13: identity would refuse it, so it is invalid, not unknown
+		11: SkipInvalidNIP,
+		// dots and dashes are dropped as identity drops them: the same person as line 9
+		12: SkipDuplicate,
 	}
 	// rows count from 1 without the header: shift by one
 	got := map[int]SkipReason{}
