@@ -487,3 +487,37 @@ func TestClassesListHidesAssignedClassesFromStrangers(t *testing.T) {
 		t.Errorf("class code = %q", open.Code)
 	}
 }
+
+func TestReadNIPsTakesOneColumnFromWhateverCSVASpreadsheetSaves(t *testing.T) {
+	t.Parallel()
+	const a, b = "198503122010011001", "198503122010011002"
+	tests := []struct {
+		name   string
+		body   string
+		want   []string
+		status int // the answer when the file is refused; 0 when it is read
+	}{
+		{"one NIP a line, no header", a + "\n" + b + "\n", []string{a, b}, 0},
+		{"a nip column among others", "nama,NIP,unit\nSatu," + a + ",X\nDua," + b + ",Y\n", []string{a, b}, 0},
+		{"semicolons with a byte-order mark", "\xef\xbb\xbfnama;nip\nSatu;" + a + "\n", []string{a}, 0},
+		{"tabs", "nama\tnip\nSatu\t" + a + "\n", []string{a}, 0},
+		{"blank lines and short rows are passed over", "nama,nip\n\nSatu\nDua," + b + "\n", []string{b}, 0},
+		{"an empty file holds no NIPs", "", nil, 0},
+		{"a broken quote is a malformed file", "nip\n\"" + a + "\n", nil, http.StatusBadRequest},
+		{"more than the limit is refused", "nip\n" + strings.Repeat(a+"\n", MaxAssignment+1), nil, http.StatusUnprocessableEntity},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readNIPs(strings.NewReader(tt.body))
+			if tt.status != 0 {
+				if e := apperr.As(err); e == nil || e.Kind.Status() != tt.status {
+					t.Fatalf("readNIPs = %q, %v; want a %d answer", got, err, tt.status)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("readNIPs = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
