@@ -79,26 +79,25 @@ func authorize(ctx context.Context, perm, see authz.Permission, path string, not
 	if err != nil {
 		return nil, err
 	}
-	if actor.Can(perm, path) {
-		return actor, nil
+	if err := authz.Decide(see != "" && actor.Can(see, path), actor.Can(perm, path), notFound); err != nil {
+		return nil, err
 	}
-	if see != "" && actor.Can(see, path) {
-		return nil, authz.ErrForbidden
-	}
-	return nil, notFound
+	return actor, nil
 }
 
 // authorizeOnUser is authorize for a change to a user: the user themselves
 // may see their own record, so they are told they may not change it (403)
 // rather than that it does not exist.
 func authorizeOnUser(ctx context.Context, perm authz.Permission, u userRow) (*authz.Actor, error) {
-	actor, err := authorize(ctx, perm, authz.UserRead, u.OrgPath, ErrUserNotFound)
-	if errors.Is(err, ErrUserNotFound) {
-		if self, _ := authz.ActorFrom(ctx); self != nil && self.UserID == u.ID {
-			return nil, authz.ErrForbidden
-		}
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return actor, err
+	canSee := actor.UserID == u.ID || actor.Can(authz.UserRead, u.OrgPath)
+	if err := authz.Decide(canSee, actor.Can(perm, u.OrgPath), ErrUserNotFound); err != nil {
+		return nil, err
+	}
+	return actor, nil
 }
 
 // --- organisations ---
