@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -159,10 +158,6 @@ type OrgFilter struct {
 	ParentID uuid.UUID // only the children of this organisation
 }
 
-// orgCursorKey is the form of an organisation's path, the key of the
-// list's cursor.
-var orgCursorKey = regexp.MustCompile(`^(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})+/$`)
-
 // Orgs returns a page of the organisations the caller may see, parents
 // before children (by path); with a root, only that organisation's subtree;
 // with a parent, only its children.
@@ -171,8 +166,8 @@ func (s *Service) Orgs(ctx context.Context, f OrgFilter, req page.Request) (page
 	if err != nil {
 		return page.Result[Organization]{}, err
 	}
-	if after := req.After(); after != nil && !orgCursorKey.MatchString(after.Key) {
-		return page.Result[Organization]{}, errBadCursor
+	if err := database.CheckCursor(req, database.KeyText); err != nil {
+		return page.Result[Organization]{}, err
 	}
 	roots, all := actor.Roots(authz.OrgRead)
 	if f.RootID != uuid.Nil {
@@ -197,8 +192,6 @@ func (s *Service) Orgs(ctx context.Context, f OrgFilter, req page.Request) (page
 		return page.Position{Key: o.Path, ID: o.ID.String()}
 	}), nil
 }
-
-var errBadCursor = apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
 
 // UpdateOrg changes an organisation's fields; its place in the tree changes
 // only through MoveOrg.
@@ -499,10 +492,7 @@ func (s *Service) SearchUsers(ctx context.Context, f UserFilter, req page.Reques
 	v.Check(f.Status == "" || f.Status == StatusActive || f.Status == StatusSuspended || f.Status == StatusRetired, "status",
 		"harus active, suspended atau retired", "must be active, suspended or retired")
 	v.Check(web.StorableText(f.Query), "q", "memuat karakter yang tidak valid", "contains invalid characters")
-	if after := req.After(); after != nil {
-		_, err := uuid.Parse(after.ID)
-		v.Check(err == nil && web.StorableText(after.Key), "cursor", "kursor tidak valid", "invalid cursor")
-	}
+	v.Check(database.CheckCursor(req, database.KeyText) == nil, "cursor", "kursor tidak valid", "invalid cursor")
 	if err := v.Err(); err != nil {
 		return page.Result[User]{}, err
 	}
