@@ -610,10 +610,7 @@ func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, exi
 // ClassEnrolments lists a class's enrolments with the learners' names, for
 // its staff and those who oversee it, first come first.
 func (s *Service) ClassEnrolments(ctx context.Context, classID uuid.UUID, f EnrolmentFilter, req page.Request) (page.Result[Enrolment], error) {
-	if err := f.Validate(); err != nil {
-		return page.Result[Enrolment]{}, err
-	}
-	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+	if err := checkEnrolmentList(f, req); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	if _, err := s.classAccess(ctx, classID, needOversee); err != nil {
@@ -637,10 +634,7 @@ func (s *Service) MyEnrolments(ctx context.Context, f EnrolmentFilter, req page.
 	if !actor.MaySelf(authz.SelfLearn) {
 		return page.Result[Enrolment]{}, ErrSelfScope
 	}
-	if err := f.Validate(); err != nil {
-		return page.Result[Enrolment]{}, err
-	}
-	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+	if err := checkEnrolmentList(f, req); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	f.UserID = actor.UserID
@@ -659,10 +653,7 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 	if err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := f.Validate(); err != nil {
-		return page.Result[Enrolment]{}, err
-	}
-	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+	if err := checkEnrolmentList(f, req); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	team, all, err := s.team(ctx, actor)
@@ -765,6 +756,15 @@ func coveredByOther(path string, roots []string) bool {
 		}
 	}
 	return false
+}
+
+// checkEnrolmentList refuses a list of enrolments with a bad filter or a
+// cursor of another list (every enrolment list is ordered by id).
+func checkEnrolmentList(f EnrolmentFilter, req page.Request) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	return database.CheckCursor(req, database.KeyNone)
 }
 
 func buildEnrolments(list []Enrolment, req page.Request) page.Result[Enrolment] {
