@@ -20,11 +20,7 @@ import (
 // RequestVerification mails the caller a link that verifies their e-mail
 // address, in lang ("id" or "en").
 func (a *Auth) RequestVerification(ctx context.Context, lang string) error {
-	actor, err := requireSession(ctx)
-	if err != nil {
-		return err
-	}
-	user, err := a.svc.store.user(ctx, actor.UserID)
+	user, err := a.sessionUser(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,11 +130,7 @@ func (a *Auth) ResetPassword(ctx context.Context, plain, newPassword string) err
 // ChangePassword sets a new password for the caller, who must give the
 // current one. Every other session of theirs ends; this one stays.
 func (a *Auth) ChangePassword(ctx context.Context, current, newPassword string) error {
-	actor, err := requireSession(ctx)
-	if err != nil {
-		return err
-	}
-	user, err := a.svc.store.user(ctx, actor.UserID)
+	user, err := a.sessionUser(ctx)
 	if err != nil {
 		return err
 	}
