@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -158,6 +159,10 @@ type OrgFilter struct {
 	ParentID uuid.UUID // only the children of this organisation
 }
 
+// orgCursorKey is the form of an organisation's path, the key of the
+// list's cursor.
+var orgCursorKey = regexp.MustCompile(`^(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})+/$`)
+
 // Orgs returns a page of the organisations the caller may see, parents
 // before children (by path); with a root, only that organisation's subtree;
 // with a parent, only its children.
@@ -168,6 +173,9 @@ func (s *Service) Orgs(ctx context.Context, f OrgFilter, req page.Request) (page
 	}
 	if err := database.CheckCursor(req, database.KeyText); err != nil {
 		return page.Result[Organization]{}, err
+	}
+	if after := req.After(); after != nil && !orgCursorKey.MatchString(after.Key) {
+		return page.Result[Organization]{}, database.ErrBadCursor // the key of this list is a path
 	}
 	roots, all := actor.Roots(authz.OrgRead)
 	if f.RootID != uuid.Nil {
