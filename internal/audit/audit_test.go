@@ -2,10 +2,12 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +122,7 @@ func TestAuditListRefusesBadQueriesWith422(t *testing.T) {
 		tests := []struct{ name, query string }{
 			{"forged cursor with a non-id", "cursor=" + cursor(page.Position{ID: "not-an-id"})},
 			{"forged cursor with a NUL", "cursor=" + cursor(page.Position{ID: "\x00"})},
+			{"forged cursor with a key the list is not ordered by", "cursor=" + cursor(page.Position{Key: "x", ID: uuid.Must(uuid.NewV7()).String()})},
 			{"cursor that is not base64", "cursor=!!!"},
 			{"NUL in entity_type", "entity_type=%00"},
 			{"NUL in entity_id", "entity_id=a%00b"},
@@ -150,10 +153,29 @@ func TestAuditListRefusesBadQueriesWith422(t *testing.T) {
 			})
 		}
 	}
-	// A real cursor still pages.
-	rec := f.serve(t, "/api/v1/audit-events?limit=1")
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "next_cursor") {
-		t.Fatalf("first page = %d %s", rec.Code, rec.Body)
+	// A real cursor still pages, newest first.
+	var got []string
+	for query, pages := "limit=1", 0; ; pages++ {
+		rec := f.serve(t, "/api/v1/audit-events?"+query)
+		var res struct {
+			Items []struct {
+				EntityID string `json:"entity_id"`
+			} `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil || pages > 2 {
+			t.Fatalf("page %d = %d %s", pages, rec.Code, rec.Body)
+		}
+		for _, e := range res.Items {
+			got = append(got, e.EntityID)
+		}
+		if res.NextCursor == "" {
+			break
+		}
+		query = "limit=1&cursor=" + url.QueryEscape(res.NextCursor)
+	}
+	if !slices.Equal(got, []string{"two", "one"}) {
+		t.Errorf("paged entries = %q, want [two one]", got)
 	}
 }
 

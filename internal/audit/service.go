@@ -86,12 +86,10 @@ func (s *Service) List(ctx context.Context, f Filter, req page.Request) (page.Re
 	if !all && len(roots) == 0 {
 		return page.Result[Entry]{}, authz.ErrForbidden
 	}
-	if after := req.After(); after != nil {
-		// A cursor is opaque but not signed: one whose id is not an id
-		// would fail the query, so it is bad input.
-		if _, err := uuid.Parse(after.ID); err != nil {
-			return page.Result[Entry]{}, apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
-		}
+	// A cursor is opaque but not signed: one whose id is not an id would
+	// fail the query, so it is bad input.
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+		return page.Result[Entry]{}, err
 	}
 	scope := ""
 	if f.OrgID != uuid.Nil {

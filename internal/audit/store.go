@@ -77,11 +77,12 @@ func (s store) query(ctx context.Context, roots []string, all bool, scopePath st
 	if !f.Until.IsZero() {
 		q = q.Where("at < ?", f.Until)
 	}
-	if after := req.After(); after != nil {
-		q = q.Where("id < ?", after.ID)
+	q, err := database.Keyset(q, "", database.KeyNone, "id", page.Request{Limit: req.Limit, Cursor: req.Cursor, Sort: "-id"})
+	if err != nil {
+		return nil, err
 	}
 	var rows []entryRow
-	if err := q.Order("id DESC").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("query audit log: %w", err)
 	}
 	return rows, nil

@@ -147,8 +147,8 @@ func (s store) searchCatalogue(ctx context.Context, cq catalogueQuery, req page.
 	// filter adds what every search applies to the rows at alias.
 	filter := func(q *gorm.DB, alias string) *gorm.DB {
 		if !cq.all {
-			anc := uuidArray(cq.ancestors)
-			q = q.Where("("+visibleTo(alias)+" OR "+alias+".org_id = ANY(?::uuid[]))", anc, anc, uuidArray(cq.staffOrgs))
+			anc := database.UUIDArray(cq.ancestors)
+			q = q.Where("("+visibleTo(alias)+" OR "+alias+".org_id = ANY(?::uuid[]))", anc, anc, database.UUIDArray(cq.staffOrgs))
 		}
 		if f.Mode != "" {
 			q = q.Where(alias+".delivery_mode = ?", f.Mode)
@@ -250,10 +250,11 @@ func catalogueTerms(e CatalogueEntry) []string {
 func (s store) similar(ctx context.Context, viewer catalogueQuery, orgID, courseID uuid.UUID, title, objectives string, tags []string) ([]similarRow, error) {
 	visible, args := "true", []any{}
 	if !viewer.all {
-		anc := uuidArray(viewer.ancestors)
+		anc := database.UUIDArray(viewer.ancestors)
 		visible = "(" + visibleTo("c") + " OR c.org_id = ANY(?::uuid[]))"
-		args = []any{anc, anc, uuidArray(viewer.staffOrgs)}
+		args = []any{anc, anc, database.UUIDArray(viewer.staffOrgs)}
 	}
+	tagArr := database.TextArray(nonNil(tags))
 	var rows []similarRow
 	err := s.db.Conn(ctx).Raw(`
 		SELECT * FROM (
@@ -275,8 +276,8 @@ func (s store) similar(ctx context.Context, viewer catalogueQuery, orgID, course
 		WHERE sc.score >= ?
 		ORDER BY sc.score DESC, m.course_id
 		LIMIT ?`,
-		slices.Concat([]any{title, objectives, textArray(tags), textArray(tags), orgID, courseID,
-			title, objectives, objectives, textArray(tags)}, args, []any{similarTitleWeight, similarObjectivesWeight, similarTagsWeight, similarThreshold, similarLimit})...,
+		slices.Concat([]any{title, objectives, tagArr, tagArr, orgID, courseID,
+			title, objectives, objectives, tagArr}, args, []any{similarTitleWeight, similarObjectivesWeight, similarTagsWeight, similarThreshold, similarLimit})...,
 	).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("find similar courses: %w", err)

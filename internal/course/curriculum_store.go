@@ -177,17 +177,17 @@ func (s store) reorder(ctx context.Context, o Outline) error {
 	now := time.Now().UTC()
 	if err := tx.Exec(`UPDATE course_modules AS m SET position = u.position, updated_at = ?
 		FROM unnest(?::uuid[], ?::text[]::int[]) AS u(id, position) WHERE m.id = u.id`,
-		now, uuidArray(modIDs), textArray(modPos)).Error; err != nil {
+		now, database.UUIDArray(modIDs), database.TextArray(modPos)).Error; err != nil {
 		return fmt.Errorf("reorder modules: %w", err)
 	}
 	if err := tx.Exec(`UPDATE course_lessons AS l SET module_id = u.module_id, position = u.position, updated_at = ?
 		FROM unnest(?::uuid[], ?::uuid[], ?::text[]::int[]) AS u(id, module_id, position) WHERE l.id = u.id`,
-		now, uuidArray(lessonIDs), uuidArray(lessonParents), textArray(lessonPos)).Error; err != nil {
+		now, database.UUIDArray(lessonIDs), database.UUIDArray(lessonParents), database.TextArray(lessonPos)).Error; err != nil {
 		return fmt.Errorf("reorder lessons: %w", err)
 	}
 	if err := tx.Exec(`UPDATE course_items AS i SET lesson_id = u.lesson_id, position = u.position, updated_at = ?
 		FROM unnest(?::uuid[], ?::uuid[], ?::text[]::int[]) AS u(id, lesson_id, position) WHERE i.id = u.id`,
-		now, uuidArray(itemIDs), uuidArray(itemParents), textArray(itemPos)).Error; err != nil {
+		now, database.UUIDArray(itemIDs), database.UUIDArray(itemParents), database.TextArray(itemPos)).Error; err != nil {
 		return fmt.Errorf("reorder items: %w", err)
 	}
 	return nil

@@ -56,6 +56,23 @@ func (s *Service) pathScope(ctx context.Context, id uuid.UUID, forUpdate bool) (
 	return pathScope{actor: actor, path: p, org: org}, nil
 }
 
+// managedPath is the pathScope of an active path the caller manages, its
+// row locked for the change: 404 for an archived path or one the caller
+// may not see, 403 for one they see but do not manage.
+func (s *Service) managedPath(ctx context.Context, id uuid.UUID) (pathScope, error) {
+	ps, err := s.pathScope(ctx, id, true)
+	if err != nil {
+		return pathScope{}, err
+	}
+	if ps.path.ArchivedAt != nil {
+		return pathScope{}, ErrPathNotFound
+	}
+	if err := authz.Decide(ps.visible(), ps.manages(), ErrPathNotFound); err != nil {
+		return pathScope{}, err
+	}
+	return ps, nil
+}
+
 // checkSteps checks that every course of a path is published, not archived
 // and visible to the caller. It reads the courses and their shares in one
 // query each and resolves each owning organisation once.
@@ -209,14 +226,8 @@ func (s *Service) Paths(ctx context.Context, orgID uuid.UUID, query string, req 
 // replace every step.
 func (s *Service) UpdatePath(ctx context.Context, id uuid.UUID, p PathPatch) (LearningPath, error) {
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		ps, err := s.pathScope(ctx, id, true)
+		ps, err := s.managedPath(ctx, id)
 		if err != nil {
-			return err
-		}
-		if ps.path.ArchivedAt != nil {
-			return ErrPathNotFound
-		}
-		if err := authz.Decide(ps.visible(), ps.manages(), ErrPathNotFound); err != nil {
 			return err
 		}
 		before := ps.path
@@ -275,14 +286,8 @@ func (s *Service) UpdatePath(ctx context.Context, id uuid.UUID, p PathPatch) (Le
 // list, and the delivery package still reads the steps of those who follow it.
 func (s *Service) DeletePath(ctx context.Context, id uuid.UUID) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
-		ps, err := s.pathScope(ctx, id, true)
+		ps, err := s.managedPath(ctx, id)
 		if err != nil {
-			return err
-		}
-		if ps.path.ArchivedAt != nil {
-			return ErrPathNotFound
-		}
-		if err := authz.Decide(ps.visible(), ps.manages(), ErrPathNotFound); err != nil {
 			return err
 		}
 		now := s.now()

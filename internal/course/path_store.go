@@ -50,7 +50,7 @@ func (s store) setPathSteps(ctx context.Context, pathID uuid.UUID, steps []StepI
 	}
 	rows := make([]pathCourseRow, len(steps))
 	for i, st := range steps {
-		rows[i] = pathCourseRow{PathID: pathID, CourseID: st.CourseID, Position: i + 1, PrerequisiteCourseIDs: st.PrerequisiteCourseIDs}
+		rows[i] = pathCourseRow{PathID: pathID, CourseID: st.CourseID, Position: i + 1, PrerequisiteCourseIDs: nonNil(st.PrerequisiteCourseIDs)}
 	}
 	if len(rows) == 0 {
 		return nil
@@ -86,10 +86,10 @@ func (s store) pathSteps(ctx context.Context, pathIDs ...uuid.UUID) (map[uuid.UU
 func (s store) listPaths(ctx context.Context, all bool, ancestors, staffOrgs []uuid.UUID, orgID uuid.UUID, query string, req page.Request) ([]pathRow, error) {
 	q := s.db.Conn(ctx).Table("learning_paths AS c").Select("c.*, lower(c.title) AS sort_key").Where("c.archived_at IS NULL")
 	if !all {
-		anc := uuidArray(ancestors)
+		anc := database.UUIDArray(ancestors)
 		q = q.Where(`(c.sharing = 'national' OR c.org_id = ANY(?::uuid[]) OR c.org_id = ANY(?::uuid[])
 			OR (c.sharing = 'listed' AND EXISTS (SELECT 1 FROM learning_path_shares sh WHERE sh.path_id = c.id AND sh.org_id = ANY(?::uuid[]))))`,
-			anc, uuidArray(staffOrgs), anc)
+			anc, database.UUIDArray(staffOrgs), anc)
 	}
 	if orgID != uuid.Nil {
 		q = q.Where("c.org_id = ?", orgID)

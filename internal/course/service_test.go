@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -969,5 +970,48 @@ func TestAReviewTakesFourEyes(t *testing.T) {
 				t.Errorf("approved version = %s, want published", v.Status)
 			}
 		})
+	}
+}
+
+// TestAVersionWithoutListsStoresEmptyArraysNotNULL pins what the store's
+// array columns hold now that they go through database.Array, for which nil
+// is NULL: a version given no objectives or tags, and a path step with no
+// prerequisites, are written as empty arrays (the columns are NOT NULL) and
+// read back as empty lists.
+func TestAVersionWithoutListsStoresEmptyArraysNotNULL(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	c, _ := f.publishedCourse(courseSpec{code: "KOSONG-1", title: "Terbit"})
+	now := time.Now().UTC()
+	draft := Version{ID: uuid.Must(uuid.NewV7()), CourseID: c.ID, Number: 2, Status: StatusDraft, Title: "Tanpa daftar",
+		Language: LanguageIndonesian, DeliveryMode: ModeOnline, Level: LevelBasic, CreatedBy: f.actor["authorA"].UserID, CreatedAt: now, UpdatedAt: now}
+	if err := f.svc.store.createVersion(ctx, draft); err != nil {
+		t.Fatalf("createVersion with nil lists = %v", err)
+	}
+	v, err := f.svc.store.version(ctx, draft.ID, false)
+	if err != nil {
+		t.Fatalf("version = %v", err)
+	}
+	for name, list := range map[string][]string{"objectives": v.Objectives, "tags": v.Tags, "competency_tags": v.CompetencyTags} {
+		if list == nil || len(list) != 0 {
+			t.Errorf("%s = %#v, want an empty, non-nil list", name, list)
+		}
+	}
+
+	p, err := f.svc.CreatePath(f.as("authorA"), PathInput{OrgID: f.org["A"], Code: "JALUR-KOSONG", Title: "Jalur", Sharing: SharingNational,
+		Steps: []StepInput{{CourseID: c.ID}}})
+	if err != nil {
+		t.Fatalf("CreatePath = %v", err)
+	}
+	if err := f.svc.store.setPathSteps(ctx, p.ID, []StepInput{{CourseID: c.ID}}); err != nil {
+		t.Fatalf("setPathSteps with nil prerequisites = %v", err)
+	}
+	steps, err := f.svc.store.pathSteps(ctx, p.ID)
+	if err != nil || len(steps[p.ID]) != 1 {
+		t.Fatalf("pathSteps = %v, %v; want one step", steps, err)
+	}
+	if pre := steps[p.ID][0].PrerequisiteCourseIDs; pre == nil || len(pre) != 0 {
+		t.Errorf("prerequisites = %#v, want an empty, non-nil list", pre)
 	}
 }

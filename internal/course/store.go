@@ -2,7 +2,6 @@ package course
 
 import (
 	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -52,9 +51,9 @@ type versionRow struct {
 	Title          string
 	Summary        string
 	Language       string
-	Objectives     textArray
-	CompetencyTags textArray
-	Tags           textArray
+	Objectives     database.TextArray
+	CompetencyTags database.TextArray
+	Tags           database.TextArray
 	DeliveryMode   string
 	JPCredit       *float64 `gorm:"column:jp_credit"`
 	Level          string
@@ -88,7 +87,7 @@ func (r versionRow) toVersion() Version {
 func toVersionRow(v Version) versionRow {
 	r := versionRow{
 		ID: v.ID, CourseID: v.CourseID, Number: v.Number, Status: string(v.Status), Title: v.Title, Summary: v.Summary,
-		Language: string(v.Language), Objectives: v.Objectives, CompetencyTags: v.CompetencyTags, Tags: v.Tags,
+		Language: string(v.Language), Objectives: nonNil(v.Objectives), CompetencyTags: nonNil(v.CompetencyTags), Tags: nonNil(v.Tags),
 		DeliveryMode: string(v.DeliveryMode), Level: string(v.Level), CoverFileID: v.CoverFileID, LockVersion: v.LockVersion,
 		CreatedBy: v.CreatedBy, SubmittedAt: v.SubmittedAt, SubmittedBy: v.SubmittedBy, PublishedAt: v.PublishedAt,
 		PublishedBy: v.PublishedBy, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
@@ -229,8 +228,8 @@ type catalogueRow struct {
 	DeliveryMode   string
 	Level          string
 	JPCredit       float64 `gorm:"column:jp_credit"`
-	Tags           textArray
-	CompetencyTags textArray
+	Tags           database.TextArray
+	CompetencyTags database.TextArray
 	CoverFileID    *uuid.UUID
 	PublishedAt    time.Time
 	SortKey        string `gorm:"->;column:sort_key"` // the key of the requested order, for the cursor
@@ -257,7 +256,7 @@ type similarRow struct {
 	TitleSimilarity      float64
 	ObjectivesSimilarity float64
 	TagOverlap           float64
-	SharedTags           textArray
+	SharedTags           database.TextArray
 }
 
 type pathRow struct {
@@ -285,7 +284,7 @@ type pathCourseRow struct {
 	PathID                uuid.UUID
 	CourseID              uuid.UUID
 	Position              int
-	PrerequisiteCourseIDs uuidArray
+	PrerequisiteCourseIDs database.UUIDArray
 	PublishedVersionID    *uuid.UUID `gorm:"->;column:published_version_id"` // read from courses
 }
 
@@ -393,7 +392,7 @@ func (s store) setSharesIn(ctx context.Context, table, ownerColumn string, owner
 	if len(orgIDs) == 0 {
 		return nil
 	}
-	err := tx.Exec("INSERT INTO "+table+" ("+ownerColumn+", org_id) SELECT ?, unnest(?::uuid[])", owner, uuidArray(orgIDs)).Error
+	err := tx.Exec("INSERT INTO "+table+" ("+ownerColumn+", org_id) SELECT ?, unnest(?::uuid[])", owner, database.UUIDArray(orgIDs)).Error
 	if err != nil {
 		return fmt.Errorf("write %s: %w", table, err)
 	}
@@ -405,7 +404,7 @@ func (s store) setSharesIn(ctx context.Context, table, ownerColumn string, owner
 func (s store) listCourses(ctx context.Context, orgIDs []uuid.UUID, all bool, f CourseFilter, req page.Request) ([]courseRow, error) {
 	q := s.db.Conn(ctx).Model(&courseRow{})
 	if !all {
-		q = q.Where("org_id = ANY(?::uuid[])", uuidArray(orgIDs))
+		q = q.Where("org_id = ANY(?::uuid[])", database.UUIDArray(orgIDs))
 	}
 	if f.OrgID != uuid.Nil {
 		q = q.Where("org_id = ?", f.OrgID)
@@ -438,122 +437,4 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// textArray is a PostgreSQL text[] column.
-type textArray []string
-
-// GormDataType names the column type for GORM's schema parser.
-func (textArray) GormDataType() string { return "text[]" }
-
-// Value hands the slice to pgx, which encodes it as an array.
-func (a textArray) Value() (driver.Value, error) {
-	if a == nil {
-		return []string{}, nil
-	}
-	return []string(a), nil
-}
-
-// Scan reads an array in PostgreSQL's text form.
-func (a *textArray) Scan(src any) error {
-	elems, err := scanArray(src)
-	*a = elems
-	return err
-}
-
-// uuidArray is a PostgreSQL uuid[] column.
-type uuidArray []uuid.UUID
-
-// GormDataType names the column type for GORM's schema parser.
-func (uuidArray) GormDataType() string { return "uuid[]" }
-
-// Value writes the array literal, e.g. {a,b}.
-func (a uuidArray) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, id := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(id.String())
-	}
-	b.WriteByte('}')
-	return b.String(), nil
-}
-
-// Scan reads an array in PostgreSQL's text form.
-func (a *uuidArray) Scan(src any) error {
-	elems, err := scanArray(src)
-	if err != nil {
-		return err
-	}
-	out := make(uuidArray, len(elems))
-	for i, e := range elems {
-		if out[i], err = uuid.Parse(e); err != nil {
-			return fmt.Errorf("scan uuid[]: %w", err)
-		}
-	}
-	*a = out
-	return nil
-}
-
-func scanArray(src any) ([]string, error) {
-	switch v := src.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		return parseArray(v)
-	case []byte:
-		return parseArray(string(v))
-	default:
-		return nil, fmt.Errorf("scan array: unexpected %T", src)
-	}
-}
-
-// parseArray parses a one-dimensional PostgreSQL array literal such as
-// {a,"b c","d\"e"}; NULL elements are left out.
-func parseArray(s string) ([]string, error) {
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
-		return nil, fmt.Errorf("parse array %q: not an array literal", s)
-	}
-	body := s[1 : len(s)-1]
-	out := []string{}
-	if body == "" {
-		return out, nil
-	}
-	var b strings.Builder
-	for i := 0; ; {
-		b.Reset()
-		if i < len(body) && body[i] == '"' {
-			i++
-			for i < len(body) && body[i] != '"' {
-				if body[i] == '\\' && i+1 < len(body) {
-					i++
-				}
-				b.WriteByte(body[i])
-				i++
-			}
-			if i >= len(body) {
-				return nil, fmt.Errorf("parse array %q: unterminated quote", s)
-			}
-			i++ // the closing quote
-			out = append(out, b.String())
-		} else {
-			end := strings.IndexByte(body[i:], ',')
-			if end < 0 {
-				end = len(body) - i
-			}
-			if elem := strings.TrimSpace(body[i : i+end]); elem != "NULL" {
-				out = append(out, elem)
-			}
-			i += end
-		}
-		if i >= len(body) {
-			return out, nil
-		}
-		if body[i] != ',' {
-			return nil, fmt.Errorf("parse array %q: expected a comma at %d", s, i)
-		}
-		i++
-	}
 }

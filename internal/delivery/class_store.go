@@ -121,7 +121,7 @@ func (s store) listClasses(ctx context.Context, f ClassFilter, vis classVisibili
 		if vis.assigner {
 			shared = "classes.course_id = ANY(?::uuid[])"
 		}
-		cond := s.db.Conn(ctx).Where(shared, uuidArray(vis.sharedCourses)).
+		cond := s.db.Conn(ctx).Where(shared, database.UUIDArray(vis.sharedCourses)).
 			Or("EXISTS (SELECT 1 FROM enrolments e WHERE e.class_id = classes.id AND e.user_id = ?)", vis.userID).
 			Or("EXISTS (SELECT 1 FROM class_staff cs WHERE cs.class_id = classes.id AND cs.user_id = ?)", vis.userID)
 		if vis.readOrg != uuid.Nil {
@@ -178,7 +178,7 @@ func (s store) staffOf(ctx context.Context, classIDs []uuid.UUID) (map[uuid.UUID
 		return out, nil
 	}
 	var rows []staffRow
-	if err := s.db.Conn(ctx).Where("class_id = ANY(?::uuid[])", uuidArray(classIDs)).Order("role, user_id").Find(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Where("class_id = ANY(?::uuid[])", database.UUIDArray(classIDs)).Order("role, user_id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list class staff: %w", err)
 	}
 	for _, r := range rows {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/corpu/corpu/internal/identity/nip"
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
@@ -478,11 +479,14 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, cours
 	default:
 		var valid []string
 		seen := map[string]bool{}
+		now := s.now()
 		for i, raw := range in.NIPs {
-			n := normalizeNIP(raw)
+			// the NIPs identity accepts: its digits, a valid number
+			n := nip.Normalize(raw)
+			_, invalid := nip.Parse(n, now)
 			r := assignRow{row: i + 1, nip: n}
 			switch {
-			case !validNIP(n):
+			case invalid != nil:
 				r.nip, r.skip = strings.TrimSpace(raw), SkipInvalidNIP
 			case seen[n]:
 				r.skip = SkipDuplicate
@@ -603,36 +607,10 @@ func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, exi
 	return nil
 }
 
-// normalizeNIP removes the spaces, dots and dashes people write a NIP with.
-func normalizeNIP(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '.', '-', '\t', '\u00a0':
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-}
-
-func validNIP(s string) bool {
-	if len(s) != 18 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // ClassEnrolments lists a class's enrolments with the learners' names, for
 // its staff and those who oversee it, first come first.
 func (s *Service) ClassEnrolments(ctx context.Context, classID uuid.UUID, f EnrolmentFilter, req page.Request) (page.Result[Enrolment], error) {
-	if err := f.Validate(); err != nil {
-		return page.Result[Enrolment]{}, err
-	}
-	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+	if err := checkEnrolmentList(f, req); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	if _, err := s.classAccess(ctx, classID, needOversee); err != nil {
@@ -656,10 +634,7 @@ func (s *Service) MyEnrolments(ctx context.Context, f EnrolmentFilter, req page.
 	if !actor.MaySelf(authz.SelfLearn) {
 		return page.Result[Enrolment]{}, ErrSelfScope
 	}
-	if err := f.Validate(); err != nil {
-		return page.Result[Enrolment]{}, err
-	}
-	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+	if err := checkEnrolmentList(f, req); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	f.UserID = actor.UserID
@@ -678,10 +653,7 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 	if err != nil {
 		return page.Result[Enrolment]{}, err
 	}
-	if err := f.Validate(); err != nil {
-		return page.Result[Enrolment]{}, err
-	}
-	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+	if err := checkEnrolmentList(f, req); err != nil {
 		return page.Result[Enrolment]{}, err
 	}
 	team, all, err := s.team(ctx, actor)
@@ -784,6 +756,15 @@ func coveredByOther(path string, roots []string) bool {
 		}
 	}
 	return false
+}
+
+// checkEnrolmentList refuses a list of enrolments with a bad filter or a
+// cursor of another list (every enrolment list is ordered by id).
+func checkEnrolmentList(f EnrolmentFilter, req page.Request) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	return database.CheckCursor(req, database.KeyNone)
 }
 
 func buildEnrolments(list []Enrolment, req page.Request) page.Result[Enrolment] {

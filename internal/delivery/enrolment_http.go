@@ -1,10 +1,8 @@
 package delivery
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"io"
 	"mime"
@@ -16,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/csvio"
 	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/web"
 )
@@ -92,40 +91,43 @@ func readNIPs(body io.Reader) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord, r.TrimLeadingSpace, r.ReuseRecord = -1, true, true
-	if first, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine(); bytes.Contains(first, []byte(";")) && !bytes.Contains(first, []byte(",")) {
-		r.Comma = ';'
+	malformed := func(err error) error {
+		return apperr.New(apperr.KindMalformed, "malformed", "Berkas CSV tidak valid.", "The CSV file is not valid.").Wrap(err)
+	}
+	r, err := csvio.NewReader(bytes.NewReader(data))
+	if errors.Is(err, csvio.ErrEmpty) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, malformed(err)
 	}
 	var nips []string
-	col, header := 0, true
+	add := func(rec []string, col int) error {
+		if col >= len(rec) || len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			return nil
+		}
+		if nips = append(nips, rec[col]); len(nips) > MaxAssignment {
+			return apperr.Invalid("nip", "paling banyak 2000 NIP per berkas", "at most 2000 NIPs per file")
+		}
+		return nil
+	}
+	col := r.Column("nip")
+	if col < 0 { // no header: the first line is a NIP too
+		col = 0
+		if err := add(r.Header(), col); err != nil {
+			return nil, err
+		}
+	}
 	for {
-		rec, err := r.Read()
+		rec, _, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			return nips, nil
 		}
 		if err != nil {
-			return nil, apperr.New(apperr.KindMalformed, "malformed", "Berkas CSV tidak valid.", "The CSV file is not valid.").Wrap(err)
+			return nil, malformed(err)
 		}
-		if header {
-			header = false
-			found := false
-			for i, cell := range rec {
-				if strings.EqualFold(strings.TrimSpace(cell), "nip") {
-					col, found = i, true
-					break
-				}
-			}
-			if found {
-				continue
-			}
-		}
-		if col >= len(rec) || len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		if nips = append(nips, rec[col]); len(nips) > MaxAssignment {
-			return nil, apperr.Invalid("nip", "paling banyak 2000 NIP per berkas", "at most 2000 NIPs per file")
+		if err := add(rec, col); err != nil {
+			return nil, err
 		}
 	}
 }

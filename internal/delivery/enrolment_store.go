@@ -73,7 +73,7 @@ func (s store) lockEnrolments(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 		return out, nil
 	}
 	var rows []enrolmentRow
-	err := s.enrolmentsWithClass(ctx).Where("enrolments.id = ANY(?::uuid[])", uuidArray(ids)).
+	err := s.enrolmentsWithClass(ctx).Where("enrolments.id = ANY(?::uuid[])", database.UUIDArray(ids)).
 		Order("enrolments.id").Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "enrolments"}}).
 		Find(&rows).Error
 	if err != nil {
@@ -85,11 +85,15 @@ func (s store) lockEnrolments(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 	return out, nil
 }
 
+// liveSQL holds for a live enrolment: one neither withdrawn nor rejected (a
+// learner has at most one live enrolment in a class: enrolments_live_key).
+const liveSQL = "enrolments.status NOT IN ('withdrawn', 'rejected')"
+
 // liveEnrolment returns the learner's live enrolment in a class, or ErrEnrolmentNotFound.
 func (s store) liveEnrolment(ctx context.Context, classID, userID uuid.UUID) (Enrolment, error) {
 	var r enrolmentRow
 	q := s.enrolmentsWithClass(ctx).
-		Where("enrolments.class_id = ? AND enrolments.user_id = ? AND enrolments.status NOT IN ('withdrawn', 'rejected')", classID, userID)
+		Where("enrolments.class_id = ? AND enrolments.user_id = ? AND "+liveSQL, classID, userID)
 	if err := database.Take(q, &r, ErrEnrolmentNotFound, "get enrolment"); err != nil {
 		return Enrolment{}, err
 	}
@@ -104,8 +108,8 @@ func (s store) liveEnrolments(ctx context.Context, classID uuid.UUID, userIDs []
 	}
 	var rows []enrolmentRow
 	err := s.enrolmentsWithClass(ctx).
-		Where("enrolments.class_id = ? AND enrolments.user_id = ANY(?::uuid[]) AND enrolments.status NOT IN ('withdrawn', 'rejected')",
-			classID, uuidArray(userIDs)).Find(&rows).Error
+		Where("enrolments.class_id = ? AND enrolments.user_id = ANY(?::uuid[]) AND "+liveSQL,
+			classID, database.UUIDArray(userIDs)).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("get enrolments: %w", err)
 	}
@@ -155,7 +159,7 @@ type enrolmentScope struct {
 func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
 	q := s.enrolmentsWithClass(ctx)
 	if scope.userIDs != nil {
-		q = q.Where("enrolments.user_id = ANY(?::uuid[])", uuidArray(scope.userIDs))
+		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
 	}
 	if f.ClassID != uuid.Nil {
 		q = q.Where("enrolments.class_id = ?", f.ClassID)
@@ -197,7 +201,7 @@ func (s store) learning(ctx context.Context, userID, versionID uuid.UUID) (bool,
 func (s store) courseEnrolment(ctx context.Context, userID, courseID uuid.UUID) (Enrolment, error) {
 	var r enrolmentRow
 	q := s.enrolmentsWithClass(ctx).
-		Where("enrolments.user_id = ? AND classes.course_id = ? AND enrolments.status NOT IN ('withdrawn', 'rejected')", userID, courseID).
+		Where("enrolments.user_id = ? AND classes.course_id = ? AND "+liveSQL, userID, courseID).
 		Order(`CASE enrolments.status WHEN 'completed' THEN 0 WHEN 'active' THEN 1 ELSE 2 END, enrolments.id`)
 	if err := database.Take(q, &r, ErrEnrolmentNotFound, "get course enrolment"); err != nil {
 		return Enrolment{}, err
@@ -246,7 +250,7 @@ func (s store) completedItemsOf(ctx context.Context, enrolmentIDs []uuid.UUID) (
 		return out, nil
 	}
 	var rows []itemProgressRow
-	if err := s.db.Conn(ctx).Where("enrolment_id = ANY(?::uuid[])", uuidArray(enrolmentIDs)).Find(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Where("enrolment_id = ANY(?::uuid[])", database.UUIDArray(enrolmentIDs)).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list completed items: %w", err)
 	}
 	for _, r := range rows {

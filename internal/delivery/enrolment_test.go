@@ -288,7 +288,9 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 		"Bawahan;" + report.NIP[:8] + " " + report.NIP[8:14] + " " + report.NIP[14:] + "\n" +
 		"Dua;" + mine2.NIP + "\n" +
 		"Tiga;" + mine3.NIP + "\n" +
-		"Saya sendiri;" + assigner.NIP + "\n"
+		"Saya sendiri;" + assigner.NIP + "\n" +
+		"Bulan ke-13;198513122010011001\n" +
+		"Bertitik;" + mine3.NIP[:8] + "." + mine3.NIP[8:14] + "-" + mine3.NIP[14:] + "\n"
 	r := w.do(w.server(), assigner, http.MethodPost, "/api/v1/classes/"+c.ID.String()+"/assignments", "text/csv", csv)
 	if r.status != http.StatusOK {
 		t.Fatalf("POST assignments (CSV) = %d %s, want 200", r.status, r.body)
@@ -305,6 +307,10 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 	}
 	wantSkipped := map[int]SkipReason{
 		3: SkipUnknownNIP, 4: SkipUnknownNIP, 5: SkipInvalidNIP, 6: SkipDuplicate, 7: SkipUnknownNIP, 9: SkipClassFull, 10: SkipSelf,
+		// 18 digits, but no person is born in month 13: identity would refuse it, so it is invalid, not unknown
+		11: SkipInvalidNIP,
+		// dots and dashes are dropped as identity drops them: the same person as line 9
+		12: SkipDuplicate,
 	}
 	// rows count from 1 without the header: shift by one
 	got := map[int]SkipReason{}
@@ -479,5 +485,39 @@ func TestClassesListHidesAssignedClassesFromStrangers(t *testing.T) {
 	}
 	if !strings.HasPrefix(open.Code, "K-") {
 		t.Errorf("class code = %q", open.Code)
+	}
+}
+
+func TestReadNIPsTakesOneColumnFromWhateverCSVASpreadsheetSaves(t *testing.T) {
+	t.Parallel()
+	const a, b = "198503122010011001", "198503122010011002"
+	tests := []struct {
+		name   string
+		body   string
+		want   []string
+		status int // the answer when the file is refused; 0 when it is read
+	}{
+		{"one NIP a line, no header", a + "\n" + b + "\n", []string{a, b}, 0},
+		{"a nip column among others", "nama,NIP,unit\nSatu," + a + ",X\nDua," + b + ",Y\n", []string{a, b}, 0},
+		{"semicolons with a byte-order mark", "\xef\xbb\xbfnama;nip\nSatu;" + a + "\n", []string{a}, 0},
+		{"tabs", "nama\tnip\nSatu\t" + a + "\n", []string{a}, 0},
+		{"blank lines and short rows are passed over", "nama,nip\n\nSatu\nDua," + b + "\n", []string{b}, 0},
+		{"an empty file holds no NIPs", "", nil, 0},
+		{"a broken quote is a malformed file", "nip\n\"" + a + "\n", nil, http.StatusBadRequest},
+		{"more than the limit is refused", "nip\n" + strings.Repeat(a+"\n", MaxAssignment+1), nil, http.StatusUnprocessableEntity},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readNIPs(strings.NewReader(tt.body))
+			if tt.status != 0 {
+				if e := apperr.As(err); e == nil || e.Kind.Status() != tt.status {
+					t.Fatalf("readNIPs = %q, %v; want a %d answer", got, err, tt.status)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("readNIPs = %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }

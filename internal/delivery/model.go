@@ -615,7 +615,7 @@ const (
 var skipMessages = map[SkipReason]apperr.Text{
 	SkipUnknownUser:     {ID: "Tidak ada pengguna ini di antara pegawai yang dapat Anda tugaskan.", EN: "No such user among the people you may assign."},
 	SkipUnknownNIP:      {ID: "Tidak ada pegawai dengan NIP ini yang dapat Anda tugaskan.", EN: "No one you may assign has this NIP."},
-	SkipInvalidNIP:      {ID: "NIP harus 18 digit.", EN: "A NIP has 18 digits."},
+	SkipInvalidNIP:      {ID: "NIP tidak valid (18 digit, tanggal dan kode yang sah).", EN: "Not a valid NIP (18 digits, valid dates and codes)."},
 	SkipAlreadyEnrolled: {ID: "Pegawai sudah terdaftar di kelas ini.", EN: "The person is already enrolled in this class."},
 	SkipClassFull:       {ID: "Kelas penuh dan tidak memiliki daftar tunggu.", EN: "The class is full and has no wait list."},
 	SkipDuplicate:       {ID: "Tercantum lebih dari sekali.", EN: "Listed more than once."},

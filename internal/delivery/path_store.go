@@ -71,7 +71,7 @@ func (s store) linkPathSteps(ctx context.Context, courseID uuid.UUID, es []Enrol
 	if len(es) == 0 {
 		return nil
 	}
-	users, enrolments := make(uuidArray, len(es)), make(uuidArray, len(es))
+	users, enrolments := make(database.UUIDArray, len(es)), make(database.UUIDArray, len(es))
 	for i, e := range es {
 		users[i], enrolments[i] = e.UserID, e.ID
 	}

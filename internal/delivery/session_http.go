@@ -14,20 +14,30 @@ func (h *Handler) createSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	force, err := queryForce(c)
+	in, force, err := readSession(c)
 	if err != nil {
 		return err
 	}
-	var req sessionRequest
-	if err := web.Bind(c, &req); err != nil {
-		return err
-	}
-	s, err := h.svc.CreateSession(c.Request().Context(), id, req.toInput(), force)
+	s, err := h.svc.CreateSession(c.Request().Context(), id, in, force)
 	if err != nil {
 		return withClashes(c, err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/sessions/"+s.ID.String())
 	return c.JSON(http.StatusCreated, toSessionResponse(s))
+}
+
+// readSession reads a session to write, and whether to write it despite
+// clashes (?force=true).
+func readSession(c echo.Context) (SessionInput, bool, error) {
+	force, err := queryForce(c)
+	if err != nil {
+		return SessionInput{}, false, err
+	}
+	var req sessionRequest
+	if err := web.Bind(c, &req); err != nil {
+		return SessionInput{}, false, err
+	}
+	return req.toInput(), force, nil
 }
 
 func (h *Handler) listSessions(c echo.Context) error {
@@ -63,15 +73,11 @@ func (h *Handler) updateSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	force, err := queryForce(c)
+	in, force, err := readSession(c)
 	if err != nil {
 		return err
 	}
-	var req sessionRequest
-	if err := web.Bind(c, &req); err != nil {
-		return err
-	}
-	s, err := h.svc.UpdateSession(c.Request().Context(), id, req.toInput(), force)
+	s, err := h.svc.UpdateSession(c.Request().Context(), id, in, force)
 	if err != nil {
 		return withClashes(c, err)
 	}

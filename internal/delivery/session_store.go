@@ -101,7 +101,7 @@ func (s store) staffClashes(ctx context.Context, userIDs []uuid.UUID, start, end
 		JOIN classes c ON c.id = s.class_id
 		WHERE cs.user_id = ANY(?::uuid[]) AND s.id <> ? AND s.kind <> 'self_paced' AND c.status <> 'cancelled'
 		  AND tstzrange(s.starts_at, s.ends_at) && tstzrange(?, ?)
-		ORDER BY s.starts_at, s.id, cs.user_id`, with, uuidArray(userIDs), except, start, end).Scan(&rows).Error
+		ORDER BY s.starts_at, s.id, cs.user_id`, with, database.UUIDArray(userIDs), except, start, end).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("find staff clashes: %w", err)
 	}
@@ -122,7 +122,7 @@ func (s store) staffClashesForClass(ctx context.Context, classID uuid.UUID, user
 		JOIN class_staff cs ON cs.class_id = other.class_id AND cs.user_id = ANY(?::uuid[])
 		JOIN classes c ON c.id = other.class_id AND c.status <> 'cancelled'
 		WHERE mine.class_id = ? AND mine.kind <> 'self_paced'
-		ORDER BY other.starts_at, other.id, cs.user_id`, uuidArray(userIDs), classID).Scan(&rows).Error
+		ORDER BY other.starts_at, other.id, cs.user_id`, database.UUIDArray(userIDs), classID).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("find staff clashes: %w", err)
 	}
@@ -240,7 +240,7 @@ func (s store) attendanceTallies(ctx context.Context, classID uuid.UUID, userIDs
 		FROM unnest(?::uuid[]) AS u(user_id)
 		LEFT JOIN sessions s ON s.class_id = ? AND s.kind <> 'self_paced'
 		LEFT JOIN attendance a ON a.session_id = s.id AND a.user_id = u.user_id
-		GROUP BY u.user_id`, uuidArray(userIDs), classID).Scan(&rows).Error
+		GROUP BY u.user_id`, database.UUIDArray(userIDs), classID).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("tally attendance: %w", err)
 	}

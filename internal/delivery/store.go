@@ -2,9 +2,7 @@ package delivery
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -239,25 +237,6 @@ var conflicts = database.Conflicts{
 func translate(err error) error { return conflicts.Translate(err) }
 
 // --- helpers ---
-
-// uuidArray binds a list of ids as one PostgreSQL array parameter (GORM
-// would otherwise expand a slice into one parameter per element).
-type uuidArray []uuid.UUID
-
-// Value encodes the ids as an array literal; bind it as ?::uuid[].
-func (a uuidArray) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.Grow(len(a)*37 + 2)
-	b.WriteByte('{')
-	for i, id := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(id.String())
-	}
-	b.WriteByte('}')
-	return b.String(), nil
-}
 
 func asDate(t time.Time) time.Time {
 	if t.IsZero() {

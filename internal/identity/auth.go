@@ -505,6 +505,16 @@ func requireSession(ctx context.Context) (*authz.Actor, error) {
 	return actor, nil
 }
 
+// sessionUser is the user of a caller signed in with a session (see
+// requireSession).
+func (a *Auth) sessionUser(ctx context.Context) (userRow, error) {
+	actor, err := requireSession(ctx)
+	if err != nil {
+		return userRow{}, err
+	}
+	return a.svc.store.user(ctx, actor.UserID)
+}
+
 // --- helpers ---
 
 // record writes an audit entry about a user's account, filed under the

@@ -20,11 +20,7 @@ import (
 // RequestVerification mails the caller a link that verifies their e-mail
 // address, in lang ("id" or "en").
 func (a *Auth) RequestVerification(ctx context.Context, lang string) error {
-	actor, err := requireSession(ctx)
-	if err != nil {
-		return err
-	}
-	user, err := a.svc.store.user(ctx, actor.UserID)
+	user, err := a.sessionUser(ctx)
 	if err != nil {
 		return err
 	}
@@ -37,20 +33,29 @@ func (a *Auth) RequestVerification(ctx context.Context, lang string) error {
 // VerifyEmail uses a verification link's token and marks the address
 // verified. A token works once, until it expires.
 func (a *Auth) VerifyEmail(ctx context.Context, plain string) error {
-	if prefix, _, ok := token.SplitPrefix(plain); !ok || prefix != token.PrefixEmailVerification {
+	return a.useLink(ctx, plain, token.PrefixEmailVerification, purposeVerifyEmail, func(ctx context.Context, t oneTimeRow, now time.Time) error {
+		a.actors.userChanged(ctx, t.UserID)
+		return a.store.markEmailVerified(ctx, t.UserID, now)
+	})
+}
+
+// useLink consumes the token of a mailed link (of the given prefix and
+// purpose; it works once, until it expires) and runs use in the same
+// transaction: when use fails, the link stays usable.
+func (a *Auth) useLink(ctx context.Context, plain, prefix, purpose string, use func(ctx context.Context, t oneTimeRow, now time.Time) error) error {
+	if p, _, ok := token.SplitPrefix(plain); !ok || p != prefix {
 		return ErrInvalidLinkToken
 	}
 	now := a.now()
 	return a.db.WithTx(ctx, func(ctx context.Context) error {
-		t, found, err := a.store.consumeOneTime(ctx, token.HashSecret(plain), purposeVerifyEmail, now)
+		t, found, err := a.store.consumeOneTime(ctx, token.HashSecret(plain), purpose, now)
 		if err != nil {
 			return err
 		}
 		if !found {
 			return ErrInvalidLinkToken
 		}
-		a.actors.userChanged(ctx, t.UserID)
-		return a.store.markEmailVerified(ctx, t.UserID, now)
+		return use(ctx, t, now)
 	})
 }
 
@@ -92,18 +97,7 @@ func (a *Auth) RequestReset(ctx context.Context, login, lang string) error {
 // so it counts as verified. A password that breaks the policy changes
 // nothing and leaves the link usable.
 func (a *Auth) ResetPassword(ctx context.Context, plain, newPassword string) error {
-	if prefix, _, ok := token.SplitPrefix(plain); !ok || prefix != token.PrefixPasswordReset {
-		return ErrInvalidLinkToken
-	}
-	now := a.now()
-	return a.db.WithTx(ctx, func(ctx context.Context) error {
-		t, found, err := a.store.consumeOneTime(ctx, token.HashSecret(plain), purposeResetPassword, now)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return ErrInvalidLinkToken
-		}
+	return a.useLink(ctx, plain, token.PrefixPasswordReset, purposeResetPassword, func(ctx context.Context, t oneTimeRow, now time.Time) error {
 		user, err := a.svc.store.user(ctx, t.UserID)
 		if err != nil {
 			return err
@@ -136,11 +130,7 @@ func (a *Auth) ResetPassword(ctx context.Context, plain, newPassword string) err
 // ChangePassword sets a new password for the caller, who must give the
 // current one. Every other session of theirs ends; this one stays.
 func (a *Auth) ChangePassword(ctx context.Context, current, newPassword string) error {
-	actor, err := requireSession(ctx)
-	if err != nil {
-		return err
-	}
-	user, err := a.svc.store.user(ctx, actor.UserID)
+	user, err := a.sessionUser(ctx)
 	if err != nil {
 		return err
 	}

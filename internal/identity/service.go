@@ -79,26 +79,25 @@ func authorize(ctx context.Context, perm, see authz.Permission, path string, not
 	if err != nil {
 		return nil, err
 	}
-	if actor.Can(perm, path) {
-		return actor, nil
+	if err := authz.Decide(see != "" && actor.Can(see, path), actor.Can(perm, path), notFound); err != nil {
+		return nil, err
 	}
-	if see != "" && actor.Can(see, path) {
-		return nil, authz.ErrForbidden
-	}
-	return nil, notFound
+	return actor, nil
 }
 
 // authorizeOnUser is authorize for a change to a user: the user themselves
 // may see their own record, so they are told they may not change it (403)
 // rather than that it does not exist.
 func authorizeOnUser(ctx context.Context, perm authz.Permission, u userRow) (*authz.Actor, error) {
-	actor, err := authorize(ctx, perm, authz.UserRead, u.OrgPath, ErrUserNotFound)
-	if errors.Is(err, ErrUserNotFound) {
-		if self, _ := authz.ActorFrom(ctx); self != nil && self.UserID == u.ID {
-			return nil, authz.ErrForbidden
-		}
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return actor, err
+	canSee := actor.UserID == u.ID || actor.Can(authz.UserRead, u.OrgPath)
+	if err := authz.Decide(canSee, actor.Can(perm, u.OrgPath), ErrUserNotFound); err != nil {
+		return nil, err
+	}
+	return actor, nil
 }
 
 // --- organisations ---
@@ -172,8 +171,11 @@ func (s *Service) Orgs(ctx context.Context, f OrgFilter, req page.Request) (page
 	if err != nil {
 		return page.Result[Organization]{}, err
 	}
+	if err := database.CheckCursor(req, database.KeyText); err != nil {
+		return page.Result[Organization]{}, err
+	}
 	if after := req.After(); after != nil && !orgCursorKey.MatchString(after.Key) {
-		return page.Result[Organization]{}, errBadCursor
+		return page.Result[Organization]{}, database.ErrBadCursor // the key of this list is a path
 	}
 	roots, all := actor.Roots(authz.OrgRead)
 	if f.RootID != uuid.Nil {
@@ -198,8 +200,6 @@ func (s *Service) Orgs(ctx context.Context, f OrgFilter, req page.Request) (page
 		return page.Position{Key: o.Path, ID: o.ID.String()}
 	}), nil
 }
-
-var errBadCursor = apperr.Invalid("cursor", "kursor tidak valid", "invalid cursor")
 
 // UpdateOrg changes an organisation's fields; its place in the tree changes
 // only through MoveOrg.
@@ -500,10 +500,7 @@ func (s *Service) SearchUsers(ctx context.Context, f UserFilter, req page.Reques
 	v.Check(f.Status == "" || f.Status == StatusActive || f.Status == StatusSuspended || f.Status == StatusRetired, "status",
 		"harus active, suspended atau retired", "must be active, suspended or retired")
 	v.Check(web.StorableText(f.Query), "q", "memuat karakter yang tidak valid", "contains invalid characters")
-	if after := req.After(); after != nil {
-		_, err := uuid.Parse(after.ID)
-		v.Check(err == nil && web.StorableText(after.Key), "cursor", "kursor tidak valid", "invalid cursor")
-	}
+	v.Check(database.CheckCursor(req, database.KeyText) == nil, "cursor", "kursor tidak valid", "invalid cursor")
 	if err := v.Err(); err != nil {
 		return page.Result[User]{}, err
 	}

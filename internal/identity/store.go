@@ -189,8 +189,8 @@ func (s store) updateOrg(ctx context.Context, o Organization) error {
 
 // orgPage returns a page of the organisations under any of roots (every
 // one when all), the children of parent only when it is set, ordered by
-// path so parents come before their children; paths are unique, so the
-// path alone is the cursor's key.
+// path so parents come before their children (paths are unique: the id
+// after the path in the keyset never decides).
 func (s store) orgPage(ctx context.Context, roots []string, all bool, parent *uuid.UUID, req page.Request) ([]Organization, error) {
 	q := s.db.Conn(ctx).Model(&orgRow{})
 	if !all {
@@ -199,11 +199,12 @@ func (s store) orgPage(ctx context.Context, roots []string, all bool, parent *uu
 	if parent != nil {
 		q = q.Where("parent_id = ?", *parent)
 	}
-	if after := req.After(); after != nil {
-		q = q.Where("path > ?", after.Key)
+	q, err := database.Keyset(q, "path", database.KeyText, "id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
 	}
 	var rows []orgRow
-	if err := q.Order("path").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list organisations: %w", err)
 	}
 	out := make([]Organization, len(rows))
@@ -304,11 +305,12 @@ func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope 
 		q = q.Where("users.nip = ? OR lower(users.email) = lower(?) OR lower(users.name) LIKE ?",
 			query, query, database.EscapeLike(strings.ToLower(query))+"%")
 	}
-	if after := req.After(); after != nil {
-		q = q.Where("(lower(users.name), users.id) > (?, ?)", after.Key, after.ID)
+	q, err := database.Keyset(q, "lower(users.name)", database.KeyText, "users.id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
 	}
 	var rows []userRow
-	if err := q.Order("lower(users.name), users.id").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	return rows, nil

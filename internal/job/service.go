@@ -149,11 +149,9 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	if r.OwnerID != actor.UserID && !actor.IsPlatformAdmin() {
-		return Job{}, ErrNotFound
-	}
-	if !tokenMayRead(actor, authz.Permission(r.Permission)) {
-		return Job{}, authz.ErrForbidden
+	visible := r.OwnerID == actor.UserID || actor.IsPlatformAdmin()
+	if err := authz.Decide(visible, visible && tokenMayRead(actor, authz.Permission(r.Permission)), ErrNotFound); err != nil {
+		return Job{}, err
 	}
 	return r.toJob(), nil
 }

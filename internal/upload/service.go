@@ -101,16 +101,11 @@ func (s *Service) authorize(ctx context.Context, actor *authz.Actor, rule Rule, 
 		return err
 	}
 	visible := actor.Can(authz.OrgRead, path) || authz.Inside(path, actor.HomeOrgPath)
-	switch {
-	case rule.Permission == "" && visible:
-		return nil
-	case rule.Permission != "" && actor.Can(rule.Permission, path):
-		return nil
-	case rule.Permission != "" && visible:
-		return authz.ErrForbidden
-	default:
-		return errOrgNotFound()
+	may := visible // one's own work needs only to see the organisation
+	if rule.Permission != "" {
+		may = actor.Can(rule.Permission, path)
 	}
+	return authz.Decide(visible, may, errOrgNotFound())
 }
 
 // Complete verifies an upload of the caller against its purpose: its size,

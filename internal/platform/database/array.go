@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -14,17 +15,25 @@ import (
 // an empty array reads as an empty, non-nil slice.
 //
 // T must be a type pgtype knows an array of (strings, numbers, booleans,
-// times, and pointers to them). To send ids, pass their text with a cast in
-// the statement: ?::uuid[].
+// times, and pointers to them) or uuid.UUID (UUIDArray).
 type Array[T any] []T
 
 // TextArray is a text[] column.
 type TextArray = Array[string]
 
+// UUIDArray is a uuid[] column, or a list of ids bound as one parameter
+// (?::uuid[]) where GORM would otherwise expand a slice into one parameter
+// per element.
+type UUIDArray = Array[uuid.UUID]
+
 // pgTypes knows how pgx encodes and decodes each type. A Map is not safe for
 // concurrent use, so each call makes its own; building one costs little next
 // to a round trip.
-func pgTypes() *pgtype.Map { return pgtype.NewMap() }
+func pgTypes() *pgtype.Map {
+	m := pgtype.NewMap()
+	m.RegisterDefaultPgType(&[]uuid.UUID{}, "_uuid") // Value and Scan look up *[]T
+	return m
+}
 
 // GormDataType tells GORM the column type when it needs one.
 func (Array[T]) GormDataType() string { return "array" }

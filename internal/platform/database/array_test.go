@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 func TestArrayRoundTripsThroughPostgres(t *testing.T) {
@@ -70,5 +72,40 @@ func TestArrayCastsToUUIDs(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("count = %d, want 2", n)
+	}
+}
+
+func TestUUIDArrayRoundTripsThroughPostgres(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	a, b := uuid.MustParse("0190a0b0-0000-7000-8000-000000000001"), uuid.MustParse("0190a0b0-0000-7000-8000-000000000002")
+	tests := []struct {
+		name string
+		ids  UUIDArray
+	}{
+		{"nil is NULL", nil},
+		{"empty is empty", UUIDArray{}},
+		{"ids keep their order", UUIDArray{b, a}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got struct {
+				IDs    UUIDArray
+				IsNull bool
+				N      int
+			}
+			err := db.Conn(ctx).Raw("SELECT ?::uuid[] AS ids, ?::uuid[] IS NULL AS is_null, (SELECT count(*) FROM unnest(?::uuid[])) AS n",
+				tt.ids, tt.ids, tt.ids).Scan(&got).Error
+			if err != nil {
+				t.Fatalf("select: %v", err)
+			}
+			if got.IsNull != (tt.ids == nil) || got.N != len(tt.ids) {
+				t.Errorf("IS NULL = %v, count = %d; want %v, %d", got.IsNull, got.N, tt.ids == nil, len(tt.ids))
+			}
+			if (got.IDs == nil) != (tt.ids == nil) || !slices.Equal(got.IDs, tt.ids) {
+				t.Errorf("ids = %v, want %v", got.IDs, tt.ids)
+			}
+		})
 	}
 }
