@@ -608,11 +608,15 @@ func (h *Handler) listVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	versions, err := h.svc.Versions(c.Request().Context(), id)
+	req, err := web.PageRequest(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": web.ConvertAll(versions, toVersionResponse)})
+	versions, err := h.svc.Versions(c.Request().Context(), id, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, web.NewListResponse(versions, toVersionResponse))
 }
 
 func (h *Handler) getVersion(c echo.Context) error {

@@ -92,6 +92,8 @@ func TestACourseGoesFromDraftThroughReviewToPublicationAndOnToANewVersion(t *tes
 	if _, err := f.svc.NewDraft(author, c.ID); !errors.Is(err, ErrDraftExists) {
 		t.Errorf("NewDraft with an open draft = %v, want ErrDraftExists", err)
 	}
+	assertVersionPages(t, f.svc, author, c.ID, []int{2, 1})
+	assertVersionPages(t, f.svc, f.as("learnerA1"), c.ID, []int{1}) // outside the staff: what was published
 	if _, err := f.svc.UpdateVersion(author, v2.ID, VersionPatch{Title: ptr("Literasi Digital ASN, edisi 2")}, 0); err != nil {
 		t.Fatalf("UpdateVersion(v2) = %v", err)
 	}
@@ -321,7 +323,7 @@ func TestInstructorsOfAnotherAgencyCannotSeeDrafts(t *testing.T) {
 		want error
 	}{
 		{"reading the course", func() error { _, err := f.svc.Course(other, c.ID); return err }, ErrCourseNotFound},
-		{"listing its versions", func() error { _, err := f.svc.Versions(other, c.ID); return err }, ErrCourseNotFound},
+		{"listing its versions", func() error { _, err := f.svc.Versions(other, c.ID, page.Request{Limit: 10}); return err }, ErrCourseNotFound},
 		{"reading the draft", func() error { _, err := f.svc.Version(other, v.ID); return err }, ErrVersionNotFound},
 		{"editing the draft", func() error {
 			_, err := f.svc.UpdateVersion(other, v.ID, VersionPatch{Title: ptr("x")}, 0)
@@ -1013,5 +1015,28 @@ func TestAVersionWithoutListsStoresEmptyArraysNotNULL(t *testing.T) {
 	}
 	if pre := steps[p.ID][0].PrerequisiteCourseIDs; pre == nil || len(pre) != 0 {
 		t.Errorf("prerequisites = %#v, want an empty, non-nil list", pre)
+	}
+}
+
+// assertVersionPages pages through a course's versions one at a time and
+// checks their numbers, newest first.
+func assertVersionPages(t *testing.T, svc *Service, ctx context.Context, courseID uuid.UUID, want []int) {
+	t.Helper()
+	var got []int
+	req := page.Request{Limit: 1}
+	for range len(want) + 1 {
+		res, err := svc.Versions(ctx, courseID, req)
+		if err != nil {
+			t.Fatalf("Versions(cursor %q) = %v", req.Cursor, err)
+		}
+		for _, v := range res.Items {
+			got = append(got, v.Number)
+		}
+		if req.Cursor = res.NextCursor; req.Cursor == "" {
+			break
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("version numbers page by page = %v, want %v", got, want)
 	}
 }

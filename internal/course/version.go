@@ -10,26 +10,28 @@ import (
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/page"
 )
 
 // Versions lists a course's versions, newest first: every one for its
 // staff, the published ones for others who find it in the catalogue.
-func (s *Service) Versions(ctx context.Context, courseID uuid.UUID) ([]Version, error) {
+func (s *Service) Versions(ctx context.Context, courseID uuid.UUID, req page.Request) (page.Result[Version], error) {
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+		return page.Result[Version]{}, err
+	}
 	sc, err := s.scope(ctx, courseID, false)
 	if err != nil {
-		return nil, err
+		return page.Result[Version]{}, err
 	}
 	if !sc.staff() && !sc.inCatalogue() {
-		return nil, ErrCourseNotFound
+		return page.Result[Version]{}, ErrCourseNotFound
 	}
-	versions, err := s.store.versions(ctx, courseID)
+	versions, err := s.store.versions(ctx, courseID, !sc.staff(), req)
 	if err != nil {
-		return nil, err
+		return page.Result[Version]{}, err
 	}
-	if !sc.staff() {
-		versions = slices.DeleteFunc(versions, func(v Version) bool { return !v.Status.WasPublished() })
-	}
-	return versions, nil
+	return page.Build(versions, req.Limit, func(v Version) page.Position { return page.Position{ID: v.ID.String()} }), nil
 }
 
 // Version returns a version with its curriculum. Staff and those who learn in

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/page"
 )
 
 func (s store) createVersion(ctx context.Context, v Version) error {
@@ -54,9 +55,20 @@ func (s store) version(ctx context.Context, id uuid.UUID, forUpdate bool) (Versi
 }
 
 // versions lists a course's versions, newest first.
-func (s store) versions(ctx context.Context, courseID uuid.UUID) ([]Version, error) {
+// versions pages through a course's versions, newest first (version ids are
+// UUIDv7, so their order is the order of their numbers); publishedOnly keeps
+// the versions that were ever published.
+func (s store) versions(ctx context.Context, courseID uuid.UUID, publishedOnly bool, req page.Request) ([]Version, error) {
+	q := s.db.Conn(ctx).Where("course_id = ?", courseID)
+	if publishedOnly {
+		q = q.Where("status IN ?", []VersionStatus{StatusPublished, StatusArchived})
+	}
+	q, err := database.Keyset(q, "", database.KeyNone, "id", page.Request{Limit: req.Limit, Cursor: req.Cursor, Sort: "-id"})
+	if err != nil {
+		return nil, err
+	}
 	var rows []versionRow
-	if err := s.db.Conn(ctx).Where("course_id = ?", courseID).Order("number DESC").Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list course versions: %w", err)
 	}
 	out := make([]Version, len(rows))
