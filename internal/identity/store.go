@@ -288,7 +288,8 @@ func (s store) updateUser(ctx context.Context, id uuid.UUID, fields map[string]a
 	return nil
 }
 
-// searchUsers lists users under any of roots matching f, by name then id.
+// searchUsers lists users under any of roots matching f, by name then id
+// (both descending when req sorts by -name).
 func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope string, f UserFilter, req page.Request) ([]userRow, error) {
 	q := s.usersWithPath(ctx)
 	if !all {
@@ -304,11 +305,12 @@ func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope 
 		q = q.Where("users.nip = ? OR lower(users.email) = lower(?) OR lower(users.name) LIKE ?",
 			query, query, database.EscapeLike(strings.ToLower(query))+"%")
 	}
-	if after := req.After(); after != nil {
-		q = q.Where("(lower(users.name), users.id) > (?, ?)", after.Key, after.ID)
+	q, err := database.Keyset(q, "lower(users.name)", database.KeyText, "users.id", req)
+	if err != nil {
+		return nil, err
 	}
 	var rows []userRow
-	if err := q.Order("lower(users.name), users.id").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	return rows, nil
