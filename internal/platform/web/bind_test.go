@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,8 +13,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/config"
 )
 
 // optionalField decodes like the handlers' nullable request fields: a value
@@ -77,5 +81,36 @@ func TestATypeErrorNamesTheFieldInTheAPIsTerms(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestReadinessSaysWhatIsDownInTheCallersLanguage(t *testing.T) {
+	e := New(Options{
+		Config: config.HTTP{BodyLimitBytes: 256, RequestTimeoutSeconds: 5},
+		Log:    slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
+		Checks: map[string]Check{
+			"redis":    func(context.Context) error { return errors.New("connection refused") },
+			"database": func(context.Context) error { return nil },
+		},
+	})
+	tests := []struct{ lang, wantTitle, wantDetail string }{
+		{"", "Layanan", "Belum siap; tidak terjangkau: redis."},
+		{"en-GB,en;q=0.9", "Service", "Not ready; unreachable: redis."},
+		{"id", "Layanan", "Belum siap; tidak terjangkau: redis."},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+		if tt.lang != "" {
+			req.Header.Set("Accept-Language", tt.lang)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		var p struct{ Title, Detail string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("readyz = %d %s", rec.Code, rec.Body)
+		}
+		if !strings.HasPrefix(p.Title, tt.wantTitle) || p.Detail != tt.wantDetail {
+			t.Errorf("Accept-Language %q: title %q, detail %q; want %q…, %q", tt.lang, p.Title, p.Detail, tt.wantTitle, tt.wantDetail)
+		}
 	}
 }
