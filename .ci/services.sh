@@ -95,6 +95,16 @@ start_versitygw() {
   wait_for "Versity S3 gateway (log: $CACHE_DIR/versitygw.log)" $S3_HOST $S3_PORT 30
 }
 
+# The documentation test (internal/app/walkthrough_test.go) runs the curl and jq
+# commands of docs/api.md and the README; without them it is skipped (and fails
+# in CI, where CI is set).
+ensure_tools() {
+  local tool missing=()
+  for tool in curl jq; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] && return
+  apt_install "${missing[@]}" || log "could not install ${missing[*]}: the documentation test will be skipped"
+}
+
 ensure_database() { # the application database; tests make their own
   local db=${1:-corpu}
   if command -v psql >/dev/null; then
@@ -114,6 +124,7 @@ fi
 ensure_database corpu
 # Tests start PgBouncers of their own (transaction pooling); they need only the binary.
 if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ] && command -v apt-get >/dev/null; then apt_install pgbouncer; fi
+ensure_tools
 
 cat <<EOT
 services:

@@ -215,7 +215,7 @@ func (a *App) Worker() (*queue.Worker, error) {
 		{"17 * * * *", upload.TypeCleanup},
 		{"43 * * * *", idempotency.TypePurge},
 	} {
-		if err := w.Every(p.cron, p.task, queue.Low, 50*time.Minute); err != nil {
+		if err := w.Every(p.cron, p.task, queue.Low); err != nil {
 			return nil, err
 		}
 	}

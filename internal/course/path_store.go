@@ -97,7 +97,7 @@ func (s store) listPaths(ctx context.Context, all bool, ancestors, staffOrgs []u
 	if query = strings.TrimSpace(query); query != "" {
 		q = q.Where("c.title ILIKE ? OR c.code ILIKE ?", "%"+database.EscapeLike(query)+"%", database.EscapeLike(query)+"%")
 	}
-	q, err := database.Keyset(q, "lower(c.title)", database.KeyText, "c.id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	q, err := database.Keyset(q, "lower(c.title)", database.KeyText, "c.id", req)
 	if err != nil {
 		return nil, err
 	}

@@ -419,7 +419,7 @@ func (s store) listCourses(ctx context.Context, orgIDs []uuid.UUID, all bool, f 
 			AND (v.id = courses.current_published_version_id OR v.status IN ('draft', 'in_review', 'changes_requested'))
 			AND v.title ILIKE ?)`, database.EscapeLike(query)+"%", "%"+database.EscapeLike(query)+"%")
 	}
-	q, err := database.Keyset(q, "code", database.KeyText, "id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	q, err := database.Keyset(q, "code", database.KeyText, "id", req)
 	if err != nil {
 		return nil, err
 	}

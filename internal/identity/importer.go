@@ -235,6 +235,7 @@ type importRun struct {
 	root      Organization
 	res       ImportResult
 	report    *errorReport
+	header    []string // the file's header row, as written
 	reportKey string
 
 	cols        columns
@@ -255,6 +256,17 @@ func (r *importRun) ctx(ctx context.Context) context.Context {
 }
 
 func (r *importRun) lang() string { return r.params.Lang }
+
+// fileColumn returns the header the file gave the column of an API field
+// ("unit_code" may be "Kode Unit Kerja"), or "" when no column holds it.
+func (r *importRun) fileColumn(field string) string {
+	for col, name := range columnNames {
+		if name == field && r.cols.has(col) && r.cols[col] < len(r.header) {
+			return r.header[r.cols[col]]
+		}
+	}
+	return ""
+}
 
 // execute reads the file and imports it batch by batch.
 func (r *importRun) execute(ctx context.Context) error {
@@ -412,6 +424,7 @@ func (r *importRun) openCSV(body io.Reader) (*csvio.Reader, error) {
 		return nil, fmt.Errorf("read import file: %w", err)
 	}
 	header := cr.Header()
+	r.header = header
 	for i := range r.cols {
 		r.cols[i] = -1
 	}
@@ -547,5 +560,5 @@ func fieldError(field, id, en string) []apperr.FieldError {
 
 func (r *importRun) rowFailed(line int, rawNIP string, fields []apperr.FieldError) {
 	r.res.Failed++
-	r.report.add(line, rawNIP, fields, r.lang())
+	r.report.add(line, rawNIP, fields, r.fileColumn)
 }

@@ -353,7 +353,7 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 			if !ok {
 				r.res.Warnings++
 				r.report.add(l.line, l.rawNIP, fieldError("supervisor_nip",
-					"atasan tidak ditemukan; pegawai diimpor tanpa atasan", "supervisor not found; the person was imported without one"), r.lang())
+					"atasan tidak ditemukan; pegawai diimpor tanpa atasan", "supervisor not found; the person was imported without one"), r.fileColumn)
 				continue
 			}
 			set = append(set, supervisorSet{user: l.userID, supervisor: id})

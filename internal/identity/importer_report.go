@@ -27,13 +27,21 @@ func newErrorReport() (*errorReport, error) {
 		return nil, fmt.Errorf("create error report: %w", err)
 	}
 	w := csvio.NewWriter(f)
-	_ = w.Write("line", "nip", "field", "message")
+	_ = w.Write(reportHeader...)
 	return &errorReport{f: f, w: w}, nil
 }
 
-func (e *errorReport) add(line int, rawNIP string, fields []apperr.FieldError, lang string) {
+// reportHeader names the error report's columns: the line of the file, the
+// NIP as written, the column as the file's header named it, the field in the
+// API's terms, and the reason in Indonesian (pesan) and English (message),
+// whatever the language of the request that started the import.
+var reportHeader = []string{"line", "nip", "column", "field", "pesan", "message"}
+
+// add reports fields of the row at line; column gives a field's header in
+// the file ("" for a field that is no column, such as the row itself).
+func (e *errorReport) add(line int, rawNIP string, fields []apperr.FieldError, column func(field string) string) {
 	for _, f := range fields {
-		_ = e.w.Write(strconv.Itoa(line), rawNIP, f.Field, f.Message.In(lang))
+		_ = e.w.Write(strconv.Itoa(line), rawNIP, column(f.Field), f.Field, f.Message.ID, f.Message.EN)
 		e.lines++
 	}
 }

@@ -194,17 +194,58 @@ func (f *impFixture) errorReport(t testing.TB, j job.Job) []string {
 	if err != nil {
 		t.Fatalf("read error report: %v", err)
 	}
-	if len(records) == 0 || strings.Join(records[0], ",") != "line,nip,field,message" {
-		t.Fatalf("error report header = %v, want line,nip,field,message", records)
+	if len(records) == 0 || strings.Join(records[0], ",") != "line,nip,column,field,pesan,message" {
+		t.Fatalf("error report header = %v, want line,nip,column,field,pesan,message", records)
 	}
 	var out []string
 	for _, rec := range records[1:] {
-		if rec[3] == "" {
-			t.Errorf("error report line %v has no message", rec)
+		if rec[4] == "" || rec[5] == "" || rec[4] == rec[5] {
+			t.Errorf("error report line %v has not its message in Indonesian and English", rec)
 		}
-		out = append(out, rec[0]+" "+rec[2])
+		out = append(out, rec[0]+" "+rec[3])
 	}
 	return out
+}
+
+// errorReportRows reads a job's error report whole, header included.
+func (f *impFixture) errorReportRows(t testing.TB, j job.Job) [][]string {
+	t.Helper()
+	r, err := f.objects.Open(context.Background(), j.ErrorReportKey)
+	if err != nil {
+		t.Fatalf("open error report: %v", err)
+	}
+	defer r.Close()
+	records, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		t.Fatalf("read error report: %v", err)
+	}
+	return records
+}
+
+func TestTheErrorReportIsBilingualAndNamesTheColumnAsTheFileDid(t *testing.T) {
+	t.Parallel()
+	f := newImpFixture(t)
+	body := "NIP Baru;Nama Pegawai;Surel;Kode Unit Kerja\r\n" +
+		impNIP(1) + ";Ani Wulandari;ani@agency.go.id;UNIT-A\r\n" +
+		impNIP(2) + ";Bayu Prasetyo;bayu@agency.go.id;NOPE\r\n" +
+		"19851312 201001 1 003;Cici;cici@agency.go.id;UNIT-A\r\n"
+	j, res := f.importCSV(t, body, false) // started in English
+	if j.Status != job.StatusSucceeded || res.Created != 1 || res.Failed != 2 {
+		t.Fatalf("job %s, result %+v; want succeeded with 1 created and 2 refused", j.Status, res)
+	}
+	rows := f.errorReportRows(t, j)
+	if len(rows) != 3 {
+		t.Fatalf("error report = %v, want a header and two rows", rows)
+	}
+	for i, want := range []struct{ line, column, field string }{{"3", "Kode Unit Kerja", "unit_code"}, {"4", "NIP Baru", "nip"}} {
+		rec := rows[i+1]
+		if rec[0] != want.line || rec[2] != want.column || rec[3] != want.field {
+			t.Errorf("report row %v, want line %s, column %q, field %s", rec, want.line, want.column, want.field)
+		}
+		if rec[4] == "" || rec[5] == "" || rec[4] == rec[5] {
+			t.Errorf("report row %v has not its reason in Indonesian (pesan) and English (message)", rec)
+		}
+	}
 }
 
 func (f *impFixture) count(t testing.TB, query string, args ...any) int64 {

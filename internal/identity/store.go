@@ -289,7 +289,8 @@ func (s store) updateUser(ctx context.Context, id uuid.UUID, fields map[string]a
 	return nil
 }
 
-// searchUsers lists users under any of roots matching f, by name then id.
+// searchUsers lists users under any of roots matching f, by name then id
+// (both descending when req sorts by -name).
 func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope string, f UserFilter, req page.Request) ([]userRow, error) {
 	q := s.usersWithPath(ctx)
 	if !all {
@@ -305,7 +306,7 @@ func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope 
 		q = q.Where("users.nip = ? OR lower(users.email) = lower(?) OR lower(users.name) LIKE ?",
 			query, query, database.EscapeLike(strings.ToLower(query))+"%")
 	}
-	q, err := database.Keyset(q, "lower(users.name)", database.KeyText, "users.id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	q, err := database.Keyset(q, "lower(users.name)", database.KeyText, "users.id", req)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -233,25 +232,11 @@ func (b *Bus) Mount(w *Worker) error {
 			}
 			return nil
 		})
-		if err := w.Every(s.cronspec, taskType, Low, uniqueWindow(s.cronspec)); err != nil {
+		if err := w.Every(s.cronspec, taskType, Low); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// uniqueWindow is half the time between two ticks of cronspec: long enough to
-// keep the schedulers of several workers from enqueueing one tick twice.
-func uniqueWindow(cronspec string) time.Duration {
-	s, err := cron.ParseStandard(cronspec)
-	if err != nil {
-		return time.Minute
-	}
-	first := s.Next(time.Now())
-	if d := s.Next(first).Sub(first) / 2; d >= time.Second {
-		return d
-	}
-	return time.Second
 }
 
 // EventID returns the outbox row id of the task a handler runs.

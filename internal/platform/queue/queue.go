@@ -7,13 +7,15 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/robfig/cron/v3"
 
 	"github.com/corpu/corpu/internal/platform/config"
 )
@@ -103,10 +105,19 @@ type Handler = asynq.HandlerFunc
 
 // Worker runs task handlers and the periodic scheduler.
 type Worker struct {
-	server    *asynq.Server
-	scheduler *asynq.Scheduler
-	mux       *asynq.ServeMux
-	names     Names
+	server   *asynq.Server
+	client   *asynq.Client
+	log      *slog.Logger
+	mux      *asynq.ServeMux
+	names    Names
+	periodic []periodic
+}
+
+// periodic is a task enqueued on every tick of a cron schedule.
+type periodic struct {
+	cronspec, taskType, queue string
+	schedule                  cron.Schedule
+	period                    time.Duration // between two ticks
 }
 
 // WorkerOptions configures a Worker.
@@ -139,23 +150,84 @@ func NewWorker(rdb redis.UniversalClient, names Names, opts WorkerOptions) *Work
 			log.ErrorContext(ctx, "task failed", "type", t.Type(), "err", err)
 		}),
 	})
-	scheduler := asynq.NewSchedulerFromRedisClient(rdb, &asynq.SchedulerOpts{Logger: slogAdapter{log}, Location: time.UTC})
-	return &Worker{server: server, scheduler: scheduler, mux: asynq.NewServeMux(), names: names}
+	return &Worker{server: server, client: asynq.NewClientFromRedisClient(rdb), log: log, mux: asynq.NewServeMux(), names: names}
 }
 
 // Handle registers the handler of a task type.
 func (w *Worker) Handle(taskType string, h Handler) { w.mux.HandleFunc(taskType, h) }
 
-// Every schedules a task on a cron spec (UTC). Every worker runs a scheduler,
-// so the task is made unique for a while to keep several workers from
-// enqueueing it more than once per tick.
-func (w *Worker) Every(cronspec, taskType, queue string, unique time.Duration) error {
-	_, err := w.scheduler.Register(cronspec, asynq.NewTask(taskType, []byte("{}")),
-		asynq.Queue(w.names.Of(queue)), asynq.Unique(unique))
+// Every schedules a task on a cron spec (UTC), to run once per tick however
+// many workers run. Every worker enqueues each tick, under a task id that
+// names the tick (TickTaskID): the first enqueue wins and Redis refuses the
+// others. Asynq keeps the finished task, and so its id, for one period, so a
+// worker that comes late to a tick (a slow clock, a busy process) finds it
+// done rather than running it again; a uniqueness lock would not do, since
+// Asynq releases it when the task finishes.
+func (w *Worker) Every(cronspec, taskType, queue string) error {
+	schedule, err := cron.ParseStandard(cronspec)
 	if err != nil {
 		return fmt.Errorf("schedule %s: %w", taskType, err)
 	}
+	first := schedule.Next(time.Now().UTC())
+	period := schedule.Next(first).Sub(first)
+	if period < time.Second {
+		period = time.Second
+	}
+	w.periodic = append(w.periodic, periodic{cronspec: cronspec, taskType: taskType, queue: queue, schedule: schedule, period: period})
 	return nil
+}
+
+// TickTaskID is the Asynq task id of a periodic task's tick.
+func TickTaskID(taskType string, tick time.Time) string {
+	return taskType + "@" + tick.UTC().Format(time.RFC3339)
+}
+
+// tickPayload is the payload of a periodic task: the tick it runs for.
+type tickPayload struct {
+	Tick time.Time `json:"tick"`
+}
+
+// TickOf returns the tick a periodic task runs for.
+func TickOf(t *asynq.Task) (time.Time, error) {
+	var p tickPayload
+	if err := Decode(t, &p); err != nil {
+		return time.Time{}, err
+	}
+	return p.Tick, nil
+}
+
+// enqueueTick enqueues p's task of tick, unless a worker did already.
+func (w *Worker) enqueueTick(ctx context.Context, p periodic, tick time.Time) error {
+	payload, err := json.Marshal(tickPayload{Tick: tick.UTC()})
+	if err != nil {
+		return err
+	}
+	_, err = w.client.EnqueueContext(ctx, asynq.NewTask(p.taskType, payload), asynq.Queue(w.names.Of(p.queue)),
+		asynq.TaskID(TickTaskID(p.taskType, tick)), asynq.Retention(p.period))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // another worker enqueued this tick
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue %s of %s: %w", p.taskType, tick.UTC().Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+// schedule enqueues p's task on each of its ticks until ctx is done.
+func (w *Worker) schedule(ctx context.Context, p periodic) {
+	for {
+		tick := p.schedule.Next(time.Now().UTC())
+		timer := time.NewTimer(time.Until(tick))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		if err := w.enqueueTick(ctx, p, tick); err != nil && ctx.Err() == nil {
+			w.log.ErrorContext(ctx, "periodic task not enqueued", "type", p.taskType, "cron", p.cronspec, "err", err)
+		}
+	}
 }
 
 // Run processes tasks until ctx is done, then stops taking new ones and waits
@@ -165,12 +237,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	if err := w.scheduler.Start(); err != nil {
-		w.server.Shutdown()
-		return fmt.Errorf("start scheduler: %w", err)
+	var wg sync.WaitGroup
+	for _, p := range w.periodic {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.schedule(ctx, p) }()
 	}
 	<-ctx.Done()
-	w.scheduler.Shutdown()
+	wg.Wait()
 	w.server.Shutdown()
 	return nil
 }
@@ -181,19 +254,6 @@ type slogAdapter struct{ log *slog.Logger }
 func (a slogAdapter) Debug(args ...any) { a.log.Debug(fmt.Sprint(args...)) }
 func (a slogAdapter) Info(args ...any)  { a.log.Info(fmt.Sprint(args...)) }
 func (a slogAdapter) Warn(args ...any)  { a.log.Warn(fmt.Sprint(args...)) }
-func (a slogAdapter) Error(args ...any) {
-	msg := fmt.Sprint(args...)
-	if strings.Contains(msg, sharedClientNotClosed) {
-		// The scheduler shares the worker's Redis client, which Corpu
-		// closes itself; Asynq reports that it did not, on every shutdown.
-		a.log.Debug(msg)
-		return
-	}
-	a.log.Error(msg)
-}
-
-// sharedClientNotClosed is what Asynq's scheduler says at shutdown about a
-// Redis client it was given rather than made.
-const sharedClientNotClosed = "redis connection is shared"
+func (a slogAdapter) Error(args ...any) { a.log.Error(fmt.Sprint(args...)) }
 
 func (a slogAdapter) Fatal(args ...any) { a.log.Error(fmt.Sprint(args...)) }

@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/config"
 )
 
@@ -119,13 +122,16 @@ func readiness(checks map[string]Check) echo.HandlerFunc {
 			status[name] = "ok"
 		}
 		if len(down) > 0 {
+			sort.Strings(down)
+			list := strings.Join(down, ", ")
+			lang := Language(c.Request())
 			c.Response().Header().Set("Retry-After", "5")
 			c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
 			return c.JSON(http.StatusServiceUnavailable, map[string]any{
 				"type":   problemTypeBase + "not_ready",
-				"title":  titles[kindByStatus[http.StatusServiceUnavailable]].In(Language(c.Request())),
+				"title":  titles[kindByStatus[http.StatusServiceUnavailable]].In(lang),
 				"status": http.StatusServiceUnavailable,
-				"detail": fmt.Sprintf("down: %v", down),
+				"detail": apperr.Text{ID: "Belum siap; tidak terjangkau: " + list + ".", EN: "Not ready; unreachable: " + list + "."}.In(lang),
 				"checks": status,
 			})
 		}
