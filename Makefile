@@ -15,7 +15,7 @@ run: services
 
 ## test: start the services, check formatting and vet, run every test with the race detector
 test: services lint
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 ## lint: gofmt and go vet
 lint:

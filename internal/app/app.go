@@ -98,6 +98,7 @@ func New(deps *Deps) (*App, error) {
 	directory := identity.NewService(deps.DB, nil)
 	a.audit = audit.NewService(deps.DB, directory)
 	a.identity = identity.NewService(deps.DB, a.audit)
+	a.identity.SetPasswordParams(passwordParams(deps.Config.Auth))
 	a.uploads = upload.NewService(deps.DB, deps.Store, a.identity)
 	a.jobs = job.NewService(deps.DB, deps.Store)
 	a.importer = identity.NewImporter(a.identity, a.uploads, a.jobs, deps.Store, a.outbox)
@@ -267,4 +268,11 @@ func Migrate(ctx context.Context, db *database.DB) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// passwordParams are the argon2id parameters the configuration asks for.
+func passwordParams(cfg config.Auth) password.Params {
+	p := password.DefaultParams
+	p.Memory, p.Iterations, p.Parallelism = uint32(cfg.PasswordMemoryKiB), uint32(cfg.PasswordIterations), uint8(cfg.PasswordParallelism)
+	return p
 }

@@ -27,6 +27,9 @@ func NewTestServer(t testing.TB) *TestServer {
 		t.Fatalf("test config: %v", err)
 	}
 	cfg.HTTP.CORSOrigins = []string{"https://corpu.example.go.id"}
+	// Password hashes cost what they must in production; tests sign in
+	// hundreds of times on busy machines and hash at the minimum.
+	cfg.Auth.PasswordMemoryKiB, cfg.Auth.PasswordIterations, cfg.Auth.PasswordParallelism = 64, 1, 1
 	rdb, names := queue.NewTestRedis(t)
 	store := objectstore.NewTestStore(t)
 	deps := &Deps{

@@ -156,7 +156,7 @@ type Auth struct {
 func NewAuth(db *database.DB, svc *Service, issuer *token.Issuer, keys *token.KeySet, outbox *queue.Outbox,
 	rdb redis.UniversalClient, cfg AuthConfig) *Auth {
 	a := &Auth{db: db, svc: svc, store: authStore{db: db}, issuer: issuer, keys: keys, outbox: outbox, rdb: rdb,
-		cfg: cfg.withDefaults(), now: svc.now, params: password.DefaultParams}
+		cfg: cfg.withDefaults(), now: svc.now, params: svc.params}
 	a.actors = newActorCache(rdb, a.cfg.KeyPrefix, ActorCacheConfig{})
 	svc.store.actors = a.actors
 	a.dummyHash = sync.OnceValue(func() string {
@@ -266,10 +266,9 @@ func (a *Auth) Login(ctx context.Context, login, plain, userAgent, ip string) (T
 }
 
 // needsRehash reports whether a hash should be replaced by one made with the
-// current parameters. Only the production parameters upgrade hashes; tests
-// that hash cheaply leave stored hashes alone.
+// configured parameters, stronger or cheaper.
 func (a *Auth) needsRehash(hash string) bool {
-	return a.params == password.DefaultParams && password.NeedsRehash(hash)
+	return password.NeedsRehashFor(hash, a.params)
 }
 
 // ipWait returns how many seconds an address must wait before it may try to

@@ -70,7 +70,7 @@ func (s *Service) Seed(ctx context.Context) error {
 			}
 			orgs[d.code] = o
 		}
-		hash, err := password.Hash(DemoPassword)
+		hash, err := password.HashWith(DemoPassword, s.params)
 		if err != nil {
 			return fmt.Errorf("hash demo password: %w", err)
 		}

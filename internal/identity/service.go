@@ -35,13 +35,18 @@ type Service struct {
 	audit  Auditor
 	outbox *queue.Outbox // the events identity announces
 	now    func() time.Time
+	params password.Params // the cost of new password hashes
 }
 
 // NewService returns the identity service.
 func NewService(db *database.DB, auditor Auditor) *Service {
 	return &Service{db: db, store: store{db: db}, audit: auditor, outbox: queue.NewOutbox(db),
-		now: func() time.Time { return time.Now().UTC() }}
+		now: func() time.Time { return time.Now().UTC() }, params: password.DefaultParams}
 }
+
+// SetPasswordParams sets the cost of the password hashes the service and the
+// sign-in made with it (NewAuth) make from now on; call it before NewAuth.
+func (s *Service) SetPasswordParams(p password.Params) { s.params = p }
 
 // OrgPath returns an organisation's path without authorizing: other domains
 // use it to place their things in the tree before they authorize.
@@ -413,7 +418,7 @@ func (s *Service) newUserRow(in UserInput) (userRow, error) {
 		Status: StatusActive, CreatedAt: now, UpdatedAt: now}
 	row := toUserRow(u)
 	if in.Password != "" {
-		hash, err := password.Hash(in.Password)
+		hash, err := password.HashWith(in.Password, s.params)
 		if err != nil {
 			return userRow{}, fmt.Errorf("hash password: %w", err)
 		}

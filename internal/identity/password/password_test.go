@@ -19,7 +19,7 @@ func TestHashUsesTheDefaultArgon2idFormat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Hash() error = %v", err)
 	}
-	const prefix = "$argon2id$v=19$m=65536,t=3,p=2$"
+	const prefix = "$argon2id$v=19$m=47104,t=1,p=1$"
 	if !strings.HasPrefix(encoded, prefix) {
 		t.Fatalf("Hash() = %q, want prefix %q", encoded, prefix)
 	}

@@ -121,8 +121,14 @@ type Auth struct {
 	AccessTTLSeconds  int    `yaml:"access_ttl_seconds"`
 	RefreshTTLSeconds int    `yaml:"refresh_ttl_seconds"`
 	SigningKeyFile    string `yaml:"signing_key_file"`
+	// PasswordMemoryKiB, PasswordIterations and PasswordParallelism are the
+	// argon2id cost of new password hashes (defaults: OWASP's 46 MiB, one
+	// pass, one lane); stored hashes are upgraded at their next sign-in.
+	PasswordMemoryKiB   int `yaml:"password_memory_kib"`
+	PasswordIterations  int `yaml:"password_iterations"`
+	PasswordParallelism int `yaml:"password_parallelism"`
 	// HashConcurrency bounds password hashes running at once (each holds
-	// 64 MiB); 0 = GOMAXPROCS. HashQueue is how many more may wait; 0 = 16 ×
+	// PasswordMemoryKiB); 0 = GOMAXPROCS. HashQueue is how many more may wait; 0 = 16 ×
 	// HashConcurrency. A sign-in beyond both gets 503 with Retry-After.
 	HashConcurrency int `yaml:"hash_concurrency"`
 	HashQueue       int `yaml:"hash_queue"`
@@ -316,6 +322,15 @@ func (c Config) Validate() error {
 	}
 	if c.ObjectStore.PresignTTLSeconds <= 0 || c.ObjectStore.PresignTTLSeconds > 7*24*3600 {
 		bad("objectstore.presign_ttl_seconds", "must be between 1 and 604800")
+	}
+	if c.Auth.PasswordIterations < 1 || c.Auth.PasswordIterations > 10 {
+		bad("auth.password_iterations", "must be between 1 and 10")
+	}
+	if c.Auth.PasswordParallelism < 1 || c.Auth.PasswordParallelism > 16 {
+		bad("auth.password_parallelism", "must be between 1 and 16")
+	}
+	if c.Auth.PasswordMemoryKiB < 8*c.Auth.PasswordParallelism || c.Auth.PasswordMemoryKiB > 1<<20 {
+		bad("auth.password_memory_kib", "must be between 8 KiB per lane and 1 GiB (1048576)")
 	}
 	if c.Queue.Concurrency <= 0 {
 		bad("queue.concurrency", "must be positive")

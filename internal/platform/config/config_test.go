@@ -64,6 +64,8 @@ func TestLoadRejectsBadValuesNamingTheKey(t *testing.T) {
 		{"production without SMTP", []string{"CORPU_ENV=production", "CORPU_AUTH_SIGNING_KEY_FILE=/k.pem"}, "", "mail.smtp_addr"},
 		{"production logging mail secrets", []string{"CORPU_ENV=production", "CORPU_AUTH_SIGNING_KEY_FILE=/k.pem",
 			"CORPU_MAIL_SMTP_ADDR=mail:25", "CORPU_MAIL_LOG_SECRETS=true"}, "", "mail.log_secrets"},
+		{"password hashing without memory", []string{"CORPU_AUTH_PASSWORD_MEMORY_KIB=4"}, "", "auth.password_memory_kib"},
+		{"password hashing without passes", []string{"CORPU_AUTH_PASSWORD_ITERATIONS=0"}, "", "auth.password_iterations"},
 		{"unknown key in file", nil, "htp:\n  addr: x\n", "htp"},
 	}
 	for _, tt := range tests {
