@@ -82,7 +82,9 @@ func (g gtext) lastIndex(s string) int {
 
 func (g gtext) hasPrefix(s string) bool { return g.index(s, 0) == 0 && len(g.r) >= len([]rune(s)) }
 
-func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' }
+func isSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
+}
 
 func (g gtext) trim() gtext {
 	i, j := 0, len(g.r)
@@ -163,17 +165,15 @@ func ParseGIFT(r io.Reader) (Result, error) {
 		}
 		cur = giftBlock{}
 	}
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(make([]byte, 64*1024), len(text)+1)
-	for sc.Scan() {
-		line := sc.Text()
+	lines := strings.Split(text, "\n")
+	for n, line := range lines {
 		t := strings.TrimSpace(line)
 		switch {
 		case t == "":
-			// A blank line ends a question, unless its answer block is still open
-			// (Moodle would reject the question; we read it).
-			if len(cur.lines) > 0 && openBrace(strings.Join(cur.lines, "\n")) {
-				cur.lines = append(cur.lines, "")
+			// A blank line ends a question, unless its answer block is still open and
+			// the next line goes on with answers (Moodle would reject the question;
+			// we read it).
+			if len(cur.lines) > 0 && continuesAnswers(lines[n+1:]) && openBrace(strings.Join(cur.lines, "\n")) {
 				continue
 			}
 			flush()
@@ -211,6 +211,18 @@ func ParseGIFT(r io.Reader) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// continuesAnswers reports whether the next non-blank line starts with answer syntax.
+func continuesAnswers(rest []string) bool {
+	for _, l := range rest {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		return strings.ContainsAny(t[:1], "~=#}%")
+	}
+	return false
 }
 
 // openBrace reports whether s has an unescaped "{" without a "}" after it.

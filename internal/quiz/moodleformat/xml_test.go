@@ -101,9 +101,9 @@ func expectedXMLFixture(t *testing.T) []Question {
 			Name: "KS-02 Kapasitas unggahan", Type: TypeNumerical, TextFormat: FormatHTML,
 			Text:         "<p>Batas unggahan berkas bukti dukung adalah 2 MB. Berapa besarnya dalam KB?</p>",
 			DefaultGrade: 1, Penalty: 0.3333333,
-			Answers:      []Answer{{Text: "2048", Fraction: 1, Tolerance: 0.5}},
-			Units:        []Unit{{Name: "KB", Multiplier: 1}, {Name: "MB", Multiplier: 0.0009765625}},
-			Category:     catKeamanan,
+			Answers:  []Answer{{Text: "2048", Fraction: 1, Tolerance: 0.5}},
+			Units:    []Unit{{Name: "KB", Multiplier: 1}, {Name: "MB", Multiplier: 0.0009765625}},
+			Category: catKeamanan,
 		},
 		{
 			Name: "KS-03 Jenis serangan", Type: TypeMatching, TextFormat: FormatHTML,
@@ -130,8 +130,8 @@ func expectedXMLFixture(t *testing.T) []Question {
 			Name: "KS-05 Rencana keamanan unit", Type: TypeEssay, TextFormat: FormatHTML,
 			Text:         "<p>Jelaskan tiga langkah yang akan Anda terapkan untuk mengamankan data pribadi warga di unit kerja Anda.</p>",
 			DefaultGrade: 10, Penalty: 0,
-			GraderInfo:   "<p>Nilai penuh bila menyebut klasifikasi data, kendali akses, dan enkripsi.</p>",
-			Category:     catKeamanan,
+			GraderInfo: "<p>Nilai penuh bila menyebut klasifikasi data, kendali akses, dan enkripsi.</p>",
+			Category:   catKeamanan,
 		},
 		{
 			Name: "KS-00 Pengantar bagian keamanan", Type: TypeDescription, TextFormat: FormatHTML,
