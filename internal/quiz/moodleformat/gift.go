@@ -207,6 +207,7 @@ func ParseGIFT(r io.Reader) (Result, error) {
 		}
 		res.Questions = append(res.Questions, q)
 		if prob != nil {
+			prob.Name, prob.Type = q.Name, q.Type
 			res.Problems = append(res.Problems, *prob)
 		}
 	}

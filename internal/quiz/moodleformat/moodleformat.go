@@ -11,6 +11,26 @@
 // that is unsupported or invalid is still returned, in file order, together with a
 // Problem that names it, so that the caller can report every question of the file as
 // imported or skipped with a reason.
+//
+// The readers follow Moodle's own importers (question/format/xml and
+// question/format/gift in Moodle 4.x, and qtype_ordering), with a few deliberate
+// leniencies that Moodle lacks: GIFT's {T}/{F} are read in any letter case, "=%50%"
+// gives a weight to a right answer of a choice question, a blank line inside an open
+// answer block followed by more answers does not end the question, and an XML file
+// declared ISO-8859-1 or windows-1252 is read. The writers produce what Moodle 4.x
+// writes, so that Moodle imports their files again.
+//
+// Typical use:
+//
+//	res, err := moodleformat.ParseXML(file) // or ParseGIFT
+//	if err != nil { /* the file as a whole is unreadable: 4xx */ }
+//	for i, q := range res.Questions {
+//		if p := res.ProblemAt(i); p != nil {
+//			// skipped: p.Code, p.Reason (English), p.ReasonID (Indonesian)
+//			continue
+//		}
+//		// map q onto the quiz model; q.Category via SplitCategory
+//	}
 package moodleformat
 
 import (
@@ -463,6 +483,9 @@ func parseNumber(s string) (float64, bool) {
 
 // round7 rounds to 7 decimals, the precision Moodle stores fractions and grades with.
 func round7(f float64) float64 {
+	if math.Abs(f) > 1e12 {
+		return f // beyond the precision where rounding means anything
+	}
 	r := math.Round(f*1e7) / 1e7
 	if r == 0 {
 		return 0 // no negative zero
@@ -486,6 +509,9 @@ func trimFloat(f float64) string {
 
 // percent formats a fraction as Moodle's percentage: 0.3333333 → "33.33333".
 func percent(f float64) string {
+	if math.Abs(f) > 1e12 {
+		return trimFloat(f * 100)
+	}
 	return trimFloat(math.Round(f*1e7) / 1e5)
 }
 

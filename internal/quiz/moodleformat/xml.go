@@ -135,6 +135,7 @@ func ParseXML(r io.Reader) (Result, error) {
 		}
 		res.Questions = append(res.Questions, q)
 		if prob != nil {
+			prob.Name, prob.Type = q.Name, q.Type
 			res.Problems = append(res.Problems, *prob)
 		}
 	}
@@ -201,6 +202,9 @@ func fromXML(i int, xq *xmlQuestion) (Question, *Problem) {
 	if q.Type == "match" {
 		q.Type = TypeMatching
 	}
+	if q.Name == "" {
+		q.Name = defaultName(q.Text)
+	}
 	var prob *Problem
 	fail := func(code, en, id string) {
 		if prob == nil {
@@ -246,9 +250,6 @@ func fromXML(i int, xq *xmlQuestion) (Question, *Problem) {
 			fail(CodeMalformed, fmt.Sprintf("the penalty %q is not a number between 0 and 1", *xq.Penalty),
 				fmt.Sprintf("penalti %q bukan angka antara 0 dan 1", *xq.Penalty))
 		}
-	}
-	if q.Name == "" {
-		q.Name = defaultName(q.Text)
 	}
 	if !q.Type.Supported() {
 		return q, nil // validate reports the type; its details are not read
