@@ -36,6 +36,7 @@ package moodleformat
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -218,10 +219,9 @@ type Result struct {
 
 // ProblemAt returns the problem of the question at index i, or nil if it has none.
 func (r *Result) ProblemAt(i int) *Problem {
-	for k := range r.Problems {
-		if r.Problems[k].Index == i {
-			return &r.Problems[k]
-		}
+	k := sort.Search(len(r.Problems), func(k int) bool { return r.Problems[k].Index >= i })
+	if k < len(r.Problems) && r.Problems[k].Index == i {
+		return &r.Problems[k]
 	}
 	return nil
 }
