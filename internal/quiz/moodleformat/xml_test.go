@@ -261,6 +261,10 @@ func TestParseXMLRejectsAFileThatIsNotAMoodleQuestionFile(t *testing.T) {
 		"text after the root": `<quiz></quiz> trailing`,
 		"unknown encoding":    `<?xml version="1.0" encoding="EBCDIC"?><quiz></quiz>`,
 		"undefined entity":    `<quiz><question type="essay"><name><text>&nbsp;</text></name></question></quiz>`,
+		"entity from a DTD (never expanded)": `<?xml version="1.0"?><!DOCTYPE quiz [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>` +
+			`<quiz><question type="essay"><name><text>&b;</text></name></question></quiz>`,
+		"external entity (never read)": `<?xml version="1.0"?><!DOCTYPE quiz [<!ENTITY x SYSTEM "file:///etc/passwd">]>` +
+			`<quiz><question type="essay"><name><text>&x;</text></name></question></quiz>`,
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
