@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/identity/password"
 
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/config"
@@ -267,4 +269,25 @@ func TestWithoutRedisRequestsAreAuthenticatedFromTheDatabase(t *testing.T) {
 	if _, err := f.auth.Authenticate(context.Background(), tokens.AccessToken); err == nil {
 		t.Errorf("Authenticate(suspended user, Redis down) = nil, want 401")
 	}
+}
+
+// BenchmarkLogin measures a whole sign-in (hash check, session, audit) with
+// the production hashing cost, from several addresses as an exam's learners
+// sign in; profile it with
+// go test -run '^$' -bench Login -cpuprofile cpu.out ./internal/identity/.
+func BenchmarkLogin(b *testing.B) {
+	f := newTestAuth(b, AuthConfig{})
+	f.auth.params = password.DefaultParams
+	f.addUser(b, "budi@kemenpan.go.id", goodPassword, StatusActive, authz.RoleLearner)
+	f.auth.Login(context.Background(), "budi@kemenpan.go.id", goodPassword, "bench", "10.0.0.1") //nolint:errcheck // upgrades the stored hash to the production cost
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ip := fmt.Sprintf("10.1.%d.%d", n.Add(1)/250%250, n.Load()%250)
+			if _, err := f.auth.Login(context.Background(), "budi@kemenpan.go.id", goodPassword, "bench", ip); err != nil {
+				b.Fatalf("Login = %v", err)
+			}
+		}
+	})
 }
