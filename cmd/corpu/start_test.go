@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -72,30 +70,11 @@ func TestServeWithABogusAddressFailsBeforeClaimingToServe(t *testing.T) {
 }
 
 func TestSeedBeforeMigrateSaysToMigrateAndUnknownVariablesAreReported(t *testing.T) {
-	adminURL := os.Getenv(database.TestAdminURLEnv)
-	if adminURL == "" {
-		adminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", adminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "corpu_test_unmigrated"
-	_, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-		admin.Close()
-	})
-	u, _ := url.Parse(adminURL)
-	u.Path = "/" + name
-	t.Setenv("CORPU_DATABASE_URL", u.String())
+	t.Setenv("CORPU_DATABASE_URL", database.NewEmptyTestDB(t))
 	t.Setenv("CORPU_HTTP_ADRR", ":9999")
 	stderr := captureStderr(t)
 
-	err = run(context.Background(), []string{"--config", "", "seed"}, &bytes.Buffer{})
+	err := run(context.Background(), []string{"--config", "", "seed"}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "corpu migrate up") {
 		t.Errorf("seed on an empty database = %v, want an error saying to run corpu migrate up", err)
 	}

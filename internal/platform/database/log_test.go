@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -44,10 +43,7 @@ func TestFailedAndSlowStatementsAreLoggedWithPlaceholdersNotValues(t *testing.T)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			adminURL := os.Getenv(TestAdminURLEnv)
-			if adminURL == "" {
-				adminURL = defaultTestAdminURL
-			}
+			adminURL := testAdminURL()
 			var out syncBuffer
 			log := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			db, err := Open(context.Background(), config.Database{URL: adminURL, MaxOpenConns: 2, MaxIdleConns: 1, LogValues: tt.logValues}, log)

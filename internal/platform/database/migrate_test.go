@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 )
@@ -12,29 +11,11 @@ import (
 func TestCheckSchemaSaysToMigrateAnEmptyDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	adminURL := os.Getenv(TestAdminURLEnv)
-	if adminURL == "" {
-		adminURL = defaultTestAdminURL
-	}
-	admin, err := sql.Open("pgx", adminURL)
+	empty, err := sql.Open("pgx", NewEmptyTestDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := "corpu_test_empty_" + randomHex(6)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(name)); err != nil {
-		t.Fatal(err)
-	}
-	empty, err := sql.Open("pgx", withDatabase(adminURL, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = empty.Close()
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+quoteIdent(name)+" WITH (FORCE)"); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
-		_ = admin.Close()
-	})
+	defer empty.Close()
 
 	err = CheckSchema(ctx, empty)
 	if !errors.Is(err, ErrSchemaBehind) || !strings.Contains(err.Error(), "corpu migrate up") {

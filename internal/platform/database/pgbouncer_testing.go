@@ -40,10 +40,7 @@ func NewTestDBThroughPgBouncer(t testing.TB, query string) *DB {
 	if err := direct.SQL().QueryRowContext(ctx, "SELECT current_database()").Scan(&name); err != nil {
 		t.Fatal(err)
 	}
-	adminURL := os.Getenv(TestAdminURLEnv)
-	if adminURL == "" {
-		adminURL = defaultTestAdminURL
-	}
+	adminURL := testAdminURL()
 	server, err := url.Parse(adminURL)
 	if err != nil {
 		t.Fatal(err)

@@ -41,10 +41,7 @@ func NewTestDB(t testing.TB) *DB {
 func NewTestDBLogging(t testing.TB, log *slog.Logger) *DB {
 	t.Helper()
 	ctx := context.Background()
-	adminURL := os.Getenv(TestAdminURLEnv)
-	if adminURL == "" {
-		adminURL = defaultTestAdminURL
-	}
+	adminURL := testAdminURL()
 	admin, err := sql.Open("pgx", adminURL)
 	if err != nil {
 		t.Fatalf("open admin connection: %v", err)
@@ -188,4 +185,35 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// testAdminURL is the server tests may create databases on.
+func testAdminURL() string {
+	if u := os.Getenv(TestAdminURLEnv); u != "" {
+		return u
+	}
+	return defaultTestAdminURL
+}
+
+// NewEmptyTestDB creates a database without migrations, for tests of what
+// happens before migrating, drops it when the test ends and returns its URL.
+func NewEmptyTestDB(t testing.TB) string {
+	t.Helper()
+	adminURL := testAdminURL()
+	admin, err := sql.Open("pgx", adminURL)
+	if err != nil {
+		t.Fatalf("open admin connection: %v", err)
+	}
+	name := "corpu_test_empty_" + randomHex(6)
+	if _, err := admin.Exec("CREATE DATABASE " + quoteIdent(name)); err != nil {
+		_ = admin.Close()
+		t.Fatalf("create empty test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + quoteIdent(name) + " WITH (FORCE)"); err != nil {
+			t.Logf("drop %s: %v", name, err)
+		}
+		_ = admin.Close()
+	})
+	return withDatabase(adminURL, name)
 }
