@@ -301,17 +301,47 @@ func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope 
 		q = q.Where("users.status = ?", f.Status)
 	}
 	if query := strings.TrimSpace(f.Query); query != "" {
-		q = q.Where("users.nip = ? OR lower(users.email) = lower(?) OR lower(users.name) LIKE ?",
-			query, query, database.EscapeLike(strings.ToLower(query))+"%")
+		q = q.Where(searchCondition(query))
 	}
+	// The order and the seek are on the expression users_directory indexes
+	// (migration 00015), so a page, the first or any later one, is a walk of
+	// that index from the cursor: no sort of the whole table.
 	if after := req.After(); after != nil {
-		q = q.Where("(lower(users.name), users.id) > (?, ?)", after.Key, after.ID)
+		q = q.Where("(lower(users.name) COLLATE \"C\", users.id) > (?, ?::uuid)", after.Key, after.ID)
 	}
 	var rows []userRow
-	if err := q.Order("lower(users.name), users.id").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Order("lower(users.name) COLLATE \"C\", users.id").Limit(req.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	return rows, nil
+}
+
+// searchCondition is the directory's search for q, by its shape: 18 digits
+// is a NIP, something with an "@" an e-mail address, anything else the start
+// of a name. One condition per shape, rather than the three OR-ed together,
+// lets each use its own index: an OR of them cannot be a range on the name
+// index, and a common name ("siti") then walked the whole directory.
+func searchCondition(q string) clause.Expr {
+	switch {
+	case nipShaped(q):
+		return gorm.Expr("users.nip = ?", q)
+	case strings.Contains(q, "@"):
+		return gorm.Expr("lower(users.email) = lower(?)", q)
+	default:
+		return gorm.Expr("lower(users.name) COLLATE \"C\" LIKE ?", database.EscapeLike(strings.ToLower(q))+"%")
+	}
+}
+
+func nipShaped(q string) bool {
+	if len(q) != 18 {
+		return false
+	}
+	for _, c := range q {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s store) createTransfer(ctx context.Context, t Transfer) error {
