@@ -2,11 +2,13 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -581,7 +583,8 @@ func (a *App) scaleEnrol(admin context.Context, byProvince [][]ScaleUnit, opt Sc
 		req.Cursor = res.NextCursor
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	var assigned atomic.Int64
+	classOf := make([]uuid.UUID, len(byProvince))
+	var chosen []ScaleUnit
 	for p, units := range byProvince {
 		code := "SCALE-" + ScaleProvinces[p].Code
 		c, ok := classes[code]
@@ -593,29 +596,40 @@ func (a *App) scaleEnrol(admin context.Context, byProvince [][]ScaleUnit, opt Sc
 				return fmt.Errorf("class %s: %w", code, err)
 			}
 		}
-		var chosen []ScaleUnit
+		classOf[p] = c.ID
 		want := 0
 		for _, u := range units {
 			if u.Index%opt.EnrolEvery == 0 {
-				chosen = append(chosen, u)
 				want += u.People
 			}
 		}
 		if c.SeatsTaken >= want {
 			continue // assigned on an earlier run
 		}
-		err := parallel(len(chosen), opt.Workers, func(i int) error {
-			res, err := a.delivery.Assign(admin, c.ID, delivery.AssignInput{OrgID: rep.UnitIDs[chosen[i].Code()]})
-			if err != nil {
-				return fmt.Errorf("assign %s: %w", chosen[i].Code(), err)
+		for _, u := range units {
+			if u.Index%opt.EnrolEvery == 0 {
+				chosen = append(chosen, u)
 			}
-			assigned.Add(int64(len(res.Assigned)))
-			return nil
-		})
-		if err != nil {
-			return err
 		}
-		log.Info("assigned", "province", ScaleProvinces[p].Name, "units", len(chosen), "total", assigned.Load())
+	}
+	// Enrolments come from the whole country at once, not a province after
+	// another: the units are assigned in a stable shuffled order, so the
+	// enrolments' ids (time-ordered) interleave the provinces as they would.
+	slices.SortFunc(chosen, func(x, y ScaleUnit) int { return cmp.Compare(mix(uint64(x.Index)), mix(uint64(y.Index))) })
+	var assigned atomic.Int64
+	err = parallel(len(chosen), opt.Workers, func(i int) error {
+		u := chosen[i]
+		res, err := a.delivery.Assign(admin, classOf[u.Province], delivery.AssignInput{OrgID: rep.UnitIDs[u.Code()]})
+		if err != nil {
+			return fmt.Errorf("assign %s: %w", u.Code(), err)
+		}
+		if n := assigned.Add(int64(len(res.Assigned))); i%500 == 0 {
+			log.Info("assigned", "units", i, "of", len(chosen), "learners", n)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	rep.Assigned = int(assigned.Load())
 	return nil

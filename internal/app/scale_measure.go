@@ -46,7 +46,8 @@ func (a *App) ScaleScenarios(ctx context.Context, supervisorNIP, overseerNIP str
 	}
 	team := func(as context.Context) func(context.Context) (int, error) {
 		return func(context.Context) (int, error) {
-			res, err := a.delivery.TeamEnrolments(as, delivery.EnrolmentFilter{}, page.Request{Limit: 50})
+			// As the HTTP handler asks by default: newest first.
+			res, err := a.delivery.TeamEnrolments(as, delivery.EnrolmentFilter{}, page.Request{Limit: 50, Sort: "-enrolled_at"})
 			return len(res.Items), err
 		}
 	}

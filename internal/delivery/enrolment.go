@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -691,7 +692,13 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 		// learners are looked up.
 		scope := enrolmentScope{}
 		if roots, all := actor.Roots(authz.EnrolmentOversee); !all {
-			scope.team = td.TeamQuery(ctx, roots, actor.UserID)
+			outer := make([]string, 0, len(roots))
+			for _, r := range roots {
+				if !coveredByOther(r, roots) && !slices.Contains(outer, r) {
+					outer = append(outer, r)
+				}
+			}
+			scope.team = td.TeamQuery(ctx, outer, actor.UserID)
 		}
 		list, err := s.store.listEnrolments(ctx, f, scope, req)
 		if err != nil {
