@@ -39,3 +39,31 @@ func TestDirectorySearchUsesTheDirectoryIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestALargeImportRefreshesThePlannersStatistics(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name         string
+		analyzeAfter int
+		want         bool
+	}{
+		{"fewer new people than the bound", 1000, false},
+		{"as many new people as the bound", 4, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newImpFixture(t)
+			f.seedOthers(t)
+			f.im.analyzeAfter = tt.analyzeAfter
+			if n := f.count(t, "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'users' AND last_analyze IS NOT NULL"); n != 0 {
+				t.Fatalf("users analyzed before the import")
+			}
+			if _, res := f.importCSV(t, mixedCSV(), false); res.Created != 4 {
+				t.Fatalf("created %d, want 4", res.Created)
+			}
+			got := f.count(t, "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'users' AND last_analyze IS NOT NULL") == 1
+			if got != tt.want {
+				t.Errorf("users analyzed after the import = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

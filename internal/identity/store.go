@@ -316,6 +316,12 @@ func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope 
 	return rows, nil
 }
 
+// analyzeUsers refreshes the planner's statistics of the users table (and
+// the organisations its queries join), after a bulk change.
+func (s store) analyzeUsers(ctx context.Context) error {
+	return s.db.Conn(ctx).Exec("ANALYZE users, organizations").Error
+}
+
 // searchCondition is the directory's search for q, by its shape: 18 digits
 // is a NIP, something with an "@" an e-mail address, anything else the start
 // of a name. One condition per shape, rather than the three OR-ed together,
