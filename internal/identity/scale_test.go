@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
@@ -36,6 +37,30 @@ func TestDirectorySearchUsesTheDirectoryIndex(t *testing.T) {
 	for _, tt := range tests {
 		if got := searchCondition(tt.q).SQL; got != tt.want {
 			t.Errorf("searchCondition(%q) = %s, want %s", tt.q, got, tt.want)
+		}
+	}
+	// The name search, its order and its cursor are one range of
+	// users_directory: no sort (the planner is kept off the sequential scan
+	// it prefers on a table this small).
+	d := newDemo(t)
+	name := searchCondition("siti")
+	for _, query := range []string{
+		"SELECT id FROM users WHERE " + name.SQL + ` ORDER BY lower(name) COLLATE "C", id LIMIT 51`,
+		"SELECT id FROM users WHERE " + name.SQL + ` AND (lower(users.name) COLLATE "C", users.id) > ('siti a', '00000000-0000-0000-0000-000000000000'::uuid) ORDER BY lower(name) COLLATE "C", id LIMIT 51`,
+	} {
+		var plan []string
+		err := d.db.WithTx(context.Background(), func(ctx context.Context) error {
+			if err := d.db.Conn(ctx).Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
+				return err
+			}
+			return d.db.Conn(ctx).Raw("EXPLAIN "+query, name.Vars...).Scan(&plan).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		if !strings.Contains(text, "users_directory") || strings.Contains(text, "Sort") {
+			t.Errorf("plan of %s:\n%s\nwant a walk of users_directory without a sort", query, text)
 		}
 	}
 }
