@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 export CORPU_OBJECTSTORE_ACCESS_KEY ?= minioadmin
 
-.PHONY: run test services build lint bench load clean-testdbs
+.PHONY: run test services build lint bench load clean-testdbs scale-data scale-measure
 
 ## services: start whatever of PostgreSQL, Redis and the S3 store is not running
 services:
@@ -39,3 +39,16 @@ load:
 clean-testdbs:
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'corpu_test_%'" | \
 		xargs -r -I{} psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE "{}" WITH (FORCE)'
+
+## scale-data: the national data set in its own database (SIZE=1m or 4.3m; running it again reuses what exists)
+SIZE ?= 1m
+SCALE_DB ?= corpu_scale
+SCALE_URL ?= postgres://postgres@127.0.0.1:5432/$(SCALE_DB)?sslmode=disable
+scale-data: services
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(SCALE_DB)'" | grep -q 1 || \
+		psql -h 127.0.0.1 -U postgres -qc 'CREATE DATABASE "$(SCALE_DB)"'
+	CORPU_DATABASE_URL='$(SCALE_URL)' $(GO) run ./cmd/corpu-scale -size $(SIZE)
+
+## scale-measure: the issue-13 read paths on the data set scale-data made (same SIZE)
+scale-measure:
+	CORPU_DATABASE_URL='$(SCALE_URL)' $(GO) run ./cmd/corpu-scale -size $(SIZE) -no-generate -measure

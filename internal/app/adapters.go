@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
@@ -98,6 +99,10 @@ func (d deliveryDirectory) LearnersByNIP(ctx context.Context, nips []string) (ma
 func (d deliveryDirectory) DirectReports(ctx context.Context, supervisorID uuid.UUID) ([]delivery.Learner, error) {
 	users, err := d.people.DirectReports(ctx, supervisorID)
 	return toLearners(users), err
+}
+
+func (d deliveryDirectory) TeamQuery(ctx context.Context, roots []string, exclude uuid.UUID) *gorm.DB {
+	return d.people.PeopleUnderQuery(ctx, roots, exclude)
 }
 
 func (d deliveryDirectory) Learners(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]delivery.Learner, error) {

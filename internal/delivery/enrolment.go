@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -655,6 +656,28 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 	}
 	if err := checkEnrolmentList(f, req); err != nil {
 		return page.Result[Enrolment]{}, err
+	}
+	if td, ok := s.directory.(TeamDirectory); ok {
+		// The team is everyone active under the caller's oversee roots:
+		// direct reports count only inside those roots (see supervises), so
+		// they add nobody. PostgreSQL filters and pages; only the page's
+		// learners are looked up.
+		scope := enrolmentScope{}
+		if roots, all := actor.Roots(authz.EnrolmentOversee); !all {
+			outer := make([]string, 0, len(roots))
+			for _, r := range roots {
+				if !coveredByOther(r, roots) && !slices.Contains(outer, r) {
+					outer = append(outer, r)
+				}
+			}
+			scope.team = td.TeamQuery(ctx, outer, actor.UserID)
+		}
+		list, err := s.store.listEnrolments(ctx, f, scope, req)
+		if err != nil {
+			return page.Result[Enrolment]{}, err
+		}
+		res := buildEnrolments(list, req)
+		return res, s.withLearners(ctx, res.Items, nil)
 	}
 	team, all, err := s.team(ctx, actor)
 	if err != nil {

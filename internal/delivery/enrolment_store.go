@@ -154,12 +154,16 @@ func (s store) waitlisted(ctx context.Context, classID uuid.UUID, n int) ([]Enro
 // enrolmentScope is which enrolments a list may return.
 type enrolmentScope struct {
 	userIDs []uuid.UUID // when not nil, only these learners'
+	team    *gorm.DB    // when not nil, only the learners this query of ids selects
 }
 
 func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
 	q := s.enrolmentsWithClass(ctx)
 	if scope.userIDs != nil {
 		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
+	}
+	if scope.team != nil {
+		q = q.Where("enrolments.user_id IN (?)", scope.team)
 	}
 	if f.ClassID != uuid.Nil {
 		q = q.Where("enrolments.class_id = ?", f.ClassID)

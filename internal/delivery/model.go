@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/platform/apperr"
@@ -126,6 +127,23 @@ type Directory interface {
 // organisation for them.
 type ReportsDirectory interface {
 	DirectReports(ctx context.Context, supervisorID uuid.UUID) ([]Learner, error)
+}
+
+// TeamDirectory is an optional extension of a Directory: when the Directory
+// passed in also implements it, the team view is one query that PostgreSQL
+// filters and pages, and only the page's learners are looked up.
+//
+// Why a subquery handed over rather than a list of ids: a province-wide
+// overseer's team is some 200,000 people; loading their ids into Go and
+// sending them back as an array cost seconds and hundreds of MiB per
+// request. Why not a join on identity's tables here: delivery does not know
+// them. Identity writes the SQL that selects the team (it owns the tables and
+// their indexes), delivery only places it in "enrolments.user_id IN (…)".
+type TeamDirectory interface {
+	// TeamQuery returns a query of one column, the ids of the active people
+	// in the subtrees at roots (nobody when roots is empty) other than
+	// exclude, built on ctx's connection so it joins ctx's transaction.
+	TeamQuery(ctx context.Context, roots []string, exclude uuid.UUID) *gorm.DB
 }
 
 // LearnersDirectory is an optional extension of a Directory: when the

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +13,22 @@ import (
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/web"
 )
+
+// authLoadTimeout bounds the database work of authenticating one request
+// (session, user and grants): a caller whose credentials cannot be checked in
+// that time gets ErrAuthUnavailable rather than waiting out the request's
+// whole timeout for a connection.
+const authLoadTimeout = 3 * time.Second
+
+// ErrAuthUnavailable is a request whose credentials could not be checked
+// because the database did not answer (a saturated connection pool, a
+// failover): 503 with Retry-After, never 401, so clients retry instead of
+// signing their user out. It carries no cause on purpose: a wrapped
+// context.DeadlineExceeded would be rewritten by the request-timeout
+// middleware into a bare 503.
+var ErrAuthUnavailable = apperr.New(apperr.KindUnavailable, "auth.unavailable",
+	"Masuk tidak dapat diperiksa saat ini; coba lagi sebentar lagi.",
+	"Your sign-in cannot be checked right now; try again in a moment.").WithRetryAfter(1)
 
 // Middleware authenticates every request of the group it guards from its
 // "Authorization: Bearer …" header and puts the caller in the request's
@@ -26,10 +43,18 @@ func (a *Auth) Middleware() echo.MiddlewareFunc {
 				return authz.ErrUnauthenticated
 			}
 			ctx := c.Request().Context()
-			actor, session, p, err := a.authenticateRequest(ctx, credential)
+			loadCtx, cancel := context.WithTimeout(ctx, authLoadTimeout)
+			actor, session, p, err := a.authenticateRequest(loadCtx, credential)
+			cancel()
 			if err != nil {
-				if apperr.KindOf(err) == apperr.KindUnauthorized {
+				switch apperr.KindOf(err) {
+				case apperr.KindUnauthorized:
 					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="corpu", error="invalid_token"`)
+				case apperr.KindInternal:
+					// The credentials could not be checked (the connection
+					// pool is saturated, the database is away): the caller is
+					// not signed out, they should retry.
+					return ErrAuthUnavailable
 				}
 				return err
 			}

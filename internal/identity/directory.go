@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/corpu/corpu/internal/platform/database"
 )
@@ -20,6 +21,22 @@ func (s *Service) Person(ctx context.Context, id uuid.UUID) (User, error) {
 		return User{}, err
 	}
 	return row.toUser(), nil
+}
+
+// PeopleUnderQuery returns a query of one column, id, selecting the active
+// users whose home organisation lies in any of the subtrees at roots (none
+// when roots is empty), except the user exclude. It is not run here: another
+// domain embeds it as a subquery ("user_id IN (?)") in its own query, so a
+// team of 200,000 people is filtered and paged by PostgreSQL instead of
+// being loaded and sent back. The query is identity's SQL on identity's
+// tables, built on ctx's connection (or transaction); the caller sees only
+// that it yields user ids.
+func (s *Service) PeopleUnderQuery(ctx context.Context, roots []string, exclude uuid.UUID) *gorm.DB {
+	db := s.db.Conn(ctx)
+	return db.Table("users").Select("users.id").
+		Joins("JOIN organizations ON organizations.id = users.org_id").
+		Where(database.UnderAnyPath(db, "organizations.path", roots)).
+		Where("users.status = ? AND users.id <> ?", StatusActive, exclude)
 }
 
 // ActivePeopleIn returns the active users whose home organisation lies in

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -55,11 +56,14 @@ type Importer struct {
 	objects   *objectstore.Store
 	outbox    *queue.Outbox
 	batchSize int
+	// analyzeAfter is how many new people make an import refresh the
+	// planner's statistics of users when it ends (see Run).
+	analyzeAfter int
 }
 
 // NewImporter returns the importer over the identity service.
 func NewImporter(svc *Service, files ImportFiles, jobs ImportJobs, objects *objectstore.Store, outbox *queue.Outbox) *Importer {
-	return &Importer{svc: svc, files: files, jobs: jobs, objects: objects, outbox: outbox, batchSize: 1000}
+	return &Importer{svc: svc, files: files, jobs: jobs, objects: objects, outbox: outbox, batchSize: 1000, analyzeAfter: 10_000}
 }
 
 // ImportInput starts an import.
@@ -196,6 +200,15 @@ func (im *Importer) Run(ctx context.Context, jobID uuid.UUID) error {
 		})
 		if errors.Is(err, job.ErrCancelled) {
 			return run.auditPartial(ctx)
+		}
+		if err == nil && !params.DryRun && run.res.Created >= im.analyzeAfter {
+			// A national file adds hundreds of thousands of people at once,
+			// long before autovacuum's analyze notices: until then the planner
+			// believes the table small and scans it whole for every unit's
+			// people (seconds per assignment, measured on 1M people).
+			if err := im.svc.store.analyzeUsers(context.WithoutCancel(ctx)); err != nil {
+				slog.WarnContext(ctx, "import: refresh the statistics of users", "job", j.ID, "error", err)
+			}
 		}
 		return err
 	case errors.Is(err, job.ErrCancelled):

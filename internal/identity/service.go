@@ -62,8 +62,12 @@ func (s *Service) OrgPath(ctx context.Context, orgID uuid.UUID) (string, error) 
 // cannot act.
 func (s *Service) Actor(ctx context.Context, userID uuid.UUID) (*authz.Actor, error) {
 	u, err := s.store.user(ctx, userID)
-	if err != nil || UserStatus(u.Status) != StatusActive {
+	if errors.Is(err, ErrUserNotFound) || (err == nil && UserStatus(u.Status) != StatusActive) {
 		return nil, authz.ErrUnauthenticated
+	}
+	if err != nil {
+		// Not "signed out": the database did not answer (see ErrAuthUnavailable).
+		return nil, err
 	}
 	grants, err := s.store.grantsOf(ctx, userID)
 	if err != nil {

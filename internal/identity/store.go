@@ -303,10 +303,12 @@ func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope 
 		q = q.Where("users.status = ?", f.Status)
 	}
 	if query := strings.TrimSpace(f.Query); query != "" {
-		q = q.Where("users.nip = ? OR lower(users.email) = lower(?) OR lower(users.name) LIKE ?",
-			query, query, database.EscapeLike(strings.ToLower(query))+"%")
+		q = q.Where(searchCondition(query))
 	}
-	q, err := database.Keyset(q, "lower(users.name)", database.KeyText, "users.id", req)
+	// The order and the seek are on the expression users_directory indexes
+	// (migration 00015), so a page, the first or any later one, is a walk of
+	// that index from the cursor: no sort of the whole table.
+	q, err := database.Keyset(q, `lower(users.name) COLLATE "C"`, database.KeyText, "users.id", req)
 	if err != nil {
 		return nil, err
 	}
@@ -315,6 +317,40 @@ func (s store) searchUsers(ctx context.Context, roots []string, all bool, scope 
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	return rows, nil
+}
+
+// analyzeUsers refreshes the planner's statistics of the users table (and
+// the organisations its queries join), after a bulk change.
+func (s store) analyzeUsers(ctx context.Context) error {
+	return s.db.Conn(ctx).Exec("ANALYZE users, organizations").Error
+}
+
+// searchCondition is the directory's search for q, by its shape: 18 digits
+// is a NIP, something with an "@" an e-mail address, anything else the start
+// of a name. One condition per shape, rather than the three OR-ed together,
+// lets each use its own index: an OR of them cannot be a range on the name
+// index, and a common name ("siti") then walked the whole directory.
+func searchCondition(q string) clause.Expr {
+	switch {
+	case nipShaped(q):
+		return gorm.Expr("users.nip = ?", q)
+	case strings.Contains(q, "@"):
+		return gorm.Expr("lower(users.email) = lower(?)", q)
+	default:
+		return gorm.Expr("lower(users.name) COLLATE \"C\" LIKE ?", database.EscapeLike(strings.ToLower(q))+"%")
+	}
+}
+
+func nipShaped(q string) bool {
+	if len(q) != 18 {
+		return false
+	}
+	for _, c := range q {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s store) createTransfer(ctx context.Context, t Transfer) error {

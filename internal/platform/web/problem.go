@@ -118,7 +118,13 @@ func toAppError(err error) *apperr.Error {
 		if !ok {
 			kind = apperr.KindInternal
 		}
-		return &apperr.Error{Kind: kind, Code: codeOf(kind), Message: genericMessages[kind], Err: err}
+		e := &apperr.Error{Kind: kind, Code: codeOf(kind), Message: genericMessages[kind], Err: err}
+		if kind == apperr.KindUnavailable {
+			// The request timed out (the timeout middleware's 503): a retry
+			// may well succeed, so say when.
+			e.RetryAfter = 1
+		}
+		return e
 	}
 	return apperr.As(err)
 }
