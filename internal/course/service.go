@@ -105,17 +105,7 @@ func reaches(actor *authz.Actor, sharing Sharing, ownerPath string, sharedWith [
 // when the organisation lies in the owner's subtree, or when it is shared
 // with a list that names the organisation or one above it.
 func sharedTo(orgPath string, sharing Sharing, ownerPath string, sharedWith []uuid.UUID) bool {
-	switch {
-	case sharing == SharingNational, authz.Inside(orgPath, ownerPath):
-		return true
-	case sharing == SharingListed:
-		for _, id := range sharedWith {
-			if strings.Contains(orgPath, "/"+id.String()+"/") {
-				return true
-			}
-		}
-	}
-	return false
+	return authz.SharedTo(orgPath, string(sharing), ownerPath, sharedWith)
 }
 
 // inCatalogue reports whether the caller finds the course in the catalogue.

@@ -15,7 +15,10 @@ import (
 	"github.com/corpu/corpu/internal/platform/apperr"
 )
 
-var htmlPolicy = bluemonday.UGCPolicy()
+var (
+	htmlPolicy = bluemonday.UGCPolicy()
+	htmlStrip  = bluemonday.StrictPolicy()
+)
 
 // sanitize returns rich text with everything executable removed.
 func sanitize(s string) string { return strings.TrimSpace(htmlPolicy.Sanitize(s)) }

@@ -1,0 +1,291 @@
+package quiz
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm/clause"
+
+	"github.com/corpu/corpu/internal/platform/database"
+)
+
+type attemptRow struct {
+	ID               uuid.UUID
+	QuizID           uuid.UUID
+	ClassID          uuid.UUID
+	UserID           uuid.UUID
+	Number           int
+	State            string
+	StartedAt        time.Time
+	Deadline         *time.Time
+	FinishedAt       *time.Time
+	Score            *float64
+	MaxScore         float64
+	Passed           *bool
+	GradedAt         *time.Time
+	GradeRequestedAt *time.Time
+}
+
+func (attemptRow) TableName() string { return "quiz_attempts" }
+
+func (r attemptRow) toAttempt() Attempt {
+	return Attempt{ID: r.ID, QuizID: r.QuizID, ClassID: r.ClassID, UserID: r.UserID, Number: r.Number, State: r.State,
+		StartedAt: r.StartedAt, Deadline: r.Deadline, FinishedAt: r.FinishedAt, Score: r.Score, MaxScore: r.MaxScore,
+		Passed: r.Passed, GradedAt: r.GradedAt}
+}
+
+type slotRow struct {
+	AttemptID         uuid.UUID
+	Slot              int
+	QuestionVersionID uuid.UUID
+	Type              string
+	Points            float64
+	OptionOrder       database.TextArray
+	Response          []byte `gorm:"type:jsonb"`
+	Seq               int64
+	SavedAt           *time.Time
+	Score             *float64
+	GradedBy          *uuid.UUID
+	GradedAt          *time.Time
+	Comment           string
+}
+
+func (slotRow) TableName() string { return "quiz_attempt_slots" }
+
+func (r slotRow) toSlot() Slot {
+	return Slot{Slot: r.Slot, QuestionVersionID: r.QuestionVersionID, Type: Type(r.Type), Points: r.Points,
+		OptionOrder: nonNil(r.OptionOrder), Response: json.RawMessage(r.Response), Seq: r.Seq, SavedAt: r.SavedAt,
+		Score: r.Score, Comment: r.Comment}
+}
+
+func (s store) attempt(ctx context.Context, id uuid.UUID, forUpdate bool) (Attempt, error) {
+	var r attemptRow
+	q := s.db.Conn(ctx).Where("id = ?", id)
+	if forUpdate {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := database.Take(q, &r, ErrAttemptNotFound, "get attempt %s", id); err != nil {
+		return Attempt{}, err
+	}
+	return r.toAttempt(), nil
+}
+
+// openAttempt returns the learner's attempt in progress, or nil.
+func (s store) openAttempt(ctx context.Context, quizID, classID, userID uuid.UUID) (*Attempt, error) {
+	var rows []attemptRow
+	err := s.db.Conn(ctx).Where("quiz_id = ? AND class_id = ? AND user_id = ? AND state = 'in_progress'", quizID, classID, userID).
+		Order("number DESC").Limit(1).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find open attempt: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	a := rows[0].toAttempt()
+	slots, err := s.slots(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	vs := make([]uuid.UUID, len(slots))
+	for i, sl := range slots {
+		vs[i] = sl.QuestionVersionID
+	}
+	contents, err := s.versions(ctx, vs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range slots {
+		slots[i].Content = contents[slots[i].QuestionVersionID]
+	}
+	a.Slots = slots
+	return &a, nil
+}
+
+// countAttempts counts a learner's attempts of a quiz in a class, locking
+// them so that two starts at once count one after the other.
+func (s store) countAttempts(ctx context.Context, quizID, classID, userID uuid.UUID) (int, error) {
+	var numbers []int
+	err := s.db.Conn(ctx).Raw(`SELECT number FROM quiz_attempts WHERE quiz_id = ? AND class_id = ? AND user_id = ? FOR UPDATE`,
+		quizID, classID, userID).Scan(&numbers).Error
+	if err != nil {
+		return 0, fmt.Errorf("count attempts: %w", err)
+	}
+	return len(numbers), nil
+}
+
+func (s store) createAttempt(ctx context.Context, a Attempt) error {
+	r := attemptRow{ID: a.ID, QuizID: a.QuizID, ClassID: a.ClassID, UserID: a.UserID, Number: a.Number, State: a.State,
+		StartedAt: a.StartedAt, Deadline: a.Deadline, MaxScore: a.MaxScore}
+	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
+		if _, ok := database.UniqueViolation(err); ok {
+			return ErrAttemptOpen
+		}
+		return fmt.Errorf("create attempt: %w", err)
+	}
+	rows := make([]slotRow, len(a.Slots))
+	for i, sl := range a.Slots {
+		rows[i] = slotRow{AttemptID: a.ID, Slot: sl.Slot, QuestionVersionID: sl.QuestionVersionID, Type: string(sl.Type),
+			Points: sl.Points, OptionOrder: database.TextArray(nonNil(sl.OptionOrder))}
+	}
+	if err := s.db.Conn(ctx).Omit("Response", "SavedAt", "Score", "GradedBy", "GradedAt").Create(&rows).Error; err != nil {
+		return fmt.Errorf("create attempt slots: %w", err)
+	}
+	return nil
+}
+
+func (s store) slots(ctx context.Context, attemptID uuid.UUID) ([]Slot, error) {
+	var rows []slotRow
+	if err := s.db.Conn(ctx).Where("attempt_id = ?", attemptID).Order("slot").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read attempt slots: %w", err)
+	}
+	out := make([]Slot, len(rows))
+	for i, r := range rows {
+		out[i] = r.toSlot()
+	}
+	return out, nil
+}
+
+// versions reads question versions' contents by id.
+func (s store) versions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Content, error) {
+	out := map[uuid.UUID]Content{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []versionRow
+	if err := s.db.Conn(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read question versions: %w", err)
+	}
+	for _, r := range rows {
+		c, err := r.toContent()
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = c
+	}
+	return out, nil
+}
+
+// slotState is what a save checks before it writes.
+type slotState struct {
+	UserID    uuid.UUID
+	ClassID   uuid.UUID
+	State     string
+	Deadline  *time.Time
+	VersionID uuid.UUID
+	Seq       int64
+	Missing   bool // the attempt exists, the slot does not
+}
+
+func (s store) slotState(ctx context.Context, attemptID uuid.UUID, slot int) (slotState, error) {
+	var rows []struct {
+		UserID    uuid.UUID
+		ClassID   uuid.UUID
+		State     string
+		Deadline  *time.Time
+		VersionID *uuid.UUID
+		Seq       *int64
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT a.user_id, a.class_id, a.state, a.deadline, s.question_version_id AS version_id, s.seq
+		FROM quiz_attempts a LEFT JOIN quiz_attempt_slots s ON s.attempt_id = a.id AND s.slot = ?
+		WHERE a.id = ?`, slot, attemptID).Scan(&rows).Error
+	if err != nil {
+		return slotState{}, fmt.Errorf("read attempt slot: %w", err)
+	}
+	if len(rows) == 0 {
+		return slotState{}, ErrAttemptNotFound
+	}
+	r := rows[0]
+	st := slotState{UserID: r.UserID, ClassID: r.ClassID, State: r.State, Deadline: r.Deadline, Missing: r.VersionID == nil}
+	if r.VersionID != nil {
+		st.VersionID, st.Seq = *r.VersionID, *r.Seq
+	}
+	return st, nil
+}
+
+// saveAnswer writes the answer when seq is newer than the stored one and the
+// attempt is still open (in progress, its deadline and grace not passed by
+// the database's clock), in one statement; false when it wrote nothing.
+func (s store) saveAnswer(ctx context.Context, attemptID uuid.UUID, slot int, seq int64, response []byte, grace time.Duration) (bool, error) {
+	res := s.db.Conn(ctx).Exec(`UPDATE quiz_attempt_slots s SET response = ?, seq = ?, saved_at = now()
+		FROM quiz_attempts a
+		WHERE s.attempt_id = ? AND s.slot = ? AND s.seq < ? AND a.id = s.attempt_id AND a.state = 'in_progress'
+		  AND (a.deadline IS NULL OR now() <= a.deadline + ? * interval '1 millisecond')`,
+		string(response), seq, attemptID, slot, seq, grace.Milliseconds())
+	if res.Error != nil {
+		return false, fmt.Errorf("save answer: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// finishAttempt moves an attempt in progress to submitted, finished at now
+// or at its deadline when that came first (always, when overdue; then only
+// if the deadline and grace have passed). It reports whether it did.
+func (s store) finishAttempt(ctx context.Context, id uuid.UUID, now time.Time, overdue bool, grace time.Duration) (bool, error) {
+	q := `UPDATE quiz_attempts SET state = 'submitted', grade_requested_at = ?,
+		finished_at = CASE WHEN deadline IS NOT NULL AND (deadline < ? OR ?) THEN deadline ELSE ? END
+		WHERE id = ? AND state = 'in_progress'`
+	args := []any{now, now, overdue, now, id}
+	if overdue {
+		q += " AND deadline IS NOT NULL AND deadline + ? * interval '1 millisecond' < ?"
+		args = append(args, grace.Milliseconds(), now)
+	}
+	res := s.db.Conn(ctx).Exec(q, args...)
+	if res.Error != nil {
+		return false, fmt.Errorf("finish attempt: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+func (s store) overdueAttempts(ctx context.Context, before time.Time, limit int) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Model(&attemptRow{}).Where("state = 'in_progress' AND deadline < ?", before).
+		Order("deadline").Limit(limit).Pluck("id", &ids).Error
+	return ids, err
+}
+
+func (s store) staleSubmitted(ctx context.Context, before time.Time, limit int) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Model(&attemptRow{}).Where("state = 'submitted' AND grade_requested_at < ?", before).
+		Order("grade_requested_at").Limit(limit).Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+		Pluck("id", &ids).Error
+	return ids, err
+}
+
+func (s store) markGradeRequested(ctx context.Context, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.db.Conn(ctx).Model(&attemptRow{}).Where("id IN ?", ids).Update("grade_requested_at", time.Now().UTC()).Error
+}
+
+// --- grading ---
+
+// setSlotScores writes auto-graded scores of an attempt's slots in one statement.
+func (s store) setSlotScores(ctx context.Context, attemptID uuid.UUID, slots []int, scores []float64) error {
+	if len(slots) == 0 {
+		return nil
+	}
+	err := s.db.Conn(ctx).Exec(`UPDATE quiz_attempt_slots s SET score = v.score, graded_at = now()
+		FROM unnest(?::int[], ?::numeric[]) AS v(slot, score)
+		WHERE s.attempt_id = ? AND s.slot = v.slot`, database.Array[int](slots), database.Array[float64](scores), attemptID).Error
+	if err != nil {
+		return fmt.Errorf("write slot scores: %w", err)
+	}
+	return nil
+}
+
+func (s store) setManualScore(ctx context.Context, attemptID uuid.UUID, slot int, score float64, comment string, by uuid.UUID) error {
+	return s.db.Conn(ctx).Exec(`UPDATE quiz_attempt_slots SET score = ?, comment = ?, graded_by = ?, graded_at = now()
+		WHERE attempt_id = ? AND slot = ?`, score, comment, by, attemptID, slot).Error
+}
+
+func (s store) setGrade(ctx context.Context, id uuid.UUID, state string, score float64, passed *bool, at time.Time) error {
+	fields := map[string]any{"state": state, "score": score, "passed": passed}
+	if state == StateGraded {
+		fields["graded_at"] = at
+	}
+	return s.db.Conn(ctx).Model(&attemptRow{}).Where("id = ?", id).Updates(fields).Error
+}
