@@ -31,7 +31,9 @@ func (o tableOrgPaths) OrgPath(ctx context.Context, id uuid.UUID) (string, error
 	return paths[0], nil
 }
 
-func (o tableOrgPaths) OrgsUnder(ctx context.Context, paths []string) ([]uuid.UUID, error) { return nil, nil }
+func (o tableOrgPaths) OrgsUnder(ctx context.Context, paths []string) ([]uuid.UUID, error) {
+	return nil, nil
+}
 
 // fakeCourses stands in for the course service: the items the test made.
 type fakeCourses struct {
