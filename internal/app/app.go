@@ -134,10 +134,10 @@ func (a *App) subscribe() {
 	a.events.Declare(identity.EventUserTransferred)
 	a.events.Declare(identity.EventOrganizationMoved)
 	a.events.Declare(identity.EventUsersImported)
-	// Quiz grading runs on the bus exactly once per submit; the graded event
-	// awaits delivery's completion rules, evaluation and competency evidence.
+	// Quiz grading runs on the bus exactly once per submit; a passed attempt
+	// completes the quiz item for delivery's completion rules.
 	a.events.Handle(quiz.TypeGradeAttempt, a.quizzes.HandleGradeAttempt, queue.OnQueue(queue.Critical))
-	a.events.Declare(quiz.TypeAttemptGraded)
+	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
 	a.quizzes.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/quiz"
 )
 
@@ -27,6 +28,12 @@ type attemptBody struct {
 			ID string `json:"id"`
 		} `json:"options"`
 	} `json:"questions"`
+}
+
+func TestDeliveryNamesTheQuizGradedEventAsQuizDoes(t *testing.T) {
+	if quiz.TypeAttemptGraded != delivery.EventQuizAttemptGraded {
+		t.Errorf("quiz announces %q, delivery consumes %q", quiz.TypeAttemptGraded, delivery.EventQuizAttemptGraded)
+	}
 }
 
 func TestAnExamAttemptIsSavedSubmittedAndGradedByTheWorker(t *testing.T) {
@@ -83,6 +90,20 @@ func TestAnExamAttemptIsSavedSubmittedAndGradedByTheWorker(t *testing.T) {
 	}
 	if a.Score == nil || *a.Score != 1 || a.Questions[0].Seq != 1001 || a.Questions[0].Score == nil || *a.Questions[0].Score != 1 {
 		t.Errorf("graded attempt = score %v, slot %+v, want 1 with seq 1001 and slot score 1", a.Score, a.Questions[0])
+	}
+	// Delivery's consumer completes the quiz item, and with it Budi's enrolment.
+	for {
+		var e struct {
+			Status string `json:"status"`
+		}
+		w.must(t, budi, "GET", "/api/v1/enrolments/"+q.enrolment, nil, &e, 200)
+		if e.Status == "completed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("enrolment %s after the quiz was passed, want completed", e.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	var n int64
 	if err := w.srv.Deps.DB.Conn(context.Background()).Table("outbox").Where("task_type = ?", quiz.TypeAttemptGraded).Count(&n).Error; err != nil || n != 1 {

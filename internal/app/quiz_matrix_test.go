@@ -12,6 +12,7 @@ import (
 // is enrolled, and Budi's attempt in progress.
 type quizWorld struct {
 	bank, question, course, version, item, class, attempt string
+	enrolment                                             string // Budi's in the class
 }
 
 var trueFalseQuestion = map[string]any{"type": "true_false", "stem": "<p>Maklumat pelayanan wajib dipajang.</p>", "correct": true}
@@ -57,7 +58,9 @@ func (w *world) quizzes(t *testing.T) *quizWorld {
 		"starts_on": "2026-01-01", "ends_on": "2030-12-31", "capacity": 50, "policy": "open", "region_code": "32",
 	}, &class, 201)
 	q.class = class.ID
-	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+q.class+"/enrolments", nil, nil, 201)
+	var enrolment idResponse
+	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+q.class+"/enrolments", nil, &enrolment, 201)
+	q.enrolment = enrolment.ID
 	w.quiz = q
 	q.attempt = w.startAttemptLocked(t)
 	return q
