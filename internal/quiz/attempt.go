@@ -108,7 +108,9 @@ func (s *Service) content(ctx context.Context, versionID uuid.UUID) (Content, er
 
 // --- start ---
 
-// Start begins an attempt of a quiz for the caller, a learner of the class:
+// Start begins an attempt of a quiz for the caller, a learner of the class
+// (at most MaxConcurrentStarts at once per process; the excess waits a
+// moment, then gets ErrStartBusy with Retry-After):
 // the layout (question versions, their order and each one's option order) is
 // built and frozen in one short transaction; the deadline is the server's
 // start plus the time limit, or the window's close if sooner. An attempt
@@ -118,6 +120,16 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
 		return AttemptView{}, err
+	}
+	wait := time.NewTimer(startQueueWait)
+	defer wait.Stop()
+	select {
+	case s.starts <- struct{}{}:
+		defer func() { <-s.starts }()
+	case <-wait.C:
+		return AttemptView{}, ErrStartBusy
+	case <-ctx.Done():
+		return AttemptView{}, ErrStartBusy
 	}
 	q, err := s.store.quiz(ctx, quizID, false)
 	if err != nil {

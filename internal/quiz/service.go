@@ -69,7 +69,18 @@ type Deps struct {
 	// SaveGrace is how long after its deadline an attempt still takes saves
 	// (answers in flight when the time ran out); 0 for DefaultSaveGrace.
 	SaveGrace time.Duration
+	// MaxConcurrentStarts bounds the starts this process builds at once, so
+	// that a burst of learners pressing "start" together queues briefly and
+	// then gets 503 with Retry-After instead of waiting on the database
+	// until their requests time out; 0 for DefaultMaxConcurrentStarts.
+	MaxConcurrentStarts int
 }
+
+// DefaultMaxConcurrentStarts is the bound on starts built at once per process.
+const DefaultMaxConcurrentStarts = 16
+
+// startQueueWait is how long a start waits for its turn before it is turned away.
+const startQueueWait = 2 * time.Second
 
 // DefaultSaveGrace is the grace after a deadline unless configured.
 const DefaultSaveGrace = 15 * time.Second
@@ -87,6 +98,7 @@ type Service struct {
 	classes Classes
 	now     func() time.Time
 	grace   time.Duration
+	starts  chan struct{} // one token per start being built
 	// failAfterSlots, in tests, makes grading fail after so many slots, as a
 	// worker killed mid-way.
 	failAfterSlots int
@@ -102,8 +114,13 @@ func NewService(d Deps) *Service {
 	if grace <= 0 {
 		grace = DefaultSaveGrace
 	}
+	starts := d.MaxConcurrentStarts
+	if starts <= 0 {
+		starts = DefaultMaxConcurrentStarts
+	}
 	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
-		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace}
+		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
+		starts: make(chan struct{}, starts)}
 }
 
 // The errors of the quiz domain.
@@ -137,6 +154,9 @@ var (
 	ErrVersionFrozen = apperr.New(apperr.KindConflict, "quiz.version_frozen",
 		"Versi kursus ini sudah diajukan atau terbit; kuisnya tidak dapat diubah.",
 		"The course version is submitted or published; its quiz cannot change.")
+	ErrStartBusy = apperr.New(apperr.KindUnavailable, "quiz.start_busy",
+		"Terlalu banyak peserta memulai kuis bersamaan; coba lagi sebentar lagi.",
+		"Too many learners are starting at once; try again in a moment.").WithRetryAfter(2)
 	ErrNotGradable = apperr.New(apperr.KindConflict, "quiz.not_gradable",
 		"Soal ini tidak menunggu penilaian manual.", "This question is not waiting for manual grading.")
 )

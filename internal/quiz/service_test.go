@@ -406,3 +406,28 @@ func TestRandomDrawsPickFromTheCategory(t *testing.T) {
 }
 
 func pageReq() page.Request { return page.Request{Limit: 50} }
+
+func TestABurstOfStartsBeyondTheBoundIsTurnedAwayWithRetryAfter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, qs := f.bank()
+	f.setQuiz(QuizInput{}, qs[TypeTrueFalse].ID)
+	// Every start token is held, as by starts still building.
+	for i := 0; i < cap(f.svc.starts); i++ {
+		f.svc.starts <- struct{}{}
+	}
+	_, err := f.svc.Start(f.as("learnerA1"), f.quizID, f.classID)
+	var ae *apperr.Error
+	if !errors.Is(err, ErrStartBusy) || !errors.As(err, &ae) || ae.RetryAfter <= 0 || ae.Kind.Status() != 503 {
+		t.Fatalf("a start beyond the bound = %v, want 503 ErrStartBusy with Retry-After", err)
+	}
+	var n int64
+	f.db.Conn(context.Background()).Table("quiz_attempts").Count(&n)
+	if n != 0 {
+		t.Errorf("attempts = %d, want none written", n)
+	}
+	<-f.svc.starts
+	if _, err := f.svc.Start(f.as("learnerA1"), f.quizID, f.classID); err != nil {
+		t.Errorf("a start with a free token = %v, want it started", err)
+	}
+}
