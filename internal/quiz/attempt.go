@@ -89,6 +89,35 @@ func (c *contents) put(id uuid.UUID, v Content) {
 
 var usedVersions contents
 
+// publishedQuizzes caches the quizzes attempts are taken of: a quiz changes
+// only while its course version is a draft, and classes (where attempts are
+// taken) run published versions only.
+var publishedQuizzes struct {
+	sync.RWMutex
+	m map[uuid.UUID]Quiz
+}
+
+// publishedQuiz returns the quiz of an attempt, from the cache when it can.
+func (s *Service) publishedQuiz(ctx context.Context, id uuid.UUID) (Quiz, error) {
+	publishedQuizzes.RLock()
+	q, ok := publishedQuizzes.m[id]
+	publishedQuizzes.RUnlock()
+	if ok {
+		return q, nil
+	}
+	q, err := s.store.quiz(ctx, id, false)
+	if err != nil {
+		return Quiz{}, err
+	}
+	publishedQuizzes.Lock()
+	defer publishedQuizzes.Unlock()
+	if publishedQuizzes.m == nil || len(publishedQuizzes.m) > 10000 {
+		publishedQuizzes.m = map[uuid.UUID]Quiz{}
+	}
+	publishedQuizzes.m[id] = q
+	return q, nil
+}
+
 // content returns a used question version's content, from the cache when it can.
 func (s *Service) content(ctx context.Context, versionID uuid.UUID) (Content, error) {
 	if c, ok := usedVersions.get(versionID); ok {
@@ -131,7 +160,7 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 	case <-ctx.Done():
 		return AttemptView{}, ErrStartBusy
 	}
-	q, err := s.store.quiz(ctx, quizID, false)
+	q, err := s.publishedQuiz(ctx, quizID)
 	if err != nil {
 		return AttemptView{}, err
 	}
@@ -315,7 +344,7 @@ func (s *Service) GetAttempt(ctx context.Context, id uuid.UUID) (AttemptView, er
 			return AttemptView{}, err
 		}
 	}
-	q, err := s.store.quiz(ctx, a.QuizID, false)
+	q, err := s.publishedQuiz(ctx, a.QuizID)
 	if err != nil {
 		return AttemptView{}, err
 	}

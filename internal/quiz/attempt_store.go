@@ -282,10 +282,64 @@ func (s store) setManualScore(ctx context.Context, attemptID uuid.UUID, slot int
 		WHERE attempt_id = ? AND slot = ?`, score, comment, by, attemptID, slot).Error
 }
 
-func (s store) setGrade(ctx context.Context, id uuid.UUID, state string, score float64, passed *bool, at time.Time) error {
-	fields := map[string]any{"state": state, "score": score, "passed": passed}
+// setGrade writes an attempt's grade and, when given, the scores of its
+// slots nums, in one statement.
+func (s store) setGrade(ctx context.Context, id uuid.UUID, state string, score float64, passed *bool, at time.Time, nums []int, scores []float64) error {
+	var gradedAt *time.Time
 	if state == StateGraded {
-		fields["graded_at"] = at
+		gradedAt = &at
 	}
-	return s.db.Conn(ctx).Model(&attemptRow{}).Where("id = ?", id).Updates(fields).Error
+	err := s.db.Conn(ctx).Exec(`WITH slots AS (
+			UPDATE quiz_attempt_slots s SET score = v.score, graded_at = now()
+			FROM unnest(?::int[], ?::numeric[]) AS v(slot, score)
+			WHERE s.attempt_id = ? AND s.slot = v.slot)
+		UPDATE quiz_attempts SET state = ?, score = ?, passed = ?, graded_at = COALESCE(?, graded_at) WHERE id = ?`,
+		database.Array[int](nonNil(nums)), database.Array[float64](nonNil(scores)), id, state, score, passed, gradedAt, id).Error
+	if err != nil {
+		return fmt.Errorf("write grade: %w", err)
+	}
+	return nil
+}
+
+// asyncCommit lets the transaction carried by ctx commit without waiting for
+// its WAL to reach the disk (a crash may lose it, never corrupt it).
+func (s store) asyncCommit(ctx context.Context) error {
+	return s.db.Conn(ctx).Exec("SET LOCAL synchronous_commit TO off").Error
+}
+
+// attemptForGrading reads an attempt with its slots in one statement,
+// locking the attempt's row until the transaction ends.
+func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []Slot, error) {
+	var rows []struct {
+		ID                uuid.UUID
+		QuizID            uuid.UUID
+		ClassID           uuid.UUID
+		UserID            uuid.UUID
+		Number            int
+		State             string
+		MaxScore          float64
+		Slot              int
+		QuestionVersionID uuid.UUID
+		Type              string
+		Points            float64
+		Response          []byte
+		SlotScore         *float64
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score, s.slot, s.question_version_id, s.type, s.points, s.response, s.score AS slot_score
+		FROM quiz_attempts a JOIN quiz_attempt_slots s ON s.attempt_id = a.id
+		WHERE a.id = ? ORDER BY s.slot FOR UPDATE OF a`, id).Scan(&rows).Error
+	if err != nil {
+		return Attempt{}, nil, fmt.Errorf("read attempt for grading: %w", err)
+	}
+	if len(rows) == 0 {
+		return Attempt{}, nil, ErrAttemptNotFound
+	}
+	slots := make([]Slot, len(rows))
+	for i, r := range rows {
+		slots[i] = Slot{Slot: r.Slot, QuestionVersionID: r.QuestionVersionID, Type: Type(r.Type), Points: r.Points,
+			Response: r.Response, Score: r.SlotScore}
+	}
+	r := rows[0]
+	return Attempt{ID: r.ID, QuizID: r.QuizID, ClassID: r.ClassID, UserID: r.UserID, Number: r.Number, State: r.State,
+		MaxScore: r.MaxScore}, slots, nil
 }

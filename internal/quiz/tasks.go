@@ -62,15 +62,18 @@ func (s *Service) HandleGradeAttempt(ctx context.Context, t *asynq.Task) error {
 // submitted state is left alone, so grading twice changes nothing.
 func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
-		a, err := s.store.attempt(ctx, attemptID, true)
+		// A grade lost in a crash is made again: the attempt stays submitted
+		// and its job undone (both in this transaction), so the relay sends
+		// it again and the sweep re-enqueues it. The commit need not wait
+		// for the disk.
+		if err := s.store.asyncCommit(ctx); err != nil {
+			return err
+		}
+		a, slots, err := s.store.attemptForGrading(ctx, attemptID)
 		if errors.Is(err, ErrAttemptNotFound) {
 			return fmt.Errorf("grade attempt %s: %w", attemptID, asynq.SkipRetry)
 		}
 		if err != nil || a.State != StateSubmitted {
-			return err
-		}
-		slots, err := s.store.slots(ctx, attemptID)
-		if err != nil {
 			return err
 		}
 		var nums []int
@@ -100,18 +103,17 @@ func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
 				return errors.New("test: the worker dies mid-grading")
 			}
 		}
-		if err := s.store.setSlotScores(ctx, attemptID, nums, scores); err != nil {
-			return err
-		}
-		return s.settle(ctx, a, slots)
+		return s.settle(ctx, a, slots, nums, scores)
 	})
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
-// settle sums an attempt's slots: graded when every graded slot has a score
-// (with the event announcing it), needs_grading otherwise.
-func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot) error {
+// settle sums an attempt's slots and writes, in one statement, the scores of
+// the slots nums (when given) and the attempt's grade: graded when every
+// graded slot has a score (with the event announcing it), needs_grading
+// otherwise.
+func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []int, scores []float64) error {
 	total, pending := 0.0, false
 	for _, sl := range slots {
 		if !sl.Type.Graded() {
@@ -125,14 +127,14 @@ func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot) error {
 	}
 	total = round3(total)
 	if pending {
-		return s.store.setGrade(ctx, a.ID, StateNeedsGrading, total, nil, s.now())
+		return s.store.setGrade(ctx, a.ID, StateNeedsGrading, total, nil, s.now(), nums, scores)
 	}
-	q, err := s.store.quiz(ctx, a.QuizID, false)
+	q, err := s.publishedQuiz(ctx, a.QuizID)
 	if err != nil {
 		return err
 	}
 	passed := a.MaxScore == 0 || total/a.MaxScore*100 >= q.PassMark-1e-9
-	if err := s.store.setGrade(ctx, a.ID, StateGraded, total, &passed, s.now()); err != nil {
+	if err := s.store.setGrade(ctx, a.ID, StateGraded, total, &passed, s.now(), nums, scores); err != nil {
 		return err
 	}
 	_, err = s.outbox.Add(ctx, queue.Job{Type: TypeAttemptGraded, Queue: queue.Default, Payload: AttemptGradedPayload{
@@ -190,7 +192,7 @@ func (s *Service) GradeSlot(ctx context.Context, attemptID uuid.UUID, slot int, 
 			return err
 		}
 		slots[i].Score = &score
-		if err := s.settle(ctx, a, slots); err != nil {
+		if err := s.settle(ctx, a, slots, nil, nil); err != nil {
 			return err
 		}
 		path, err := s.orgs.OrgPath(ctx, ca.OrgID)
