@@ -100,11 +100,14 @@ type quizGradedPayload struct {
 	QuizID  uuid.UUID `json:"quiz_id"` // the course item
 	ClassID uuid.UUID `json:"class_id"`
 	UserID  uuid.UUID `json:"user_id"`
-	Passed  bool      `json:"passed"`
+	// QuizPassed: the learner's grade of the quiz by its grading method
+	// (highest, last or average attempt) reaches the pass mark.
+	QuizPassed bool `json:"quiz_passed"`
 }
 
 // HandleQuizAttemptGraded records quiz_passed on the learner's enrolment in
-// the class when the attempt passed. Subscribed on the bus, it runs in the
+// the class when their grade of the quiz passes (a completed item stays
+// completed, whatever a later attempt scores). Subscribed on the bus, it runs in the
 // transaction that records the delivery done; recording an outcome twice
 // changes nothing. A learner no longer enrolled has nothing to complete.
 func (s *Service) HandleQuizAttemptGraded(ctx context.Context, t *asynq.Task) error {
@@ -112,7 +115,7 @@ func (s *Service) HandleQuizAttemptGraded(ctx context.Context, t *asynq.Task) er
 	if err := queue.Decode(t, &p); err != nil {
 		return err
 	}
-	if !p.Passed {
+	if !p.QuizPassed {
 		return nil
 	}
 	e, err := s.store.liveEnrolment(ctx, p.ClassID, p.UserID)

@@ -301,6 +301,19 @@ func (s store) setGrade(ctx context.Context, id uuid.UUID, state string, score f
 	return nil
 }
 
+// gradedPercents returns the percents of a learner's graded attempts of a
+// quiz in a class, in attempt order.
+func (s store) gradedPercents(ctx context.Context, quizID, classID, userID uuid.UUID) ([]float64, error) {
+	var out []float64
+	err := s.db.Conn(ctx).Raw(`SELECT CASE WHEN max_score > 0 THEN score / max_score * 100 ELSE 100 END
+		FROM quiz_attempts WHERE quiz_id = ? AND class_id = ? AND user_id = ? AND state = 'graded' ORDER BY number`,
+		quizID, classID, userID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("read graded attempts: %w", err)
+	}
+	return out, nil
+}
+
 // asyncCommit lets the transaction carried by ctx commit without waiting for
 // its WAL to reach the disk (a crash may lose it, never corrupt it).
 func (s store) asyncCommit(ctx context.Context) error {

@@ -302,3 +302,15 @@ func BenchmarkGradeAttempt(b *testing.B) {
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
+
+func TestTheQuizGradeFollowsTheGradingMethod(t *testing.T) {
+	percents := []float64{40, 90, 60}
+	for method, want := range map[string]float64{GradeHighest: 90, GradeLast: 60, GradeAverage: 190.0 / 3} {
+		if got := QuizGrade(method, percents); math.Abs(got-want) > 1e-9 {
+			t.Errorf("QuizGrade(%s, %v) = %v, want %v", method, percents, got, want)
+		}
+	}
+	if got := QuizGrade(GradeAverage, nil); got != 0 {
+		t.Errorf("QuizGrade without attempts = %v, want 0", got)
+	}
+}

@@ -2,6 +2,7 @@ package quiz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -429,5 +430,42 @@ func TestABurstOfStartsBeyondTheBoundIsTurnedAwayWithRetryAfter(t *testing.T) {
 	<-f.svc.starts
 	if _, err := f.svc.Start(f.as("learnerA1"), f.quizID, f.classID); err != nil {
 		t.Errorf("a start with a free token = %v, want it started", err)
+	}
+}
+
+func TestTheGradedEventCarriesTheQuizGradeByItsMethod(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, qs := f.bank()
+	f.setQuiz(QuizInput{GradingMethod: ptr(GradeLast), AttemptsAllowed: ptr(0), PassMark: ptr(50.0)}, qs[TypeTrueFalse].ID)
+	ctx := f.as("learnerA1")
+	for _, answer := range []string{`{"value":true}`, `{"value":false}`} {
+		a, err := f.svc.Start(ctx, f.quizID, f.classID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SaveAnswer(ctx, a.ID, 1, 1, raw(answer)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Submit(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.GradeAttempt(context.Background(), a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var payloads []string
+	f.db.Conn(context.Background()).Raw("SELECT convert_from(payload, 'UTF8') FROM outbox WHERE task_type = ? ORDER BY created_at", TypeAttemptGraded).Scan(&payloads)
+	if len(payloads) != 2 {
+		t.Fatalf("graded events = %d, want 2", len(payloads))
+	}
+	for i, want := range []bool{true, false} {
+		var p AttemptGradedPayload
+		if err := json.Unmarshal([]byte(payloads[i]), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.QuizPassed != want || p.Passed != want {
+			t.Errorf("event %d: passed %v, quiz_passed %v, want both %v (grading method last)", i+1, p.Passed, p.QuizPassed, want)
+		}
 	}
 }

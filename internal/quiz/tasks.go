@@ -40,8 +40,14 @@ type AttemptGradedPayload struct {
 	UserID    uuid.UUID `json:"user_id"`
 	Score     float64   `json:"score"`
 	MaxScore  float64   `json:"max_score"`
-	Passed    bool      `json:"passed"`
-	TestKind  string    `json:"test_kind"`
+	Passed    bool      `json:"passed"` // this attempt reached the pass mark
+	// QuizPercent is the learner's grade of the quiz in the class over their
+	// graded attempts by the quiz's grading method (highest, last,
+	// average), in percent of the maximum; QuizPassed compares it with the
+	// pass mark. Completion rules read QuizPassed.
+	QuizPercent float64 `json:"quiz_percent"`
+	QuizPassed  bool    `json:"quiz_passed"`
+	TestKind    string  `json:"test_kind"`
 }
 
 // HandleGradeAttempt grades a submitted attempt. Registered on the bus, it
@@ -137,10 +143,40 @@ func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []in
 	if err := s.store.setGrade(ctx, a.ID, StateGraded, total, &passed, s.now(), nums, scores); err != nil {
 		return err
 	}
+	graded, err := s.store.gradedPercents(ctx, a.QuizID, a.ClassID, a.UserID)
+	if err != nil {
+		return err
+	}
+	percent := QuizGrade(q.GradingMethod, graded)
 	_, err = s.outbox.Add(ctx, queue.Job{Type: TypeAttemptGraded, Queue: queue.Default, Payload: AttemptGradedPayload{
 		AttemptID: a.ID, QuizID: a.QuizID, ClassID: a.ClassID, UserID: a.UserID, Score: total, MaxScore: a.MaxScore,
-		Passed: passed, TestKind: q.TestKind}})
+		Passed: passed, QuizPercent: round3(percent), QuizPassed: percent >= q.PassMark-1e-9, TestKind: q.TestKind}})
 	return err
+}
+
+// QuizGrade is a learner's grade of a quiz, in percent, from the percents
+// of their graded attempts in attempt order: the highest, the last, or the
+// average, as the quiz's grading method says.
+func QuizGrade(method string, percents []float64) float64 {
+	if len(percents) == 0 {
+		return 0
+	}
+	switch method {
+	case GradeLast:
+		return percents[len(percents)-1]
+	case GradeAverage:
+		sum := 0.0
+		for _, p := range percents {
+			sum += p
+		}
+		return sum / float64(len(percents))
+	default:
+		best := percents[0]
+		for _, p := range percents[1:] {
+			best = math.Max(best, p)
+		}
+		return best
+	}
 }
 
 // GradeSlot records a grader's score for an essay of an attempt; the
