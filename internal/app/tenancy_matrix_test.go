@@ -639,6 +639,13 @@ func (w *world) matrix() map[string]matrixCase {
 		"setQuizExtraAttempts": {build: w.quizSend("PUT", func(q *quizWorld) string {
 			return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/extra-attempts/" + w.budi
 		}, map[string]any{"extra": 1}), want: want(hidden, classManagers)},
+		"listClassAttempts": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/attempts" }),
+			// Staff list every attempt, the class's learner their own; who sees the class and neither is refused.
+			want: want(hidden, is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, ok, mToken, forbidden))},
+		"listQuizGradingQueue": {build: w.quizGet(func(q *quizWorld) string {
+			return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/grading-queue"
+		}),
+			want: want(hidden, classManagers)},
 		"startAttempt": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/attempts" }, nil),
 			want: want(hidden, attemptActors)},
 		"getAttempt": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/attempts/" + q.attempt }),

@@ -3,6 +3,7 @@ package quiz
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/queue"
 )
 
@@ -555,3 +558,92 @@ func (s *Service) RequeueUngraded(ctx context.Context, olderThan time.Duration) 
 func newGradeAttemptJob(attemptID uuid.UUID) queue.Job {
 	return queue.Job{Type: TypeGradeAttempt, Queue: queue.Critical, Payload: GradeAttemptPayload{AttemptID: attemptID}}
 }
+
+// AttemptFilter narrows a class's attempt list.
+type AttemptFilter struct {
+	State  string
+	UserID uuid.UUID
+}
+
+// ClassAttempts lists the attempts of a quiz in a class: every one to the
+// class's staff, their own to a learner.
+func (s *Service) ClassAttempts(ctx context.Context, classID, quizID uuid.UUID, f AttemptFilter, req page.Request) (page.Result[Attempt], error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return page.Result[Attempt]{}, err
+	}
+	if f.State != "" && f.State != StateInProgress && f.State != StateSubmitted && f.State != StateGraded && f.State != StateNeedsGrading {
+		return page.Result[Attempt]{}, apperr.Invalid("state", "status tidak dikenal", "unknown state")
+	}
+	if err := database.CheckCursor(req, database.KeyNone); err != nil {
+		return page.Result[Attempt]{}, err
+	}
+	q, err := s.publishedQuiz(ctx, quizID)
+	if err != nil {
+		return page.Result[Attempt]{}, err
+	}
+	ca, err := s.classForQuiz(ctx, classID, q)
+	if err != nil {
+		return page.Result[Attempt]{}, err
+	}
+	switch {
+	case ca.Staff:
+	case ca.Learner && actor.MaySelf(authz.SelfLearn):
+		f.UserID = actor.UserID
+	default:
+		return page.Result[Attempt]{}, authz.ErrForbidden
+	}
+	rows, err := s.store.listAttempts(ctx, classID, quizID, f, req)
+	if err != nil {
+		return page.Result[Attempt]{}, err
+	}
+	res := page.Build(rows, req.Limit, func(a Attempt) page.Position { return page.Position{ID: a.ID.String()} })
+	if !ca.Staff {
+		for i := range res.Items {
+			v, _ := s.view(ctx, res.Items[i], true, q, ClassSettings{})
+			if !v.ShowScore {
+				res.Items[i].Score, res.Items[i].Passed = nil, nil
+			}
+		}
+	}
+	return res, nil
+}
+
+// PendingEssay is an essay of an attempt waiting for a grader.
+type PendingEssay struct {
+	AttemptID  uuid.UUID
+	UserID     uuid.UUID
+	Slot       int
+	QuestionID uuid.UUID
+	Points     float64
+	Response   json.RawMessage
+}
+
+// GradingQueue lists the essays of a quiz in a class waiting for a grader,
+// by slot then attempt; with questionID, those of one question across every
+// attempt. The class's staff read it.
+func (s *Service) GradingQueue(ctx context.Context, classID, quizID, questionID uuid.UUID, req page.Request) (page.Result[PendingEssay], error) {
+	if err := database.CheckCursor(req, database.KeyText); err != nil {
+		return page.Result[PendingEssay]{}, err
+	}
+	q, err := s.publishedQuiz(ctx, quizID)
+	if err != nil {
+		return page.Result[PendingEssay]{}, err
+	}
+	ca, err := s.classForQuiz(ctx, classID, q)
+	if err != nil {
+		return page.Result[PendingEssay]{}, err
+	}
+	if err := authz.Decide(true, ca.Staff, ErrQuizNotFound); err != nil {
+		return page.Result[PendingEssay]{}, err
+	}
+	rows, err := s.store.pendingEssays(ctx, classID, quizID, questionID, req)
+	if err != nil {
+		return page.Result[PendingEssay]{}, err
+	}
+	return page.Build(rows, req.Limit, func(p PendingEssay) page.Position {
+		return page.Position{Key: slotKey(p.Slot), ID: p.AttemptID.String()}
+	}), nil
+}
+
+func slotKey(slot int) string { return fmt.Sprintf("%06d", slot) }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/web"
 )
 
@@ -333,4 +334,81 @@ func (h *Handler) gradeSlot(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, toAttemptResponse(a))
+}
+
+type attemptSummaryResponse struct {
+	ID         uuid.UUID  `json:"id"`
+	UserID     uuid.UUID  `json:"user_id"`
+	Number     int        `json:"number"`
+	State      string     `json:"state"`
+	StartedAt  time.Time  `json:"started_at"`
+	Deadline   *time.Time `json:"deadline"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Score      *float64   `json:"score"`
+	MaxScore   float64    `json:"max_score"`
+	Passed     *bool      `json:"passed"`
+}
+
+func toAttemptSummaryResponse(a Attempt) attemptSummaryResponse {
+	return attemptSummaryResponse{ID: a.ID, UserID: a.UserID, Number: a.Number, State: a.State, StartedAt: a.StartedAt,
+		Deadline: a.Deadline, FinishedAt: a.FinishedAt, Score: a.Score, MaxScore: a.MaxScore, Passed: a.Passed}
+}
+
+func (h *Handler) listClassAttempts(c echo.Context) error {
+	classID, quizID, err := classQuizIDs(c)
+	if err != nil {
+		return err
+	}
+	var v apperr.Validation
+	f := AttemptFilter{State: c.QueryParam("state"), UserID: web.QueryID(c, &v, "user_id")}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	req, err := web.PageRequest(c, "id")
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.ClassAttempts(c.Request().Context(), classID, quizID, f, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, web.NewListResponse(res, toAttemptSummaryResponse))
+}
+
+type pendingEssayResponse struct {
+	AttemptID  uuid.UUID       `json:"attempt_id"`
+	UserID     uuid.UUID       `json:"user_id"`
+	Slot       int             `json:"slot"`
+	QuestionID uuid.UUID       `json:"question_id"`
+	MaxScore   float64         `json:"max_score"`
+	Response   json.RawMessage `json:"response"`
+}
+
+func toPendingEssayResponse(p PendingEssay) pendingEssayResponse {
+	r := pendingEssayResponse{AttemptID: p.AttemptID, UserID: p.UserID, Slot: p.Slot, QuestionID: p.QuestionID, MaxScore: p.Points, Response: p.Response}
+	if len(r.Response) == 0 {
+		r.Response = json.RawMessage("null")
+	}
+	return r
+}
+
+func (h *Handler) gradingQueue(c echo.Context) error {
+	classID, quizID, err := classQuizIDs(c)
+	if err != nil {
+		return err
+	}
+	var v apperr.Validation
+	questionID := web.QueryID(c, &v, "question_id")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	req, err := web.PageRequest(c, "slot")
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.GradingQueue(c.Request().Context(), classID, quizID, questionID, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, web.NewListResponse(res, toPendingEssayResponse))
 }

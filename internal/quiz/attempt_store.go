@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/page"
 )
 
 type attemptRow struct {
@@ -355,4 +356,58 @@ func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []
 	r := rows[0]
 	return Attempt{ID: r.ID, QuizID: r.QuizID, ClassID: r.ClassID, UserID: r.UserID, Number: r.Number, State: r.State,
 		MaxScore: r.MaxScore}, slots, nil
+}
+
+func (s store) listAttempts(ctx context.Context, classID, quizID uuid.UUID, f AttemptFilter, req page.Request) ([]Attempt, error) {
+	q := s.db.Conn(ctx).Model(&attemptRow{}).Where("class_id = ? AND quiz_id = ?", classID, quizID)
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.UserID != uuid.Nil {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	q, err := database.Keyset(q, "", database.KeyNone, "id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
+	}
+	var rows []attemptRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list attempts: %w", err)
+	}
+	out := make([]Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAttempt()
+	}
+	return out, nil
+}
+
+func (s store) pendingEssays(ctx context.Context, classID, quizID, questionID uuid.UUID, req page.Request) ([]PendingEssay, error) {
+	q := s.db.Conn(ctx).Table("quiz_attempt_slots AS s").
+		Select("s.attempt_id, a.user_id, s.slot, v.question_id, s.points, s.response").
+		Joins("JOIN quiz_attempts a ON a.id = s.attempt_id").
+		Joins("JOIN question_versions v ON v.id = s.question_version_id").
+		Where("a.class_id = ? AND a.quiz_id = ? AND a.state = 'needs_grading' AND s.type = 'essay' AND s.score IS NULL", classID, quizID)
+	if questionID != uuid.Nil {
+		q = q.Where("v.question_id = ?", questionID)
+	}
+	q, err := database.Keyset(q, "lpad(s.slot::text, 6, '0')", database.KeyText, "s.attempt_id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		AttemptID  uuid.UUID
+		UserID     uuid.UUID
+		Slot       int
+		QuestionID uuid.UUID
+		Points     float64
+		Response   []byte
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list pending essays: %w", err)
+	}
+	out := make([]PendingEssay, len(rows))
+	for i, r := range rows {
+		out[i] = PendingEssay{AttemptID: r.AttemptID, UserID: r.UserID, Slot: r.Slot, QuestionID: r.QuestionID, Points: r.Points, Response: r.Response}
+	}
+	return out, nil
 }

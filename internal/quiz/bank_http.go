@@ -36,6 +36,8 @@ func (h *Handler) Mount(api *echo.Group) {
 	api.PUT("/quizzes/:quiz_id", h.setQuiz)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/settings", h.setClassSettings)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/extra-attempts/:user_id", h.setExtraAttempts)
+	api.GET("/classes/:class_id/quizzes/:quiz_id/attempts", h.listClassAttempts)
+	api.GET("/classes/:class_id/quizzes/:quiz_id/grading-queue", h.gradingQueue)
 
 	api.POST("/quizzes/:quiz_id/attempts", h.startAttempt)
 	api.GET("/attempts/:attempt_id", h.getAttempt)

@@ -350,6 +350,18 @@ func TestEssaysWaitForTheClassInstructor(t *testing.T) {
 	if got.State != StateNeedsGrading || f.countOutbox(TypeAttemptGraded) != 0 {
 		t.Fatalf("state = %s, want needs_grading and no graded event yet", got.State)
 	}
+	queue, err := f.svc.GradingQueue(f.as("authorA"), f.classID, f.quizID, qs[TypeEssay].ID, pageReq())
+	if err != nil || len(queue.Items) != 1 || queue.Items[0].AttemptID != a.ID || queue.Items[0].Slot != 1 {
+		t.Errorf("GradingQueue of the essay = %+v, %v, want this attempt's slot 1", queue.Items, err)
+	}
+	_, err = f.svc.GradingQueue(ctx, f.classID, f.quizID, uuid.Nil, pageReq())
+	wantKind(t, "GradingQueue as the learner", err, apperr.KindForbidden)
+	for actor, want := range map[string]int{"authorA": 1, "learnerA1": 1, "learner2": 0} {
+		list, err := f.svc.ClassAttempts(f.as(actor), f.classID, f.quizID, AttemptFilter{}, pageReq())
+		if err != nil || len(list.Items) != want {
+			t.Errorf("ClassAttempts as %s = %d, %v, want %d", actor, len(list.Items), err, want)
+		}
+	}
 	_, err = f.svc.GradeSlot(ctx, a.ID, 1, 5, "")
 	wantKind(t, "GradeSlot by the learner", err, apperr.KindForbidden)
 	_, err = f.svc.GradeSlot(f.as("authorA"), a.ID, 2, 1, "")
