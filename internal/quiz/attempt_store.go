@@ -206,6 +206,16 @@ func (s store) slotState(ctx context.Context, attemptID uuid.UUID, slot int) (sl
 	return st, nil
 }
 
+// slotVersions returns the question version of each slot of an attempt, by slot.
+func (s store) slotVersions(ctx context.Context, attemptID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Model(&slotRow{}).Where("attempt_id = ?", attemptID).Order("slot").Pluck("question_version_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("read attempt layout: %w", err)
+	}
+	return ids, nil
+}
+
 // saveAnswer writes the answer when seq is newer than the stored one and the
 // attempt is still open (in progress, its deadline and grace not passed by
 // the database's clock), in one statement; false when it wrote nothing.

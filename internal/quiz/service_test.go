@@ -129,8 +129,15 @@ func TestAnAttemptFromStartToGrade(t *testing.T) {
 		_, err := f.svc.SaveAnswer(ctx, a.ID, slot, seq, raw(resp))
 		return err
 	}
+	// As on another server than the one that started it: the first save reads the layout.
+	layouts.mu.Lock()
+	delete(layouts.m, a.ID)
+	layouts.mu.Unlock()
 	if err := save(1, 2, `{"choice":"b"}`); err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := layouts.get(a.ID); !ok {
+		t.Error("after a save the attempt's layout is not known, want it cached for the next saves")
 	}
 	if err := save(1, 5, `{"choice":"a"}`); err != nil {
 		t.Fatal(err)
