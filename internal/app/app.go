@@ -113,6 +113,7 @@ func New(deps *Deps) (*App, error) {
 	a.courses.SetAccess(a.delivery)
 	a.quizzes = quiz.NewService(quiz.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
 		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity}})
+	a.quizzes.SetJobs(a.jobs)
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -138,6 +139,7 @@ func (a *App) subscribe() {
 	// completes the quiz item for delivery's completion rules.
 	a.events.Handle(quiz.TypeGradeAttempt, a.quizzes.HandleGradeAttempt, queue.OnQueue(queue.Critical))
 	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
+	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {

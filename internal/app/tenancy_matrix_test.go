@@ -634,6 +634,8 @@ func (w *world) matrix() map[string]matrixCase {
 		"setQuiz": {build: func(t *testing.T, actor string) call {
 			return call{method: "PUT", path: "/api/v1/quizzes/" + w.newQuizItem(t, w.newDraft(t).lesson), body: map[string]any{"attempts_allowed": 2}}
 		}, want: want(hidden, authors)},
+		"startQuizStatistics": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/statistics" }, map[string]any{}),
+			want: want(hidden, bankReaders)},
 		"setClassQuizSettings": {build: w.quizSend("PUT", func(q *quizWorld) string { return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/settings" },
 			map[string]any{"time_limit_seconds": 3600}), want: want(hidden, classManagers)},
 		"setQuizExtraAttempts": {build: w.quizSend("PUT", func(q *quizWorld) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/web"
 )
@@ -411,4 +412,17 @@ func (h *Handler) gradingQueue(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, web.NewListResponse(res, toPendingEssayResponse))
+}
+
+func (h *Handler) startStatistics(c echo.Context) error {
+	id, err := web.PathID(c, "quiz_id", ErrQuizNotFound)
+	if err != nil {
+		return err
+	}
+	j, err := h.svc.StartStatistics(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, job.Location(j.ID))
+	return c.JSON(http.StatusAccepted, job.NewResponse(j))
 }

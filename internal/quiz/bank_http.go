@@ -34,6 +34,7 @@ func (h *Handler) Mount(api *echo.Group) {
 
 	api.GET("/quizzes/:quiz_id", h.getQuiz)
 	api.PUT("/quizzes/:quiz_id", h.setQuiz)
+	api.POST("/quizzes/:quiz_id/statistics", h.startStatistics)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/settings", h.setClassSettings)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/extra-attempts/:user_id", h.setExtraAttempts)
 	api.GET("/classes/:class_id/quizzes/:quiz_id/attempts", h.listClassAttempts)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/platform/apperr"
@@ -249,3 +250,13 @@ func (f *fixture) countOutbox(typ string) int {
 	}
 	return int(n)
 }
+
+// rawBytes scans a bytea JSON column into v.
+type rawBytes struct{ v any }
+
+func (r *rawBytes) Scan(src any) error {
+	b, _ := src.([]byte)
+	return json.Unmarshal(b, r.v)
+}
+
+func asynqTask(typ string, payload []byte) *asynq.Task { return asynq.NewTask(typ, payload) }

@@ -99,6 +99,7 @@ type Service struct {
 	now     func() time.Time
 	grace   time.Duration
 	starts  chan struct{} // one token per start being built
+	jobs    Jobs
 	// failAfterSlots, in tests, makes grading fail after so many slots, as a
 	// worker killed mid-way.
 	failAfterSlots int
