@@ -114,6 +114,8 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes = quiz.NewService(quiz.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
 		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity}})
 	a.quizzes.SetJobs(a.jobs)
+	// A new draft of a course copies its quizzes with its curriculum.
+	a.courses.SetItemCopier(a.quizzes)
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}

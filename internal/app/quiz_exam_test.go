@@ -110,3 +110,60 @@ func TestAnExamAttemptIsSavedSubmittedAndGradedByTheWorker(t *testing.T) {
 		t.Errorf("attempt-graded events = %d, %v, want 1", n, err)
 	}
 }
+
+func TestANewDraftOfACourseKeepsItsQuizzes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, c := range w.as {
+		c.t = t
+	}
+	q := w.quizzes(t)
+	instructor := w.as[mInstructor]
+	var draft idResponse
+	w.must(t, instructor, "POST", "/api/v1/courses/"+q.course+"/drafts", nil, &draft, 201)
+	var v struct {
+		Modules []struct {
+			Lessons []struct {
+				Items []struct {
+					ID   string `json:"id"`
+					Kind string `json:"kind"`
+				} `json:"items"`
+			} `json:"lessons"`
+		} `json:"modules"`
+	}
+	w.must(t, instructor, "GET", "/api/v1/course-versions/"+draft.ID, nil, &v, 200)
+	var item string
+	for _, m := range v.Modules {
+		for _, l := range m.Lessons {
+			for _, it := range l.Items {
+				if it.Kind == "quiz" {
+					item = it.ID
+				}
+			}
+		}
+	}
+	if item == "" || item == q.item {
+		t.Fatalf("the draft's quiz item = %q, want a copy of %s", item, q.item)
+	}
+	var copied struct {
+		VersionID string `json:"version_id"`
+		Sections  []struct {
+			Questions []struct {
+				QuestionID string `json:"question_id"`
+			} `json:"questions"`
+		} `json:"sections"`
+	}
+	w.must(t, instructor, "GET", "/api/v1/quizzes/"+item, nil, &copied, 200)
+	if copied.VersionID != draft.ID || len(copied.Sections) != 1 || copied.Sections[0].Questions[0].QuestionID != q.question {
+		t.Errorf("the draft's quiz = %+v, want the published quiz's sections in version %s", copied, draft.ID)
+	}
+	// The copy changes; the published quiz does not.
+	w.must(t, instructor, "PUT", "/api/v1/quizzes/"+item, map[string]any{"attempts_allowed": 3}, nil, 200)
+	var published struct {
+		AttemptsAllowed int `json:"attempts_allowed"`
+	}
+	w.must(t, instructor, "GET", "/api/v1/quizzes/"+q.item, nil, &published, 200)
+	if published.AttemptsAllowed != 0 {
+		t.Errorf("the published quiz allows %d attempts after its draft changed, want 0 as before", published.AttemptsAllowed)
+	}
+}

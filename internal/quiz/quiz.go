@@ -395,3 +395,11 @@ func (s *Service) recordClass(ctx context.Context, ca ClassAccess, action string
 	return s.audit.Record(ctx, authz.ClassTeach, audit.Change{Action: action, EntityType: "class", EntityID: ca.ClassID.String(),
 		OrgID: ca.OrgID, OrgPath: path, After: after})
 }
+
+// CopyItems copies the quizzes of a published version's items to the new
+// draft that copied its curriculum (newIDs: each item's new id by its old
+// one). The course service calls it in the draft's transaction, having
+// authorized the caller.
+func (s *Service) CopyItems(ctx context.Context, versionID uuid.UUID, newIDs map[uuid.UUID]uuid.UUID) error {
+	return s.store.copyQuizzes(ctx, versionID, newIDs, s.now())
+}

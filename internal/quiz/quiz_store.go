@@ -137,3 +137,23 @@ func (s store) extraAttempts(ctx context.Context, classID, quizID, userID uuid.U
 	}
 	return extra[0], nil
 }
+
+func (s store) copyQuizzes(ctx context.Context, versionID uuid.UUID, newIDs map[uuid.UUID]uuid.UUID, at time.Time) error {
+	if len(newIDs) == 0 {
+		return nil
+	}
+	olds, news := make(database.TextArray, 0, len(newIDs)), make(database.TextArray, 0, len(newIDs))
+	for o, n := range newIDs {
+		olds, news = append(olds, o.String()), append(news, n.String())
+	}
+	err := s.db.Conn(ctx).Exec(`INSERT INTO quizzes (item_id, version_id, sections, shuffle_questions, shuffle_options,
+			time_limit_seconds, attempts_allowed, grading_method, pass_mark, review, test_kind, created_by, created_at, updated_at)
+		SELECT m.new_id, ?, q.sections, q.shuffle_questions, q.shuffle_options, q.time_limit_seconds, q.attempts_allowed,
+			q.grading_method, q.pass_mark, q.review, q.test_kind, q.created_by, ?, ?
+		FROM quizzes q JOIN unnest(?::uuid[], ?::uuid[]) AS m(old_id, new_id) ON q.item_id = m.old_id`,
+		versionID, at, at, olds, news).Error
+	if err != nil {
+		return fmt.Errorf("copy quizzes: %w", err)
+	}
+	return nil
+}
