@@ -9,6 +9,9 @@ import (
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/identity"
+	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/quiz"
 )
 
 // Domains declare the small interfaces they need of each other; these
@@ -113,6 +116,56 @@ func (d deliveryDirectory) Learners(ctx context.Context, userIDs []uuid.UUID) (m
 	out := make(map[uuid.UUID]delivery.Learner, len(users))
 	for id, u := range users {
 		out[id] = toLearner(u)
+	}
+	return out, nil
+}
+
+// quizCourses gives the quiz package the course items quizzes are kept by.
+type quizCourses struct{ courses *course.Service }
+
+func (c quizCourses) CourseItem(ctx context.Context, itemID uuid.UUID) (quiz.CourseItem, error) {
+	it, err := c.courses.ItemOwnerOf(ctx, itemID)
+	if err != nil {
+		return quiz.CourseItem{}, err
+	}
+	return quiz.CourseItem{ItemID: it.ItemID, VersionID: it.VersionID, CourseID: it.CourseID, OrgID: it.OrgID,
+		IsQuiz: it.Kind == course.KindQuiz, Editable: it.Status.Editable()}, nil
+}
+
+// quizClasses gives the quiz package the caller's standing in a class of
+// delivery: who may see it (delivery decides), who teaches or manages it,
+// who learns in it.
+type quizClasses struct {
+	delivery *delivery.Service
+	orgs     *identity.Service
+}
+
+func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.ClassAccess, error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return quiz.ClassAccess{}, err
+	}
+	class, err := c.delivery.Class(ctx, classID)
+	if err != nil {
+		return quiz.ClassAccess{}, err
+	}
+	path, err := c.orgs.OrgPath(ctx, class.OrgID)
+	if err != nil {
+		return quiz.ClassAccess{}, err
+	}
+	out := quiz.ClassAccess{ClassID: class.ID, VersionID: class.VersionID, OrgID: class.OrgID,
+		Staff: class.StaffRole(actor.UserID) != "" && actor.Scopes == nil ||
+			actor.Can(authz.ClassTeach, path) || actor.Can(authz.ClassManage, path)}
+	if actor.MaySelf(authz.SelfLearn) {
+		mine, err := c.delivery.MyEnrolments(ctx, delivery.EnrolmentFilter{ClassID: classID}, page.Request{Limit: 10})
+		if err != nil {
+			return quiz.ClassAccess{}, err
+		}
+		for _, e := range mine.Items {
+			if e.Status == delivery.EnrolmentActive || e.Status == delivery.EnrolmentCompleted {
+				out.Learner = true
+			}
+		}
 	}
 	return out, nil
 }

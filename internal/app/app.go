@@ -33,6 +33,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/platform/web"
+	"github.com/corpu/corpu/internal/quiz"
 	"github.com/corpu/corpu/internal/upload"
 )
 
@@ -88,6 +89,7 @@ type App struct {
 	importer *identity.Importer
 	courses  *course.Service
 	delivery *delivery.Service
+	quizzes  *quiz.Service
 }
 
 // New builds every domain's service over deps.
@@ -110,6 +112,11 @@ func New(deps *Deps) (*App, error) {
 	})
 	// Learners may download a course's media while enrolled in it.
 	a.courses.SetAccess(a.delivery)
+	a.quizzes = quiz.NewService(quiz.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
+		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity}})
+	a.quizzes.SetJobs(a.jobs)
+	// A new draft of a course copies its quizzes with its curriculum.
+	a.courses.SetItemCopier(a.quizzes)
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -131,6 +138,12 @@ func (a *App) subscribe() {
 	a.events.Declare(identity.EventUserTransferred)
 	a.events.Declare(identity.EventOrganizationMoved)
 	a.events.Declare(identity.EventUsersImported)
+	// Quiz grading runs on the bus exactly once per submit; a passed attempt
+	// completes the quiz item for delivery's completion rules.
+	a.events.Handle(quiz.TypeGradeAttempt, a.quizzes.HandleGradeAttempt, queue.OnQueue(queue.Critical))
+	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
+	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
+	a.quizzes.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {
 		_, err := a.outbox.Purge(ctx, retention)
@@ -197,6 +210,7 @@ func (a *App) newHTTP() *echo.Echo {
 	identity.NewImportHandler(a.importer).Mount(api)
 	course.NewHandler(a.courses).Mount(api)
 	delivery.NewHandler(a.delivery).Mount(api)
+	quiz.NewHandler(a.quizzes).Mount(api)
 	return e
 }
 

@@ -125,6 +125,7 @@ type world struct {
 	class, session, nowSession, budiEnrolment                         string
 	path                                                              string
 	job, importFile                                                   string
+	quiz                                                              *quizWorld
 }
 
 func (w *world) seq() int64 { return w.n.Add(1) }
@@ -342,6 +343,12 @@ func (w *world) matrix() map[string]matrixCase {
 	authors := is(mAdmin, ok, mInstructor, ok, mOrgAdmin, forbidden)
 	seesJabarCourseOrToken := is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, ok, mToken, ok)
 	classManagers := is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, forbidden, mToken, forbidden)
+	// Question banks are read by course staff of their subtree; learners never read them.
+	bankReaders := is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok)
+	// Only the class's learner takes its quiz; staff who see the class may not.
+	attemptActors := is(mLearner, ok, mAdmin, forbidden, mOrgAdmin, forbidden, mInstructor, forbidden, mToken, forbidden)
+	// An attempt is seen by its learner and the class's staff; only its learner changes it.
+	attemptChangers := is(mLearner, ok, mAdmin, forbidden, mOrgAdmin, forbidden, mInstructor, forbidden)
 	outlineEdit := func(build func(*testing.T, string) call) matrixCase {
 		return matrixCase{build: build, want: want(hidden, authors)}
 	}
@@ -602,6 +609,58 @@ func (w *world) matrix() map[string]matrixCase {
 			want: want(hidden, is(mLearner, ok, mAdmin, forbidden, mOrgAdmin, forbidden, mInstructor, forbidden))},
 		"getProgress": {build: get("/api/v1/enrolments/" + w.budiEnrolment + "/progress"), want: want(hidden, seesJabarCourse)},
 		"getMyJP":     {build: get("/api/v1/me/jp"), want: want(ok, is(mToken, forbidden))},
+
+		// Question banks, quizzes and attempts of BPSDM Jawa Barat (see quiz_matrix_test.go).
+		"listQuestionBanks":  {build: get("/api/v1/question-banks"), want: want(ok, nil)},
+		"createQuestionBank": {build: send("POST", "/api/v1/question-banks", map[string]any{"org_id": w.bpsdmJabar, "name": "Bank Baru"}), want: want(badRef, authors)},
+		"getQuestionBank":    {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank }), want: want(hidden, bankReaders)},
+		"updateQuestionBank": {build: w.quizSend("PATCH", func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank }, map[string]any{"description": "Bank soal pelayanan."}),
+			want: want(hidden, authors)},
+		"listQuestionCategories": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank + "/categories" }), want: want(hidden, bankReaders)},
+		"createQuestionCategory": {build: func(t *testing.T, actor string) call {
+			return call{method: "POST", path: "/api/v1/question-banks/" + w.quizzes(t).bank + "/categories", body: map[string]any{"name": fmt.Sprintf("Kategori %d", w.seq())}}
+		}, want: want(hidden, authors)},
+		"listQuestions":  {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank + "/questions" }), want: want(hidden, bankReaders)},
+		"createQuestion": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank + "/questions" }, trueFalseQuestion), want: want(hidden, authors)},
+		"getQuestion": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank + "/questions/" + q.question }),
+			want: want(hidden, bankReaders)},
+		"updateQuestion": {build: w.quizSend("PATCH", func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank + "/questions/" + q.question },
+			map[string]any{"name": "Soal pelayanan"}), want: want(hidden, authors)},
+		"archiveQuestion": {build: func(t *testing.T, actor string) call {
+			q := w.quizzes(t)
+			return call{method: "DELETE", path: "/api/v1/question-banks/" + q.bank + "/questions/" + w.newQuestion(t, q.bank)}
+		}, want: want(hidden, authors)},
+		"getQuiz": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item }), want: want(hidden, bankReaders)},
+		"setQuiz": {build: func(t *testing.T, actor string) call {
+			return call{method: "PUT", path: "/api/v1/quizzes/" + w.newQuizItem(t, w.newDraft(t).lesson), body: map[string]any{"attempts_allowed": 2}}
+		}, want: want(hidden, authors)},
+		"startQuizStatistics": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/statistics" }, map[string]any{}),
+			want: want(hidden, bankReaders)},
+		"setClassQuizSettings": {build: w.quizSend("PUT", func(q *quizWorld) string { return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/settings" },
+			map[string]any{"time_limit_seconds": 3600}), want: want(hidden, classManagers)},
+		"setQuizExtraAttempts": {build: w.quizSend("PUT", func(q *quizWorld) string {
+			return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/extra-attempts/" + w.budi
+		}, map[string]any{"extra": 1}), want: want(hidden, classManagers)},
+		"listClassAttempts": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/attempts" }),
+			// Staff list every attempt, the class's learner their own; who sees the class and neither is refused.
+			want: want(hidden, is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, ok, mToken, forbidden))},
+		"listQuizGradingQueue": {build: w.quizGet(func(q *quizWorld) string {
+			return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/grading-queue"
+		}),
+			want: want(hidden, classManagers)},
+		"startAttempt": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/attempts" }, nil),
+			want: want(hidden, attemptActors)},
+		"getAttempt": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/attempts/" + q.attempt }),
+			want: want(hidden, is(mLearner, ok, mAdmin, ok, mOrgAdmin, ok, mInstructor, ok))},
+		"saveAnswer": {build: func(t *testing.T, actor string) call {
+			return call{method: "PUT", path: "/api/v1/attempts/" + w.quizzes(t).attempt + "/answers/1", body: map[string]any{"seq": w.seq(), "response": map[string]any{"value": true}}}
+		}, want: want(hidden, attemptChangers)},
+		"submitAttempt": {build: func(t *testing.T, actor string) call {
+			return call{method: "POST", path: "/api/v1/attempts/" + w.startAttempt(t) + "/submit"}
+		}, want: want(hidden, attemptChangers)},
+		"gradeAttemptSlot": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/attempts/" + q.attempt + "/slots/1/grade" }, map[string]any{"score": 1}),
+			// Only an essay waiting for a grader is graded: staff reach the 409 of this true/false slot.
+			want: want(hidden, is(mAdmin, allowed, mOrgAdmin, allowed, mInstructor, allowed, mLearner, forbidden))},
 	}
 }
 

@@ -194,11 +194,12 @@ func (s store) reorder(ctx context.Context, o Outline) error {
 }
 
 // copyCurriculum copies the modules, lessons and items of one version into
-// another under new ids, keeping release rules pointing within the copy.
-func (s store) copyCurriculum(ctx context.Context, from, to uuid.UUID) error {
+// another under new ids, keeping release rules pointing within the copy, and
+// returns each copied item's new id by its old one.
+func (s store) copyCurriculum(ctx context.Context, from, to uuid.UUID) (map[uuid.UUID]uuid.UUID, error) {
 	mods, err := s.curriculum(ctx, from)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := time.Now().UTC()
 	newID := map[uuid.UUID]uuid.UUID{}
@@ -213,6 +214,7 @@ func (s store) copyCurriculum(ctx context.Context, from, to uuid.UUID) error {
 	var mrows []moduleRow
 	var lrows []lessonRow
 	var irows []itemRow
+	items := map[uuid.UUID]uuid.UUID{}
 	for _, m := range mods {
 		mid := idFor(m.ID)
 		mrows = append(mrows, moduleRow{ID: mid, VersionID: to, Position: m.Position, Title: m.Title, Summary: m.Summary, CreatedAt: now, UpdatedAt: now})
@@ -222,6 +224,7 @@ func (s store) copyCurriculum(ctx context.Context, from, to uuid.UUID) error {
 			for _, it := range l.Items {
 				r := toItemRow(it)
 				r.ID, r.LessonID, r.VersionID, r.CreatedAt, r.UpdatedAt = idFor(it.ID), lid, to, now, now
+				items[it.ID] = r.ID
 				if it.ReleaseAfterItemID != nil {
 					after := idFor(*it.ReleaseAfterItemID)
 					r.ReleaseAfterItemID = &after
@@ -233,18 +236,18 @@ func (s store) copyCurriculum(ctx context.Context, from, to uuid.UUID) error {
 	tx := s.db.Conn(ctx)
 	if len(mrows) > 0 {
 		if err := tx.CreateInBatches(&mrows, 500).Error; err != nil {
-			return fmt.Errorf("copy modules: %w", err)
+			return nil, fmt.Errorf("copy modules: %w", err)
 		}
 	}
 	if len(lrows) > 0 {
 		if err := tx.CreateInBatches(&lrows, 500).Error; err != nil {
-			return fmt.Errorf("copy lessons: %w", err)
+			return nil, fmt.Errorf("copy lessons: %w", err)
 		}
 	}
 	if len(irows) > 0 {
 		if err := tx.CreateInBatches(&irows, 500).Error; err != nil {
-			return fmt.Errorf("copy items: %w", err)
+			return nil, fmt.Errorf("copy items: %w", err)
 		}
 	}
-	return nil
+	return items, nil
 }

@@ -46,6 +46,13 @@ type Access interface {
 	CanLearn(ctx context.Context, userID, versionID uuid.UUID) (bool, error)
 }
 
+// ItemCopier copies what another domain keeps by a content item (a quiz's
+// settings) when a new draft copies the curriculum under new item ids; the
+// quiz service provides it. It runs in the draft's transaction.
+type ItemCopier interface {
+	CopyItems(ctx context.Context, versionID uuid.UUID, newIDs map[uuid.UUID]uuid.UUID) error
+}
+
 // Service runs the use cases of courses, their versions and curricula, the
 // review, the catalogue and learning paths. Every method authorizes the
 // caller from the context against the owning organisation's subtree; a thing
@@ -58,6 +65,8 @@ type Service struct {
 	files  Files
 	access Access
 	now    func() time.Time
+
+	itemCopier ItemCopier
 }
 
 // NewService returns the course service. files may be nil until file storage
@@ -71,6 +80,10 @@ func NewService(db *database.DB, orgs OrgPaths, auditor Auditor, files Files) *S
 // learners read the content of the versions they learn in. Without it only a
 // course's staff download media. Call it before serving.
 func (s *Service) SetAccess(a Access) { s.access = a }
+
+// SetItemCopier plugs in the copy of what other domains keep by an item
+// (the quiz service's quizzes) into new drafts. Call it before serving.
+func (s *Service) SetItemCopier(c ItemCopier) { s.itemCopier = c }
 
 // --- who may do what ---
 
@@ -105,17 +118,7 @@ func reaches(actor *authz.Actor, sharing Sharing, ownerPath string, sharedWith [
 // when the organisation lies in the owner's subtree, or when it is shared
 // with a list that names the organisation or one above it.
 func sharedTo(orgPath string, sharing Sharing, ownerPath string, sharedWith []uuid.UUID) bool {
-	switch {
-	case sharing == SharingNational, authz.Inside(orgPath, ownerPath):
-		return true
-	case sharing == SharingListed:
-		for _, id := range sharedWith {
-			if strings.Contains(orgPath, "/"+id.String()+"/") {
-				return true
-			}
-		}
-	}
-	return false
+	return authz.SharedTo(orgPath, string(sharing), ownerPath, sharedWith)
 }
 
 // inCatalogue reports whether the caller finds the course in the catalogue.

@@ -113,8 +113,14 @@ func (s *Service) NewDraft(ctx context.Context, courseID uuid.UUID) (Version, er
 		if err := s.store.createVersion(ctx, draft); err != nil {
 			return err
 		}
-		if err := s.store.copyCurriculum(ctx, published.ID, draft.ID); err != nil {
+		items, err := s.store.copyCurriculum(ctx, published.ID, draft.ID)
+		if err != nil {
 			return err
+		}
+		if s.itemCopier != nil {
+			if err := s.itemCopier.CopyItems(ctx, draft.ID, items); err != nil {
+				return err
+			}
 		}
 		return s.audit.Record(ctx, authz.CourseAuthor, sc.change("course_version.create", "course_version", draft.ID,
 			nil, map[string]any{"from_version_id": published.ID, "version": draft}))

@@ -2,12 +2,14 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
+	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/mail"
 	"github.com/corpu/corpu/internal/platform/queue"
 )
@@ -83,4 +85,50 @@ func completionMail(l Learner, c Class) mail.Message {
 			"---\n\nDear %s,\n\nYou have completed the class %q. %s JP have been credited to your training record.\n\n— Corpu\n",
 			l.Name, c.Title, jp, l.Name, c.Title, jp),
 	}
+}
+
+// EventQuizAttemptGraded is the quiz package's event of a final grade (its
+// TypeAttemptGraded), named here so that delivery need not import quiz.
+const EventQuizAttemptGraded = "quiz:attempt-graded"
+
+// ConsumerQuizPassed is delivery's consumer of EventQuizAttemptGraded: a
+// passed attempt completes the quiz item for the completion rules.
+const ConsumerQuizPassed = "delivery.quiz-passed"
+
+// quizGradedPayload is what delivery reads of EventQuizAttemptGraded.
+type quizGradedPayload struct {
+	QuizID  uuid.UUID `json:"quiz_id"` // the course item
+	ClassID uuid.UUID `json:"class_id"`
+	UserID  uuid.UUID `json:"user_id"`
+	// QuizPassed: the learner's grade of the quiz by its grading method
+	// (highest, last or average attempt) reaches the pass mark.
+	QuizPassed bool `json:"quiz_passed"`
+}
+
+// HandleQuizAttemptGraded records quiz_passed on the learner's enrolment in
+// the class when their grade of the quiz passes (a completed item stays
+// completed, whatever a later attempt scores). Subscribed on the bus, it runs in the
+// transaction that records the delivery done; recording an outcome twice
+// changes nothing. A learner no longer enrolled has nothing to complete.
+func (s *Service) HandleQuizAttemptGraded(ctx context.Context, t *asynq.Task) error {
+	var p quizGradedPayload
+	if err := queue.Decode(t, &p); err != nil {
+		return err
+	}
+	if !p.QuizPassed {
+		return nil
+	}
+	e, err := s.store.liveEnrolment(ctx, p.ClassID, p.UserID)
+	if errors.Is(err, ErrEnrolmentNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.RecordOutcome(ctx, e.ID, p.QuizID, EventQuizPassed); apperr.KindOf(err) == apperr.KindInvalid {
+		return fmt.Errorf("quiz %s is no item of class %s: %w", p.QuizID, p.ClassID, errors.Join(err, asynq.SkipRetry))
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

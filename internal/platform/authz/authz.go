@@ -122,6 +122,25 @@ type Actor struct {
 	Scopes []Permission
 }
 
+// SharedTo is the sharing rule of courses, learning paths and question
+// banks: the organisation at orgPath may use a thing owned at ownerPath when
+// its sharing is "national", when the organisation lies in the owner's
+// subtree, or when its sharing is "listed" and the list names the
+// organisation or one above it.
+func SharedTo(orgPath, sharing, ownerPath string, sharedWith []uuid.UUID) bool {
+	switch {
+	case sharing == "national", Inside(orgPath, ownerPath):
+		return true
+	case sharing == "listed":
+		for _, id := range sharedWith {
+			if strings.Contains(orgPath, "/"+id.String()+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Inside reports whether orgPath lies in the subtree rooted at rootPath.
 func Inside(orgPath, rootPath string) bool {
 	return rootPath != "" && strings.HasPrefix(orgPath, rootPath)

@@ -1,0 +1,423 @@
+package quiz
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm/clause"
+
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/page"
+)
+
+type attemptRow struct {
+	ID               uuid.UUID
+	QuizID           uuid.UUID
+	ClassID          uuid.UUID
+	UserID           uuid.UUID
+	Number           int
+	State            string
+	StartedAt        time.Time
+	Deadline         *time.Time
+	FinishedAt       *time.Time
+	Score            *float64
+	MaxScore         float64
+	Passed           *bool
+	GradedAt         *time.Time
+	GradeRequestedAt *time.Time
+}
+
+func (attemptRow) TableName() string { return "quiz_attempts" }
+
+func (r attemptRow) toAttempt() Attempt {
+	return Attempt{ID: r.ID, QuizID: r.QuizID, ClassID: r.ClassID, UserID: r.UserID, Number: r.Number, State: r.State,
+		StartedAt: r.StartedAt, Deadline: r.Deadline, FinishedAt: r.FinishedAt, Score: r.Score, MaxScore: r.MaxScore,
+		Passed: r.Passed, GradedAt: r.GradedAt}
+}
+
+type slotRow struct {
+	AttemptID         uuid.UUID
+	Slot              int
+	QuestionVersionID uuid.UUID
+	Type              string
+	Points            float64
+	OptionOrder       database.TextArray
+	Response          []byte `gorm:"type:jsonb"`
+	Seq               int64
+	SavedAt           *time.Time
+	Score             *float64
+	GradedBy          *uuid.UUID
+	GradedAt          *time.Time
+	Comment           string
+}
+
+func (slotRow) TableName() string { return "quiz_attempt_slots" }
+
+func (r slotRow) toSlot() Slot {
+	return Slot{Slot: r.Slot, QuestionVersionID: r.QuestionVersionID, Type: Type(r.Type), Points: r.Points,
+		OptionOrder: nonNil(r.OptionOrder), Response: json.RawMessage(r.Response), Seq: r.Seq, SavedAt: r.SavedAt,
+		Score: r.Score, Comment: r.Comment}
+}
+
+func (s store) attempt(ctx context.Context, id uuid.UUID, forUpdate bool) (Attempt, error) {
+	var r attemptRow
+	q := s.db.Conn(ctx).Where("id = ?", id)
+	if forUpdate {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := database.Take(q, &r, ErrAttemptNotFound, "get attempt %s", id); err != nil {
+		return Attempt{}, err
+	}
+	return r.toAttempt(), nil
+}
+
+// openAttempt returns the learner's attempt in progress, or nil.
+func (s store) openAttempt(ctx context.Context, quizID, classID, userID uuid.UUID) (*Attempt, error) {
+	var rows []attemptRow
+	err := s.db.Conn(ctx).Where("quiz_id = ? AND class_id = ? AND user_id = ? AND state = 'in_progress'", quizID, classID, userID).
+		Order("number DESC").Limit(1).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find open attempt: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	a := rows[0].toAttempt()
+	slots, err := s.slots(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	vs := make([]uuid.UUID, len(slots))
+	for i, sl := range slots {
+		vs[i] = sl.QuestionVersionID
+	}
+	contents, err := s.versions(ctx, vs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range slots {
+		slots[i].Content = contents[slots[i].QuestionVersionID]
+	}
+	a.Slots = slots
+	return &a, nil
+}
+
+// countAttempts counts a learner's attempts of a quiz in a class, locking
+// them so that two starts at once count one after the other.
+func (s store) countAttempts(ctx context.Context, quizID, classID, userID uuid.UUID) (int, error) {
+	var numbers []int
+	err := s.db.Conn(ctx).Raw(`SELECT number FROM quiz_attempts WHERE quiz_id = ? AND class_id = ? AND user_id = ? FOR UPDATE`,
+		quizID, classID, userID).Scan(&numbers).Error
+	if err != nil {
+		return 0, fmt.Errorf("count attempts: %w", err)
+	}
+	return len(numbers), nil
+}
+
+func (s store) createAttempt(ctx context.Context, a Attempt) error {
+	r := attemptRow{ID: a.ID, QuizID: a.QuizID, ClassID: a.ClassID, UserID: a.UserID, Number: a.Number, State: a.State,
+		StartedAt: a.StartedAt, Deadline: a.Deadline, MaxScore: a.MaxScore}
+	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
+		if _, ok := database.UniqueViolation(err); ok {
+			return ErrAttemptOpen
+		}
+		return fmt.Errorf("create attempt: %w", err)
+	}
+	rows := make([]slotRow, len(a.Slots))
+	for i, sl := range a.Slots {
+		rows[i] = slotRow{AttemptID: a.ID, Slot: sl.Slot, QuestionVersionID: sl.QuestionVersionID, Type: string(sl.Type),
+			Points: sl.Points, OptionOrder: database.TextArray(nonNil(sl.OptionOrder))}
+	}
+	if err := s.db.Conn(ctx).Omit("Response", "SavedAt", "Score", "GradedBy", "GradedAt").Create(&rows).Error; err != nil {
+		return fmt.Errorf("create attempt slots: %w", err)
+	}
+	return nil
+}
+
+func (s store) slots(ctx context.Context, attemptID uuid.UUID) ([]Slot, error) {
+	var rows []slotRow
+	if err := s.db.Conn(ctx).Where("attempt_id = ?", attemptID).Order("slot").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read attempt slots: %w", err)
+	}
+	out := make([]Slot, len(rows))
+	for i, r := range rows {
+		out[i] = r.toSlot()
+	}
+	return out, nil
+}
+
+// versions reads question versions' contents by id.
+func (s store) versions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Content, error) {
+	out := map[uuid.UUID]Content{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []versionRow
+	if err := s.db.Conn(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read question versions: %w", err)
+	}
+	for _, r := range rows {
+		c, err := r.toContent()
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = c
+	}
+	return out, nil
+}
+
+// slotState is what a save checks before it writes.
+type slotState struct {
+	UserID    uuid.UUID
+	ClassID   uuid.UUID
+	State     string
+	Deadline  *time.Time
+	VersionID uuid.UUID
+	Seq       int64
+	Missing   bool // the attempt exists, the slot does not
+}
+
+func (s store) slotState(ctx context.Context, attemptID uuid.UUID, slot int) (slotState, error) {
+	var rows []struct {
+		UserID    uuid.UUID
+		ClassID   uuid.UUID
+		State     string
+		Deadline  *time.Time
+		VersionID *uuid.UUID
+		Seq       *int64
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT a.user_id, a.class_id, a.state, a.deadline, s.question_version_id AS version_id, s.seq
+		FROM quiz_attempts a LEFT JOIN quiz_attempt_slots s ON s.attempt_id = a.id AND s.slot = ?
+		WHERE a.id = ?`, slot, attemptID).Scan(&rows).Error
+	if err != nil {
+		return slotState{}, fmt.Errorf("read attempt slot: %w", err)
+	}
+	if len(rows) == 0 {
+		return slotState{}, ErrAttemptNotFound
+	}
+	r := rows[0]
+	st := slotState{UserID: r.UserID, ClassID: r.ClassID, State: r.State, Deadline: r.Deadline, Missing: r.VersionID == nil}
+	if r.VersionID != nil {
+		st.VersionID, st.Seq = *r.VersionID, *r.Seq
+	}
+	return st, nil
+}
+
+// slotVersions returns the question version of each slot of an attempt, by slot.
+func (s store) slotVersions(ctx context.Context, attemptID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Model(&slotRow{}).Where("attempt_id = ?", attemptID).Order("slot").Pluck("question_version_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("read attempt layout: %w", err)
+	}
+	return ids, nil
+}
+
+// saveAnswer writes the answer when seq is newer than the stored one and the
+// attempt is still open (in progress, its deadline and grace not passed by
+// the database's clock), in one statement; false when it wrote nothing.
+func (s store) saveAnswer(ctx context.Context, attemptID uuid.UUID, slot int, seq int64, response []byte, grace time.Duration) (bool, error) {
+	res := s.db.Conn(ctx).Exec(`UPDATE quiz_attempt_slots s SET response = ?, seq = ?, saved_at = now()
+		FROM quiz_attempts a
+		WHERE s.attempt_id = ? AND s.slot = ? AND s.seq < ? AND a.id = s.attempt_id AND a.state = 'in_progress'
+		  AND (a.deadline IS NULL OR now() <= a.deadline + ? * interval '1 millisecond')`,
+		string(response), seq, attemptID, slot, seq, grace.Milliseconds())
+	if res.Error != nil {
+		return false, fmt.Errorf("save answer: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// finishAttempt moves an attempt in progress to submitted, finished at now
+// or at its deadline when that came first (always, when overdue; then only
+// if the deadline and grace have passed). It reports whether it did.
+func (s store) finishAttempt(ctx context.Context, id uuid.UUID, now time.Time, overdue bool, grace time.Duration) (bool, error) {
+	q := `UPDATE quiz_attempts SET state = 'submitted', grade_requested_at = ?,
+		finished_at = CASE WHEN deadline IS NOT NULL AND (deadline < ? OR ?) THEN deadline ELSE ? END
+		WHERE id = ? AND state = 'in_progress'`
+	args := []any{now, now, overdue, now, id}
+	if overdue {
+		q += " AND deadline IS NOT NULL AND deadline + ? * interval '1 millisecond' < ?"
+		args = append(args, grace.Milliseconds(), now)
+	}
+	res := s.db.Conn(ctx).Exec(q, args...)
+	if res.Error != nil {
+		return false, fmt.Errorf("finish attempt: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+func (s store) overdueAttempts(ctx context.Context, before time.Time, limit int) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Model(&attemptRow{}).Where("state = 'in_progress' AND deadline < ?", before).
+		Order("deadline").Limit(limit).Pluck("id", &ids).Error
+	return ids, err
+}
+
+func (s store) staleSubmitted(ctx context.Context, before time.Time, limit int) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Model(&attemptRow{}).Where("state = 'submitted' AND grade_requested_at < ?", before).
+		Order("grade_requested_at").Limit(limit).Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+		Pluck("id", &ids).Error
+	return ids, err
+}
+
+func (s store) markGradeRequested(ctx context.Context, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.db.Conn(ctx).Model(&attemptRow{}).Where("id IN ?", ids).Update("grade_requested_at", time.Now().UTC()).Error
+}
+
+// --- grading ---
+
+// setSlotScores writes auto-graded scores of an attempt's slots in one statement.
+func (s store) setSlotScores(ctx context.Context, attemptID uuid.UUID, slots []int, scores []float64) error {
+	if len(slots) == 0 {
+		return nil
+	}
+	err := s.db.Conn(ctx).Exec(`UPDATE quiz_attempt_slots s SET score = v.score, graded_at = now()
+		FROM unnest(?::int[], ?::numeric[]) AS v(slot, score)
+		WHERE s.attempt_id = ? AND s.slot = v.slot`, database.Array[int](slots), database.Array[float64](scores), attemptID).Error
+	if err != nil {
+		return fmt.Errorf("write slot scores: %w", err)
+	}
+	return nil
+}
+
+func (s store) setManualScore(ctx context.Context, attemptID uuid.UUID, slot int, score float64, comment string, by uuid.UUID) error {
+	return s.db.Conn(ctx).Exec(`UPDATE quiz_attempt_slots SET score = ?, comment = ?, graded_by = ?, graded_at = now()
+		WHERE attempt_id = ? AND slot = ?`, score, comment, by, attemptID, slot).Error
+}
+
+// setGrade writes an attempt's grade and, when given, the scores of its
+// slots nums, in one statement.
+func (s store) setGrade(ctx context.Context, id uuid.UUID, state string, score float64, passed *bool, at time.Time, nums []int, scores []float64) error {
+	var gradedAt *time.Time
+	if state == StateGraded {
+		gradedAt = &at
+	}
+	err := s.db.Conn(ctx).Exec(`WITH slots AS (
+			UPDATE quiz_attempt_slots s SET score = v.score, graded_at = now()
+			FROM unnest(?::int[], ?::numeric[]) AS v(slot, score)
+			WHERE s.attempt_id = ? AND s.slot = v.slot)
+		UPDATE quiz_attempts SET state = ?, score = ?, passed = ?, graded_at = COALESCE(?, graded_at) WHERE id = ?`,
+		database.Array[int](nonNil(nums)), database.Array[float64](nonNil(scores)), id, state, score, passed, gradedAt, id).Error
+	if err != nil {
+		return fmt.Errorf("write grade: %w", err)
+	}
+	return nil
+}
+
+// gradedPercents returns the percents of a learner's graded attempts of a
+// quiz in a class, in attempt order.
+func (s store) gradedPercents(ctx context.Context, quizID, classID, userID uuid.UUID) ([]float64, error) {
+	var out []float64
+	err := s.db.Conn(ctx).Raw(`SELECT CASE WHEN max_score > 0 THEN score / max_score * 100 ELSE 100 END
+		FROM quiz_attempts WHERE quiz_id = ? AND class_id = ? AND user_id = ? AND state = 'graded' ORDER BY number`,
+		quizID, classID, userID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("read graded attempts: %w", err)
+	}
+	return out, nil
+}
+
+// asyncCommit lets the transaction carried by ctx commit without waiting for
+// its WAL to reach the disk (a crash may lose it, never corrupt it).
+func (s store) asyncCommit(ctx context.Context) error {
+	return s.db.Conn(ctx).Exec("SET LOCAL synchronous_commit TO off").Error
+}
+
+// attemptForGrading reads an attempt with its slots in one statement,
+// locking the attempt's row until the transaction ends.
+func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []Slot, error) {
+	var rows []struct {
+		ID                uuid.UUID
+		QuizID            uuid.UUID
+		ClassID           uuid.UUID
+		UserID            uuid.UUID
+		Number            int
+		State             string
+		MaxScore          float64
+		Slot              int
+		QuestionVersionID uuid.UUID
+		Type              string
+		Points            float64
+		Response          []byte
+		SlotScore         *float64
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score, s.slot, s.question_version_id, s.type, s.points, s.response, s.score AS slot_score
+		FROM quiz_attempts a JOIN quiz_attempt_slots s ON s.attempt_id = a.id
+		WHERE a.id = ? ORDER BY s.slot FOR UPDATE OF a`, id).Scan(&rows).Error
+	if err != nil {
+		return Attempt{}, nil, fmt.Errorf("read attempt for grading: %w", err)
+	}
+	if len(rows) == 0 {
+		return Attempt{}, nil, ErrAttemptNotFound
+	}
+	slots := make([]Slot, len(rows))
+	for i, r := range rows {
+		slots[i] = Slot{Slot: r.Slot, QuestionVersionID: r.QuestionVersionID, Type: Type(r.Type), Points: r.Points,
+			Response: r.Response, Score: r.SlotScore}
+	}
+	r := rows[0]
+	return Attempt{ID: r.ID, QuizID: r.QuizID, ClassID: r.ClassID, UserID: r.UserID, Number: r.Number, State: r.State,
+		MaxScore: r.MaxScore}, slots, nil
+}
+
+func (s store) listAttempts(ctx context.Context, classID, quizID uuid.UUID, f AttemptFilter, req page.Request) ([]Attempt, error) {
+	q := s.db.Conn(ctx).Model(&attemptRow{}).Where("class_id = ? AND quiz_id = ?", classID, quizID)
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.UserID != uuid.Nil {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	q, err := database.Keyset(q, "", database.KeyNone, "id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
+	}
+	var rows []attemptRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list attempts: %w", err)
+	}
+	out := make([]Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAttempt()
+	}
+	return out, nil
+}
+
+func (s store) pendingEssays(ctx context.Context, classID, quizID, questionID uuid.UUID, req page.Request) ([]PendingEssay, error) {
+	q := s.db.Conn(ctx).Table("quiz_attempt_slots AS s").
+		Select("s.attempt_id, a.user_id, s.slot, v.question_id, s.points, s.response").
+		Joins("JOIN quiz_attempts a ON a.id = s.attempt_id").
+		Joins("JOIN question_versions v ON v.id = s.question_version_id").
+		Where("a.class_id = ? AND a.quiz_id = ? AND a.state = 'needs_grading' AND s.type = 'essay' AND s.score IS NULL", classID, quizID)
+	if questionID != uuid.Nil {
+		q = q.Where("v.question_id = ?", questionID)
+	}
+	q, err := database.Keyset(q, "lpad(s.slot::text, 6, '0')", database.KeyText, "s.attempt_id", page.Request{Limit: req.Limit, Cursor: req.Cursor})
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		AttemptID  uuid.UUID
+		UserID     uuid.UUID
+		Slot       int
+		QuestionID uuid.UUID
+		Points     float64
+		Response   []byte
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list pending essays: %w", err)
+	}
+	out := make([]PendingEssay, len(rows))
+	for i, r := range rows {
+		out[i] = PendingEssay{AttemptID: r.AttemptID, UserID: r.UserID, Slot: r.Slot, QuestionID: r.QuestionID, Points: r.Points, Response: r.Response}
+	}
+	return out, nil
+}
