@@ -7,10 +7,12 @@
 //	           [-password p] [-workers 50] [-duration 30s] [-rate 0] [-timeout 10s]
 //	           [-max-error-rate 0.01] [-json]
 //	           [-paths /api/v1/me,/healthz] [-baseline /api/v1/ping] [-rounds 3]
+//	corpu-load exam -url URL -learners N -save-every 30s -start-window 60s -duration 3m [-json]
 //
 // -mode mix (the default) is the learner mix below. -mode ratio measures the
 // throughput of each of -paths against -baseline in one run (see ratio.go), and
 // -mode signin how many sign-ins per second the server completes (see signin.go).
+// The exam subcommand provisions a quiz and sits it with N learners (see exam.go).
 //
 // Each worker signs in once as one of the users (workers cycle through them), refreshes
 // its tokens when a request comes back 401, and loops over a weighted mix of requests.
@@ -89,6 +91,9 @@ type config struct {
 // run parses the flags, generates load until the duration passes or ctx ends, and
 // writes the summary to stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "exam" {
+		return runExam(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -209,6 +214,12 @@ const (
 	kindOrganizations             // GET /api/v1/organizations
 	kindLogin                     // POST /api/v1/auth/login
 	kindRefresh                   // POST /api/v1/auth/refresh
+	kindStart                     // exam: POST /api/v1/quizzes/{id}/attempts, each try
+	kindStartWait                 // exam: from the first try of a start to its 201
+	kindSave                      // exam: PUT /api/v1/attempts/{id}/answers/{slot}
+	kindSaveMax                   // exam: the same, closed-loop at full speed
+	kindSubmit                    // exam: POST /api/v1/attempts/{id}/submit
+	kindAttempt                   // exam: GET /api/v1/attempts/{id}
 	numKinds
 )
 
@@ -233,6 +244,18 @@ func (k kind) String() string {
 		return "login"
 	case kindRefresh:
 		return "refresh"
+	case kindStart:
+		return "attempt_start"
+	case kindStartWait:
+		return "attempt_start_wait"
+	case kindSave:
+		return "answer_save"
+	case kindSaveMax:
+		return "answer_save_max"
+	case kindSubmit:
+		return "attempt_submit"
+	case kindAttempt:
+		return "attempt_view"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }

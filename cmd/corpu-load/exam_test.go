@@ -1,0 +1,508 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// examCorpu is an in-memory stand-in for the Corpu API of issue 8, just enough of it
+// for the exam generator: sign-in, the provisioning endpoints, and the attempt
+// contract with a grader that grades 200 ms after submit. It is a test double of the
+// server the generator drives, not of any store.
+type examCorpu struct {
+	mu        sync.Mutex
+	expiresIn int
+	tokens    map[string]string // access token → login
+	refreshes map[string]string // refresh token → login
+	logins    map[string]int    // login → sign-ins
+	refreshed int
+	n         int // for ids
+
+	orgs      []map[string]any
+	users     []map[string]any
+	courses   map[string]map[string]any // id → course
+	versions  map[string]*fakeVersion
+	banks     []map[string]any
+	questions map[string][]map[string]any // bank → questions
+	classes   []map[string]any
+	enrolled  map[string]bool
+	created   map[string]int // "courses", "users", ... → POSTs
+
+	busyStarts int  // starts still to turn away with 503 and Retry-After
+	dropNth    int  // the first save to the nth attempt started is acknowledged and not stored
+	staleNth   int  // the second save to the nth attempt is answered 409 with a newer stored seq
+	fail500    bool // one save answers 500 first
+	started    int
+	attempts   map[string]*fakeAttempt
+}
+
+type fakeVersion struct {
+	id, status, quizID string
+}
+
+type fakeAttempt struct {
+	n         int
+	owner     string
+	saves     int
+	seq       map[int]int64
+	submitted time.Time
+}
+
+func newExamCorpu() *examCorpu {
+	f := &examCorpu{expiresIn: 900, tokens: map[string]string{}, refreshes: map[string]string{}, logins: map[string]int{},
+		courses: map[string]map[string]any{}, versions: map[string]*fakeVersion{}, questions: map[string][]map[string]any{},
+		enrolled: map[string]bool{}, created: map[string]int{}, attempts: map[string]*fakeAttempt{}}
+	f.orgs = []map[string]any{{"id": f.id(), "code": "KEMENDAGRI"}, {"id": "inst-1", "code": "BPSDM-KEMENDAGRI"}}
+	return f
+}
+
+// id is a new id; the caller holds mu or is the constructor.
+func (f *examCorpu) id() string {
+	f.n++
+	return "id-" + strconv.Itoa(f.n)
+}
+
+func (f *examCorpu) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/auth/login", f.login)
+	mux.HandleFunc("POST /api/v1/auth/refresh", f.refresh)
+	mux.HandleFunc("GET /api/v1/ping", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{"status":"ok"}`) })
+	route := func(pattern string, h func(login string, r *http.Request) (int, any)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			f.mu.Lock()
+			login, ok := f.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+			if !ok {
+				f.mu.Unlock()
+				writeJSON(w, 401, `{"status":401}`)
+				return
+			}
+			status, body := h(login, r)
+			f.mu.Unlock()
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "1")
+			}
+			b, _ := json.Marshal(body)
+			writeJSON(w, status, string(b))
+		})
+	}
+	decode := func(r *http.Request) map[string]any {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		return m
+	}
+	page := func(items any) map[string]any { return map[string]any{"items": items} }
+	route("GET /api/v1/me", func(string, *http.Request) (int, any) {
+		return 200, map[string]any{"user": map[string]any{"org_id": "inst-1"}}
+	})
+	route("GET /api/v1/organizations", func(string, *http.Request) (int, any) { return 200, page(f.orgs) })
+	route("POST /api/v1/organizations", func(_ string, r *http.Request) (int, any) {
+		o := decode(r)
+		o["id"] = f.id()
+		f.orgs = append(f.orgs, o)
+		f.created["organizations"]++
+		return 201, o
+	})
+	route("GET /api/v1/users", func(_ string, r *http.Request) (int, any) {
+		var out []map[string]any
+		for _, u := range f.users {
+			if u["org_id"] == r.URL.Query().Get("org_id") {
+				out = append(out, u)
+			}
+		}
+		return 200, page(out)
+	})
+	route("POST /api/v1/users", func(_ string, r *http.Request) (int, any) {
+		u := decode(r)
+		u["id"] = f.id()
+		delete(u, "password")
+		f.users = append(f.users, u)
+		f.created["users"]++
+		return 201, u
+	})
+	route("GET /api/v1/courses", func(string, *http.Request) (int, any) {
+		var out []map[string]any
+		for _, c := range f.courses {
+			out = append(out, f.courseView(c))
+		}
+		return 200, page(out)
+	})
+	route("POST /api/v1/courses", func(_ string, r *http.Request) (int, any) {
+		c := decode(r)
+		c["id"] = f.id()
+		v := &fakeVersion{id: f.id(), status: "draft"}
+		f.versions[v.id] = v
+		c["version"] = v.id
+		f.courses[c["id"].(string)] = c
+		f.created["courses"]++
+		return 201, f.courseView(c)
+	})
+	route("GET /api/v1/course-versions/{id}", func(_ string, r *http.Request) (int, any) {
+		v := f.versions[r.PathValue("id")]
+		items := []any{}
+		if v.quizID != "" {
+			items = append(items, map[string]any{"kind": "quiz", "ref_id": v.quizID})
+		}
+		return 200, map[string]any{"id": v.id, "status": v.status,
+			"modules": []any{map[string]any{"lessons": []any{map[string]any{"items": items}}}}}
+	})
+	route("POST /api/v1/course-versions/{id}/modules", func(string, *http.Request) (int, any) { return 201, map[string]any{"id": f.id()} })
+	route("POST /api/v1/modules/{id}/lessons", func(string, *http.Request) (int, any) { return 201, map[string]any{"id": f.id()} })
+	route("POST /api/v1/lessons/{id}/items", func(_ string, r *http.Request) (int, any) {
+		item := decode(r)
+		for _, v := range f.versions {
+			if v.status == "draft" {
+				v.quizID = item["ref_id"].(string)
+			}
+		}
+		return 201, map[string]any{"id": f.id()}
+	})
+	route("POST /api/v1/course-versions/{id}/submit", func(_ string, r *http.Request) (int, any) {
+		f.versions[r.PathValue("id")].status = "in_review"
+		return 200, map[string]any{}
+	})
+	route("POST /api/v1/course-versions/{id}/reviews", func(login string, r *http.Request) (int, any) {
+		if login != "reviewer@bpsdm.kemendagri.go.id" {
+			return 403, map[string]any{"status": 403}
+		}
+		f.versions[r.PathValue("id")].status = "published"
+		return 201, map[string]any{}
+	})
+	route("GET /api/v1/question-banks", func(string, *http.Request) (int, any) { return 200, page(f.banks) })
+	route("POST /api/v1/question-banks", func(_ string, r *http.Request) (int, any) {
+		b := decode(r)
+		b["id"] = f.id()
+		f.banks = append(f.banks, b)
+		return 201, b
+	})
+	route("GET /api/v1/question-banks/{id}/questions", func(_ string, r *http.Request) (int, any) {
+		return 200, page(f.questions[r.PathValue("id")])
+	})
+	route("POST /api/v1/question-banks/{id}/questions", func(_ string, r *http.Request) (int, any) {
+		q := decode(r)
+		q["id"] = f.id()
+		f.questions[r.PathValue("id")] = append(f.questions[r.PathValue("id")], q)
+		return 201, q
+	})
+	route("POST /api/v1/course-versions/{id}/quizzes", func(_ string, r *http.Request) (int, any) {
+		q := decode(r)
+		if len(q["sections"].([]any)[0].(map[string]any)["question_ids"].([]any)) != 20 {
+			return 422, map[string]any{"status": 422}
+		}
+		return 201, map[string]any{"id": f.id()}
+	})
+	route("GET /api/v1/classes", func(string, *http.Request) (int, any) { return 200, page(f.classes) })
+	route("POST /api/v1/classes", func(_ string, r *http.Request) (int, any) {
+		c := decode(r)
+		c["id"] = f.id()
+		f.classes = append(f.classes, c)
+		f.created["classes"]++
+		return 201, c
+	})
+	route("POST /api/v1/classes/{id}/assignments", func(_ string, r *http.Request) (int, any) {
+		res := map[string]any{"assigned": []any{}, "waitlisted": []any{}, "skipped": []any{}}
+		for i, id := range decode(r)["user_ids"].([]any) {
+			if f.enrolled[id.(string)] {
+				res["skipped"] = append(res["skipped"].([]any), map[string]any{"row": i + 1, "reason": "already_enrolled"})
+				continue
+			}
+			f.enrolled[id.(string)] = true
+			res["assigned"] = append(res["assigned"].([]any), map[string]any{"user_id": id})
+		}
+		return 200, res
+	})
+	route("POST /api/v1/quizzes/{id}/attempts", func(login string, _ *http.Request) (int, any) {
+		if f.busyStarts > 0 {
+			f.busyStarts--
+			return 503, map[string]any{"status": 503}
+		}
+		f.started++
+		a := &fakeAttempt{n: f.started, owner: login, seq: map[int]int64{}}
+		id := f.id()
+		f.attempts[id] = a
+		questions := []map[string]any{}
+		for slot := 1; slot <= 20; slot++ {
+			types := []string{"single_choice", "multiple_choice", "true_false", "short_answer", "numeric", "matching", "ordering"}
+			q := map[string]any{"slot": slot, "type": types[(slot-1)%7], "stem": "?",
+				"options": []map[string]string{{"id": "o1", "text": "a"}, {"id": "o2", "text": "b"}}}
+			if q["type"] == "matching" {
+				q["left"] = []map[string]string{{"id": "l1", "text": "x"}}
+			}
+			questions = append(questions, q)
+		}
+		return 201, map[string]any{"id": id, "deadline": time.Now().Add(time.Hour), "questions": questions}
+	})
+	route("PUT /api/v1/attempts/{id}/answers/{slot}", func(login string, r *http.Request) (int, any) {
+		a := f.attempts[r.PathValue("id")]
+		if a == nil || a.owner != login {
+			return 404, map[string]any{"status": 404}
+		}
+		slot, _ := strconv.Atoi(r.PathValue("slot"))
+		body := decode(r)
+		seq := int64(body["seq"].(float64))
+		if _, ok := body["response"].(map[string]any); !ok {
+			return 422, map[string]any{"status": 422}
+		}
+		a.saves++
+		switch {
+		case f.fail500:
+			f.fail500 = false
+			return 500, map[string]any{"status": 500}
+		case a.n == f.dropNth && a.saves == 1:
+			return 200, map[string]any{"slot": slot, "seq": seq} // acknowledged, never stored
+		case a.n == f.staleNth && a.saves == 2:
+			a.seq[slot] = seq + 5 // another tab got there first
+			return 409, map[string]any{"status": 409, "seq": a.seq[slot]}
+		case seq < a.seq[slot]:
+			return 409, map[string]any{"status": 409, "seq": a.seq[slot]}
+		}
+		a.seq[slot] = seq
+		return 200, map[string]any{"slot": slot, "seq": seq}
+	})
+	route("POST /api/v1/attempts/{id}/submit", func(_ string, r *http.Request) (int, any) {
+		a := f.attempts[r.PathValue("id")]
+		if a.submitted.IsZero() {
+			a.submitted = time.Now()
+		}
+		return 200, map[string]any{"state": "submitted"}
+	})
+	route("GET /api/v1/attempts/{id}", func(_ string, r *http.Request) (int, any) {
+		a := f.attempts[r.PathValue("id")]
+		state := "in_progress"
+		switch {
+		case !a.submitted.IsZero() && time.Since(a.submitted) > 200*time.Millisecond:
+			state = "graded"
+		case !a.submitted.IsZero():
+			state = "submitted"
+		}
+		slots := []map[string]any{}
+		for slot, seq := range a.seq {
+			slots = append(slots, map[string]any{"slot": slot, "seq": seq, "response": map[string]any{}})
+		}
+		return 200, map[string]any{"state": state, "score": 1, "max_score": 20, "slots": slots}
+	})
+	return mux
+}
+
+func (f *examCorpu) courseView(c map[string]any) map[string]any {
+	v := f.versions[c["version"].(string)]
+	out := map[string]any{"id": c["id"], "code": c["code"]}
+	if v.status == "published" {
+		out["published_version_id"] = v.id
+	} else {
+		out["open_version"] = map[string]any{"id": v.id, "status": v.status}
+	}
+	return out
+}
+
+func (f *examCorpu) issue(w http.ResponseWriter, login string) {
+	f.n++
+	access, refresh := fmt.Sprintf("a%d", f.n), fmt.Sprintf("r%d", f.n)
+	f.tokens[access], f.refreshes[refresh] = login, login
+	writeJSON(w, 200, fmt.Sprintf(`{"access_token":%q,"refresh_token":%q,"token_type":"Bearer","expires_in":%d}`, access, refresh, f.expiresIn))
+}
+
+func (f *examCorpu) login(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Login, Password string }
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if body.Password != demoPassword {
+		writeJSON(w, 401, `{"status":401}`)
+		return
+	}
+	f.logins[body.Login]++
+	f.issue(w, body.Login)
+}
+
+func (f *examCorpu) refresh(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	login, ok := f.refreshes[body.RefreshToken]
+	if !ok {
+		writeJSON(w, 401, `{"status":401}`)
+		return
+	}
+	delete(f.refreshes, body.RefreshToken)
+	f.refreshed++
+	f.issue(w, login)
+}
+
+// learnerLogins counts the sign-ins of learners (not of staff).
+func (f *examCorpu) learnerLogins() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for login, c := range f.logins {
+		if strings.Contains(login, "@ujian.") {
+			n += c
+		}
+	}
+	return n
+}
+
+// runExamAgainst runs the exam subcommand against srv and returns its error and the
+// decoded last line of output.
+func runExamAgainst(t *testing.T, srv *httptest.Server, cache string, extra ...string) (error, examResult, map[string]any) {
+	t.Helper()
+	args := append([]string{"exam", "-url", srv.URL, "-learners", "6", "-workers", "2", "-phase", "300ms",
+		"-start-window", "300ms", "-save-every", "250ms", "-duration", "900ms", "-grade-timeout", "10s",
+		"-signin-workers", "3", "-token-cache", cache, "-json"}, extra...)
+	var out bytes.Buffer
+	err := run(context.Background(), args, &out, io.Discard)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := lines[len(lines)-1]
+	var res examResult
+	var fields map[string]any
+	if jerr := json.Unmarshal([]byte(last), &res); jerr != nil {
+		t.Fatalf("the last line is not JSON: %v\n%s", jerr, out.String())
+	}
+	_ = json.Unmarshal([]byte(last), &fields)
+	return err, res, fields
+}
+
+func TestExamProvisionsSitsAndFindsTheLostSaveThenReusesEverythingOnTheNextRun(t *testing.T) {
+	t.Parallel()
+	f := newExamCorpu()
+	f.busyStarts, f.dropNth, f.staleNth = 1, 3, 4 // attempts 1 and 2 are the full-speed phase's
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	cache := filepath.Join(t.TempDir(), "tokens.json")
+
+	err, res, fields := runExamAgainst(t, srv, cache)
+	t.Run("the last line has every field of the issue", func(t *testing.T) {
+		for _, k := range []string{"learners", "baseline_rps", "save_rps_max", "save_ratio", "start_p99_ms", "save_p99_ms",
+			"submit_p99_ms", "errors_5xx", "acked_saves", "lost_saves", "graded_within_s", "signin_per_s"} {
+			if _, ok := fields[k]; !ok {
+				t.Errorf("%q missing from %v", k, fields)
+			}
+		}
+	})
+	t.Run("a dropped acknowledged save is lost and fails the run", func(t *testing.T) {
+		if res.LostSaves != 1 || err == nil || !strings.Contains(err.Error(), "lost") {
+			t.Errorf("lost_saves = %d, err = %v; want 1 and an error", res.LostSaves, err)
+		}
+	})
+	t.Run("a 503 at start is waited out and tried again", func(t *testing.T) {
+		if res.StartBusy != 1 || res.Started != 8 || res.StartWaitP99 < 1000 {
+			t.Errorf("start_busy %d, started %d, start wait p99 %.0f ms; want 1, 8 (6 learners and 2 full-speed) and ≥ 1 s of Retry-After",
+				res.StartBusy, res.Started, res.StartWaitP99)
+		}
+	})
+	t.Run("a stale save's 409 is counted, not an error, and no save is lost to it", func(t *testing.T) {
+		if res.StaleSaves != 1 || res.FailedSaves != 0 || res.Errors5xx != 0 {
+			t.Errorf("stale %d, failed %d, 5xx %d; want 1, 0, 0", res.StaleSaves, res.FailedSaves, res.Errors5xx)
+		}
+	})
+	t.Run("every learner signed in, every attempt submitted and graded", func(t *testing.T) {
+		if res.Learners != 6 || res.SignIns != 6 || res.SignInPerS <= 0 || f.learnerLogins() != 6 {
+			t.Errorf("learners %d, signins %d (%.1f/s), server saw %d; want 6", res.Learners, res.SignIns, res.SignInPerS, f.learnerLogins())
+		}
+		if res.Submitted != 8 || res.Graded != 8 || res.GradedWithinS < 0.2 || res.GradedWithinS > 5 {
+			t.Errorf("submitted %d, graded %d within %.2f s; want 8, 8, after the 200 ms grading", res.Submitted, res.Graded, res.GradedWithinS)
+		}
+		if res.AckedSaves < 12 || res.SaveRPSMax <= 0 || res.BaselineRPS <= 0 || res.SaveRatio <= 0 {
+			t.Errorf("acked %d, save max %.0f/s, baseline %.0f/s, ratio %.3f", res.AckedSaves, res.SaveRPSMax, res.BaselineRPS, res.SaveRatio)
+		}
+	})
+
+	f.mu.Lock()
+	f.dropNth, f.staleNth, f.fail500 = 0, 0, true
+	f.mu.Unlock()
+	err, res, _ = runExamAgainst(t, srv, cache, "-max-5xx", "1")
+	t.Run("the second run signs nobody in and provisions nothing again", func(t *testing.T) {
+		if err != nil {
+			t.Fatalf("second run = %v", err)
+		}
+		if res.SignIns != 0 || res.CachedTokens != 6 || f.learnerLogins() != 6 {
+			t.Errorf("signins %d, cached %d, server saw %d learner sign-ins; want 0, 6, still 6", res.SignIns, res.CachedTokens, f.learnerLogins())
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.created["users"] != 6 || f.created["courses"] != 1 || f.created["classes"] != 1 || f.created["organizations"] != 1 {
+			t.Errorf("created %v; want everything once", f.created)
+		}
+	})
+	t.Run("a 500 is counted and tried again, within -max-5xx", func(t *testing.T) {
+		if res.Errors5xx != 1 || res.LostSaves != 0 || res.FailedSaves != 0 {
+			t.Errorf("5xx %d, lost %d, failed %d; want 1, 0, 0", res.Errors5xx, res.LostSaves, res.FailedSaves)
+		}
+	})
+}
+
+func TestExamRefreshesCachedTokensThatAreAboutToExpire(t *testing.T) {
+	t.Parallel()
+	f := newExamCorpu()
+	f.expiresIn = 30 // under the minute a cached token must still have
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	cache := filepath.Join(t.TempDir(), "tokens.json")
+	if err, _, _ := runExamAgainst(t, srv, cache); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	before := f.refreshed
+	f.mu.Unlock()
+	err, res, _ := runExamAgainst(t, srv, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	refreshed := f.refreshed - before
+	f.mu.Unlock()
+	if res.SignIns != 0 || res.CachedTokens != 6 || refreshed != 6 || f.learnerLogins() != 6 {
+		t.Errorf("signins %d, cached %d, refreshed %d, learner sign-ins %d; want 0, 6, 6, 6", res.SignIns, res.CachedTokens, refreshed, f.learnerLogins())
+	}
+}
+
+func TestExamFlagsAreChecked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"no learners", []string{"-learners", "0"}},
+		{"more learners than a class holds", []string{"-learners", "100001"}},
+		{"the author reviewing their own course", []string{"-reviewer", "instruktur@bpsdm.kemendagri.go.id"}},
+		{"a prefix that is no code", []string{"-prefix", "no spaces"}},
+		{"a save interval of zero", []string{"-save-every", "0s"}},
+		{"a URL that is not http", []string{"-url", "ftp://x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := parseExamFlags(tt.args, io.Discard); err == nil {
+				t.Errorf("parseExamFlags(%v) = nil, want an error", tt.args)
+			}
+		})
+	}
+}
+
+func TestLearnerNIPsAreValidAndDistinct(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, i := range []int{0, 1, 998, 999, 1000, 19_999, 99_999} {
+		nip := learnerNIP(i)
+		if len(nip) != 18 || seen[nip] || nip[14] != '1' || nip[15:] == "000" || nip[8:14] != "201501" {
+			t.Errorf("learnerNIP(%d) = %s, want 18 digits, distinct, appointed 201501, a serial", i, nip)
+		}
+		if _, err := time.Parse("20060102", nip[:8]); err != nil {
+			t.Errorf("learnerNIP(%d) = %s: birth date %v", i, nip, err)
+		}
+		seen[nip] = true
+	}
+}
