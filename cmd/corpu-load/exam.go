@@ -9,14 +9,16 @@ package main
 // every -save-every for -duration, and submits. Afterwards it waits until every attempt
 // is graded and reads every attempt back to find acknowledged saves the server lost.
 //
-// The quiz API (internal/quiz) is written against the contract of issue 8. What this
-// file assumes beyond the contract's words is marked "ASSUMED" where it is used:
-//   - GET /api/v1/attempts/{id} shows its owner, per slot, {"slot", "seq", "response"}
-//     under "slots" (the seq stored for the slot), so lost saves can be found.
-//   - a 409 on a save carries the stored seq as {"seq": n} in its body.
-//   - POST /api/v1/quizzes/{id}/attempts may answer 200 with an attempt already in
-//     progress; a quiz created with "attempts_allowed": 0 allows any number of attempts.
-//   - the question-bank and quiz authoring endpoints of provisionQuiz.
+// The quiz API it drives (internal/quiz, assets/openapi.yaml tag "quizzes"):
+//   - a quiz is a course item of kind "quiz"; its id is the item's id, and its
+//     settings are PUT /api/v1/quizzes/{item_id} while the course version is a draft
+//     ("attempts_allowed": 0 allows any number of attempts).
+//   - GET /api/v1/attempts/{id} shows its owner, per slot, {"slot", "seq", "response", …}
+//     under "questions" (the seq stored for the slot), so lost saves can be found.
+//   - a stale save is a 409 problem document (code quiz.stale_seq) carrying the stored
+//     seq as the extension member "seq"; the same seq again is a retry and answers 200.
+//   - POST /api/v1/quizzes/{id}/attempts answers 201 with a new attempt, 200 with the
+//     attempt already in progress.
 
 import (
 	"context"
@@ -152,7 +154,7 @@ type examResult struct {
 	Started       int64   `json:"started"`
 	StartBusy     int64   `json:"start_busy"` // 503/429 answers to a start, each honoured and tried again
 	StartP99MS    float64 `json:"start_p99_ms"`
-	StartWaitP99  float64 `json:"start_wait_p99_ms"` // first try to 201, waits included
+	StartWaitP99  float64 `json:"start_wait_p99_ms"` // first try to 201 (or 200), waits included
 	SaveP99MS     float64 `json:"save_p99_ms"`
 	AckedSaves    int64   `json:"acked_saves"`
 	StaleSaves    int64   `json:"stale_saves"` // 409: the server held a newer seq
@@ -366,11 +368,11 @@ func (e *exam) authed(ctx context.Context, s *session, k kind, method, path stri
 type layoutQuestion struct {
 	Slot    int      `json:"slot"`
 	Type    string   `json:"type"`
+	Seq     int64    `json:"seq"` // stored: above 0 in an attempt resumed
 	Options []option `json:"options"`
-	// ASSUMED: a matching question lists its left-hand stems under "left" (the
-	// right-hand answers and distractors are its options); "items" is read too.
-	Left  []option `json:"left"`
-	Items []option `json:"items"`
+	// A matching question's left-hand prompts; its options are the right-hand
+	// answers (distractors included).
+	Prompts []option `json:"prompts"`
 }
 
 // option is a choice, a matching answer or an item to order.
@@ -398,12 +400,12 @@ type attemptView struct {
 	State    string   `json:"state"`
 	Score    *float64 `json:"score"`
 	MaxScore *float64 `json:"max_score"`
-	// ASSUMED: the owner sees each slot's stored seq and response.
-	Slots []struct {
+	// The owner sees each slot's stored seq (0 before the first save) and response.
+	Questions []struct {
 		Slot     int             `json:"slot"`
 		Seq      int64           `json:"seq"`
 		Response json.RawMessage `json:"response"`
-	} `json:"slots"`
+	} `json:"questions"`
 }
 
 // done reports whether grading is over for the attempt (essays wait for a person).
@@ -453,12 +455,8 @@ func response(q layoutQuestion, rng *rand.Rand) any {
 	case "numeric":
 		return map[string]any{"value": 3.12, "unit": "%"}
 	case "matching":
-		left := q.Left
-		if len(left) == 0 {
-			left = q.Items
-		}
 		pairs := map[string]string{}
-		for _, l := range left {
+		for _, l := range q.Prompts {
 			if len(opts) > 0 {
 				pairs[l.ID] = opts[rng.IntN(len(opts))]
 			}
@@ -466,9 +464,6 @@ func response(q layoutQuestion, rng *rand.Rand) any {
 		return map[string]any{"pairs": pairs}
 	case "ordering":
 		order := slices.Clone(opts)
-		if len(order) == 0 {
-			order = ids(q.Items)
-		}
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		return map[string]any{"order": order}
 	}
@@ -491,6 +486,9 @@ func (e *exam) start(ctx context.Context, s *session, quizID, classID string) (*
 			a := &attempt{s: s, acked: map[int][]int64{}}
 			if err := json.Unmarshal(r.body, a); err != nil || a.ID == "" {
 				return nil, fmt.Errorf("start: the attempt cannot be read: %v", err)
+			}
+			for _, q := range a.Questions { // a resumed attempt (200) goes on from its seqs
+				a.seq = max(a.seq, q.Seq)
 			}
 			e.c.rec.record(kindStartWait, r.status, time.Since(first), nil)
 			e.mu.Lock()
@@ -533,19 +531,20 @@ func (e *exam) save(ctx context.Context, a *attempt, q layoutQuestion, k kind, r
 			e.ack(a, q.Slot, seq)
 			return true
 		case err == nil && r.status == http.StatusConflict:
-			// ASSUMED: the 409 carries the stored seq. The same seq stored means an
-			// earlier try of this save got through; a newer one, that this is stale.
+			// A stale seq (quiz.stale_seq) carries the stored one; the server answers
+			// the same seq again (a retry of a save that got through) with 200. Any
+			// other 409 (quiz.attempt_closed) has no seq and is a failed save.
 			var stored struct {
-				Seq int64 `json:"seq"`
+				Seq *int64 `json:"seq"`
 			}
-			_ = json.Unmarshal(r.body, &stored)
-			if stored.Seq == seq && tries > 0 {
-				e.ack(a, q.Slot, seq)
-				return true
+			if json.Unmarshal(r.body, &stored) != nil || stored.Seq == nil {
+				e.logf("save %s slot %d: HTTP 409 %s", a.ID, q.Slot, problemText(r.body))
+				e.failed.Add(1)
+				return false
 			}
 			e.stale.Add(1)
 			a.mu.Lock()
-			a.seq = max(a.seq, stored.Seq)
+			a.seq = max(a.seq, *stored.Seq)
 			a.mu.Unlock()
 			return false
 		case tries < 3 && (err != nil || r.busy() || r.status >= 500):
@@ -790,7 +789,7 @@ func (e *exam) lostSaves() int64 {
 			}
 		}
 		stored := map[int]int64{}
-		for _, s := range v.Slots {
+		for _, s := range v.Questions {
 			stored[s.Slot] = s.Seq
 		}
 		for slot, seqs := range a.acked {
@@ -1274,20 +1273,21 @@ type courseVersion struct {
 	Modules []struct {
 		Lessons []struct {
 			Items []struct {
-				Kind  string `json:"kind"`
-				RefID string `json:"ref_id"`
+				ID   string `json:"id"`
+				Kind string `json:"kind"`
 			} `json:"items"`
 		} `json:"lessons"`
 	} `json:"modules"`
 }
 
-// quizRef is the quiz of the version's first quiz item ("" when it has none).
-func (v courseVersion) quizRef() string {
+// quizItem is the version's first item of kind quiz, whose id is the quiz's ("" when
+// it has none).
+func (v courseVersion) quizItem() string {
 	for _, m := range v.Modules {
 		for _, l := range m.Lessons {
 			for _, it := range l.Items {
-				if it.Kind == "quiz" && it.RefID != "" {
-					return it.RefID
+				if it.Kind == "quiz" && it.ID != "" {
+					return it.ID
 				}
 			}
 		}
@@ -1297,8 +1297,9 @@ func (v courseVersion) quizRef() string {
 
 // ensureCourse finds the course PREFIX-COURSE of the institute or writes it, and
 // carries its version through to publication: the author writes a module, a lesson
-// and a quiz item whose quiz provisionQuiz makes, and submits; the reviewer approves.
-// A run that stopped half-way is taken up where it stopped.
+// and a quiz item, provisionQuiz sets the quiz, and the author submits; the reviewer
+// approves. A run that stopped half-way is taken up where it stopped (the quiz of a
+// draft is set again: PUT replaces its settings).
 func (e *exam) ensureCourse(ctx context.Context, author, reviewer staff, instituteID string) (courseID, versionID, quizID string, err error) {
 	type course struct {
 		ID                 string         `json:"id"`
@@ -1341,12 +1342,15 @@ func (e *exam) ensureCourse(ctx context.Context, author, reviewer staff, institu
 	if err := author.do(ctx, http.MethodGet, "/api/v1/course-versions/"+versionID, nil, &v); err != nil {
 		return "", "", "", err
 	}
-	quizID = v.quizRef()
+	quizID = v.quizItem()
 	if v.Status == "draft" || v.Status == "changes_requested" {
 		if quizID == "" {
-			if quizID, err = e.writeCurriculum(ctx, author, instituteID, versionID); err != nil {
+			if quizID, err = e.writeCurriculum(ctx, author, versionID); err != nil {
 				return "", "", "", err
 			}
+		}
+		if err := provisionQuiz(ctx, author, instituteID, quizID, e.cfg.prefix); err != nil {
+			return "", "", "", fmt.Errorf("quiz: %w", err)
 		}
 		if err := author.do(ctx, http.MethodPost, "/api/v1/course-versions/"+versionID+"/submit", nil, nil); err != nil {
 			return "", "", "", err
@@ -1369,13 +1373,10 @@ func (e *exam) ensureCourse(ctx context.Context, author, reviewer staff, institu
 	return courseID, versionID, quizID, nil
 }
 
-// writeCurriculum adds a module, a lesson and the quiz item to a draft version.
-func (e *exam) writeCurriculum(ctx context.Context, author staff, instituteID, versionID string) (string, error) {
-	quizID, err := provisionQuiz(ctx, author, instituteID, versionID, e.cfg.prefix)
-	if err != nil {
-		return "", fmt.Errorf("quiz: %w", err)
-	}
-	var module, lesson struct {
+// writeCurriculum adds a module, a lesson and the quiz item to a draft version and
+// returns the item's id, which is the quiz's.
+func (e *exam) writeCurriculum(ctx context.Context, author staff, versionID string) (string, error) {
+	var module, lesson, item struct {
 		ID string `json:"id"`
 	}
 	if err := author.do(ctx, http.MethodPost, "/api/v1/course-versions/"+versionID+"/modules", map[string]string{"title": "Ujian"}, &module); err != nil {
@@ -1384,50 +1385,50 @@ func (e *exam) writeCurriculum(ctx context.Context, author staff, instituteID, v
 	if err := author.do(ctx, http.MethodPost, "/api/v1/modules/"+module.ID+"/lessons", map[string]string{"title": "Ujian akhir"}, &lesson); err != nil {
 		return "", err
 	}
-	item := map[string]any{"kind": "quiz", "title": "Ujian 20 soal", "required": true, "estimated_minutes": 30, "ref_id": quizID}
-	if err := author.do(ctx, http.MethodPost, "/api/v1/lessons/"+lesson.ID+"/items", item, nil); err != nil {
+	body := map[string]any{"kind": "quiz", "title": "Ujian 20 soal", "required": true, "estimated_minutes": 30}
+	if err := author.do(ctx, http.MethodPost, "/api/v1/lessons/"+lesson.ID+"/items", body, &item); err != nil {
 		return "", err
 	}
-	return quizID, nil
+	if item.ID == "" {
+		return "", fmt.Errorf("lesson %s: the quiz item came back without an id", lesson.ID)
+	}
+	return item.ID, nil
 }
 
-// provisionQuiz makes the 20-question quiz of a draft version and returns its id.
+// provisionQuiz sets the 20-question quiz of a quiz item of a draft version:
 //
-// ASSUMED endpoints and fields of internal/quiz (issue 8 names the routes under
-// /api/v1/question-banks but not their bodies; adjust them here):
-//
-//	GET  /api/v1/question-banks?org_id=ORG&q=NAME            → {"items": [{"id", "name"}], "next_cursor"}
+//	GET  /api/v1/question-banks                                → {"items": [{"id", "name"}], "next_cursor"}
+//	     (every bank the caller may read; there is no filter by organisation or name)
 //	POST /api/v1/question-banks {"org_id", "name", "sharing": "private"} → 201 {"id"}
-//	GET  /api/v1/question-banks/{bank_id}/questions          → {"items": [{"id", "name"}], "next_cursor"}
-//	POST /api/v1/question-banks/{bank_id}/questions {"type", "name", "stem", ...} → 201 {"id"}
-//	     (the fields by type: see examQuestions)
-//	POST /api/v1/course-versions/{version_id}/quizzes
-//	     {"title", "sections": [{"question_ids": [...]}], "shuffle_questions", "shuffle_options",
-//	      "time_limit_seconds", "attempts_allowed": 0 (any number), "grading": "highest",
-//	      "pass_mark", "review": {...}} → 201 {"id"}
+//	GET  /api/v1/question-banks/{bank_id}/questions            → {"items": [{"id", "name"}], "next_cursor"}
+//	POST /api/v1/question-banks/{bank_id}/questions {"name", "type", "stem", "points",
+//	     and the type's body fields flat: "options", "prompts", "correct", …} → 201 {"id"}
+//	     (see examQuestions)
+//	PUT  /api/v1/quizzes/{item_id} {"sections": [{"questions": [{"question_id"}]}],
+//	     "shuffle_questions", "shuffle_options", "time_limit_seconds", "attempts_allowed": 0
+//	     (any number), "grading_method", "pass_mark" (percent), "review"} → 201 or 200
 //
-// The bank (named after the prefix) and its questions are reused; the quiz is made
-// anew for each draft, since a quiz belongs to its course version.
-func provisionQuiz(ctx context.Context, author staff, orgID, versionID, prefix string) (string, error) {
+// The bank (named after the prefix) and its questions are reused.
+func provisionQuiz(ctx context.Context, author staff, orgID, quizID, prefix string) error {
 	type named struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	}
 	name := prefix + " bank soal uji beban"
 	var bank named
-	err := eachItem(ctx, author, "/api/v1/question-banks", url.Values{"org_id": {orgID}, "q": {name}}, func(b named) bool {
+	err := eachItem(ctx, author, "/api/v1/question-banks", url.Values{}, func(b named) bool {
 		if b.Name == name {
 			bank = b
 		}
 		return bank.ID != ""
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
 	if bank.ID == "" {
 		if err := author.do(ctx, http.MethodPost, "/api/v1/question-banks",
 			map[string]any{"org_id": orgID, "name": name, "sharing": "private"}, &bank); err != nil {
-			return "", err
+			return err
 		}
 	}
 	have := map[string]string{}
@@ -1435,71 +1436,68 @@ func provisionQuiz(ctx context.Context, author staff, orgID, versionID, prefix s
 		have[q.Name] = q.ID
 		return false
 	}); err != nil {
-		return "", err
+		return err
 	}
-	var ids []string
+	var questions []map[string]string
 	for _, q := range examQuestions() {
 		id := have[q["name"].(string)]
 		if id == "" {
 			var made named
 			if err := author.do(ctx, http.MethodPost, "/api/v1/question-banks/"+bank.ID+"/questions", q, &made); err != nil {
-				return "", err
+				return err
 			}
 			id = made.ID
 		}
-		ids = append(ids, id)
+		questions = append(questions, map[string]string{"question_id": id})
 	}
 	quiz := map[string]any{
-		"title":              "Ujian " + prefix,
-		"sections":           []map[string]any{{"question_ids": ids}},
+		"sections":           []map[string]any{{"title": "Ujian", "questions": questions}},
 		"shuffle_questions":  true,
 		"shuffle_options":    true,
 		"time_limit_seconds": 4 * 3600,
 		"attempts_allowed":   0,
-		"grading":            "highest",
-		"pass_mark":          0.6,
-		"review":             map[string]string{"score": "after_submit", "answers": "never", "feedback": "never"},
+		"grading_method":     "highest",
+		"pass_mark":          60,
+		"review":             map[string]string{"score": "immediately", "answers": "never", "feedback": "never"},
 	}
-	var made named
-	if err := author.do(ctx, http.MethodPost, "/api/v1/course-versions/"+versionID+"/quizzes", quiz, &made); err != nil {
-		return "", err
-	}
-	return made.ID, nil
+	return author.do(ctx, http.MethodPut, "/api/v1/quizzes/"+url.PathEscape(quizID), quiz, nil)
 }
 
 // examQuestions are the 20 auto-graded questions of the exam, every auto-graded
-// type of issue 8 in turn (ASSUMED question bodies; see provisionQuiz).
+// type of internal/quiz in turn, in the body of POST .../questions.
 func examQuestions() []map[string]any {
 	var qs []map[string]any
 	for i := range 20 {
 		n := i + 1
-		q := map[string]any{"name": fmt.Sprintf("uji-beban-%02d", n)}
+		q := map[string]any{"name": fmt.Sprintf("uji-beban-%02d", n), "points": 1}
 		switch i % 7 {
 		case 0:
 			q["type"], q["stem"] = "single_choice", fmt.Sprintf("Soal %d: manakah ibu kota Indonesia?", n)
-			q["options"] = []map[string]any{{"text": "Jakarta", "fraction": 1}, {"text": "Bandung", "fraction": 0},
-				{"text": "Surabaya", "fraction": 0}, {"text": "Medan", "fraction": 0}}
+			q["options"] = []map[string]any{{"text": "Jakarta", "weight": 1}, {"text": "Bandung"},
+				{"text": "Surabaya"}, {"text": "Medan"}}
 		case 1:
 			q["type"], q["stem"] = "multiple_choice", fmt.Sprintf("Soal %d: pilih semua bilangan prima.", n)
-			q["options"] = []map[string]any{{"text": "2", "fraction": 0.5}, {"text": "3", "fraction": 0.5},
-				{"text": "4", "fraction": -0.5}, {"text": "9", "fraction": -0.5}}
+			q["options"] = []map[string]any{{"text": "2", "weight": 0.5}, {"text": "3", "weight": 0.5},
+				{"text": "4", "weight": -0.5}, {"text": "9", "weight": -0.5}}
 		case 2:
-			q["type"], q["stem"], q["answer"] = "true_false", fmt.Sprintf("Soal %d: SPBE singkatan dari Sistem Pemerintahan Berbasis Elektronik.", n), true
+			q["type"], q["stem"], q["correct"] = "true_false", fmt.Sprintf("Soal %d: SPBE singkatan dari Sistem Pemerintahan Berbasis Elektronik.", n), true
 		case 3:
 			q["type"], q["stem"] = "short_answer", fmt.Sprintf("Soal %d: sebutkan nama provinsi dengan kode 32.", n)
-			q["answers"] = []map[string]any{{"text": "jawa barat", "fraction": 1}, {"text": "jabar", "fraction": 1}}
+			q["text_answers"] = []map[string]any{{"text": "jawa barat", "credit": 1}, {"text": "jabar", "credit": 1}}
 		case 4:
 			q["type"], q["stem"] = "numeric", fmt.Sprintf("Soal %d: berapa persen kenaikan 100 menjadi 103,12?", n)
-			q["answers"] = []map[string]any{{"value": 3.12, "tolerance": 0.01, "fraction": 1}}
-			q["units"] = []map[string]any{{"unit": "%", "multiplier": 1}}
+			q["numeric_answers"] = []map[string]any{{"value": 3.12, "tolerance": 0.01, "credit": 1}}
+			q["units"] = []map[string]any{{"name": "%", "multiplier": 1}}
 		case 5:
 			q["type"], q["stem"] = "matching", fmt.Sprintf("Soal %d: pasangkan provinsi dengan ibu kotanya.", n)
-			q["pairs"] = []map[string]string{{"left": "Jawa Barat", "right": "Bandung"}, {"left": "Jawa Timur", "right": "Surabaya"},
-				{"left": "Sumatera Utara", "right": "Medan"}}
-			q["distractors"] = []string{"Semarang"}
+			q["options"] = []map[string]any{{"id": "bandung", "text": "Bandung"}, {"id": "surabaya", "text": "Surabaya"},
+				{"id": "medan", "text": "Medan"}, {"id": "semarang", "text": "Semarang"}} // the last a distractor
+			q["prompts"] = []map[string]any{{"id": "jabar", "text": "Jawa Barat", "answer": "bandung"},
+				{"id": "jatim", "text": "Jawa Timur", "answer": "surabaya"}, {"id": "sumut", "text": "Sumatera Utara", "answer": "medan"}}
 		case 6:
 			q["type"], q["stem"] = "ordering", fmt.Sprintf("Soal %d: urutkan dari yang terkecil.", n)
-			q["items"] = []string{"satu", "dua", "tiga", "empat"}
+			q["options"] = []map[string]any{{"text": "satu"}, {"text": "dua"}, {"text": "tiga"}, {"text": "empat"}}
+			q["scoring"] = "by_position"
 		}
 		qs = append(qs, q)
 	}

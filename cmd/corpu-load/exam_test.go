@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,9 +17,10 @@ import (
 	"time"
 )
 
-// examCorpu is an in-memory stand-in for the Corpu API of issue 8, just enough of it
-// for the exam generator: sign-in, the provisioning endpoints, and the attempt
-// contract with a grader that grades 200 ms after submit. It is a test double of the
+// examCorpu is an in-memory stand-in for the Corpu API (internal/quiz and the
+// endpoints around it), just enough of it for the exam generator: sign-in, the
+// provisioning endpoints, and the attempt contract with a grader that grades 200 ms
+// after submit. It is a test double of the
 // server the generator drives, not of any store.
 type examCorpu struct {
 	mu        sync.Mutex
@@ -36,6 +38,7 @@ type examCorpu struct {
 	banks     []map[string]any
 	questions map[string][]map[string]any // bank → questions
 	classes   []map[string]any
+	quizzes   map[string]map[string]any // quiz (item) id → settings
 	enrolled  map[string]bool
 	created   map[string]int // "courses", "users", ... → POSTs
 
@@ -48,10 +51,11 @@ type examCorpu struct {
 }
 
 type fakeVersion struct {
-	id, status, quizID string
+	id, status, quizItem string
 }
 
 type fakeAttempt struct {
+	id        string
 	n         int
 	owner     string
 	saves     int
@@ -59,10 +63,86 @@ type fakeAttempt struct {
 	submitted time.Time
 }
 
+// fakeTypes are the types of the fake's 20 slots, in turn.
+var fakeTypes = []string{"single_choice", "multiple_choice", "true_false", "short_answer", "numeric", "matching", "ordering"}
+
+// fakeLayout is the attempt's questions as a learner sees them, with each slot's seq.
+func fakeLayout(a *fakeAttempt) []map[string]any {
+	questions := []map[string]any{}
+	for slot := 1; slot <= 20; slot++ {
+		q := map[string]any{"slot": slot, "type": fakeTypes[(slot-1)%7], "stem": "?", "points": 1,
+			"options":  []map[string]string{{"id": "o1", "text": "a"}, {"id": "o2", "text": "b"}},
+			"response": nil, "seq": a.seq[slot], "max_score": 1}
+		if q["type"] == "matching" {
+			q["prompts"] = []map[string]string{{"id": "p1", "text": "x"}, {"id": "p2", "text": "y"}}
+		}
+		if a.seq[slot] > 0 {
+			q["response"] = map[string]any{}
+		}
+		questions = append(questions, q)
+	}
+	return questions
+}
+
+// fakeResponseOK checks an answer's shape against its slot's type, as the server does.
+func fakeResponseOK(typ string, resp map[string]any) bool {
+	option := func(v any) bool { return v == "o1" || v == "o2" }
+	switch typ {
+	case "single_choice":
+		return len(resp) == 1 && option(resp["choice"])
+	case "multiple_choice":
+		cs, ok := resp["choices"].([]any)
+		return len(resp) == 1 && ok && !slices.ContainsFunc(cs, func(v any) bool { return !option(v) })
+	case "true_false":
+		_, ok := resp["value"].(bool)
+		return len(resp) == 1 && ok
+	case "short_answer":
+		_, ok := resp["text"].(string)
+		return len(resp) == 1 && ok
+	case "numeric":
+		_, ok := resp["value"].(float64)
+		return ok && len(resp) <= 2
+	case "matching":
+		pairs, ok := resp["pairs"].(map[string]any)
+		for left, right := range pairs {
+			ok = ok && (left == "p1" || left == "p2") && option(right)
+		}
+		return len(resp) == 1 && ok
+	case "ordering":
+		order, ok := resp["order"].([]any)
+		return len(resp) == 1 && ok && len(order) == 2 && option(order[0]) && option(order[1]) && order[0] != order[1]
+	}
+	return false
+}
+
+// fakeQuestionOK checks a question's body as the server's validation would, roughly:
+// the type's fields flat, and none of another contract's.
+func fakeQuestionOK(q map[string]any) bool {
+	for _, k := range []string{"answer", "answers", "pairs", "items", "distractors", "body"} {
+		if _, ok := q[k]; ok {
+			return false
+		}
+	}
+	has := func(k string) bool { _, ok := q[k]; return ok }
+	switch q["type"] {
+	case "single_choice", "multiple_choice", "ordering":
+		return has("options")
+	case "true_false":
+		return has("correct")
+	case "short_answer":
+		return has("text_answers")
+	case "numeric":
+		return has("numeric_answers")
+	case "matching":
+		return has("options") && has("prompts")
+	}
+	return false
+}
+
 func newExamCorpu() *examCorpu {
 	f := &examCorpu{expiresIn: 900, tokens: map[string]string{}, refreshes: map[string]string{}, logins: map[string]int{},
 		courses: map[string]map[string]any{}, versions: map[string]*fakeVersion{}, questions: map[string][]map[string]any{},
-		enrolled: map[string]bool{}, created: map[string]int{}, attempts: map[string]*fakeAttempt{}}
+		enrolled: map[string]bool{}, created: map[string]int{}, attempts: map[string]*fakeAttempt{}, quizzes: map[string]map[string]any{}}
 	f.orgs = []map[string]any{{"id": f.id(), "code": "KEMENDAGRI"}, {"id": "inst-1", "code": "BPSDM-KEMENDAGRI"}}
 	return f
 }
@@ -150,8 +230,8 @@ func (f *examCorpu) handler() http.Handler {
 	route("GET /api/v1/course-versions/{id}", func(_ string, r *http.Request) (int, any) {
 		v := f.versions[r.PathValue("id")]
 		items := []any{}
-		if v.quizID != "" {
-			items = append(items, map[string]any{"kind": "quiz", "ref_id": v.quizID})
+		if v.quizItem != "" {
+			items = append(items, map[string]any{"id": v.quizItem, "kind": "quiz"})
 		}
 		return 200, map[string]any{"id": v.id, "status": v.status,
 			"modules": []any{map[string]any{"lessons": []any{map[string]any{"items": items}}}}}
@@ -160,12 +240,16 @@ func (f *examCorpu) handler() http.Handler {
 	route("POST /api/v1/modules/{id}/lessons", func(string, *http.Request) (int, any) { return 201, map[string]any{"id": f.id()} })
 	route("POST /api/v1/lessons/{id}/items", func(_ string, r *http.Request) (int, any) {
 		item := decode(r)
+		if item["kind"] != "quiz" || item["ref_id"] != nil {
+			return 422, map[string]any{"status": 422}
+		}
+		id := f.id()
 		for _, v := range f.versions {
 			if v.status == "draft" {
-				v.quizID = item["ref_id"].(string)
+				v.quizItem = id
 			}
 		}
-		return 201, map[string]any{"id": f.id()}
+		return 201, map[string]any{"id": id, "kind": "quiz"}
 	})
 	route("POST /api/v1/course-versions/{id}/submit", func(_ string, r *http.Request) (int, any) {
 		f.versions[r.PathValue("id")].status = "in_review"
@@ -190,16 +274,47 @@ func (f *examCorpu) handler() http.Handler {
 	})
 	route("POST /api/v1/question-banks/{id}/questions", func(_ string, r *http.Request) (int, any) {
 		q := decode(r)
+		if !fakeQuestionOK(q) {
+			return 422, map[string]any{"status": 422, "detail": fmt.Sprintf("question %v", q)}
+		}
 		q["id"] = f.id()
 		f.questions[r.PathValue("id")] = append(f.questions[r.PathValue("id")], q)
 		return 201, q
 	})
-	route("POST /api/v1/course-versions/{id}/quizzes", func(_ string, r *http.Request) (int, any) {
-		q := decode(r)
-		if len(q["sections"].([]any)[0].(map[string]any)["question_ids"].([]any)) != 20 {
+	route("PUT /api/v1/quizzes/{id}", func(_ string, r *http.Request) (int, any) {
+		var version *fakeVersion
+		for _, v := range f.versions {
+			if v.quizItem == r.PathValue("id") {
+				version = v
+			}
+		}
+		switch {
+		case version == nil:
+			return 404, map[string]any{"status": 404}
+		case version.status != "draft" && version.status != "changes_requested":
+			return 409, map[string]any{"status": 409, "code": "quiz.version_frozen"}
+		}
+		var q struct {
+			Sections []struct {
+				Questions []struct {
+					QuestionID string `json:"question_id"`
+				} `json:"questions"`
+			} `json:"sections"`
+			AttemptsAllowed *int    `json:"attempts_allowed"`
+			GradingMethod   string  `json:"grading_method"`
+			PassMark        float64 `json:"pass_mark"`
+		}
+		if json.NewDecoder(r.Body).Decode(&q) != nil || len(q.Sections) != 1 || len(q.Sections[0].Questions) != 20 ||
+			q.Sections[0].Questions[0].QuestionID == "" || q.AttemptsAllowed == nil || *q.AttemptsAllowed != 0 ||
+			q.GradingMethod != "highest" || q.PassMark <= 1 {
 			return 422, map[string]any{"status": 422}
 		}
-		return 201, map[string]any{"id": f.id()}
+		status := 201
+		if f.quizzes[r.PathValue("id")] != nil {
+			status = 200
+		}
+		f.quizzes[r.PathValue("id")] = map[string]any{"id": r.PathValue("id")}
+		return status, f.quizzes[r.PathValue("id")]
 	})
 	route("GET /api/v1/classes", func(string, *http.Request) (int, any) { return 200, page(f.classes) })
 	route("POST /api/v1/classes", func(_ string, r *http.Request) (int, any) {
@@ -221,26 +336,27 @@ func (f *examCorpu) handler() http.Handler {
 		}
 		return 200, res
 	})
-	route("POST /api/v1/quizzes/{id}/attempts", func(login string, _ *http.Request) (int, any) {
+	route("POST /api/v1/quizzes/{id}/attempts", func(login string, r *http.Request) (int, any) {
+		if f.quizzes[r.PathValue("id")] == nil {
+			return 404, map[string]any{"status": 404}
+		}
 		if f.busyStarts > 0 {
 			f.busyStarts--
 			return 503, map[string]any{"status": 503}
 		}
-		f.started++
-		a := &fakeAttempt{n: f.started, owner: login, seq: map[int]int64{}}
-		id := f.id()
-		f.attempts[id] = a
-		questions := []map[string]any{}
-		for slot := 1; slot <= 20; slot++ {
-			types := []string{"single_choice", "multiple_choice", "true_false", "short_answer", "numeric", "matching", "ordering"}
-			q := map[string]any{"slot": slot, "type": types[(slot-1)%7], "stem": "?",
-				"options": []map[string]string{{"id": "o1", "text": "a"}, {"id": "o2", "text": "b"}}}
-			if q["type"] == "matching" {
-				q["left"] = []map[string]string{{"id": "l1", "text": "x"}}
-			}
-			questions = append(questions, q)
+		view := func(a *fakeAttempt) map[string]any {
+			return map[string]any{"id": a.id, "quiz_id": r.PathValue("id"), "state": "in_progress",
+				"deadline": time.Now().Add(time.Hour), "questions": fakeLayout(a)}
 		}
-		return 201, map[string]any{"id": id, "deadline": time.Now().Add(time.Hour), "questions": questions}
+		for _, a := range f.attempts {
+			if a.owner == login && a.submitted.IsZero() {
+				return 200, view(a) // the attempt in progress, resumed
+			}
+		}
+		f.started++
+		a := &fakeAttempt{id: f.id(), n: f.started, owner: login, seq: map[int]int64{}}
+		f.attempts[a.id] = a
+		return 201, view(a)
 	})
 	route("PUT /api/v1/attempts/{id}/answers/{slot}", func(login string, r *http.Request) (int, any) {
 		a := f.attempts[r.PathValue("id")]
@@ -250,8 +366,11 @@ func (f *examCorpu) handler() http.Handler {
 		slot, _ := strconv.Atoi(r.PathValue("slot"))
 		body := decode(r)
 		seq := int64(body["seq"].(float64))
-		if _, ok := body["response"].(map[string]any); !ok {
-			return 422, map[string]any{"status": 422}
+		if resp, ok := body["response"].(map[string]any); !ok || slot < 1 || slot > 20 || !fakeResponseOK(fakeTypes[(slot-1)%7], resp) {
+			return 422, map[string]any{"status": 422, "code": "quiz.response_shape"}
+		}
+		if !a.submitted.IsZero() {
+			return 409, map[string]any{"status": 409, "code": "quiz.attempt_closed"}
 		}
 		a.saves++
 		switch {
@@ -262,9 +381,9 @@ func (f *examCorpu) handler() http.Handler {
 			return 200, map[string]any{"slot": slot, "seq": seq} // acknowledged, never stored
 		case a.n == f.staleNth && a.saves == 2:
 			a.seq[slot] = seq + 5 // another tab got there first
-			return 409, map[string]any{"status": 409, "seq": a.seq[slot]}
+			return 409, map[string]any{"status": 409, "code": "quiz.stale_seq", "seq": a.seq[slot]}
 		case seq < a.seq[slot]:
-			return 409, map[string]any{"status": 409, "seq": a.seq[slot]}
+			return 409, map[string]any{"status": 409, "code": "quiz.stale_seq", "seq": a.seq[slot]}
 		}
 		a.seq[slot] = seq
 		return 200, map[string]any{"slot": slot, "seq": seq}
@@ -285,11 +404,7 @@ func (f *examCorpu) handler() http.Handler {
 		case !a.submitted.IsZero():
 			state = "submitted"
 		}
-		slots := []map[string]any{}
-		for slot, seq := range a.seq {
-			slots = append(slots, map[string]any{"slot": slot, "seq": seq, "response": map[string]any{}})
-		}
-		return 200, map[string]any{"state": state, "score": 1, "max_score": 20, "slots": slots}
+		return 200, map[string]any{"id": a.id, "state": state, "score": 1, "max_score": 20, "questions": fakeLayout(a)}
 	})
 	return mux
 }
