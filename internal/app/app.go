@@ -115,6 +115,7 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes = quiz.NewService(quiz.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
 		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity}})
 	a.quizzes.SetJobs(a.jobs)
+	a.quizzes.SetImportFiles(a.uploads, deps.Store)
 	// A new draft of a course copies its quizzes with its curriculum.
 	a.courses.SetItemCopier(a.quizzes)
 	if err := a.newAuth(); err != nil {
@@ -143,6 +144,7 @@ func (a *App) subscribe() {
 	a.events.Handle(quiz.TypeGradeAttempt, a.quizzes.HandleGradeAttempt, queue.OnQueue(queue.Critical))
 	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
+	a.events.Handle(quiz.TypeImportQuestions, a.quizzes.HandleImportQuestions, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {

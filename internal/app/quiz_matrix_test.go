@@ -66,6 +66,18 @@ func (w *world) quizzes(t *testing.T) *quizWorld {
 	return q
 }
 
+// questionFile is a GIFT file for a question import: the actor's own upload
+// when they may upload one (an author), the instructor's otherwise.
+func (w *world) questionFile(t *testing.T, actor string) string {
+	t.Helper()
+	uploader := mInstructor
+	if actor == mAdmin {
+		uploader = mAdmin
+	}
+	return uploadFile(t, w.as[uploader], "question_import", w.bpsdmJabar, "soal.gift.txt", "text/plain",
+		[]byte("::Maklumat:: Maklumat pelayanan wajib dipajang. {T}\n"))
+}
+
 // newQuestion adds a true/false question to a bank.
 func (w *world) newQuestion(t *testing.T, bank string) string {
 	t.Helper()

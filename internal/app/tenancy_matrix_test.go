@@ -634,6 +634,11 @@ func (w *world) matrix() map[string]matrixCase {
 		"setQuiz": {build: func(t *testing.T, actor string) call {
 			return call{method: "PUT", path: "/api/v1/quizzes/" + w.newQuizItem(t, w.newDraft(t).lesson), body: map[string]any{"attempts_allowed": 2}}
 		}, want: want(hidden, authors)},
+		"importQuestions": {build: func(t *testing.T, actor string) call {
+			q := w.quizzes(t)
+			return call{method: "POST", path: "/api/v1/question-banks/" + q.bank + "/imports",
+				body: map[string]any{"file_id": w.questionFile(t, actor), "format": "gift", "dry_run": true}}
+		}, want: want(hidden, authors)},
 		"startQuizStatistics": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/statistics" }, map[string]any{}),
 			want: want(hidden, bankReaders)},
 		"setClassQuizSettings": {build: w.quizSend("PUT", func(q *quizWorld) string { return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/settings" },

@@ -31,6 +31,7 @@ func (h *Handler) Mount(api *echo.Group) {
 	api.GET("/question-banks/:bank_id/questions/:question_id", h.getQuestion)
 	api.PATCH("/question-banks/:bank_id/questions/:question_id", h.updateQuestion)
 	api.DELETE("/question-banks/:bank_id/questions/:question_id", h.archiveQuestion)
+	api.POST("/question-banks/:bank_id/imports", h.startImport)
 
 	api.GET("/quizzes/:quiz_id", h.getQuiz)
 	api.PUT("/quizzes/:quiz_id", h.setQuiz)

@@ -100,6 +100,8 @@ type Service struct {
 	grace   time.Duration
 	starts  chan struct{} // one token per start being built
 	jobs    Jobs
+	files   ImportFiles   // uploads of question imports
+	objects ImportObjects // their bytes
 	// failAfterSlots, in tests, makes grading fail after so many slots, as a
 	// worker killed mid-way.
 	failAfterSlots int

@@ -31,6 +31,9 @@ const (
 	PurposeCourseDocument       Purpose = "course_document"
 	PurposeCourseImage          Purpose = "course_image"
 	PurposeAssignmentSubmission Purpose = "assignment_submission"
+	// PurposeQuestionImport is a Moodle XML or GIFT file of questions for a
+	// question bank; the authors of courses (who author banks) upload it.
+	PurposeQuestionImport Purpose = "question_import"
 )
 
 // Size units.
@@ -75,6 +78,13 @@ var Rules = map[Purpose]Rule{
 		Permission: authz.MediaUpload,
 		Types:      []string{"image/png", "image/jpeg", "image/webp"},
 		MaxSize:    10 * MiB,
+	},
+	PurposeQuestionImport: {
+		Permission: authz.CourseAuthor,
+		// "<?xml" sniffs as text/xml; a file with a byte-order mark, or GIFT, as text/plain.
+		Types:    []string{"text/xml", "text/plain"},
+		Declared: []string{"application/xml", "application/octet-stream"},
+		MaxSize:  50 * MiB, // Moodle XML carries embedded images in base64
 	},
 	PurposeAssignmentSubmission: {
 		Types:    []string{"application/pdf", "application/zip", "image/png", "image/jpeg"},
@@ -140,8 +150,8 @@ func (in *Input) normalize() (Rule, error) {
 	var v apperr.Validation
 	rule, ok := Rules[in.Purpose]
 	v.Check(ok, "purpose",
-		"harus salah satu dari: user_import, course_video, course_document, course_image, assignment_submission",
-		"must be one of: user_import, course_video, course_document, course_image, assignment_submission")
+		"harus salah satu dari: user_import, course_video, course_document, course_image, assignment_submission, question_import",
+		"must be one of: user_import, course_video, course_document, course_image, assignment_submission, question_import")
 	v.Check(validFilename(in.Filename), "filename",
 		"wajib diisi, paling banyak 255 byte, tanpa garis miring atau karakter kendali",
 		"is required, at most 255 bytes, without slashes or control characters")
