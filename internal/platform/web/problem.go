@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -141,6 +142,13 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		if clientGone(c, err) {
+			// Nobody reads this answer; it is no failure of the server.
+			log.InfoContext(c.Request().Context(), "client went away", "request_id",
+				c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+			_ = c.NoContent(StatusClientClosedRequest)
+			return
+		}
 		e := toAppError(err)
 		status := e.Kind.Status()
 		lang := Language(c.Request())
@@ -176,6 +184,17 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.ErrorContext(c.Request().Context(), "write problem", "err", werr)
 		}
 	}
+}
+
+// StatusClientClosedRequest is the status recorded (as nginx does) for a
+// request whose client went away before the answer: metrics and the access
+// log then tell it from a server failure.
+const StatusClientClosedRequest = 499
+
+// clientGone reports whether err is only the request's client having gone
+// away: the request's own context was cancelled.
+func clientGone(c echo.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(c.Request().Context().Err(), context.Canceled)
 }
 
 // withExtensions returns the problem's members with the extension members

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -241,5 +243,33 @@ func TestEveryReaderOfARequestBodyAnswersItsFailuresAlike(t *testing.T) {
 				t.Errorf("error = %v, want kind %v", tt.err, tt.want)
 			}
 		})
+	}
+}
+
+func TestAClientThatWentAwayIsNoServerFailure(t *testing.T) {
+	t.Parallel()
+	var logged strings.Builder
+	e := echo.New()
+	e.HTTPErrorHandler = ErrorHandler(slog.New(slog.NewTextHandler(&logged, nil)))
+	e.GET("/slow", func(c echo.Context) error {
+		<-c.Request().Context().Done() // the client hangs up while the handler works
+		return fmt.Errorf("save answer: %w", c.Request().Context().Err())
+	})
+	e.GET("/cancelled-inside", func(echo.Context) error {
+		return fmt.Errorf("lookup: %w", context.Canceled) // a cancellation of the server's own making
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/slow", nil).WithContext(ctx))
+	if rec.Code != StatusClientClosedRequest || strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("a request whose client went away = %d, log %q; want %d and no error logged", rec.Code, logged.String(), StatusClientClosedRequest)
+	}
+
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/cancelled-inside", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("a cancellation while the client waits = %d; want 500, logged as an error", rec.Code)
 	}
 }
