@@ -639,6 +639,8 @@ func (w *world) matrix() map[string]matrixCase {
 			return call{method: "POST", path: "/api/v1/question-banks/" + q.bank + "/imports",
 				body: map[string]any{"file_id": w.questionFile(t, actor), "format": "gift", "dry_run": true}}
 		}, want: want(hidden, authors)},
+		"exportQuestionBank": {build: w.quizGet(func(q *quizWorld) string { return "/api/v1/question-banks/" + q.bank + "/export?format=gift" }),
+			want: want(hidden, bankReaders)},
 		"startQuizStatistics": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/statistics" }, map[string]any{}),
 			want: want(hidden, bankReaders)},
 		"setClassQuizSettings": {build: w.quizSend("PUT", func(q *quizWorld) string { return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/settings" },

@@ -32,6 +32,7 @@ func (h *Handler) Mount(api *echo.Group) {
 	api.PATCH("/question-banks/:bank_id/questions/:question_id", h.updateQuestion)
 	api.DELETE("/question-banks/:bank_id/questions/:question_id", h.archiveQuestion)
 	api.POST("/question-banks/:bank_id/imports", h.startImport)
+	api.GET("/question-banks/:bank_id/export", h.exportBank)
 
 	api.GET("/quizzes/:quiz_id", h.getQuiz)
 	api.PUT("/quizzes/:quiz_id", h.setQuiz)

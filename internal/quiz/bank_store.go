@@ -389,6 +389,16 @@ func (s store) drawIDs(ctx context.Context, bankID uuid.UUID, categoryID *uuid.U
 	return ids, nil
 }
 
+// bankQuestions returns every live question of a bank with its current
+// version, by name.
+func (s store) bankQuestions(ctx context.Context, bankID uuid.UUID) ([]Question, error) {
+	var rows []questionRow
+	if err := s.db.Conn(ctx).Where("bank_id = ? AND archived_at IS NULL", bankID).Order("name, id").Limit(10000).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list questions: %w", err)
+	}
+	return s.withVersions(ctx, rows)
+}
+
 func (s store) listQuestions(ctx context.Context, bankID uuid.UUID, f QuestionFilter, req page.Request) ([]Question, error) {
 	q := s.db.Conn(ctx).Model(&questionRow{}).Where("bank_id = ? AND archived_at IS NULL", bankID)
 	if f.CategoryID != uuid.Nil {

@@ -300,6 +300,21 @@ func SplitCategory(path string) []string {
 	return out
 }
 
+// JoinCategory is the inverse of SplitCategory: the path of the category names
+// under the course's top, a "/" inside a name written as "//":
+// ["Literasi Digital", "Keamanan"] gives "$course$/top/Literasi Digital/Keamanan".
+// No names give "".
+func JoinCategory(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = strings.ReplaceAll(n, "/", "//")
+	}
+	return "$course$/top/" + strings.Join(parts, "/")
+}
+
 // validate checks a parsed question of a supported type and returns a problem for the
 // first defect, or nil.
 func validate(i int, q *Question) *Problem {

@@ -279,3 +279,12 @@ func TestFixturesOfBothFormatsAreInTheRepository(t *testing.T) {
 		}
 	}
 }
+
+func TestJoinCategoryIsTheInverseOfSplitCategory(t *testing.T) {
+	for _, names := range [][]string{nil, {"Literasi Digital"}, {"Literasi Digital", "Keamanan/Data", "a//b"}} {
+		path := JoinCategory(names)
+		if got := SplitCategory(path); !reflect.DeepEqual(got, names) {
+			t.Errorf("SplitCategory(JoinCategory(%q)) = %q (path %q)", names, got, path)
+		}
+	}
+}
