@@ -1,0 +1,452 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// layoutQuestion is one question of an attempt's frozen layout.
+type layoutQuestion struct {
+	Slot    int      `json:"slot"`
+	Type    string   `json:"type"`
+	Seq     int64    `json:"seq"` // stored: above 0 in an attempt resumed
+	Options []option `json:"options"`
+	// A matching question's left-hand prompts; its options are the right-hand
+	// answers (distractors included).
+	Prompts []option `json:"prompts"`
+}
+
+// option is a choice, a matching answer or an item to order.
+type option struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+// attempt is one attempt as the generator tracks it.
+type attempt struct {
+	ID        string           `json:"id"`
+	Deadline  time.Time        `json:"deadline"`
+	Questions []layoutQuestion `json:"questions"`
+
+	s         *session
+	seq       int64
+	mu        sync.Mutex
+	acked     map[int][]int64 // slot → every acknowledged seq
+	submitted bool
+	view      *attemptView // the last one read
+}
+
+// attemptView is GET /api/v1/attempts/{id} as the generator reads it.
+type attemptView struct {
+	State    string   `json:"state"`
+	Score    *float64 `json:"score"`
+	MaxScore *float64 `json:"max_score"`
+	// The owner sees each slot's stored seq (0 before the first save) and response.
+	Questions []struct {
+		Slot     int             `json:"slot"`
+		Seq      int64           `json:"seq"`
+		Response json.RawMessage `json:"response"`
+	} `json:"questions"`
+}
+
+// done reports whether grading is over for the attempt (essays wait for a person).
+func (v *attemptView) done() bool {
+	return v != nil && (v.State == "graded" || v.State == "needs_grading")
+}
+
+// answerable is the attempt's slots that take an answer.
+func (a *attempt) answerable() []layoutQuestion {
+	var out []layoutQuestion
+	for _, q := range a.Questions {
+		if q.Type != "description" {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// response makes a well-formed answer for q.
+func response(q layoutQuestion, rng *rand.Rand) any {
+	ids := func(opts []option) []string {
+		out := make([]string, len(opts))
+		for i, o := range opts {
+			out[i] = o.ID
+		}
+		return out
+	}
+	opts := ids(q.Options)
+	switch q.Type {
+	case "single_choice":
+		if len(opts) > 0 {
+			return map[string]any{"choice": opts[rng.IntN(len(opts))]}
+		}
+	case "multiple_choice":
+		picked := []string{}
+		for _, id := range opts {
+			if rng.IntN(2) == 0 {
+				picked = append(picked, id)
+			}
+		}
+		if len(picked) == 0 && len(opts) > 0 {
+			picked = append(picked, opts[0])
+		}
+		return map[string]any{"choices": picked}
+	case "true_false":
+		return map[string]any{"value": rng.IntN(2) == 0}
+	case "numeric":
+		return map[string]any{"value": 3.12, "unit": "%"}
+	case "matching":
+		pairs := map[string]string{}
+		for _, l := range q.Prompts {
+			if len(opts) > 0 {
+				pairs[l.ID] = opts[rng.IntN(len(opts))]
+			}
+		}
+		return map[string]any{"pairs": pairs}
+	case "ordering":
+		order := slices.Clone(opts)
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		return map[string]any{"order": order}
+	}
+	return map[string]any{"text": "jawaban " + strconv.Itoa(rng.IntN(1000))} // short answer, essay
+}
+
+// start starts an attempt as s, honouring Retry-After on 503/429 and trying again
+// until it is given one, the request fails otherwise, or ctx ends.
+func (e *exam) start(ctx context.Context, s *session, quizID, classID string) (*attempt, error) {
+	path := "/api/v1/quizzes/" + url.PathEscape(quizID) + "/attempts"
+	// One key for every try: a start whose answer was lost is not a second attempt.
+	headers := map[string]string{"Idempotency-Key": "corpu-load-start-" + randomKey()}
+	first := time.Now()
+	for tries := 0; ; tries++ {
+		r, err := e.authed(ctx, s, kindStart, http.MethodPost, path, map[string]string{"class_id": classID}, headers)
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err == nil && (r.status == http.StatusCreated || r.status == http.StatusOK):
+			a := &attempt{s: s, acked: map[int][]int64{}}
+			if err := json.Unmarshal(r.body, a); err != nil || a.ID == "" {
+				return nil, fmt.Errorf("start: the attempt cannot be read: %v", err)
+			}
+			for _, q := range a.Questions { // a resumed attempt (200) goes on from its seqs
+				a.seq = max(a.seq, q.Seq)
+			}
+			e.c.rec.record(kindStartWait, r.status, time.Since(first), nil)
+			e.mu.Lock()
+			e.attempts = append(e.attempts, a)
+			e.mu.Unlock()
+			return a, nil
+		case err == nil && r.busy():
+			e.busy.Add(1)
+			if err := sleep(ctx, backoff(r.retryAfter)); err != nil {
+				return nil, err
+			}
+		case (err != nil || r.status >= 500) && tries < 5:
+			if err := sleep(ctx, backoff(0)); err != nil {
+				return nil, err
+			}
+		case err != nil:
+			return nil, fmt.Errorf("start: %w", err)
+		default:
+			return nil, fmt.Errorf("start: HTTP %d %s", r.status, problemText(r.body))
+		}
+	}
+}
+
+// save saves an answer to q with the attempt's next seq, trying a busy or failed save
+// again with the same seq. It reports whether the server acknowledged the seq.
+func (e *exam) save(ctx context.Context, a *attempt, q layoutQuestion, k kind, rng *rand.Rand) bool {
+	a.mu.Lock()
+	a.seq++
+	seq := a.seq
+	a.mu.Unlock()
+	path := "/api/v1/attempts/" + url.PathEscape(a.ID) + "/answers/" + strconv.Itoa(q.Slot)
+	body := map[string]any{"seq": seq, "response": response(q, rng)}
+	for tries := 0; ; tries++ {
+		r, err := e.authed(ctx, a.s, k, http.MethodPut, path, body, nil)
+		if ctx.Err() != nil {
+			return false
+		}
+		switch {
+		case err == nil && ok(r.status):
+			e.ack(a, q.Slot, seq)
+			return true
+		case err == nil && r.status == http.StatusConflict:
+			// A stale seq (quiz.stale_seq) carries the stored one; the server answers
+			// the same seq again (a retry of a save that got through) with 200. Any
+			// other 409 (quiz.attempt_closed) has no seq and is a failed save.
+			var stored struct {
+				Seq *int64 `json:"seq"`
+			}
+			if json.Unmarshal(r.body, &stored) != nil || stored.Seq == nil {
+				e.logf("save %s slot %d: HTTP 409 %s", a.ID, q.Slot, problemText(r.body))
+				e.failed.Add(1)
+				return false
+			}
+			e.stale.Add(1)
+			a.mu.Lock()
+			a.seq = max(a.seq, *stored.Seq)
+			a.mu.Unlock()
+			return false
+		case tries < 3 && (err != nil || r.busy() || r.status >= 500):
+			if sleep(ctx, backoff(r.retryAfter)/2) != nil {
+				return false
+			}
+		default:
+			e.failed.Add(1)
+			return false
+		}
+	}
+}
+
+// ack notes an acknowledged save.
+func (e *exam) ack(a *attempt, slot int, seq int64) {
+	e.acked.Add(1)
+	a.mu.Lock()
+	a.acked[slot] = append(a.acked[slot], seq)
+	a.mu.Unlock()
+}
+
+// submit submits the attempt (idempotent, one key for every try) and reports when
+// the server acknowledged it.
+func (e *exam) submit(ctx context.Context, a *attempt) (time.Time, bool) {
+	path := "/api/v1/attempts/" + url.PathEscape(a.ID) + "/submit"
+	headers := map[string]string{"Idempotency-Key": "corpu-load-submit-" + a.ID}
+	for tries := 0; ; tries++ {
+		r, err := e.authed(ctx, a.s, kindSubmit, http.MethodPost, path, nil, headers)
+		switch {
+		case ctx.Err() != nil:
+			return time.Time{}, false
+		case err == nil && ok(r.status):
+			e.submitted.Add(1)
+			a.mu.Lock()
+			a.submitted = true
+			a.mu.Unlock()
+			return time.Now(), true
+		case tries < 5 && (err != nil || r.busy() || r.status >= 500):
+			if sleep(ctx, backoff(r.retryAfter)) != nil {
+				return time.Time{}, false
+			}
+		default:
+			e.logf("submit %s: HTTP %d %s", a.ID, r.status, problemText(r.body))
+			return time.Time{}, false
+		}
+	}
+}
+
+// view reads the attempt back as its owner.
+func (e *exam) view(ctx context.Context, a *attempt) (*attemptView, error) {
+	r, err := e.authed(ctx, a.s, kindAttempt, http.MethodGet, "/api/v1/attempts/"+url.PathEscape(a.ID), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !ok(r.status) {
+		return nil, fmt.Errorf("attempt %s: HTTP %d", a.ID, r.status)
+	}
+	var v attemptView
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		return nil, fmt.Errorf("attempt %s: %w", a.ID, err)
+	}
+	a.mu.Lock()
+	a.view = &v
+	a.mu.Unlock()
+	return &v, nil
+}
+
+// saveAtFullSpeed starts one attempt for each of up to -workers learners, saves to it
+// closed-loop for -phase, submits it, and returns the acknowledged saves per second.
+func (e *exam) saveAtFullSpeed(ctx context.Context, quizID, classID string, sessions []*session) float64 {
+	n := min(e.cfg.workers, len(sessions))
+	attempts := make([]*attempt, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			a, err := e.start(ctx, sessions[i], quizID, classID)
+			if err != nil {
+				e.logf("full-speed saves: %v", err)
+				return
+			}
+			attempts[i] = a
+		})
+	}
+	wg.Wait()
+	phaseCtx, cancel := context.WithTimeout(ctx, e.cfg.phase)
+	defer cancel()
+	var saved atomic.Int64
+	begin := time.Now()
+	for i, a := range attempts {
+		if a == nil || len(a.answerable()) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			qs := a.answerable()
+			for j := 0; phaseCtx.Err() == nil; j++ {
+				if e.save(phaseCtx, a, qs[j%len(qs)], kindSaveMax, rng) {
+					saved.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	for _, a := range attempts {
+		if a != nil {
+			wg.Go(func() { e.submit(ctx, a) })
+		}
+	}
+	wg.Wait()
+	return float64(saved.Load()) / elapsed.Seconds()
+}
+
+// sit runs the exam: learner i starts at i/N of the window, saves every -save-every
+// (the first at a random point of the first interval) until -duration has passed,
+// and submits. It returns when the last submit was acknowledged.
+func (e *exam) sit(ctx context.Context, quizID, classID string, sessions []*session) time.Time {
+	clock := time.Now()
+	var mu sync.Mutex
+	var last time.Time
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		offset := time.Duration(int64(e.cfg.startWindow) * int64(i) / int64(len(sessions)))
+		wg.Go(func() {
+			if sleep(ctx, time.Until(clock.Add(offset))) != nil {
+				return
+			}
+			a, err := e.start(ctx, s, quizID, classID)
+			if err != nil {
+				if ctx.Err() == nil {
+					e.logf("learner %s: %v", s.login, err)
+				}
+				return
+			}
+			began := time.Now()
+			end := began.Add(e.cfg.duration)
+			if !a.Deadline.IsZero() && a.Deadline.Before(end) {
+				end = a.Deadline
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 11))
+			qs := a.answerable()
+			next := began.Add(rand.N(e.cfg.saveEvery) + 1)
+			for j := 0; len(qs) > 0 && next.Before(end); j++ {
+				if sleep(ctx, time.Until(next)) != nil {
+					return
+				}
+				e.save(ctx, a, qs[j%len(qs)], kindSave, rng)
+				next = next.Add(e.cfg.saveEvery)
+			}
+			if sleep(ctx, time.Until(end)) != nil {
+				return
+			}
+			if at, ok := e.submit(ctx, a); ok {
+				mu.Lock()
+				if at.After(last) {
+					last = at
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return last
+}
+
+// awaitGrading polls every submitted attempt until it is graded or -grade-timeout
+// passes, and returns how many were graded and the seconds from lastSubmit until
+// the last of them was seen graded (-1 when some were not).
+func (e *exam) awaitGrading(ctx context.Context, lastSubmit time.Time) (int64, float64) {
+	e.mu.Lock()
+	pending := slices.Clone(e.attempts)
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.gradeTimeout)
+	defer cancel()
+	var graded atomic.Int64
+	var doneAt time.Time
+	var submitted []*attempt
+	for _, a := range pending {
+		a.mu.Lock()
+		if a.submitted {
+			submitted = append(submitted, a)
+		}
+		a.mu.Unlock()
+	}
+	pending = submitted
+	for len(pending) > 0 && ctx.Err() == nil {
+		still := make([]*attempt, 0, len(pending))
+		var mu sync.Mutex
+		e.each(ctx, pending, func(a *attempt) {
+			v, err := e.view(ctx, a)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil && v.done() {
+				graded.Add(1)
+				doneAt = time.Now()
+				return
+			}
+			still = append(still, a)
+		})
+		pending = still
+		if len(pending) > 0 && sleep(ctx, 250*time.Millisecond) != nil {
+			break
+		}
+	}
+	if len(pending) > 0 || doneAt.IsZero() {
+		return graded.Load(), -1
+	}
+	return graded.Load(), max(doneAt.Sub(lastSubmit).Seconds(), 0)
+}
+
+// each runs fn on every attempt, at most 32 at once.
+func (e *exam) each(ctx context.Context, attempts []*attempt, fn func(*attempt)) {
+	e.pool(ctx, len(attempts), 32, func(i int) { fn(attempts[i]) })
+}
+
+// lostSaves reads back every attempt (those whose last view came from grading are
+// not read again) and counts the acknowledged saves whose seq is newer than the seq
+// the server holds for the slot: each of them was acknowledged and is gone.
+func (e *exam) lostSaves() int64 {
+	e.mu.Lock()
+	attempts := slices.Clone(e.attempts)
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.gradeTimeout)
+	defer cancel()
+	var lost atomic.Int64
+	e.each(ctx, attempts, func(a *attempt) {
+		a.mu.Lock()
+		v := a.view
+		a.mu.Unlock()
+		if !v.done() {
+			var err error
+			if v, err = e.view(ctx, a); err != nil {
+				e.logf("lost saves: %v", err)
+				n := int64(0)
+				for _, seqs := range a.acked {
+					n += int64(len(seqs))
+				}
+				lost.Add(n) // nothing can be shown to be kept
+				return
+			}
+		}
+		stored := map[int]int64{}
+		for _, s := range v.Questions {
+			stored[s.Slot] = s.Seq
+		}
+		for slot, seqs := range a.acked {
+			for _, seq := range seqs {
+				if seq > stored[slot] {
+					lost.Add(1)
+				}
+			}
+		}
+	})
+	return lost.Load()
+}
