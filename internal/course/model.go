@@ -9,14 +9,12 @@ package course
 import (
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 )
@@ -223,73 +221,6 @@ type Item struct {
 	ReleaseAfterItemID *uuid.UUID
 }
 
-// Checklist is what a reviewer confirms before approving.
-type Checklist struct {
-	Objectives    bool // the objectives are clear and measurable
-	Assessment    bool // the assessment measures the objectives
-	JP            bool // the JP credit matches the learning time
-	Accessibility bool // the content is accessible (captions, alt text, readable documents)
-}
-
-// unchecked lists the checklist fields not confirmed.
-func (c Checklist) unchecked() []string {
-	var out []string
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{{"objectives", c.Objectives}, {"assessment", c.Assessment}, {"jp", c.JP}, {"accessibility", c.Accessibility}} {
-		if !f.ok {
-			out = append(out, f.name)
-		}
-	}
-	return out
-}
-
-// Review is a reviewer's decision on a version, kept for the record.
-type Review struct {
-	ID         uuid.UUID
-	VersionID  uuid.UUID
-	ReviewerID uuid.UUID
-	Decision   Decision
-	Checklist  Checklist
-	Comments   string
-	CreatedAt  time.Time
-}
-
-// ReviewInput is a reviewer's decision.
-type ReviewInput struct {
-	Decision  Decision
-	Checklist Checklist
-	Comments  string
-}
-
-func (in *ReviewInput) validate() error {
-	in.Comments = strings.TrimSpace(in.Comments)
-	var v apperr.Validation
-	v.Check(in.Decision == DecisionApprove || in.Decision == DecisionRequestChanges, "decision",
-		"harus approve atau request_changes", "must be approve or request_changes")
-	v.Check(utf8.RuneCountInString(in.Comments) <= 10000, "comments", "paling banyak 10000 karakter", "at most 10000 characters")
-	checkText(&v, "comments", in.Comments)
-	v.Check(in.Decision != DecisionRequestChanges || in.Comments != "", "comments",
-		"wajib diisi saat meminta perbaikan", "are required when requesting changes")
-	return v.Err()
-}
-
-// Similar is a published course of another organisation that resembles a
-// version, with the parts of its score.
-type Similar struct {
-	CourseID             uuid.UUID
-	VersionID            uuid.UUID
-	OrgID                uuid.UUID
-	Code                 string
-	Title                string
-	Score                float64 // 0..1, the weighted sum below
-	TitleSimilarity      float64 // pg_trgm similarity of the titles
-	ObjectivesSimilarity float64 // pg_trgm similarity of the objectives
-	TagOverlap           float64 // Jaccard overlap of the competency tags
-	SharedTags           []string
-}
-
 // The weights and threshold of similar-programme detection.
 const (
 	similarTitleWeight      = 0.45
@@ -299,157 +230,11 @@ const (
 	similarLimit            = 10
 )
 
-// CatalogueEntry is a published course as the catalogue lists it.
-type CatalogueEntry struct {
-	CourseID       uuid.UUID
-	VersionID      uuid.UUID
-	OrgID          uuid.UUID
-	Code           string
-	Title          string
-	Summary        string
-	Language       Language
-	DeliveryMode   DeliveryMode
-	Level          Level
-	JPCredit       float64
-	Tags           []string
-	CompetencyTags []string
-	CoverFileID    *uuid.UUID
-	Sharing        Sharing
-	PublishedAt    time.Time
-}
-
-// CatalogueFilter narrows a catalogue search.
-type CatalogueFilter struct {
-	Query      string // words that must all appear in the title, summary, code or tags
-	Tag        string
-	Competency string
-	OrgID      uuid.UUID // the owning organisation
-	Mode       DeliveryMode
-	Level      Level
-	Language   Language
-}
-
-func (f *CatalogueFilter) validate() error {
-	f.Query = strings.TrimSpace(f.Query)
-	f.Tag, f.Competency = normalizeTag(f.Tag), normalizeTag(f.Competency)
-	var v apperr.Validation
-	v.Check(utf8.RuneCountInString(f.Query) <= 200, "q", "paling banyak 200 karakter", "at most 200 characters")
-	checkText(&v, "q", f.Query)
-	checkText(&v, "tag", f.Tag)
-	checkText(&v, "competency", f.Competency)
-	v.Check(f.Mode == "" || slices.Contains(deliveryModes, f.Mode), "mode",
-		"harus online, blended atau classroom", "must be online, blended or classroom")
-	v.Check(f.Level == "" || slices.Contains(levels, f.Level), "level",
-		"harus basic, intermediate atau advanced", "must be basic, intermediate or advanced")
-	v.Check(f.Language == "" || slices.Contains(languages, f.Language), "language", "harus id atau en", "must be id or en")
-	return v.Err()
-}
-
 // CourseFilter narrows the staff's list of courses.
 type CourseFilter struct {
 	OrgID    uuid.UUID // courses owned by this organisation; uuid.Nil for every organisation the caller holds a course role on
 	Query    string    // the start of the code, or words of the title
 	Archived bool      // list archived courses instead of active ones
-}
-
-// LearningPath is an ordered set of courses with prerequisites.
-type LearningPath struct {
-	ID           uuid.UUID
-	OrgID        uuid.UUID
-	Code         string
-	Title        string
-	Description  string
-	Sharing      Sharing
-	SharedOrgIDs []uuid.UUID
-	Steps        []PathStep
-	CreatedBy    uuid.UUID
-	ArchivedAt   *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
-
-// PathStep is one course of a learning path.
-type PathStep struct {
-	CourseID              uuid.UUID
-	Position              int
-	PrerequisiteCourseIDs []uuid.UUID // courses of earlier steps to complete first
-	PublishedVersionID    *uuid.UUID  // the course's current published version, nil once it is archived
-}
-
-// StepInput is one step a client sends, in order.
-type StepInput struct {
-	CourseID              uuid.UUID
-	PrerequisiteCourseIDs []uuid.UUID
-}
-
-// PathInput creates a learning path.
-type PathInput struct {
-	OrgID        uuid.UUID
-	Code         string
-	Title        string
-	Description  string
-	Sharing      Sharing
-	SharedOrgIDs []uuid.UUID
-	Steps        []StepInput
-}
-
-// PathPatch changes a learning path; nil fields stay.
-type PathPatch struct {
-	Code         *string
-	Title        *string
-	Description  *string
-	Sharing      *Sharing
-	SharedOrgIDs *[]uuid.UUID
-	Steps        *[]StepInput // replaces every step
-}
-
-func (p *LearningPath) validate() error {
-	p.Code, p.Title, p.Description = strings.TrimSpace(p.Code), strings.TrimSpace(p.Title), strings.TrimSpace(p.Description)
-	var v apperr.Validation
-	checkCode(&v, p.Code)
-	v.Check(p.Title != "" && utf8.RuneCountInString(p.Title) <= 200, "title", "wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
-	v.Check(utf8.RuneCountInString(p.Description) <= 5000, "description", "paling banyak 5000 karakter", "at most 5000 characters")
-	checkText(&v, "title", p.Title)
-	checkText(&v, "description", p.Description)
-	checkSharing(&v, p.Sharing, p.SharedOrgIDs)
-	v.Check(len(p.Steps) > 0 && len(p.Steps) <= 100, "steps", "harus memuat 1 sampai 100 kursus", "must hold 1 to 100 courses")
-	seen := map[uuid.UUID]bool{}
-	for i, st := range p.Steps {
-		field := fmt.Sprintf("steps[%d]", i)
-		v.Check(st.CourseID != uuid.Nil, field+".course_id", "wajib diisi", "is required")
-		v.Check(!seen[st.CourseID], field+".course_id", "kursus sudah ada di jalur ini", "the course is already on this path")
-		for _, pre := range st.PrerequisiteCourseIDs {
-			v.Check(seen[pre], field+".prerequisite_course_ids",
-				"prasyarat harus kursus dari langkah sebelumnya", "prerequisites must be courses of earlier steps")
-		}
-		seen[st.CourseID] = true
-	}
-	return v.Err()
-}
-
-// VersionSummary is what the delivery package needs of a published version.
-type VersionSummary struct {
-	VersionID    uuid.UUID
-	CourseID     uuid.UUID
-	OrgID        uuid.UUID
-	Title        string
-	JPCredit     float64
-	DeliveryMode string
-	// Status is "published" for the version new classes may pin, or
-	// "archived" when it was superseded or its course was archived: classes
-	// that pinned it keep it, new ones may not.
-	Status string
-	Items  []ItemSummary
-}
-
-// ItemSummary is one content item of a published version, in curriculum order.
-type ItemSummary struct {
-	ID                 uuid.UUID
-	Kind               string
-	Required           bool
-	ReleaseAt          *time.Time
-	ReleaseAfterItemID *uuid.UUID
-	EstimatedMinutes   int
 }
 
 // Optional is one field of a partial update that may also be cleared: Set
@@ -658,147 +443,12 @@ func checkSharing(v *apperr.Validation, s Sharing, shared []uuid.UUID) {
 	}
 }
 
-// ModuleInput creates or changes a module or a lesson; nil fields stay.
-type ModuleInput struct {
-	Title   *string
-	Summary *string
-}
-
-func (in ModuleInput) apply(title, summary *string) error {
-	setIf(title, in.Title)
-	setIf(summary, in.Summary)
-	*title, *summary = strings.TrimSpace(*title), strings.TrimSpace(*summary)
-	var v apperr.Validation
-	v.Check(*title != "" && utf8.RuneCountInString(*title) <= maxTitle, "title",
-		"wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
-	v.Check(utf8.RuneCountInString(*summary) <= maxSummary, "summary", "paling banyak 5000 karakter", "at most 5000 characters")
-	checkText(&v, "title", *title)
-	checkText(&v, "summary", *summary)
-	return v.Err()
-}
-
-// ItemInput creates or changes a content item; unset fields stay. The kind
-// is set when the item is created and never changes.
-type ItemInput struct {
-	Kind               ItemKind
-	Title              *string
-	Required           *bool
-	EstimatedMinutes   *int
-	Body               *string
-	URL                Optional[string]
-	FileID             Optional[uuid.UUID]
-	RefID              Optional[uuid.UUID]
-	ReleaseAt          Optional[time.Time]
-	ReleaseAfterItemID Optional[uuid.UUID]
-}
-
 // Limits of an item's fields.
 const (
 	maxBody    = 200_000
 	maxURL     = 2048
 	maxMinutes = 10_000
 )
-
-// htmlPolicy keeps the markup of user-generated content and removes scripts,
-// event handlers, styles and dangerous URLs. A policy is safe for concurrent use.
-var htmlPolicy = bluemonday.UGCPolicy()
-
-// sanitizeHTML returns the rich text with everything executable removed.
-func sanitizeHTML(s string) string { return strings.TrimSpace(htmlPolicy.Sanitize(s)) }
-
-// apply changes it with in and checks the result.
-func (in ItemInput) apply(it *Item) error {
-	var v apperr.Validation
-	if in.Kind != "" && in.Kind != it.Kind {
-		if it.Kind == "" {
-			it.Kind = in.Kind
-		} else {
-			v.Add("kind", "jenis materi tidak dapat diubah; buat materi baru", "the kind cannot change; add a new item instead")
-		}
-	}
-	setIf(&it.Title, in.Title)
-	setIf(&it.Required, in.Required)
-	setIf(&it.EstimatedMinutes, in.EstimatedMinutes)
-	if in.Body != nil {
-		it.Body = sanitizeHTML(*in.Body)
-	}
-	if in.URL.Set {
-		it.URL = ""
-		if in.URL.Value != nil {
-			it.URL = strings.TrimSpace(*in.URL.Value)
-		}
-	}
-	in.FileID.apply(&it.FileID)
-	in.RefID.apply(&it.RefID)
-	in.ReleaseAt.apply(&it.ReleaseAt)
-	in.ReleaseAfterItemID.apply(&it.ReleaseAfterItemID)
-	if it.ReleaseAt != nil {
-		t := it.ReleaseAt.UTC()
-		it.ReleaseAt = &t
-	}
-
-	it.Title = strings.TrimSpace(it.Title)
-	v.Check(slices.Contains(itemKinds, it.Kind), "kind",
-		"harus video, document, text, link, live_session, quiz, assignment atau survey",
-		"must be video, document, text, link, live_session, quiz, assignment or survey")
-	v.Check(it.Title != "" && utf8.RuneCountInString(it.Title) <= maxTitle, "title",
-		"wajib diisi, paling banyak 200 karakter", "is required, at most 200 characters")
-	checkText(&v, "title", it.Title)
-	checkText(&v, "body", it.Body)
-	v.Check(it.EstimatedMinutes >= 0 && it.EstimatedMinutes <= maxMinutes, "estimated_minutes",
-		"harus antara 0 dan 10000", "must be between 0 and 10000")
-	switch {
-	case it.Kind == KindText:
-		v.Check(it.Body != "", "body", "wajib diisi untuk materi teks", "is required for text items")
-		v.Check(len(it.Body) <= maxBody, "body", "terlalu panjang", "is too long")
-	case it.Body != "":
-		v.Add("body", "hanya untuk materi teks", "applies only to text items")
-	}
-	switch {
-	case it.Kind == KindLink && it.URL == "":
-		v.Add("url", "wajib diisi untuk tautan", "is required for link items")
-	case it.URL != "" && !it.Kind.takesURL():
-		v.Add("url", "hanya untuk tautan dan sesi langsung", "applies only to link and live session items")
-	case it.URL != "":
-		v.Check(validWebURL(it.URL), "url", "harus URL http atau https yang lengkap", "must be a complete http or https URL")
-	}
-	switch {
-	case it.Kind.HasMedia() && it.FileID == nil:
-		v.Add("file_id", "wajib diisi untuk video dan dokumen", "is required for video and document items")
-	case !it.Kind.HasMedia() && it.FileID != nil:
-		v.Add("file_id", "hanya untuk video dan dokumen", "applies only to video and document items")
-	}
-	v.Check(it.RefID == nil || it.Kind.takesRef(), "ref_id",
-		"hanya untuk kuis, tugas dan survei", "applies only to quiz, assignment and survey items")
-	v.Check(it.ReleaseAfterItemID == nil || *it.ReleaseAfterItemID != it.ID, "release_after_item_id",
-		"materi tidak dapat menunggu dirinya sendiri", "an item cannot wait for itself")
-	return v.Err()
-}
-
-func validWebURL(raw string) bool {
-	if len(raw) > maxURL || !validText(raw) {
-		return false
-	}
-	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
-}
-
-// Outline is a version's complete curriculum order, for reordering: every
-// module, lesson and item of the version exactly once. Lessons may move to
-// another module and items to another lesson.
-type Outline []OutlineModule
-
-// OutlineModule is a module and its lessons, in order.
-type OutlineModule struct {
-	ID      uuid.UUID
-	Lessons []OutlineLesson
-}
-
-// OutlineLesson is a lesson and its items, in order.
-type OutlineLesson struct {
-	ID      uuid.UUID
-	ItemIDs []uuid.UUID
-}
 
 // Errors of this package.
 var (
