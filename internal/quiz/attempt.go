@@ -3,7 +3,6 @@ package quiz
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,62 +63,22 @@ type AttemptView struct {
 	Resumed      bool // Start returned the attempt already in progress
 }
 
-// contents caches question versions an attempt used: they never change.
-type contents struct {
-	mu sync.RWMutex
-	m  map[uuid.UUID]Content
-}
-
-func (c *contents) get(id uuid.UUID) (Content, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	v, ok := c.m[id]
-	return v, ok
-}
-
-func (c *contents) put(id uuid.UUID, v Content) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) > 20000 {
-		c.m = map[uuid.UUID]Content{}
-	}
-	c.m[id] = v
-}
-
-var usedVersions contents
-
-// publishedQuizzes caches the quizzes attempts are taken of: a quiz changes
-// only while its course version is a draft, and classes (where attempts are
-// taken) run published versions only.
-var publishedQuizzes struct {
-	sync.RWMutex
-	m map[uuid.UUID]Quiz
-}
-
 // publishedQuiz returns the quiz of an attempt, from the cache when it can.
 func (s *Service) publishedQuiz(ctx context.Context, id uuid.UUID) (Quiz, error) {
-	publishedQuizzes.RLock()
-	q, ok := publishedQuizzes.m[id]
-	publishedQuizzes.RUnlock()
-	if ok {
+	if q, ok := s.quizzes.get(id); ok {
 		return q, nil
 	}
 	q, err := s.store.quiz(ctx, id, false)
 	if err != nil {
 		return Quiz{}, err
 	}
-	publishedQuizzes.Lock()
-	defer publishedQuizzes.Unlock()
-	if publishedQuizzes.m == nil || len(publishedQuizzes.m) > 10000 {
-		publishedQuizzes.m = map[uuid.UUID]Quiz{}
-	}
-	publishedQuizzes.m[id] = q
+	s.quizzes.put(id, q)
 	return q, nil
 }
 
 // content returns a used question version's content, from the cache when it can.
 func (s *Service) content(ctx context.Context, versionID uuid.UUID) (Content, error) {
-	if c, ok := usedVersions.get(versionID); ok {
+	if c, ok := s.versions.get(versionID); ok {
 		return c, nil
 	}
 	m, err := s.store.versions(ctx, []uuid.UUID{versionID})
@@ -130,7 +89,7 @@ func (s *Service) content(ctx context.Context, versionID uuid.UUID) (Content, er
 	if !ok {
 		return Content{}, ErrQuestionNotFound
 	}
-	usedVersions.put(versionID, c)
+	s.versions.put(versionID, c)
 	return c, nil
 }
 

@@ -3,7 +3,6 @@ package quiz
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,7 +30,7 @@ func (s *Service) SaveAnswer(ctx context.Context, attemptID uuid.UUID, slot int,
 	now := s.now()
 	// The fast path: the attempt's layout is known here, so one statement
 	// checks the seq, the state and the deadline and writes.
-	if l, ok := layouts.get(attemptID); ok && l.userID == actor.UserID && actor.MaySelf(authz.SelfLearn) &&
+	if l, ok := s.layouts.get(attemptID); ok && l.userID == actor.UserID && actor.MaySelf(authz.SelfLearn) &&
 		slot >= 1 && slot <= len(l.versions) && (l.deadline == nil || !now.After(l.deadline.Add(s.grace))) {
 		stored, err := s.prepare(ctx, l.versions[slot-1], response)
 		if err != nil {
@@ -128,30 +127,6 @@ type layout struct {
 	versions []uuid.UUID // by slot - 1
 }
 
-type layoutCache struct {
-	mu sync.RWMutex
-	m  map[uuid.UUID]layout
-}
-
-func (c *layoutCache) get(id uuid.UUID) (layout, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	l, ok := c.m[id]
-	return l, ok
-}
-
-func (c *layoutCache) put(id uuid.UUID, l layout) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= 100000 {
-		c.m = make(map[uuid.UUID]layout)
-	}
-	c.m[id] = l
-}
-
-// layouts are the layouts of the attempts this process started or saved to.
-var layouts layoutCache
-
 func layoutOf(a Attempt) layout {
 	l := layout{userID: a.UserID, deadline: a.Deadline, versions: make([]uuid.UUID, len(a.Slots))}
 	for i, sl := range a.Slots {
@@ -162,14 +137,14 @@ func layoutOf(a Attempt) layout {
 
 // learnLayout reads and caches an attempt's layout for the saves to come.
 func (s *Service) learnLayout(ctx context.Context, attemptID uuid.UUID, st slotState) error {
-	if _, ok := layouts.get(attemptID); ok {
+	if _, ok := s.layouts.get(attemptID); ok {
 		return nil
 	}
 	versions, err := s.store.slotVersions(ctx, attemptID)
 	if err != nil {
 		return err
 	}
-	layouts.put(attemptID, layout{userID: st.UserID, deadline: st.Deadline, versions: versions})
+	s.layouts.put(attemptID, layout{userID: st.UserID, deadline: st.Deadline, versions: versions})
 	return nil
 }
 

@@ -103,9 +103,9 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 		return AttemptView{}, err
 	}
 	for _, sl := range slots {
-		usedVersions.put(sl.QuestionVersionID, sl.Content)
+		s.versions.put(sl.QuestionVersionID, sl.Content)
 	}
-	layouts.put(a.ID, layoutOf(a))
+	s.layouts.put(a.ID, layoutOf(a))
 	return s.view(ctx, a, true, q, cs)
 }
 
