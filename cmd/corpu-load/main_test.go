@@ -233,7 +233,9 @@ func TestRunLoadsAServerAndSummarisesIt(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 				t.Fatalf("summary is not JSON: %v\n%s", err, out.String())
 			}
-			checkSummary(t, sum, tt.wantErrors)
+			// A paced second draws some 60 actions: a kind of weight 5 is
+			// missing from one run in thirty, so only unpaced runs must show all.
+			checkSummary(t, sum, tt.wantErrors, tt.maxRequests == 0)
 			if tt.maxRequests > 0 && sum.Total.Requests > tt.maxRequests {
 				t.Errorf("a paced run made %d requests in %.2fs, want at most %d", sum.Total.Requests, sum.ElapsedSeconds, tt.maxRequests)
 			}
@@ -244,7 +246,7 @@ func TestRunLoadsAServerAndSummarisesIt(t *testing.T) {
 
 // checkSummary asserts a run against the fake server counted requests of every kind,
 // with errors only when wantErrors.
-func checkSummary(t *testing.T, sum summary, wantErrors bool) {
+func checkSummary(t *testing.T, sum summary, wantErrors, everyKind bool) {
 	t.Helper()
 	if sum.Total.Requests < 30 || sum.RequestsPerSecond <= 0 {
 		t.Errorf("total = %d requests at %.1f/s, want at least 30", sum.Total.Requests, sum.RequestsPerSecond)
@@ -262,7 +264,7 @@ func checkSummary(t *testing.T, sum summary, wantErrors bool) {
 		t.Errorf("kinds add up to %d requests, total says %d", counted, sum.Total.Requests)
 	}
 	for k := range kindStart { // the kinds from kindStart on are the exam's
-		if !seen[k.String()] {
+		if everyKind && !seen[k.String()] {
 			t.Errorf("no %s requests in %+v", k, sum.Kinds)
 		}
 	}
