@@ -533,7 +533,7 @@ func (e *exam) assign(ctx context.Context, admin staff, setup examSetup) error {
 				Message string `json:"message"`
 			} `json:"skipped"`
 		}
-		if err := admin.do(ctx, http.MethodPost, "/api/v1/classes/"+setup.classID+"/assignments", map[string]any{"user_ids": ids}, &res); err != nil {
+		if err := admin.do(ctx, http.MethodPost, "/api/v1/classes/"+setup.classID+"/enrolments/bulk", map[string]any{"user_ids": ids}, &res); err != nil {
 			return err
 		}
 		for _, s := range res.Skipped {

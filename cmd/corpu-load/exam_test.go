@@ -324,7 +324,7 @@ func (f *examCorpu) handler() http.Handler {
 		f.created["classes"]++
 		return 201, c
 	})
-	route("POST /api/v1/classes/{id}/assignments", func(_ string, r *http.Request) (int, any) {
+	route("POST /api/v1/classes/{id}/enrolments/bulk", func(_ string, r *http.Request) (int, any) {
 		res := map[string]any{"assigned": []any{}, "waitlisted": []any{}, "skipped": []any{}}
 		for i, id := range decode(r)["user_ids"].([]any) {
 			if f.enrolled[id.(string)] {

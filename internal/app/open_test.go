@@ -106,7 +106,7 @@ func TestAnAssignmentCannotBeUsedToFindOutWhoHoldsANIP(t *testing.T) {
 	if s := f.clients["platform admin"].do("GET", "/api/v1/classes", nil, &classes); s != 200 || len(classes.Items) == 0 {
 		t.Fatalf("classes = %d", s)
 	}
-	path := "/api/v1/classes/" + classes.Items[0].ID + "/assignments"
+	path := "/api/v1/classes/" + classes.Items[0].ID + "/enrolments/bulk"
 	body := map[string]any{"nips": []string{"199101302015031002", "199101302015031009"}} // Fajar's, and one nobody holds
 	if s := f.clients["bandung learner colleague"].do("POST", path, body, nil); s != 403 {
 		t.Errorf("assignment by a learner who assigns nobody = %d, want 403", s)

@@ -619,7 +619,7 @@ func (a *App) scaleEnrol(admin context.Context, byProvince [][]ScaleUnit, opt Sc
 	var assigned atomic.Int64
 	err = parallel(len(chosen), opt.Workers, func(i int) error {
 		u := chosen[i]
-		res, err := a.delivery.Assign(admin, classOf[u.Province], delivery.AssignInput{OrgID: rep.UnitIDs[u.Code()]})
+		res, err := a.delivery.EnrolInBulk(admin, classOf[u.Province], delivery.BulkEnrolInput{OrgID: rep.UnitIDs[u.Code()]})
 		if err != nil {
 			return fmt.Errorf("assign %s: %w", u.Code(), err)
 		}

@@ -157,7 +157,7 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 	var assigned struct {
 		Assigned []struct{ UserID string } `json:"assigned"`
 	}
-	if s := supervisor.do("POST", "/api/v1/classes/"+class.ID+"/assignments", map[string]any{
+	if s := supervisor.do("POST", "/api/v1/classes/"+class.ID+"/enrolments/bulk", map[string]any{
 		"user_ids": []string{f.user["budi@diskominfo.bandung.go.id"], f.user["rina@diskominfo.bandung.go.id"]},
 	}, &assigned); s != http.StatusOK || len(assigned.Assigned) != 2 {
 		t.Fatalf("assign learners = %d with %d assigned, want 200 with 2", s, len(assigned.Assigned))

@@ -269,7 +269,7 @@ func TestEveryCourseAndDeliveryEndpointAsEveryRoleInsideAndOutsideTheOwningSubtr
 		{name: "show the check-in code a week ahead", method: "GET", path: "/api/v1/sessions/" + session + "/check-in-code",
 			// Who may teach the class is told the window is not open; the class is open, so others are refused.
 			want: only(403, map[string]int{"platform admin": 409, jabarInstructor: 409, "jabar mentor": 409})},
-		{name: "assign the Sidoarjo learner to the open class", method: "POST", path: "/api/v1/classes/" + class + "/assignments",
+		{name: "assign the Sidoarjo learner to the open class", method: "POST", path: "/api/v1/classes/" + class + "/enrolments/bulk",
 			body: func(string) any { return map[string]any{"user_ids": []string{fajarID}} },
 			// Only the platform admin may assign a learner of Jawa Timur. Those who
 			// assign elsewhere are told no such person is theirs to assign (as if
@@ -527,7 +527,7 @@ func TestAPrivateCourseDoesNotLeakThroughItsClasses(t *testing.T) {
 			Reason string `json:"reason"`
 		} `json:"skipped"`
 	}
-	if s := f.clients["platform admin"].do("POST", "/api/v1/classes/"+open+"/assignments",
+	if s := f.clients["platform admin"].do("POST", "/api/v1/classes/"+open+"/enrolments/bulk",
 		map[string]any{"user_ids": []string{f.user["budi@diskominfo.bandung.go.id"]}}, &res); s != http.StatusOK ||
 		len(res.Skipped) != 1 || res.Skipped[0].Reason != "course_not_shared" {
 		t.Errorf("assign Budi = %d %+v, want him skipped as course_not_shared", s, res)
@@ -608,7 +608,7 @@ func TestNobodyDecidesOrAssignsTheirOwnEnrolment(t *testing.T) {
 			} `json:"skipped"`
 		}
 		me := f.user[callers[who]]
-		if s := c.do("POST", "/api/v1/classes/"+class+"/assignments", map[string]any{"user_ids": []string{me}}, &res); s != http.StatusOK ||
+		if s := c.do("POST", "/api/v1/classes/"+class+"/enrolments/bulk", map[string]any{"user_ids": []string{me}}, &res); s != http.StatusOK ||
 			len(res.Assigned) != 0 || len(res.Skipped) != 1 || res.Skipped[0].Reason != "self" {
 			t.Errorf("%s assigns themselves = %d %+v, want them skipped as self", who, s, res)
 		}

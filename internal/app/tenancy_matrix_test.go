@@ -589,8 +589,8 @@ func (w *world) matrix() map[string]matrixCase {
 			return call{method: "POST", path: "/api/v1/classes/" + w.newClass(t, "open") + "/enrolments"}
 		}, want: want(hidden, is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, ok, mToken, forbidden))},
 		"listClassEnrolments": {build: get("/api/v1/classes/" + w.class + "/enrolments"), want: want(hidden, classManagers)},
-		"assignLearners": {build: func(t *testing.T, actor string) call {
-			return call{method: "POST", path: "/api/v1/classes/" + w.newClass(t, "assigned") + "/assignments", body: map[string]any{"user_ids": []string{w.budi}}}
+		"enrolLearnersInBulk": {build: func(t *testing.T, actor string) call {
+			return call{method: "POST", path: "/api/v1/classes/" + w.newClass(t, "assigned") + "/enrolments/bulk", body: map[string]any{"user_ids": []string{w.budi}}}
 			// The class is assigned-only: who neither manages nor is assigned to it does not see it.
 		}, want: want(hidden, is(mAdmin, ok, mOrgAdmin, ok, mInstructor, forbidden))},
 		"getEnrolment": {build: get("/api/v1/enrolments/" + w.budiEnrolment), want: want(hidden, seesJabarCourse)},

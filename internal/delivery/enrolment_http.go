@@ -53,14 +53,14 @@ func (h *Handler) listClassEnrolments(c echo.Context) error {
 }
 
 // maxCSVRows bounds the lines read from a CSV assignment.
-const maxCSVRows = MaxAssignment + 1
+const maxCSVRows = MaxBulkEnrolment + 1
 
-func (h *Handler) assign(c echo.Context) error {
+func (h *Handler) enrolInBulk(c echo.Context) error {
 	id, err := web.PathID(c, "class_id", ErrClassNotFound)
 	if err != nil {
 		return err
 	}
-	var in AssignInput
+	var in BulkEnrolInput
 	mediaType, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if mediaType == "text/csv" {
 		if in.NIPs, err = readNIPs(c.Request().Body); err != nil {
@@ -74,13 +74,13 @@ func (h *Handler) assign(c echo.Context) error {
 		if err := web.Bind(c, &req); err != nil {
 			return err
 		}
-		in = AssignInput(req)
+		in = BulkEnrolInput(req)
 	}
-	res, err := h.svc.Assign(c.Request().Context(), id, in)
+	res, err := h.svc.EnrolInBulk(c.Request().Context(), id, in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toAssignResponse(res, web.Language(c.Request())))
+	return c.JSON(http.StatusOK, toBulkEnrolResponse(res, web.Language(c.Request())))
 }
 
 // readNIPs reads a CSV list of NIPs: one per line, or a column headed "nip"
@@ -106,7 +106,7 @@ func readNIPs(body io.Reader) ([]string, error) {
 		if col >= len(rec) || len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			return nil
 		}
-		if nips = append(nips, rec[col]); len(nips) > MaxAssignment {
+		if nips = append(nips, rec[col]); len(nips) > MaxBulkEnrolment {
 			return apperr.Invalid("nip", "paling banyak 2000 NIP per berkas", "at most 2000 NIPs per file")
 		}
 		return nil

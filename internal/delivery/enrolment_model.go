@@ -80,16 +80,16 @@ func (f EnrolmentFilter) Validate() error {
 	return nil
 }
 
-// AssignInput names the learners to assign: user ids, a whole unit, or NIPs
+// BulkEnrolInput names the learners to assign: user ids, a whole unit, or NIPs
 // (from a CSV list). Exactly one of them is given.
-type AssignInput struct {
+type BulkEnrolInput struct {
 	UserIDs []uuid.UUID
 	OrgID   uuid.UUID
 	NIPs    []string
 }
 
-// MaxAssignment bounds one assignment request; larger lists are split by the client.
-const MaxAssignment = 2000
+// MaxBulkEnrolment bounds one assignment request; larger lists are split by the client.
+const MaxBulkEnrolment = 2000
 
 // SkipReason says why a learner of an assignment was not enrolled.
 type SkipReason string
@@ -124,8 +124,8 @@ var skipMessages = map[SkipReason]apperr.Text{
 // Message returns the human text of the reason.
 func (r SkipReason) Message() apperr.Text { return skipMessages[r] }
 
-// AssignedLearner is one learner an assignment enrolled.
-type AssignedLearner struct {
+// BulkEnrolledLearner is one learner an assignment enrolled.
+type BulkEnrolledLearner struct {
 	UserID    uuid.UUID
 	NIP       string
 	Enrolment Enrolment
@@ -140,10 +140,10 @@ type SkippedLearner struct {
 	Status EnrolmentStatus // the existing enrolment's status, for already_enrolled
 }
 
-// AssignResult reports an assignment row by row.
-type AssignResult struct {
-	Assigned   []AssignedLearner
-	Waitlisted []AssignedLearner
+// BulkEnrolResult reports an assignment row by row.
+type BulkEnrolResult struct {
+	Assigned   []BulkEnrolledLearner
+	Waitlisted []BulkEnrolledLearner
 	Skipped    []SkippedLearner
 }
 

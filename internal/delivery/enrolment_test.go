@@ -237,7 +237,7 @@ func TestAssignedOnlyClassRefusesSelfEnrolment(t *testing.T) {
 	assigner := w.person(w.unitA, nil)
 	w.grant(assigner, authz.RoleSupervisor, w.unitA)
 	former := w.person(w.unitA, nil)
-	res, err := w.svc.Assign(w.as(assigner), c.ID, AssignInput{UserIDs: []uuid.UUID{former.UserID}})
+	res, err := w.svc.EnrolInBulk(w.as(assigner), c.ID, BulkEnrolInput{UserIDs: []uuid.UUID{former.UserID}})
 	if err != nil || len(res.Assigned) != 1 {
 		t.Fatalf("Assign = %+v, %v; want one assigned", res, err)
 	}
@@ -291,11 +291,11 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 		"Saya sendiri;" + assigner.NIP + "\n" +
 		"Bulan ke-13;198513122010011001\n" +
 		"Bertitik;" + mine3.NIP[:8] + "." + mine3.NIP[8:14] + "-" + mine3.NIP[14:] + "\n"
-	r := w.do(w.server(), assigner, http.MethodPost, "/api/v1/classes/"+c.ID.String()+"/assignments", "text/csv", csv)
+	r := w.do(w.server(), assigner, http.MethodPost, "/api/v1/classes/"+c.ID.String()+"/enrolments/bulk", "text/csv", csv)
 	if r.status != http.StatusOK {
-		t.Fatalf("POST assignments (CSV) = %d %s, want 200", r.status, r.body)
+		t.Fatalf("POST enrolments/bulk (CSV) = %d %s, want 200", r.status, r.body)
 	}
-	var res assignResponse
+	var res bulkEnrolResponse
 	r.decode(t, &res)
 
 	assigned := map[string]bool{}
@@ -334,8 +334,8 @@ func TestCSVAssignmentReportsEveryRowItDidNotEnrol(t *testing.T) {
 
 	t.Run("assigning the same learners again skips them as enrolled", func(t *testing.T) {
 		body := `{"user_ids":["` + mine1.UserID.String() + `"]}`
-		r := w.do(w.server(), assigner, http.MethodPost, "/api/v1/classes/"+c.ID.String()+"/assignments", "application/json", body)
-		var res assignResponse
+		r := w.do(w.server(), assigner, http.MethodPost, "/api/v1/classes/"+c.ID.String()+"/enrolments/bulk", "application/json", body)
+		var res bulkEnrolResponse
 		r.decode(t, &res)
 		if len(res.Skipped) != 1 || res.Skipped[0].Reason != SkipAlreadyEnrolled || res.Skipped[0].Status != EnrolmentActive {
 			t.Errorf("second assignment = %+v, want one skipped as already enrolled (active)", res)
@@ -354,7 +354,7 @@ func TestAssigningAUnitEnrolsItsWholeSubtree(t *testing.T) {
 		w.person(w.unitA, nil)
 		w.person(sub, nil)
 	}
-	res, err := w.svc.Assign(w.as(head), c.ID, AssignInput{OrgID: w.unitA})
+	res, err := w.svc.EnrolInBulk(w.as(head), c.ID, BulkEnrolInput{OrgID: w.unitA})
 	if err != nil {
 		t.Fatalf("Assign(unit) = %v", err)
 	}
@@ -362,7 +362,7 @@ func TestAssigningAUnitEnrolsItsWholeSubtree(t *testing.T) {
 	if len(res.Assigned) != 3 || len(res.Waitlisted) != 1 || len(res.Skipped) != 1 || res.Skipped[0].Reason != SkipSelf {
 		t.Errorf("Assign(unit) = %d assigned, %d waitlisted, %+v skipped; want 3, 1, the head as self", len(res.Assigned), len(res.Waitlisted), res.Skipped)
 	}
-	if _, err := w.svc.Assign(w.as(head), c.ID, AssignInput{OrgID: w.unitB}); apperr.KindOf(err) != apperr.KindInvalid {
+	if _, err := w.svc.EnrolInBulk(w.as(head), c.ID, BulkEnrolInput{OrgID: w.unitB}); apperr.KindOf(err) != apperr.KindInvalid {
 		t.Errorf("Assign(another unit) = %v, want a validation error", err)
 	}
 }
@@ -504,7 +504,7 @@ func TestReadNIPsTakesOneColumnFromWhateverCSVASpreadsheetSaves(t *testing.T) {
 		{"blank lines and short rows are passed over", "nama,nip\n\nSatu\nDua," + b + "\n", []string{b}, 0},
 		{"an empty file holds no NIPs", "", nil, 0},
 		{"a broken quote is a malformed file", "nip\n\"" + a + "\n", nil, http.StatusBadRequest},
-		{"more than the limit is refused", "nip\n" + strings.Repeat(a+"\n", MaxAssignment+1), nil, http.StatusUnprocessableEntity},
+		{"more than the limit is refused", "nip\n" + strings.Repeat(a+"\n", MaxBulkEnrolment+1), nil, http.StatusUnprocessableEntity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

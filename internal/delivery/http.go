@@ -43,7 +43,7 @@ func (h *Handler) Mount(api *echo.Group) {
 
 	api.POST("/classes/:class_id/enrolments", h.enrol)
 	api.GET("/classes/:class_id/enrolments", h.listClassEnrolments)
-	api.POST("/classes/:class_id/assignments", h.assign)
+	api.POST("/classes/:class_id/enrolments/bulk", h.enrolInBulk)
 	api.GET("/enrolments/:enrolment_id", h.getEnrolment)
 	api.POST("/enrolments/:enrolment_id/withdraw", h.withdraw)
 	api.POST("/enrolments/:enrolment_id/approve", h.approve)
@@ -326,14 +326,14 @@ type skippedResponse struct {
 	Status  EnrolmentStatus `json:"status,omitempty"`
 }
 
-type assignResponse struct {
+type bulkEnrolResponse struct {
 	Assigned   []assignedResponse `json:"assigned"`
 	Waitlisted []assignedResponse `json:"waitlisted"`
 	Skipped    []skippedResponse  `json:"skipped"`
 }
 
-func toAssignResponse(r AssignResult, lang string) assignResponse {
-	out := assignResponse{Assigned: []assignedResponse{}, Waitlisted: []assignedResponse{}, Skipped: []skippedResponse{}}
+func toBulkEnrolResponse(r BulkEnrolResult, lang string) bulkEnrolResponse {
+	out := bulkEnrolResponse{Assigned: []assignedResponse{}, Waitlisted: []assignedResponse{}, Skipped: []skippedResponse{}}
 	for _, a := range r.Assigned {
 		out.Assigned = append(out.Assigned, assignedResponse{UserID: a.UserID, NIP: a.NIP, Enrolment: toEnrolmentResponse(a.Enrolment)})
 	}

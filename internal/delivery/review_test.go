@@ -90,7 +90,7 @@ func TestAssignmentDoesNotQueryPerLearner(t *testing.T) {
 	w.grant(head, authz.RoleSupervisor, w.unitA)
 	counted, statements := countStatements(t, w, "enrolments")
 
-	assign := func(n int) (AssignResult, int64) {
+	assign := func(n int) (BulkEnrolResult, int64) {
 		t.Helper()
 		c := w.classOf(w.version(), withCapacity(n/2, true))
 		ids := make([]uuid.UUID, n)
@@ -98,7 +98,7 @@ func TestAssignmentDoesNotQueryPerLearner(t *testing.T) {
 			ids[i] = w.person(w.unitA, nil).UserID
 		}
 		before := statements.Load()
-		res, err := svc.Assign(counted(w.as(head)), c.ID, AssignInput{UserIDs: ids})
+		res, err := svc.EnrolInBulk(counted(w.as(head)), c.ID, BulkEnrolInput{UserIDs: ids})
 		if err != nil {
 			t.Fatalf("Assign(%d learners) = %v", n, err)
 		}
@@ -362,7 +362,7 @@ func TestAssignmentFillsEachLearnersWaitingPathStepWithTheirOwnEnrolment(t *test
 		ids = append(ids, l.UserID)
 	}
 	c := w.classOf(v, withPolicy(PolicyAssigned))
-	res, err := w.svc.Assign(w.as(head), c.ID, AssignInput{UserIDs: ids})
+	res, err := w.svc.EnrolInBulk(w.as(head), c.ID, BulkEnrolInput{UserIDs: ids})
 	if err != nil || len(res.Assigned) != len(ids) {
 		t.Fatalf("Assign = %+v, %v; want %d assigned", res, err, len(ids))
 	}

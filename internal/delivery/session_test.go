@@ -106,7 +106,7 @@ func TestSelfEnrolmentInAClassThatClashesIsRefused(t *testing.T) {
 	// An assigner may still place the learner: the clash blocks self-enrolment only.
 	assigner := w.person(w.unitA, nil)
 	w.grant(assigner, authz.RoleSupervisor, w.unitA)
-	res, err := w.svc.Assign(w.as(assigner), overlapping.ID, AssignInput{UserIDs: []uuid.UUID{l.UserID}})
+	res, err := w.svc.EnrolInBulk(w.as(assigner), overlapping.ID, BulkEnrolInput{UserIDs: []uuid.UUID{l.UserID}})
 	if err != nil || len(res.Assigned) != 1 {
 		t.Errorf("Assign(clashing class) = %+v, %v; want assigned", res, err)
 	}

@@ -19,7 +19,7 @@ import (
 // enrols nobody is reported with its reason. A
 // pending request of a listed learner counts as approved. Assignment skips
 // the enrolment window and the learner's clash check, not the capacity.
-func (s *Service) Assign(ctx context.Context, classID uuid.UUID, in AssignInput) (AssignResult, error) {
+func (s *Service) EnrolInBulk(ctx context.Context, classID uuid.UUID, in BulkEnrolInput) (BulkEnrolResult, error) {
 	given := 0
 	for _, n := range []int{len(in.UserIDs), len(in.NIPs)} {
 		if n > 0 {
@@ -30,15 +30,15 @@ func (s *Service) Assign(ctx context.Context, classID uuid.UUID, in AssignInput)
 		given++
 	}
 	if given != 1 {
-		return AssignResult{}, apperr.Invalid("user_ids", "isi tepat satu dari user_ids, org_id atau daftar NIP",
+		return BulkEnrolResult{}, apperr.Invalid("user_ids", "isi tepat satu dari user_ids, org_id atau daftar NIP",
 			"give exactly one of user_ids, org_id or a list of NIPs")
 	}
-	if len(in.UserIDs) > MaxAssignment || len(in.NIPs) > MaxAssignment {
-		return AssignResult{}, apperr.Invalid("user_ids", "paling banyak 2000 orang per permintaan", "at most 2000 people per request")
+	if len(in.UserIDs) > MaxBulkEnrolment || len(in.NIPs) > MaxBulkEnrolment {
+		return BulkEnrolResult{}, apperr.Invalid("user_ids", "paling banyak 2000 orang per permintaan", "at most 2000 people per request")
 	}
-	var res AssignResult
+	var res BulkEnrolResult
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		res = AssignResult{}
+		res = BulkEnrolResult{}
 		if err := s.store.lockClass(ctx, classID); err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ type assignRow struct {
 
 // resolveLearners turns an assignment's list into learners, marking the rows
 // that name nobody or someone the caller may not assign.
-func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, courseID uuid.UUID, in AssignInput) ([]assignRow, error) {
+func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, courseID uuid.UUID, in BulkEnrolInput) ([]assignRow, error) {
 	var rows []assignRow
 	switch {
 	case in.OrgID != uuid.Nil:
@@ -101,7 +101,7 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, cours
 		if err != nil {
 			return nil, err
 		}
-		if len(learners) > MaxAssignment {
+		if len(learners) > MaxBulkEnrolment {
 			return nil, apperr.Invalid("org_id", "unit ini memiliki lebih dari 2000 pegawai; tugaskan per sub-unit",
 				"the unit has more than 2000 people; assign its sub-units one by one")
 		}
@@ -195,7 +195,7 @@ func (s *Service) resolveLearners(ctx context.Context, actor *authz.Actor, cours
 // assignAll enrols the resolved rows of an assignment in a locked class
 // with taken seats taken, in the order given: a seat while one remains, then
 // the wait list. New enrolments are written together at the end.
-func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, existing map[uuid.UUID]Enrolment, taken int, res *AssignResult) error {
+func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, existing map[uuid.UUID]Enrolment, taken int, res *BulkEnrolResult) error {
 	now := s.now()
 	var fresh []Enrolment
 	var freshRows []assignRow
@@ -239,7 +239,7 @@ func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, exi
 			e = newEnrolment(a, Enrolment{UserID: r.learner.UserID, Status: status, Source: SourceAssigned, AssignedBy: &a.actor.UserID}, now)
 			fresh, freshRows = append(fresh, e), append(freshRows, r)
 		}
-		done := AssignedLearner{UserID: r.learner.UserID, NIP: r.learner.NIP, Enrolment: e}
+		done := BulkEnrolledLearner{UserID: r.learner.UserID, NIP: r.learner.NIP, Enrolment: e}
 		if e.Status == EnrolmentActive {
 			res.Assigned = append(res.Assigned, done)
 		} else {
