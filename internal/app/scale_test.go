@@ -1,13 +1,20 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/corpu/corpu/internal/identity"
+	"github.com/corpu/corpu/internal/identity/password"
 )
 
 // teamPage is one page of GET /team/enrolments.
@@ -224,5 +231,33 @@ func TestASaturatedPoolAnswers503WithRetryAfterNever401(t *testing.T) {
 	pool.SetMaxOpenConns(10)
 	if s := supervisor.do("GET", "/api/v1/team/enrolments", nil, nil); s != http.StatusOK {
 		t.Errorf("after the pool frees = %d, want 200", s)
+	}
+}
+
+// It does not run in parallel: the bound on password hashing is the
+// process's, and this test takes it whole.
+func TestSignInBeyondTheHashingBoundAnswers429WithRetryAfter(t *testing.T) {
+	f := newFixture(t)
+	c := anonymous(t, f.srv)
+	body := map[string]string{"login": callers["bandung supervisor"], "password": identity.DemoPassword}
+	t.Run("while every hashing slot is taken", func(t *testing.T) {
+		password.OccupyForTest(t)
+		reqBody, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/auth/login", bytes.NewReader(reqBody))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		checkContract(t, req, reqBody, res, data)
+		if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(string(data), "auth.busy") {
+			t.Errorf("sign-in = %d (Retry-After %q) %s, want 429 auth.busy with Retry-After",
+				res.StatusCode, res.Header.Get("Retry-After"), data)
+		}
+	})
+	if s := c.do("POST", "/api/v1/auth/login", body, nil); s != http.StatusOK {
+		t.Errorf("sign-in once a slot is free = %d, want 200", s)
 	}
 }

@@ -10,10 +10,13 @@ import (
 
 // ErrBusy is returned by Hash, HashWith and Verify when every hashing slot is
 // taken and the queue waiting for one is full (or the wait ran out): the
-// caller should answer 503 and let the client retry. Each argon2id hash holds
-// its memory (64 MiB with DefaultParams) while it runs, so running them
-// without a bound lets a burst of sign-ins exhaust the server's memory.
-var ErrBusy = apperr.New(apperr.KindUnavailable, "auth.busy",
+// caller answers 429 with Retry-After and the client retries. Each argon2id
+// hash holds its memory (64 MiB with DefaultParams) while it runs, so running
+// them without a bound lets a burst of sign-ins exhaust the server's memory.
+// It is 429, not 503: the server is well, the callers ask more than the bound
+// it keeps on purpose (503 is for a dependency that cannot answer, such as a
+// saturated connection pool).
+var ErrBusy = apperr.New(apperr.KindRateLimited, "auth.busy",
 	"Terlalu banyak permintaan masuk saat ini; coba lagi sebentar lagi.",
 	"Too many sign-ins are being checked right now; try again in a moment.").WithRetryAfter(2)
 

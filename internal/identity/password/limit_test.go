@@ -76,9 +76,9 @@ func TestAHashThatWaitsTooLongIsTurnedAway(t *testing.T) {
 	}
 }
 
-func TestBusyIsA503WithRetryAfterEvenWhenWrapped(t *testing.T) {
+func TestBusyIsA429WithRetryAfterEvenWhenWrapped(t *testing.T) {
 	err := apperr.As(fmt.Errorf("verify password of user x: %w", ErrBusy))
-	if err.Kind != apperr.KindUnavailable || err.RetryAfter <= 0 {
-		t.Errorf("wrapped ErrBusy = kind %v, Retry-After %d; want unavailable (503) with Retry-After", err.Kind, err.RetryAfter)
+	if err.Kind != apperr.KindRateLimited || err.RetryAfter <= 0 {
+		t.Errorf("wrapped ErrBusy = kind %v, Retry-After %d; want rate limited (429) with Retry-After", err.Kind, err.RetryAfter)
 	}
 }
