@@ -73,7 +73,8 @@ const slowQuery = 200 * time.Millisecond
 // It also decides what the logged SQL shows: GORM asks its logger, through
 // the optional ParamsFilter interface, whether to inline a statement's values,
 // and a wrapper that did not answer let e-mail addresses and NIPs into the
-// log. Only values (development at log level debug) keeps them.
+// log. Only values (development at log level debug) keeps them. Either way
+// the log shows the statement's shape (statementShape), never megabytes.
 type quietTrace struct {
 	logger.Interface
 	values bool
@@ -97,13 +98,14 @@ func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (strin
 	if !failed && time.Since(begin) <= slowQuery {
 		return
 	}
-	if !q.values {
-		// Without values GORM renders $1 as "$1$"; show what was sent.
-		inner := fc
-		fc = func() (string, int64) {
-			sql, rows := inner()
-			return explainedPlaceholder.ReplaceAllString(sql, "$$$1"), rows
+	inner := fc
+	fc = func() (string, int64) {
+		sql, rows := inner()
+		if !q.values {
+			// Without values GORM renders $1 as "$1$"; show what was sent.
+			sql = explainedPlaceholder.ReplaceAllString(sql, "$$$1")
 		}
+		return statementShape(sql), rows
 	}
 	q.Interface.Trace(ctx, begin, fc, err)
 }
