@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/web"
 )
 
@@ -32,18 +33,34 @@ type createRequest struct {
 
 type pendingResponse struct {
 	UploadID  uuid.UUID         `json:"upload_id"`
-	URL       string            `json:"url"`
+	URL       string            `json:"url,omitempty"`
 	Method    string            `json:"method"`
 	Headers   map[string]string `json:"headers"`
 	ExpiresAt time.Time         `json:"expires_at"`
+	PartSize  int64             `json:"part_size,omitempty"`
+	Parts     []partURLResponse `json:"parts,omitempty"`
+}
+
+type partURLResponse struct {
+	PartNumber int    `json:"part_number"`
+	URL        string `json:"url"`
 }
 
 func toPendingResponse(p Pending) pendingResponse {
-	return pendingResponse{UploadID: p.UploadID, URL: p.URL, Method: p.Method, Headers: p.Headers, ExpiresAt: p.ExpiresAt.UTC()}
+	res := pendingResponse{UploadID: p.UploadID, URL: p.URL, Method: p.Method, Headers: p.Headers, ExpiresAt: p.ExpiresAt.UTC(),
+		PartSize: p.PartSize}
+	for _, part := range p.Parts {
+		res.Parts = append(res.Parts, partURLResponse{PartNumber: part.Number, URL: part.URL})
+	}
+	return res
 }
 
 type completeRequest struct {
 	SHA256 string `json:"sha256"`
+	Parts  []struct {
+		PartNumber int    `json:"part_number"`
+		ETag       string `json:"etag"`
+	} `json:"parts"`
 }
 
 type fileResponse struct {
@@ -75,8 +92,9 @@ func (h *Handler) create(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toPendingResponse(p))
 }
 
-// complete takes an optional body {"sha256": "<hex>"}; without one the
-// checksum is computed and returned but not compared.
+// complete takes an optional body {"sha256": "<hex>", "parts": [...]};
+// without a sha256 the checksum is computed and returned but not compared;
+// the parts (number and ETag of each) are required for an upload in parts.
 func (h *Handler) complete(c echo.Context) error {
 	id, err := web.PathID(c, "upload_id", ErrUploadNotFound)
 	if err != nil {
@@ -88,7 +106,11 @@ func (h *Handler) complete(c echo.Context) error {
 			return err
 		}
 	}
-	f, err := h.svc.Complete(c.Request().Context(), id, req.SHA256)
+	parts := make([]objectstore.Part, len(req.Parts))
+	for i, p := range req.Parts {
+		parts[i] = objectstore.Part{Number: p.PartNumber, ETag: p.ETag}
+	}
+	f, err := h.svc.CompleteParts(c.Request().Context(), id, req.SHA256, parts)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,9 @@ var Rules = map[Purpose]Rule{
 		Permission: authz.UserImport,
 		Types:      []string{"text/plain", "text/csv"},
 		Declared:   []string{"application/vnd.ms-excel", "application/csv", "text/x-csv", "text/comma-separated-values"},
-		MaxSize:    100 * MiB,
+		// A national HR export is about 420 MB for 4.3 million people; it
+		// goes in parts (see Service.Create) and is imported as a stream.
+		MaxSize: 2 * GiB,
 	},
 	PurposeCourseVideo: {
 		Permission: authz.MediaUpload,
@@ -117,13 +119,24 @@ type Input struct {
 }
 
 // Pending is an upload waiting for its bytes: the client PUTs them to URL
-// with Headers before ExpiresAt, then completes the upload.
+// with Headers before ExpiresAt, then completes the upload. A large upload
+// comes in Parts instead: the client PUTs byte range [(n-1)×PartSize,
+// n×PartSize) to part n's URL, keeps the ETag header of each answer and
+// completes with the parts' numbers and ETags.
 type Pending struct {
 	UploadID  uuid.UUID
-	URL       string
+	URL       string // empty for an upload in parts
 	Method    string
 	Headers   map[string]string
 	ExpiresAt time.Time
+	PartSize  int64
+	Parts     []PartURL
+}
+
+// PartURL is where one part of a large upload goes.
+type PartURL struct {
+	Number int
+	URL    string
 }
 
 // File is a completed upload.

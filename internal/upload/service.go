@@ -29,11 +29,13 @@ type Service struct {
 	objects *objectstore.Store
 	orgs    OrgPaths
 	now     func() time.Time
+	parts   partPlan
 }
 
 // NewService returns the upload service.
 func NewService(db *database.DB, objects *objectstore.Store, orgs OrgPaths) *Service {
-	return &Service{db: db, store: store{db: db}, objects: objects, orgs: orgs, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{db: db, store: store{db: db}, objects: objects, orgs: orgs, now: func() time.Time { return time.Now().UTC() },
+		parts: partPlan{from: defaultPartsFrom, size: defaultPartSize}}
 }
 
 // PendingTTL is how long an upload may stay pending before the clean-up
@@ -76,6 +78,9 @@ func (s *Service) Create(ctx context.Context, in Input) (Pending, error) {
 		DeclaredContentType: in.ContentType, DeclaredSize: in.Size, Status: string(StatusPending), CreatedAt: now,
 		ObjectKey: fmt.Sprintf("uploads/%s/%04d/%02d/%s", in.Purpose, now.Year(), int(now.Month()), id),
 	}
+	if in.Size >= s.parts.from {
+		return s.createInParts(ctx, row)
+	}
 	if err := s.store.create(ctx, row); err != nil {
 		return Pending{}, err
 	}
@@ -114,6 +119,15 @@ func (s *Service) authorize(ctx context.Context, actor *authz.Actor, rule Rule, 
 // client may PUT again while the URL is valid. Completing a completed upload
 // returns the same file.
 func (s *Service) Complete(ctx context.Context, id uuid.UUID, sha256 string) (File, error) {
+	return s.CompleteParts(ctx, id, sha256, nil)
+}
+
+// CompleteParts is Complete for an upload in parts: it first joins the parts
+// the client uploaded (their numbers and the ETags the S3 server answered)
+// into the one object, then verifies it as Complete does. Parts refused by
+// the S3 server leave the upload pending; bytes refused by the verification
+// are removed, and an upload in parts must then start again.
+func (s *Service) CompleteParts(ctx context.Context, id uuid.UUID, sha256 string, parts []objectstore.Part) (File, error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
 		return File{}, err
@@ -137,6 +151,9 @@ func (s *Service) Complete(ctx context.Context, id uuid.UUID, sha256 string) (Fi
 		return File{}, fmt.Errorf("upload %s has unknown purpose %q", id, row.Purpose)
 	}
 	if err := s.mayComplete(ctx, actor, rule, row); err != nil {
+		return File{}, err
+	}
+	if err := s.joinParts(ctx, row, parts); err != nil {
 		return File{}, err
 	}
 	// The presigned PUT URL stays valid for a while after completion, so the
@@ -276,6 +293,11 @@ func (s *Service) Cleanup(ctx context.Context, cutoff time.Time) (int, error) {
 			}
 			ids := make([]uuid.UUID, 0, n)
 			for _, r := range rows {
+				if r.MultipartID != nil {
+					if err := s.objects.AbortMultipart(ctx, r.ObjectKey, *r.MultipartID); err != nil {
+						return err
+					}
+				}
 				if err := s.objects.Remove(ctx, r.ObjectKey); err != nil {
 					return err
 				}

@@ -22,6 +22,7 @@ type uploadRow struct {
 	DeclaredContentType string
 	DeclaredSize        int64
 	ObjectKey           string
+	MultipartID         *string // the S3 multipart upload of an upload in parts
 	Status              string
 	Size                *int64
 	ContentType         *string
