@@ -1,11 +1,13 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -64,7 +66,10 @@ type ScaleOptions struct {
 	People     int // civil servants in all
 	Workers    int // concurrent service calls (organisations, grants, assignments)
 	EnrolEvery int // every n-th unit is assigned to its province's class; 0 for none
-	Log        *slog.Logger
+	// OneFile imports everyone from one national HR file (uploaded in
+	// parts) instead of one file per province.
+	OneFile bool
+	Log     *slog.Logger
 }
 
 // ScaleUnit is one work unit of the generated tree.
@@ -179,6 +184,13 @@ func scaleName(i int, female bool) string {
 // names; the first person of every unit heads it and supervises the rest.
 func scaleCSV(units []ScaleUnit) []byte {
 	var b bytes.Buffer
+	_ = writeScaleCSV(&b, units) // a bytes.Buffer does not fail
+	return b.Bytes()
+}
+
+// writeScaleCSV writes the HR export of units' people to w.
+func writeScaleCSV(w io.Writer, units []ScaleUnit) error {
+	b := bufio.NewWriter(w)
 	b.WriteString("nip,nama,email,unit_code,jabatan,jenis_jabatan,golongan,no_hp,nip_atasan\n")
 	for _, u := range units {
 		head := ScaleNIP(u.Index, 0)
@@ -192,11 +204,11 @@ func scaleCSV(units []ScaleUnit) []byte {
 			if j == 0 {
 				post, kind, sup = "Kepala "+scaleUnitNames[u.Unit%len(scaleUnitNames)], "struktural", ""
 			}
-			fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,0812%08d,%s\n", nip, name, email, u.Code(), post, kind,
+			fmt.Fprintf(b, "%s,%s,%s,%s,%s,%s,%s,0812%08d,%s\n", nip, name, email, u.Code(), post, kind,
 				scaleGrades[i%len(scaleGrades)], i%100000000, sup)
 		}
 	}
-	return b.Bytes()
+	return b.Flush()
 }
 
 // ScaleReport is what a run made and how long each part took.
@@ -242,6 +254,11 @@ func (a *App) GenerateScale(ctx context.Context, opt ScaleOptions) (ScaleReport,
 	byProvince := make([][]ScaleUnit, len(ScaleProvinces))
 	for _, u := range units {
 		byProvince[u.Province] = append(byProvince[u.Province], u)
+	}
+	if opt.OneFile {
+		if err := a.scaleImportNational(admin, units, &rep, log); err != nil {
+			return rep, err
+		}
 	}
 	for p, us := range byProvince {
 		if err := a.scaleImport(admin, p, us, &rep, log); err != nil {

@@ -253,9 +253,7 @@ type importRun struct {
 
 	cols        columns
 	units       map[string]*Organization // by code; nil for a code that names nothing
-	nips        map[uint64]int           // NIP → the line that claimed it
-	emails      map[string]int           // e-mail → the line that claimed it
-	imported    map[uint64]uuid.UUID     // NIP → id of each person the file brought in (would bring, in a dry run)
+	claims      fileClaims
 	supervisors []supervisorLink
 	fileSize    int64
 	read        *countingReader
@@ -326,7 +324,7 @@ func (r *importRun) execute(ctx context.Context) error {
 		return err
 	}
 	r.units = map[string]*Organization{}
-	r.nips, r.emails, r.imported = map[uint64]int{}, map[string]int{}, map[uint64]uuid.UUID{}
+	r.claims = newFileClaims()
 
 	cr, err := r.openCSV(r.read)
 	if err != nil {
@@ -533,19 +531,16 @@ func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 		return row, true
 	}
 	row.nip, _ = strconv.ParseUint(row.in.NIP, 10, 64)
-	if first, dup := r.nips[row.nip]; dup {
+	switch field, first := r.claims.claim(row.nip, row.in.Email, line); field {
+	case "nip":
 		row.errs = fieldError("nip",
 			fmt.Sprintf("NIP ini sudah ada di baris %d berkas yang sama", first),
 			fmt.Sprintf("this NIP already appears on line %d of the file", first))
-		return row, true
-	}
-	if first, dup := r.emails[row.in.Email]; dup {
+	case "email":
 		row.errs = fieldError("email",
 			fmt.Sprintf("alamat e-mail ini sudah dipakai di baris %d berkas yang sama", first),
 			fmt.Sprintf("this e-mail address is already used on line %d of the file", first))
-		return row, true
 	}
-	r.nips[row.nip], r.emails[row.in.Email] = line, line
 	return row, true
 }
 

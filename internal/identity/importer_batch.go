@@ -77,10 +77,12 @@ func (r *importRun) flush(ctx context.Context, batch []importRow) error {
 		case outcomeUnchanged:
 			r.res.Unchanged++
 		}
-		r.imported[row.nip] = row.userID
+		r.claims.brought(row.nip, row.userID)
 		if row.deferred {
-			r.supervisors = append(r.supervisors, supervisorLink{line: row.line, rawNIP: row.rawNIP, userID: row.userID,
-				supervisor: row.supervisor, unchanged: row.outcome == outcomeUnchanged})
+			// The link outlives the row: it copies the text it keeps, so as
+			// not to hold the row's whole line (see fileClaims).
+			r.supervisors = append(r.supervisors, supervisorLink{line: row.line, rawNIP: strings.Clone(row.rawNIP), userID: row.userID,
+				supervisor: strings.Clone(row.supervisor), unchanged: row.outcome == outcomeUnchanged})
 		}
 	}
 	return r.im.jobs.Progress(ctx, r.job.ID, r.res.Rows, r.estimateTotal())
@@ -288,7 +290,7 @@ func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]uuid.UUI
 		row.supervisorID = &id
 		return
 	}
-	if id, ok := r.imported[n]; ok {
+	if id, ok := r.claims.person(n); ok {
 		row.supervisorID = &id
 		return
 	}
@@ -334,7 +336,7 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 		var outside []string
 		for _, l := range links {
 			n, _ := strconv.ParseUint(l.supervisor, 10, 64)
-			if _, inFile := r.imported[n]; !inFile {
+			if _, inFile := r.claims.person(n); !inFile {
 				outside = append(outside, l.supervisor)
 			}
 		}
@@ -346,7 +348,7 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 		unchanged := map[uuid.UUID]bool{}
 		for _, l := range links {
 			n, _ := strconv.ParseUint(l.supervisor, 10, 64)
-			id, ok := r.imported[n]
+			id, ok := r.claims.person(n)
 			if !ok {
 				id, ok = ids[l.supervisor]
 			}
