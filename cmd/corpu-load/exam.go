@@ -250,7 +250,7 @@ func (e *exam) run(ctx context.Context) (examResult, error) {
 	defer e.saveTokens(sessions)
 
 	e.logf("ping at full speed for %v", e.cfg.phase)
-	n, errs, elapsed := e.c.hammer(ctx, "/api/v1/ping", sessions, e.cfg.workers, e.cfg.phase)
+	n, errs, elapsed, _ := e.c.hammer(ctx, "/api/v1/ping", sessions, e.cfg.workers, e.cfg.phase)
 	res.BaselineRPS = float64(n-errs) / elapsed.Seconds()
 	e.logf("saves at full speed for %v", e.cfg.phase)
 	res.SaveRPSMax = e.saveAtFullSpeed(ctx, setup.quizID, setup.classID, sessions)

@@ -127,7 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	maxErrorRate := fs.Float64("max-error-rate", 0.01, "exit 1 when errors/requests exceeds this")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	mode := fs.String("mode", "mix", "mix: the learner mix; ratio: throughput of -paths against -baseline; signin: sign-ins per second")
-	paths := fs.String("paths", "/api/v1/me,/healthz", "ratio: comma-separated GET paths to compare with -baseline")
+	paths := fs.String("paths", "/api/v1/me,/healthz", "ratio: comma-separated GET paths to compare with -baseline; login=/path calls it as that login")
 	baseline := fs.String("baseline", "/api/v1/ping", "ratio: the path every other is compared with")
 	rounds := fs.Int("rounds", 3, "ratio: turns each path gets, interleaved, so drift of a shared machine hits all alike")
 	if err := fs.Parse(args); err != nil {
@@ -177,8 +177,8 @@ func (c config) validate() error {
 		return errors.New("-rounds must be at least 1")
 	}
 	for _, p := range c.paths {
-		if !strings.HasPrefix(p, "/") {
-			return fmt.Errorf("-paths: %q does not start with /", p)
+		if _, path := pathCaller(p); !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("-paths: %q does not start with / (or login=/)", p)
 		}
 	}
 	return nil

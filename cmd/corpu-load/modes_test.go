@@ -18,7 +18,7 @@ func TestRatioModeComparesEachPathWithTheBaselineInOneRun(t *testing.T) {
 	defer srv.Close()
 	var out bytes.Buffer
 	args := []string{"-mode", "ratio", "-url", srv.URL, "-workers", "4", "-duration", "1200ms", "-rounds", "2",
-		"-paths", "/api/v1/slow,/api/v1/me", "-json"}
+		"-paths", "/api/v1/slow,kabid@diskominfo.bandung.go.id=/api/v1/me", "-json"}
 	if err := run(context.Background(), args, &out, io.Discard); err != nil {
 		t.Fatalf("run = %v\n%s", err, out.String())
 	}
@@ -36,6 +36,12 @@ func TestRatioModeComparesEachPathWithTheBaselineInOneRun(t *testing.T) {
 	// Four workers on a 5 ms handler make at most 800/s; the ping makes far more.
 	if slow.Ratio <= 0 || slow.Ratio >= 0.8 || slow.RequestsPerSecond > 900 {
 		t.Errorf("slow path = %+v, want a ratio well below 1", slow)
+	}
+	if slow.P95Ms < 5 || slow.P95Ms < slow.P50Ms {
+		t.Errorf("slow path p50 %.1f ms, p95 %.1f ms; want a p95 of at least the handler's 5 ms", slow.P50Ms, slow.P95Ms)
+	}
+	if own := sum.Paths[2]; own.Path != "kabid@diskominfo.bandung.go.id=/api/v1/me" || own.RequestsPerSecond <= 0 {
+		t.Errorf("a path with its own caller = %+v, want it called", own)
 	}
 	for _, r := range sum.Paths {
 		if len(r.RoundRatios) != 2 || r.Errors != 0 {
@@ -79,5 +85,20 @@ func TestSignInModeCountsSignInsPerSecondAndBusyAnswers(t *testing.T) {
 	}
 	if sum.SignIns < 3 || sum.Busy < 1 || sum.SignInsPerSecond <= 0 || sum.Login.Requests != sum.SignIns+sum.Busy {
 		t.Errorf("summary = %+v, want sign-ins and busy answers that add up to the requests", sum)
+	}
+}
+
+func TestARatioPathMayNameItsOwnCaller(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ entry, login, path string }{
+		{"/api/v1/users", "", "/api/v1/users"},
+		{"admin@corpu.go.id=/api/v1/users?limit=50", "admin@corpu.go.id", "/api/v1/users?limit=50"},
+		{"198001012005011001=/api/v1/team/enrolments", "198001012005011001", "/api/v1/team/enrolments"},
+		{"/api/v1/users?q=a=/b", "", "/api/v1/users?q=a=/b"},
+	}
+	for _, tt := range tests {
+		if login, path := pathCaller(tt.entry); login != tt.login || path != tt.path {
+			t.Errorf("pathCaller(%q) = %q, %q; want %q, %q", tt.entry, login, path, tt.login, tt.path)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -21,6 +22,8 @@ type ratioResult struct {
 	Errors            int64     `json:"errors"`
 	Seconds           float64   `json:"seconds"`
 	RequestsPerSecond float64   `json:"requests_per_second"`
+	P50Ms             float64   `json:"p50_ms"`
+	P95Ms             float64   `json:"p95_ms"`
 	Ratio             float64   `json:"ratio"`        // to the baseline, over the whole run
 	RoundRatios       []float64 `json:"round_ratios"` // to the baseline of the same round
 }
@@ -50,11 +53,16 @@ func runRatio(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	paths := append([]string{cfg.baseline}, cfg.paths...)
+	callers, err := c.callersOf(ctx, paths, sessions)
+	if err != nil {
+		return err
+	}
 	turn := cfg.duration / time.Duration(cfg.rounds*len(paths))
 	if turn < 100*time.Millisecond {
 		return fmt.Errorf("-duration %v leaves %v per turn; give at least 100ms", cfg.duration, turn)
 	}
 	results := make([]ratioResult, len(paths))
+	latencies := make([][]time.Duration, len(paths))
 	for i, p := range paths {
 		results[i].Path = p
 	}
@@ -64,11 +72,13 @@ func runRatio(ctx context.Context, cfg config, stdout io.Writer) error {
 			if ctx.Err() != nil {
 				break
 			}
-			n, errs, elapsed := c.hammer(ctx, p, sessions, cfg.workers, turn)
+			_, path := pathCaller(p)
+			n, errs, elapsed, took := c.hammer(ctx, path, callers[i], cfg.workers, turn)
 			r := &results[i]
 			r.Requests += n
 			r.Errors += errs
 			r.Seconds += elapsed.Seconds()
+			latencies[i] = append(latencies[i], took...)
 			rate := float64(n-errs) / elapsed.Seconds()
 			if i == 0 {
 				baseRate = rate
@@ -77,6 +87,9 @@ func runRatio(ctx context.Context, cfg config, stdout io.Writer) error {
 				r.RoundRatios = append(r.RoundRatios, rate/baseRate)
 			}
 		}
+	}
+	for i := range results {
+		results[i].P50Ms, results[i].P95Ms = percentileMs(latencies[i], 0.50), percentileMs(latencies[i], 0.95)
 	}
 	for i := range results {
 		r := &results[i]
@@ -105,13 +118,55 @@ func runRatio(ctx context.Context, cfg config, stdout io.Writer) error {
 	return nil
 }
 
+// pathCaller splits a -paths entry "login=/path" into the login whose session
+// calls the path and the path; a plain "/path" has no login of its own.
+func pathCaller(entry string) (login, path string) {
+	if i := strings.Index(entry, "=/"); i > 0 && !strings.Contains(entry[:i], "/") {
+		return entry[:i], entry[i+1:]
+	}
+	return "", entry
+}
+
+// callersOf returns the sessions that call each path: its own login's
+// (signed in once however many paths name it) or, by default, sessions.
+func (c *client) callersOf(ctx context.Context, paths []string, sessions []*session) ([][]*session, error) {
+	own := map[string]*session{}
+	callers := make([][]*session, len(paths))
+	for i, p := range paths {
+		login, _ := pathCaller(p)
+		if login == "" {
+			callers[i] = sessions
+			continue
+		}
+		if own[login] == nil {
+			s, err := c.signIn(ctx, login)
+			if err != nil {
+				return nil, err
+			}
+			own[login] = s
+		}
+		callers[i] = []*session{own[login]}
+	}
+	return callers, nil
+}
+
+// percentileMs is the q-quantile of took in milliseconds (0 for none).
+func percentileMs(took []time.Duration, q float64) float64 {
+	if len(took) == 0 {
+		return 0
+	}
+	slices.Sort(took)
+	return float64(took[min(len(took)-1, int(q*float64(len(took))))].Microseconds()) / 1000
+}
+
 // hammer sends GET path from workers closed-loop for d and counts the answers and
-// the non-2xx ones among them. A worker renews its session on a 401 (not counted).
-func (c *client) hammer(ctx context.Context, path string, sessions []*session, workers int, d time.Duration) (n, errs int64, elapsed time.Duration) {
+// the non-2xx ones among them, with the latency of each. A worker renews its
+// session on a 401 (not counted).
+func (c *client) hammer(ctx context.Context, path string, sessions []*session, workers int, d time.Duration) (n, errs int64, elapsed time.Duration, took []time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var requests, failures atomic.Int64
-	var mu sync.Mutex // guards renewing a shared session
+	var mu sync.Mutex // guards renewing a shared session and took
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -121,10 +176,12 @@ func (c *client) hammer(ctx context.Context, path string, sessions []*session, w
 				mu.Lock()
 				access := s.access
 				mu.Unlock()
+				sent := time.Now()
 				out, err := c.send(ctx, http.MethodGet, path, access, nil, nil)
 				if ctx.Err() != nil {
 					return // cut short by the end of the turn
 				}
+				answered := time.Since(sent)
 				if err == nil && out.status == http.StatusUnauthorized {
 					mu.Lock()
 					if s.access == access {
@@ -136,12 +193,16 @@ func (c *client) hammer(ctx context.Context, path string, sessions []*session, w
 				requests.Add(1)
 				if err != nil || !ok(out.status) {
 					failures.Add(1)
+					continue
 				}
+				mu.Lock()
+				took = append(took, answered)
+				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	return requests.Load(), failures.Load(), time.Since(start)
+	return requests.Load(), failures.Load(), time.Since(start), took
 }
 
 // writeRatio prints the ratios as a table, or as JSON.
@@ -152,13 +213,14 @@ func writeRatio(w io.Writer, sum ratioSummary, asJSON bool) error {
 		return enc.Encode(sum)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "path\trequests\terrors\treq/s\tratio\tround ratios (min–max)\t\n")
+	fmt.Fprintf(tw, "path\trequests\terrors\treq/s\tp50 ms\tp95 ms\tratio\tround ratios (min–max)\t\n")
 	for _, r := range sum.Paths {
 		lo, hi := 0.0, 0.0
 		if len(r.RoundRatios) > 0 {
 			lo, hi = slices.Min(r.RoundRatios), slices.Max(r.RoundRatios)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.3f\t%.3f–%.3f\t\n", r.Path, r.Requests, r.Errors, r.RequestsPerSecond, r.Ratio, lo, hi)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.1f\t%.1f\t%.3f\t%.3f–%.3f\t\n", r.Path, r.Requests, r.Errors, r.RequestsPerSecond,
+			r.P50Ms, r.P95Ms, r.Ratio, lo, hi)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
