@@ -11,8 +11,11 @@ import (
 // 210,000 ids in one IN list and its slow-query log line was 7.8 MB, written
 // again on every request; the log keeps the statement's shape instead.
 const (
-	// listHead is how many items of a long list the log keeps.
-	listHead = 3
+	// listHead is how many items of a long list the log keeps, and
+	// longListFrom how many items make a list long (a row of a dozen
+	// columns stays whole).
+	listHead     = 3
+	longListFrom = 13
 	// maxLoggedStatement caps the bytes of a logged statement.
 	maxLoggedStatement = 2048
 )
@@ -21,9 +24,9 @@ const (
 const listItem = `(?:\$\d+|'(?:[^']|'')*'|-?\d+(?:\.\d+)?|NULL|TRUE|FALSE|true|false)`
 
 var (
-	// longList matches a parenthesised list of more than listHead items
+	// longList matches a parenthesised list of at least longListFrom items
 	// (IN lists, ANY(ARRAY[...]) and each tuple of a VALUES).
-	longList = regexp.MustCompile(`[(\[]\s*` + listItem + `(?:\s*,\s*` + listItem + `){` + strconv.Itoa(listHead) + `,}\s*[)\]]`)
+	longList = regexp.MustCompile(`[(\[]\s*` + listItem + `(?:\s*,\s*` + listItem + `){` + strconv.Itoa(longListFrom-1) + `,}\s*[)\]]`)
 	// manyTuples matches the tuples of a multi-row VALUES.
 	manyTuples = regexp.MustCompile(`\([^()]*\)(?:\s*,\s*\([^()]*\)){2,}`)
 	oneItem    = regexp.MustCompile(listItem)

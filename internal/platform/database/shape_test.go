@@ -34,14 +34,17 @@ func TestAStatementIsLoggedByItsShape(t *testing.T) {
 			"SELECT * FROM users WHERE id IN (" + placeholders(1, 9000) + ") ORDER BY id",
 			"SELECT * FROM users WHERE id IN ($1, $2, $3, … 9000 items) ORDER BY id"},
 		{"an array of literals is collapsed the same way",
-			"SELECT 1 WHERE x = ANY(ARRAY['a','b''c','d','e','f'])",
-			"SELECT 1 WHERE x = ANY(ARRAY['a', 'b''c', 'd', … 5 items])"},
+			"SELECT 1 WHERE x = ANY(ARRAY['a','b''c','d','e','f','g','h','i','j','k','l','m','n','o'])",
+			"SELECT 1 WHERE x = ANY(ARRAY['a', 'b''c', 'd', … 14 items])"},
+		{"a row of a dozen columns stays whole",
+			"INSERT INTO t VALUES (" + placeholders(1, 12) + ")",
+			"INSERT INTO t VALUES (" + placeholders(1, 12) + ")"},
 		{"a multi-row VALUES keeps its first row and its count",
 			`INSERT INTO "users" ("id","name") VALUES ($1,$2),($3,$4),($5,$6),($7,$8) ON CONFLICT DO NOTHING`,
 			`INSERT INTO "users" ("id","name") VALUES ($1,$2), … 4 rows ON CONFLICT DO NOTHING`},
-		{"rows wider than three columns are collapsed too",
-			`INSERT INTO t (a,b,c,d) VALUES (` + placeholders(1, 4) + `),(` + placeholders(5, 8) + `),(` + placeholders(9, 12) + `)`,
-			`INSERT INTO t (a,b,c,d) VALUES ($1, $2, $3, … 4 items), … 3 rows`},
+		{"rows wider than a dozen columns are collapsed too",
+			`INSERT INTO t VALUES (` + placeholders(1, 13) + `),(` + placeholders(14, 26) + `),(` + placeholders(27, 39) + `)`,
+			`INSERT INTO t VALUES ($1, $2, $3, … 13 items), … 3 rows`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
