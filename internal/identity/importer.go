@@ -186,7 +186,14 @@ func (im *Importer) Run(ctx context.Context, jobID uuid.UUID) error {
 		return im.jobs.Fail(ctx, j.ID, "invalid job parameters")
 	}
 	run := &importRun{im: im, job: j, params: params, res: ImportResult{DryRun: params.DryRun}}
-	defer func() { run.report.discard() }()
+	defer func() {
+		run.report.discard()
+		if run.claims.db != nil {
+			if err := run.claims.forget(context.WithoutCancel(ctx)); err != nil {
+				slog.WarnContext(ctx, "import: forget the claims", "job", jobID, "error", err)
+			}
+		}
+	}()
 	err = run.execute(ctx)
 
 	var fail *importFailure
@@ -251,12 +258,14 @@ type importRun struct {
 	header    []string // the file's header row, as written
 	reportKey string
 
-	cols        columns
-	units       map[string]*Organization // by code; nil for a code that names nothing
-	claims      fileClaims
-	supervisors []supervisorLink
-	fileSize    int64
-	read        *countingReader
+	cols   columns
+	units  map[string]*Organization // by code; nil for a code that names nothing
+	claims fileClaims
+	// known are the people of the file the current batch's supervisors
+	// name, found among the earlier batches' rows.
+	known    map[uint64]uuid.UUID
+	fileSize int64
+	read     *countingReader
 }
 
 func (r *importRun) ctx(ctx context.Context) context.Context {
@@ -324,7 +333,10 @@ func (r *importRun) execute(ctx context.Context) error {
 		return err
 	}
 	r.units = map[string]*Organization{}
-	r.claims = newFileClaims()
+	r.claims = fileClaims{db: im.svc.db, jobID: r.job.ID}
+	if err := r.claims.forget(ctx); err != nil { // what an earlier attempt claimed
+		return err
+	}
 
 	cr, err := r.openCSV(r.read)
 	if err != nil {
@@ -472,6 +484,7 @@ type importRow struct {
 	unitCode   string
 	supervisor string // normalized NIP; "" for none
 	errs       []apperr.FieldError
+	claims     bool // the row holds its NIP and e-mail address for the rest of the file
 }
 
 var positionTypeAliases = map[string]PositionType{
@@ -480,8 +493,8 @@ var positionTypeAliases = map[string]PositionType{
 	"executor": PositionExecutor, "pelaksana": PositionExecutor,
 }
 
-// parseRow validates a record as CreateUser does, without the database, and
-// claims its NIP and e-mail; ok is false for a blank row. A refused row
+// parseRow validates a record as CreateUser does, without the database (the
+// batch claims its NIP and e-mail, see fileClaims); ok is false for a blank row. A refused row
 // stays in its batch so the report keeps the order of the file.
 func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 	c := &r.cols
@@ -531,16 +544,6 @@ func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 		return row, true
 	}
 	row.nip, _ = strconv.ParseUint(row.in.NIP, 10, 64)
-	switch field, first := r.claims.claim(row.nip, row.in.Email, line); field {
-	case "nip":
-		row.errs = fieldError("nip",
-			fmt.Sprintf("NIP ini sudah ada di baris %d berkas yang sama", first),
-			fmt.Sprintf("this NIP already appears on line %d of the file", first))
-	case "email":
-		row.errs = fieldError("email",
-			fmt.Sprintf("alamat e-mail ini sudah dipakai di baris %d berkas yang sama", first),
-			fmt.Sprintf("this e-mail address is already used on line %d of the file", first))
-	}
 	return row, true
 }
 

@@ -48,7 +48,13 @@ func (r *importRun) flush(ctx context.Context, batch []importRow) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	if err := r.claims.check(ctx, batch); err != nil {
+		return err
+	}
 	if err := r.resolveUnits(ctx, batch); err != nil {
+		return err
+	}
+	if err := r.findKnownSupervisors(ctx, batch); err != nil {
 		return err
 	}
 	rows := make([]batchRow, len(batch))
@@ -77,13 +83,9 @@ func (r *importRun) flush(ctx context.Context, batch []importRow) error {
 		case outcomeUnchanged:
 			r.res.Unchanged++
 		}
-		r.claims.brought(row.nip, row.userID)
-		if row.deferred {
-			// The link outlives the row: it copies the text it keeps, so as
-			// not to hold the row's whole line (see fileClaims).
-			r.supervisors = append(r.supervisors, supervisorLink{line: row.line, rawNIP: strings.Clone(row.rawNIP), userID: row.userID,
-				supervisor: strings.Clone(row.supervisor), unchanged: row.outcome == outcomeUnchanged})
-		}
+	}
+	if err := r.claims.record(ctx, rows); err != nil {
+		return err
 	}
 	return r.im.jobs.Progress(ctx, r.job.ID, r.res.Rows, r.estimateTotal())
 }
@@ -290,11 +292,30 @@ func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]uuid.UUI
 		row.supervisorID = &id
 		return
 	}
-	if id, ok := r.claims.person(n); ok {
+	if id, ok := r.known[n]; ok {
 		row.supervisorID = &id
 		return
 	}
 	row.deferred = true
+}
+
+// findKnownSupervisors looks up, among the people earlier batches brought
+// in, the supervisors the batch's rows name.
+func (r *importRun) findKnownSupervisors(ctx context.Context, batch []importRow) error {
+	r.known = nil
+	if !r.cols.has(colSupervisor) {
+		return nil
+	}
+	var nips []uint64
+	for _, row := range batch {
+		if row.errs == nil && row.supervisor != "" {
+			n, _ := strconv.ParseUint(row.supervisor, 10, 64)
+			nips = append(nips, n)
+		}
+	}
+	var err error
+	r.known, err = r.claims.people(ctx, nips)
+	return err
 }
 
 // same reports whether the row would change nothing of ex. Columns the file
@@ -330,13 +351,24 @@ type supervisorLink struct {
 // nowhere to be found is a warning: the person stays imported without the
 // link (and keeps the one they had).
 func (r *importRun) linkSupervisors(ctx context.Context) error {
-	for start := 0; start < len(r.supervisors); start += r.im.batchSize {
-		links := r.supervisors[start:min(start+r.im.batchSize, len(r.supervisors))]
+	for after := 0; ; {
+		links, err := r.claims.deferredLinks(ctx, after, r.im.batchSize)
+		if err != nil || len(links) == 0 {
+			return err
+		}
+		after = links[len(links)-1].line
 		// Most supervisors are in the file; look up only the others.
+		named := make([]uint64, len(links))
+		for i, l := range links {
+			named[i], _ = strconv.ParseUint(l.supervisor, 10, 64)
+		}
+		inFile, err := r.claims.people(ctx, named)
+		if err != nil {
+			return err
+		}
 		var outside []string
-		for _, l := range links {
-			n, _ := strconv.ParseUint(l.supervisor, 10, 64)
-			if _, inFile := r.claims.person(n); !inFile {
+		for i, l := range links {
+			if _, ok := inFile[named[i]]; !ok {
 				outside = append(outside, l.supervisor)
 			}
 		}
@@ -346,9 +378,8 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 		}
 		var set []supervisorSet
 		unchanged := map[uuid.UUID]bool{}
-		for _, l := range links {
-			n, _ := strconv.ParseUint(l.supervisor, 10, 64)
-			id, ok := r.claims.person(n)
+		for i, l := range links {
+			id, ok := inFile[named[i]]
 			if !ok {
 				id, ok = ids[l.supervisor]
 			}
@@ -375,5 +406,4 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
 }

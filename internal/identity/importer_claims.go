@@ -1,68 +1,196 @@
 package identity
 
 import (
-	"crypto/sha256"
+	"context"
+	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/database"
 )
 
-// fileClaims is what an import remembers of every row it has read: which
+// fileClaims is what an import remembers of the rows it has read: which
 // line first claimed each NIP and e-mail address (a later row with either
-// is refused), and the id of each person the file brought in (a supervisor
-// named further down is linked to them). A national file has 4.3 million
-// rows, so an entry is kept small and never holds the row's text: the CSV
-// reader slices a record's fields out of one string, and a field kept as a
-// map key kept the whole line alive (0.28 KiB a row, measured on the first
-// national import).
+// is refused), the id of each person the file brought in (a supervisor
+// named further down is linked to them), and the supervisor links to make
+// once every row is in. It lives in the unlogged table import_claims, not
+// in the process: a national file has 4.3 million rows, and kept in maps it
+// cost the import 0.1–0.3 KiB of memory a row. Each batch costs a few
+// statements of a thousand rows instead.
 type fileClaims struct {
-	nips   map[uint64]nipClaim
-	emails map[emailKey]int32 // → the line that claimed the address
+	db    *database.DB
+	jobID uuid.UUID
 }
 
-// nipClaim is the line that claimed a NIP and, once its row is written (or
-// would be, in a dry run), the person's id.
-type nipClaim struct {
-	line int32
-	id   uuid.UUID // uuid.Nil until the row is in
-}
-
-// emailKey is the first 16 bytes of an address's SHA-256: two addresses
-// share one with a chance of about 2⁻⁸⁰ in a file of 4.3 million.
-type emailKey [16]byte
-
-func newFileClaims() fileClaims {
-	return fileClaims{nips: map[uint64]nipClaim{}, emails: map[emailKey]int32{}}
-}
-
-func keyOfEmail(email string) emailKey {
-	sum := sha256.Sum256([]byte(email))
-	return emailKey(sum[:16])
-}
-
-// claim records that line holds nip and email (normalized) unless an
-// earlier line holds either: then it returns that line and which field.
-func (c *fileClaims) claim(nip uint64, email string, line int) (field string, first int) {
-	if earlier, dup := c.nips[nip]; dup {
-		return "nip", int(earlier.line)
+// forget removes what the job remembered: when it starts (a retry begins
+// again from the first row) and when it ends.
+func (c fileClaims) forget(ctx context.Context) error {
+	if err := c.db.Conn(ctx).Exec(`DELETE FROM import_claims WHERE job_id = ?`, c.jobID).Error; err != nil {
+		return fmt.Errorf("forget the claims of import %s: %w", c.jobID, err)
 	}
-	key := keyOfEmail(email)
-	if earlier, dup := c.emails[key]; dup {
-		return "email", int(earlier)
+	return nil
+}
+
+// check refuses each row of the batch that names a NIP or an e-mail
+// address an earlier line claimed (the NIP is checked first) and marks the
+// others as claiming theirs; record keeps the claims once the batch is
+// written. Rows refused already are left alone.
+func (c fileClaims) check(ctx context.Context, batch []importRow) error {
+	nipLine := make(map[uint64]int, len(batch))
+	emailLine := make(map[string]int, len(batch))
+	var candidates []*importRow
+	var nips database.Array[int64]
+	var emails database.TextArray
+	for i := range batch {
+		row := &batch[i]
+		if row.errs != nil {
+			continue
+		}
+		if first, dup := nipLine[row.nip]; dup {
+			row.errs = errNIPInFile(first)
+			continue
+		}
+		if first, dup := emailLine[row.in.Email]; dup {
+			row.errs = errEmailInFile(first)
+			continue
+		}
+		nipLine[row.nip], emailLine[row.in.Email] = row.line, row.line
+		candidates = append(candidates, row)
+		nips, emails = append(nips, int64(row.nip)), append(emails, row.in.Email)
 	}
-	c.nips[nip] = nipClaim{line: int32(line)}
-	c.emails[key] = int32(line)
-	return "", 0
+	if len(candidates) == 0 {
+		return nil
+	}
+	var held []struct {
+		NIP   int64 `gorm:"column:nip"`
+		Email string
+		Line  int
+	}
+	err := c.db.Conn(ctx).Raw(`SELECT c.nip, c.email, c.line FROM import_claims c
+			JOIN unnest(?::bigint[]) AS k(nip) ON c.nip = k.nip WHERE c.job_id = ?
+		UNION ALL
+		SELECT c.nip, c.email, c.line FROM import_claims c
+			JOIN unnest(?::text[]) AS k(email) ON c.email = k.email WHERE c.job_id = ?`,
+		nips, c.jobID, emails, c.jobID).Scan(&held).Error
+	if err != nil {
+		return fmt.Errorf("read the claims of an import batch: %w", err)
+	}
+	byNIP := make(map[int64]int, len(held))
+	byEmail := make(map[string]int, len(held))
+	for _, h := range held {
+		byNIP[h.NIP], byEmail[h.Email] = h.Line, h.Line
+	}
+	for _, row := range candidates {
+		if first, dup := byNIP[int64(row.nip)]; dup {
+			row.errs = errNIPInFile(first)
+		} else if first, dup := byEmail[row.in.Email]; dup {
+			row.errs = errEmailInFile(first)
+		} else {
+			row.claims = true
+		}
+	}
+	return nil
 }
 
-// brought records the id of the person the row holding nip brought in.
-func (c *fileClaims) brought(nip uint64, id uuid.UUID) {
-	claim := c.nips[nip]
-	claim.id = id
-	c.nips[nip] = claim
+func errNIPInFile(first int) []apperr.FieldError {
+	return fieldError("nip",
+		fmt.Sprintf("NIP ini sudah ada di baris %d berkas yang sama", first),
+		fmt.Sprintf("this NIP already appears on line %d of the file", first))
 }
 
-// person returns the id of the person with nip the file brought in.
-func (c *fileClaims) person(nip uint64) (uuid.UUID, bool) {
-	claim, ok := c.nips[nip]
-	return claim.id, ok && claim.id != uuid.Nil
+func errEmailInFile(first int) []apperr.FieldError {
+	return fieldError("email",
+		fmt.Sprintf("alamat e-mail ini sudah dipakai di baris %d berkas yang sama", first),
+		fmt.Sprintf("this e-mail address is already used on line %d of the file", first))
+}
+
+// record keeps the claims of the batch's rows once it is written: the
+// person each written row brought in (or would bring, in a dry run), and
+// the supervisor links to make at the end. A row refused later than check
+// (an unknown unit) still holds its NIP and e-mail address.
+func (c fileClaims) record(ctx context.Context, rows []batchRow) error {
+	// Plain arrays encode far cheaper than arrays of pointers: "" and 0
+	// stand for NULL and are turned back into it in the statement.
+	var nips, lines, supervisors database.Array[int64]
+	var emails, ids, raws database.TextArray
+	var unchanged database.Array[bool]
+	for _, row := range rows {
+		if !row.claims {
+			continue
+		}
+		var id, raw string
+		var sup int64
+		if row.outcome != outcomeFailed {
+			id = row.userID.String()
+			if row.deferred {
+				sup, _ = strconv.ParseInt(row.supervisor, 10, 64)
+				raw = row.rawNIP
+			}
+		}
+		nips, emails, lines = append(nips, int64(row.nip)), append(emails, row.in.Email), append(lines, int64(row.line))
+		ids, supervisors, raws = append(ids, id), append(supervisors, sup), append(raws, raw)
+		unchanged = append(unchanged, row.outcome == outcomeUnchanged)
+	}
+	if len(nips) == 0 {
+		return nil
+	}
+	err := c.db.Conn(ctx).Exec(`INSERT INTO import_claims (job_id, nip, email, line, user_id, supervisor_nip, raw_nip, unchanged)
+		SELECT ?, nip, email, line, NULLIF(id, '')::uuid, NULLIF(supervisor_nip, 0), NULLIF(raw_nip, ''), unchanged
+		FROM unnest(?::bigint[], ?::text[], ?::int[], ?::text[], ?::bigint[], ?::text[], ?::boolean[])
+			AS v(nip, email, line, id, supervisor_nip, raw_nip, unchanged)
+		ON CONFLICT DO NOTHING`, c.jobID, nips, emails, lines, ids, supervisors, raws, unchanged).Error
+	if err != nil {
+		return fmt.Errorf("record the claims of an import batch: %w", err)
+	}
+	return nil
+}
+
+// people returns the ids of the people with nips the file brought in.
+func (c fileClaims) people(ctx context.Context, nips []uint64) (map[uint64]uuid.UUID, error) {
+	found := map[uint64]uuid.UUID{}
+	if len(nips) == 0 {
+		return found, nil
+	}
+	list := make(database.Array[int64], len(nips))
+	for i, n := range nips {
+		list[i] = int64(n)
+	}
+	var rows []struct {
+		NIP    int64 `gorm:"column:nip"`
+		UserID uuid.UUID
+	}
+	err := c.db.Conn(ctx).Raw(`SELECT c.nip, c.user_id FROM import_claims c JOIN unnest(?::bigint[]) AS k(nip) ON c.nip = k.nip
+		WHERE c.job_id = ? AND c.user_id IS NOT NULL`, list, c.jobID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find the people an import brought in: %w", err)
+	}
+	for _, r := range rows {
+		found[uint64(r.NIP)] = r.UserID
+	}
+	return found, nil
+}
+
+// deferredLinks returns up to limit supervisor links to make, of the rows
+// after line afterLine, in the file's order.
+func (c fileClaims) deferredLinks(ctx context.Context, afterLine, limit int) ([]supervisorLink, error) {
+	var rows []struct {
+		Line          int
+		RawNIP        string `gorm:"column:raw_nip"`
+		UserID        uuid.UUID
+		SupervisorNIP int64 `gorm:"column:supervisor_nip"`
+		Unchanged     bool
+	}
+	err := c.db.Conn(ctx).Raw(`SELECT line, raw_nip, user_id, supervisor_nip, unchanged FROM import_claims
+		WHERE job_id = ? AND supervisor_nip IS NOT NULL AND line > ? ORDER BY line LIMIT ?`, c.jobID, afterLine, limit).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("read the supervisor links of an import: %w", err)
+	}
+	links := make([]supervisorLink, len(rows))
+	for i, r := range rows {
+		links[i] = supervisorLink{line: r.Line, rawNIP: r.RawNIP, userID: r.UserID,
+			supervisor: fmt.Sprintf("%018d", r.SupervisorNIP), unchanged: r.Unchanged}
+	}
+	return links, nil
 }
