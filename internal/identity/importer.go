@@ -333,7 +333,7 @@ func (r *importRun) execute(ctx context.Context) error {
 		return err
 	}
 	r.units = map[string]*Organization{}
-	r.claims = fileClaims{db: im.svc.db, jobID: r.job.ID}
+	r.claims = fileClaims{db: im.svc.db, jobID: r.job.ID, analyzeAt: firstAnalyze}
 	if err := r.claims.forget(ctx); err != nil { // what an earlier attempt claimed
 		return err
 	}
