@@ -493,9 +493,10 @@ var positionTypeAliases = map[string]PositionType{
 	"executor": PositionExecutor, "pelaksana": PositionExecutor,
 }
 
-// parseRow validates a record as CreateUser does, without the database (the
-// batch claims its NIP and e-mail, see fileClaims); ok is false for a blank row. A refused row
-// stays in its batch so the report keeps the order of the file.
+// parseRow validates a record as CreateUser does, without the database (its
+// batch claims its NIP and e-mail address, see fileClaims); ok is false for a
+// blank row. A refused row stays in its batch so the report keeps the order
+// of the file.
 func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 	c := &r.cols
 	blank := true
