@@ -113,7 +113,9 @@ func New(deps *Deps) (*App, error) {
 	// Learners may download a course's media while enrolled in it.
 	a.courses.SetAccess(a.delivery)
 	a.quizzes = quiz.NewService(quiz.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
-		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity}})
+		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity},
+		SaveGrace:           time.Duration(deps.Config.Quiz.SaveGraceSeconds) * time.Second,
+		MaxConcurrentStarts: deps.Config.Quiz.MaxConcurrentStarts})
 	a.quizzes.SetJobs(a.jobs)
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
 	// A new draft of a course copies its quizzes with its curriculum.

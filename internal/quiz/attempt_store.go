@@ -294,45 +294,46 @@ func (s store) setManualScore(ctx context.Context, attemptID uuid.UUID, slot int
 }
 
 // setGrade writes an attempt's grade and, when given, the scores of its
-// slots nums, in one statement.
-func (s store) setGrade(ctx context.Context, id uuid.UUID, state string, score float64, passed *bool, at time.Time, nums []int, scores []float64) error {
+// slots nums, in one statement. When the attempt becomes graded it returns,
+// from that same statement, the percents of the learner's graded attempts of
+// the quiz in the class in attempt order, this one included: what the quiz
+// grade is made of, without another round trip.
+func (s store) setGrade(ctx context.Context, a Attempt, state string, score float64, passed *bool, at time.Time, nums []int, scores []float64) ([]float64, error) {
 	var gradedAt *time.Time
 	if state == StateGraded {
 		gradedAt = &at
 	}
-	err := s.db.Conn(ctx).Exec(`WITH slots AS (
+	// The outer SELECT sees the other attempts as the statement began and
+	// this one through RETURNING, since a data-modifying CTE's change is not
+	// visible to the rest of its statement.
+	var percents []float64
+	err := s.db.Conn(ctx).Raw(`WITH slots AS (
 			UPDATE quiz_attempt_slots s SET score = v.score, graded_at = now()
 			FROM unnest(?::int[], ?::numeric[]) AS v(slot, score)
-			WHERE s.attempt_id = ? AND s.slot = v.slot)
-		UPDATE quiz_attempts SET state = ?, score = ?, passed = ?, graded_at = COALESCE(?, graded_at) WHERE id = ?`,
-		database.Array[int](nonNil(nums)), database.Array[float64](nonNil(scores)), id, state, score, passed, gradedAt, id).Error
+			WHERE s.attempt_id = ? AND s.slot = v.slot),
+		this AS (
+			UPDATE quiz_attempts SET state = ?, score = ?, passed = ?, graded_at = COALESCE(?, graded_at) WHERE id = ?
+			RETURNING number, state, score, max_score),
+		graded AS (
+			SELECT number, score, max_score FROM quiz_attempts
+			WHERE quiz_id = ? AND class_id = ? AND user_id = ? AND state = 'graded' AND id <> ?
+			UNION ALL SELECT number, score, max_score FROM this)
+		SELECT CASE WHEN g.max_score > 0 THEN g.score / g.max_score * 100 ELSE 100 END
+		FROM graded g, this t WHERE t.state = 'graded' ORDER BY g.number`,
+		database.Array[int](nonNil(nums)), database.Array[float64](nonNil(scores)), a.ID, state, score, passed, gradedAt, a.ID,
+		a.QuizID, a.ClassID, a.UserID, a.ID).
+		Scan(&percents).Error
 	if err != nil {
-		return fmt.Errorf("write grade: %w", err)
+		return nil, fmt.Errorf("write grade: %w", err)
 	}
-	return nil
-}
-
-// gradedPercents returns the percents of a learner's graded attempts of a
-// quiz in a class, in attempt order.
-func (s store) gradedPercents(ctx context.Context, quizID, classID, userID uuid.UUID) ([]float64, error) {
-	var out []float64
-	err := s.db.Conn(ctx).Raw(`SELECT CASE WHEN max_score > 0 THEN score / max_score * 100 ELSE 100 END
-		FROM quiz_attempts WHERE quiz_id = ? AND class_id = ? AND user_id = ? AND state = 'graded' ORDER BY number`,
-		quizID, classID, userID).Scan(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("read graded attempts: %w", err)
-	}
-	return out, nil
-}
-
-// asyncCommit lets the transaction carried by ctx commit without waiting for
-// its WAL to reach the disk (a crash may lose it, never corrupt it).
-func (s store) asyncCommit(ctx context.Context) error {
-	return s.db.Conn(ctx).Exec("SET LOCAL synchronous_commit TO off").Error
+	return percents, nil
 }
 
 // attemptForGrading reads an attempt with its slots in one statement,
-// locking the attempt's row until the transaction ends.
+// locking the attempt's row until the transaction ends. The same statement
+// lets the transaction commit without waiting for its WAL to reach the disk
+// (set_config ... true is SET LOCAL): a grade lost in a crash is made again,
+// and a statement of its own would be one more round trip per attempt.
 func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []Slot, error) {
 	var rows []struct {
 		ID                uuid.UUID
@@ -351,6 +352,7 @@ func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []
 	}
 	err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score, s.slot, s.question_version_id, s.type, s.points, s.response, s.score AS slot_score
 		FROM quiz_attempts a JOIN quiz_attempt_slots s ON s.attempt_id = a.id
+			CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
 		WHERE a.id = ? ORDER BY s.slot FOR UPDATE OF a`, id).Scan(&rows).Error
 	if err != nil {
 		return Attempt{}, nil, fmt.Errorf("read attempt for grading: %w", err)

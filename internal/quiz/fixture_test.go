@@ -202,6 +202,17 @@ func (f *fixture) as(name string) context.Context {
 	return authz.WithActor(context.Background(), a)
 }
 
+// newLearner makes a learner of A1 enrolled in the fixture's class and
+// returns a context acting as them.
+func (f *fixture) newLearner() context.Context {
+	a := &authz.Actor{UserID: uuid.Must(uuid.NewV7()), HomeOrgID: f.org["A1"], HomeOrgPath: f.path["A1"],
+		Grants: []authz.Grant{{ID: uuid.Must(uuid.NewV7()), Role: authz.RoleLearner, OrgID: f.org["A1"], OrgPath: f.path["A1"]}}}
+	f.classes.mu.Lock()
+	f.classes.classes[f.classID].learners[a.UserID] = true
+	f.classes.mu.Unlock()
+	return authz.WithActor(context.Background(), a)
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // bank makes a bank of A with a question of every type and returns it with

@@ -70,11 +70,8 @@ func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		// A grade lost in a crash is made again: the attempt stays submitted
 		// and its job undone (both in this transaction), so the relay sends
-		// it again and the sweep re-enqueues it. The commit need not wait
-		// for the disk.
-		if err := s.store.asyncCommit(ctx); err != nil {
-			return err
-		}
+		// it again and the sweep re-enqueues it. The read below lets the
+		// commit go without waiting for the disk.
 		a, slots, err := s.store.attemptForGrading(ctx, attemptID)
 		if errors.Is(err, ErrAttemptNotFound) {
 			return fmt.Errorf("grade attempt %s: %w", attemptID, asynq.SkipRetry)
@@ -133,17 +130,15 @@ func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []in
 	}
 	total = round3(total)
 	if pending {
-		return s.store.setGrade(ctx, a.ID, StateNeedsGrading, total, nil, s.now(), nums, scores)
+		_, err := s.store.setGrade(ctx, a, StateNeedsGrading, total, nil, s.now(), nums, scores)
+		return err
 	}
 	q, err := s.publishedQuiz(ctx, a.QuizID)
 	if err != nil {
 		return err
 	}
 	passed := a.MaxScore == 0 || total/a.MaxScore*100 >= q.PassMark-1e-9
-	if err := s.store.setGrade(ctx, a.ID, StateGraded, total, &passed, s.now(), nums, scores); err != nil {
-		return err
-	}
-	graded, err := s.store.gradedPercents(ctx, a.QuizID, a.ClassID, a.UserID)
+	graded, err := s.store.setGrade(ctx, a, StateGraded, total, &passed, s.now(), nums, scores)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ type Config struct {
 	Worker      Worker      `yaml:"worker"`
 	Auth        Auth        `yaml:"auth"`
 	Mail        Mail        `yaml:"mail"`
+	Quiz        Quiz        `yaml:"quiz"`
 }
 
 // Log configures log/slog.
@@ -150,6 +151,16 @@ type Mail struct {
 	// LogSecrets writes mail to the log with its links whole (development
 	// without SMTP only); otherwise the secret part of a link is masked.
 	LogSecrets bool `yaml:"log_secrets"`
+}
+
+// Quiz configures attempts.
+type Quiz struct {
+	// SaveGraceSeconds is how long after its deadline an attempt still
+	// takes saves: answers in flight when the time ran out.
+	SaveGraceSeconds int `yaml:"save_grace_seconds"`
+	// MaxConcurrentStarts bounds the attempts a process builds at once; a
+	// burst beyond it waits briefly, then gets 503 with Retry-After.
+	MaxConcurrentStarts int `yaml:"max_concurrent_starts"`
 }
 
 // EnvPrefix starts every environment variable that overrides a key.
@@ -357,6 +368,12 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.SigningKeyFile != "" && c.Auth.SigningKeyDir != "" {
 		bad("auth.signing_key_dir", "set either it or auth.signing_key_file, not both")
+	}
+	if c.Quiz.SaveGraceSeconds < 1 || c.Quiz.SaveGraceSeconds > 300 {
+		bad("quiz.save_grace_seconds", "must be 1 to 300")
+	}
+	if c.Quiz.MaxConcurrentStarts < 1 {
+		bad("quiz.max_concurrent_starts", "must be at least 1")
 	}
 	if c.Env == "production" && c.Mail.SMTPAddr == "" {
 		bad("mail.smtp_addr", "is required in production: without an SMTP server mail, password-reset links included, would be written to the log")

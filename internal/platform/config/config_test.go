@@ -66,6 +66,8 @@ func TestLoadRejectsBadValuesNamingTheKey(t *testing.T) {
 			"CORPU_MAIL_SMTP_ADDR=mail:25", "CORPU_MAIL_LOG_SECRETS=true"}, "", "mail.log_secrets"},
 		{"password hashing without memory", []string{"CORPU_AUTH_PASSWORD_MEMORY_KIB=4"}, "", "auth.password_memory_kib"},
 		{"password hashing without passes", []string{"CORPU_AUTH_PASSWORD_ITERATIONS=0"}, "", "auth.password_iterations"},
+		{"negative save grace", []string{"CORPU_QUIZ_SAVE_GRACE_SECONDS=-1"}, "", "quiz.save_grace_seconds"},
+		{"no attempt starts at all", []string{"CORPU_QUIZ_MAX_CONCURRENT_STARTS=0"}, "", "quiz.max_concurrent_starts"},
 		{"unknown key in file", nil, "htp:\n  addr: x\n", "htp"},
 	}
 	for _, tt := range tests {

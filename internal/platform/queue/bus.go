@@ -259,7 +259,7 @@ func (b *Bus) deliver(ctx context.Context, c *consumer, t *asynq.Task) error {
 	}
 	result := "done"
 	run := func(ctx context.Context) error {
-		open, err := b.claim(ctx, eventID, c.name, !c.opts.ownTx)
+		open, err := b.claim(ctx, eventID, c.name)
 		if err != nil {
 			return err
 		}
@@ -288,23 +288,18 @@ func (b *Bus) deliver(ctx context.Context, c *consumer, t *asynq.Task) error {
 }
 
 // claim makes sure the delivery row exists and reports whether it is still to
-// be done; with lock, it holds the row until the transaction ends, so a
-// duplicate task waits and then finds it done. A row whose outbox event is
-// gone (purged) is not open.
-func (b *Bus) claim(ctx context.Context, eventID uuid.UUID, consumer string, lock bool) (bool, error) {
-	conn := b.db.Conn(ctx)
-	if err := conn.Exec(`INSERT INTO outbox_deliveries (event_id, consumer)
-		SELECT ?, ? WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?)
-		ON CONFLICT (event_id, consumer) DO NOTHING`, eventID, consumer, eventID).Error; err != nil {
-		return false, fmt.Errorf("record delivery of %s to %s: %w", eventID, consumer, err)
-	}
-	q := "SELECT done_at IS NULL AS open FROM outbox_deliveries WHERE event_id = ? AND consumer = ?"
-	if lock {
-		q += " FOR UPDATE"
-	}
+// be done, in one statement: the upsert's no-op update holds the row until
+// the transaction ends (with lock, the caller's transaction), so a duplicate
+// task waits and then finds it done. A row whose outbox event is gone
+// (purged, its deliveries with it) is not open.
+func (b *Bus) claim(ctx context.Context, eventID uuid.UUID, consumer string) (bool, error) {
 	var rows []struct{ Open bool }
-	if err := conn.Raw(q, eventID, consumer).Scan(&rows).Error; err != nil {
-		return false, fmt.Errorf("read delivery of %s to %s: %w", eventID, consumer, err)
+	err := b.db.Conn(ctx).Raw(`INSERT INTO outbox_deliveries (event_id, consumer)
+		SELECT ?, ? WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?)
+		ON CONFLICT (event_id, consumer) DO UPDATE SET done_at = outbox_deliveries.done_at
+		RETURNING done_at IS NULL AS open`, eventID, consumer, eventID).Scan(&rows).Error
+	if err != nil {
+		return false, fmt.Errorf("claim delivery of %s to %s: %w", eventID, consumer, err)
 	}
 	if len(rows) == 0 {
 		b.log.WarnContext(ctx, "task of an outbox event that no longer exists", "event_id", eventID, "consumer", consumer)
