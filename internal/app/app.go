@@ -254,6 +254,7 @@ func (a *App) newHTTP() *echo.Echo {
 	course.NewHandler(a.courses).Mount(api)
 	delivery.NewHandler(a.delivery).Mount(api)
 	quiz.NewHandler(a.quizzes).Mount(api)
+	certificate.NewHandler(a.certs).Mount(api)
 	return e
 }
 

@@ -79,9 +79,8 @@ func (e certificateEnrolments) CompletedSince(ctx context.Context, since time.Ti
 // certificateJobs gives certificates the job resource of bulk issues.
 type certificateJobs struct{ jobs *job.Service }
 
-func (j certificateJobs) Create(ctx context.Context, kind string, perm authz.Permission, orgID uuid.UUID, params any) (certificate.JobRef, error) {
-	created, err := j.jobs.Create(ctx, kind, perm, orgID, params)
-	return certificate.JobRef{ID: created.ID}, err
+func (j certificateJobs) Create(ctx context.Context, kind string, perm authz.Permission, orgID uuid.UUID, params any) (job.Job, error) {
+	return j.jobs.Create(ctx, kind, perm, orgID, params)
 }
 
 func (j certificateJobs) Start(ctx context.Context, id uuid.UUID) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/queue"
@@ -39,16 +40,16 @@ type BulkResult struct {
 
 // IssueForClass starts a job that certifies every completed enrolment of a
 // class that has no certificate yet.
-func (s *Service) IssueForClass(ctx context.Context, classID uuid.UUID) (JobRef, error) {
+func (s *Service) IssueForClass(ctx context.Context, classID uuid.UUID) (job.Job, error) {
 	instituteID, err := s.enrolments.ClassInstitute(ctx, classID)
 	if err != nil {
-		return JobRef{}, err
+		return job.Job{}, err
 	}
 	actor, _, err := s.issuerScope(ctx, instituteID, ErrClassNotFound)
 	if err != nil {
-		return JobRef{}, err
+		return job.Job{}, err
 	}
-	var ref JobRef
+	var ref job.Job
 	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		j, err := s.jobs.Create(ctx, JobKindBulkIssue, authz.CertificateIssue, instituteID, map[string]any{"class_id": classID})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/objectstore"
@@ -188,8 +189,8 @@ type fakeJobs struct {
 	finished bool
 }
 
-func (j *fakeJobs) Create(context.Context, string, authz.Permission, uuid.UUID, any) (JobRef, error) {
-	return JobRef{ID: uuid.Must(uuid.NewV7())}, nil
+func (j *fakeJobs) Create(context.Context, string, authz.Permission, uuid.UUID, any) (job.Job, error) {
+	return job.Job{ID: uuid.Must(uuid.NewV7())}, nil
 }
 
 func (j *fakeJobs) Start(context.Context, uuid.UUID) error {

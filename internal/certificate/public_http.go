@@ -33,6 +33,39 @@ func NewPublicHandler(svc *Service, pdfLimit int64) *PublicHandler {
 func (h *PublicHandler) MountAPI(g *echo.Group) {
 	g.GET("/verify/:serial", h.verify)
 	g.POST("/verify/:serial/pdf", h.checkPDF)
+	g.GET("/issuers/:org_id", h.issuer)
+	g.GET("/issuers/:org_id/jwks.json", h.jwks)
+}
+
+// issuer is the institute's Open Badges issuer profile.
+func (h *PublicHandler) issuer(c echo.Context) error {
+	orgID, err := web.PathID(c, "org_id", ErrIssuerNotFound)
+	if err != nil {
+		return err
+	}
+	p, err := h.svc.IssuerProfile(c.Request().Context(), orgID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+// jwks is the institute's key set: every key that verifies its
+// certificates and credentials, the current one first.
+func (h *PublicHandler) jwks(c echo.Context) error {
+	orgID, err := web.PathID(c, "org_id", ErrIssuerNotFound)
+	if err != nil {
+		return err
+	}
+	if _, err := h.svc.IssuerProfile(c.Request().Context(), orgID); err != nil {
+		return err
+	}
+	set, err := h.svc.JWKS(c.Request().Context(), orgID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+	return c.JSONBlob(http.StatusOK, set)
 }
 
 // MountPage mounts the HTML page /verify/{serial} the QR code opens.

@@ -75,11 +75,11 @@ func (s *Service) MyCertificates(ctx context.Context, req page.Request) (page.Re
 // Expiring lists an institute's live certificates that expire within days,
 // soonest first, for the registrars who plan recertification.
 func (s *Service) Expiring(ctx context.Context, orgID uuid.UUID, days int, req page.Request) (page.Result[Certificate], error) {
-	if days < 1 || days > 730 {
-		return page.Result[Certificate]{}, apperr.Invalid("within_days", "Antara 1 dan 730 hari.", "Between 1 and 730 days.")
-	}
 	if _, _, err := s.issuerScope(ctx, orgID, ErrIssuerNotFound); err != nil {
 		return page.Result[Certificate]{}, err
+	}
+	if days < 1 || days > 730 {
+		return page.Result[Certificate]{}, apperr.Invalid("within_days", "Antara 1 dan 730 hari.", "Between 1 and 730 days.")
 	}
 	rows, err := s.store.expiring(ctx, []uuid.UUID{orgID}, s.now().Add(time.Duration(days)*24*time.Hour), req)
 	if err != nil {

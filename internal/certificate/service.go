@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/objectstore"
@@ -86,14 +87,11 @@ type FinalGrades interface {
 
 // Jobs records the progress of bulk issues; the job service provides it.
 type Jobs interface {
-	Create(ctx context.Context, kind string, perm authz.Permission, orgID uuid.UUID, params any) (JobRef, error)
+	Create(ctx context.Context, kind string, perm authz.Permission, orgID uuid.UUID, params any) (job.Job, error)
 	Start(ctx context.Context, id uuid.UUID) error // ErrJobOver when there is nothing to do
 	Progress(ctx context.Context, id uuid.UUID, done, total int) error
 	Succeed(ctx context.Context, id uuid.UUID, result any) error
 }
-
-// JobRef names a created job.
-type JobRef struct{ ID uuid.UUID }
 
 // Deps are what the certificate service needs from the rest of Corpu.
 type Deps struct {

@@ -116,29 +116,14 @@ func defaultTemplate(orgID uuid.UUID) Template {
 			"held by {institute}, completed on {completed_on}."}
 }
 
-func (s *Service) templateScope(ctx context.Context, orgID uuid.UUID) (*authz.Actor, string, error) {
-	actor, err := authz.ActorFrom(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	path, err := s.dir.OrgPath(ctx, orgID)
-	if err != nil {
-		return nil, "", ErrTemplateNotFound
-	}
-	return actor, path, nil
-}
-
 // CreateTemplate adds a template for an institute the caller issues for.
 func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Template, error) {
-	if err := in.validate(); err != nil {
+	_, path, err := s.issuerScope(ctx, in.OrgID, ErrIssuerNotFound)
+	if err != nil {
 		return Template{}, err
 	}
-	actor, path, err := s.templateScope(ctx, in.OrgID)
-	if err != nil {
-		return Template{}, apperr.Invalid("org_id", "Lembaga tidak ditemukan.", "Institute not found.")
-	}
-	if !actor.Can(authz.CertificateIssue, path) {
-		return Template{}, apperr.Invalid("org_id", "Anda tidak menerbitkan sertifikat untuk lembaga ini.", "You do not issue certificates for this institute.")
+	if err := in.validate(); err != nil {
+		return Template{}, err
 	}
 	now := s.now()
 	t := Template{ID: newID(), Revision: 1, CreatedAt: now, UpdatedAt: now}
@@ -162,18 +147,14 @@ func (t *Template) apply(in TemplateInput) {
 	}
 }
 
-// seeTemplate loads a template the caller may read (staff who issue for its
-// institute); others get not found.
+// seeTemplate loads a template the caller issues with.
 func (s *Service) seeTemplate(ctx context.Context, id uuid.UUID) (Template, string, error) {
 	t, err := s.store.template(ctx, id)
 	if err != nil {
 		return t, "", err
 	}
-	actor, path, err := s.templateScope(ctx, t.OrgID)
-	if err != nil {
-		return t, "", err
-	}
-	return t, path, authz.Decide(actor.Can(authz.CertificateIssue, path), true, ErrTemplateNotFound)
+	_, path, err := s.issuerScope(ctx, t.OrgID, ErrTemplateNotFound)
+	return t, path, err
 }
 
 // Template returns a template the caller issues with.
@@ -184,9 +165,8 @@ func (s *Service) Template(ctx context.Context, id uuid.UUID) (Template, error) 
 
 // Templates lists an institute's templates.
 func (s *Service) Templates(ctx context.Context, orgID uuid.UUID, req page.Request) (page.Result[Template], error) {
-	actor, path, err := s.templateScope(ctx, orgID)
-	if err != nil || !actor.Can(authz.CertificateIssue, path) {
-		return page.Result[Template]{}, ErrTemplateNotFound
+	if _, _, err := s.issuerScope(ctx, orgID, ErrIssuerNotFound); err != nil {
+		return page.Result[Template]{}, err
 	}
 	items, err := s.store.templates(ctx, orgID, req)
 	if err != nil {
