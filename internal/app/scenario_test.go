@@ -238,8 +238,14 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 	}
 	tasks, err := asynq.NewInspectorFromRedisClient(f.srv.Deps.Redis).ListPendingTasks(f.srv.Deps.Queues.Of(queue.Default))
 	mailTask := delivery.TypeEnrolmentCompleted + "@" + delivery.ConsumerCompletionMail
-	if err != nil || len(tasks) != 2 || tasks[0].Type != mailTask || tasks[1].Type != mailTask {
-		t.Fatalf("tasks waiting in the default queue = %d, %v; want the two completion mails (%s)", len(tasks), err, mailTask)
+	mails := 0
+	for _, task := range tasks {
+		if task.Type == mailTask {
+			mails++
+		}
+	}
+	if err != nil || mails != 2 {
+		t.Fatalf("completion mails waiting in the default queue = %d of %d tasks, %v; want two (%s)", mails, len(tasks), err, mailTask)
 	}
 	worker, err := f.srv.App.Worker()
 	if err != nil {

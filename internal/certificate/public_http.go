@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -95,8 +96,17 @@ func (h *PublicHandler) toResponse(v Verification) verificationResponse {
 		SupersededBy: v.SupersededBy, PDFSHA256: v.PDFSHA256, Facts: facts, VerifyURL: h.svc.VerifyURL(v.Serial)}
 }
 
+// serialParam is the serial of the path: its dash form, or the printed form
+// with its slashes URL-escaped, which the router leaves escaped.
+func serialParam(c echo.Context) string {
+	if s, err := url.PathUnescape(c.Param("serial")); err == nil {
+		return s
+	}
+	return c.Param("serial")
+}
+
 func (h *PublicHandler) verify(c echo.Context) error {
-	v, err := h.svc.Verify(c.Request().Context(), c.Param("serial"))
+	v, err := h.svc.Verify(c.Request().Context(), serialParam(c))
 	if err != nil {
 		return err
 	}
@@ -115,7 +125,7 @@ func (h *PublicHandler) checkPDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, original, err := h.svc.CheckPDF(c.Request().Context(), c.Param("serial"), digest)
+	v, original, err := h.svc.CheckPDF(c.Request().Context(), serialParam(c), digest)
 	if errors.Is(err, ErrMalformedDigest) {
 		return apperr.Invalid("sha256", "Berikan sha256 berupa 64 digit heksadesimal.", "Give the sha256 as 64 hexadecimal digits.")
 	}
@@ -154,7 +164,7 @@ func (h *PublicHandler) digestOf(c echo.Context) (string, error) {
 
 func (h *PublicHandler) page(c echo.Context) error {
 	lang := web.Language(c.Request())
-	v, err := h.svc.Verify(c.Request().Context(), c.Param("serial"))
+	v, err := h.svc.Verify(c.Request().Context(), serialParam(c))
 	status := http.StatusOK
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -164,7 +174,7 @@ func (h *PublicHandler) page(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	body, err := h.verifyPage.render(lang, c.Param("serial"), v, status)
+	body, err := h.verifyPage.render(lang, serialParam(c), v, status)
 	if err != nil {
 		return err
 	}
