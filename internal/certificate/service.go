@@ -129,6 +129,7 @@ type Service struct {
 	publicURL  string
 	reminder   time.Duration
 	bulkPage   int
+	fonts      fonts
 	now        func() time.Time
 }
 
@@ -149,7 +150,7 @@ func NewService(d Deps) (*Service, error) {
 	}
 	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, objects: d.Objects,
 		dir: d.Directory, enrolments: d.Enrolments, grades: d.Grades, jobs: d.Jobs, keys: keys,
-		publicURL: strings.TrimRight(d.PublicURL, "/"), reminder: time.Duration(days) * 24 * time.Hour, bulkPage: defaultBulkPage, now: utc}, nil
+		publicURL: strings.TrimRight(d.PublicURL, "/"), reminder: time.Duration(days) * 24 * time.Hour, bulkPage: defaultBulkPage, fonts: newFonts(), now: utc}, nil
 }
 
 // VerifyURL is the public page a certificate's QR code opens.
