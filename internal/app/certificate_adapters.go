@@ -53,7 +53,7 @@ func (e certificateEnrolments) Completion(ctx context.Context, enrolmentID uuid.
 	}
 	out := certificate.Completion{EnrolmentID: en.ID, UserID: en.UserID, ClassID: class.ID, ClassCode: class.Code,
 		ClassTitle: class.Title, InstituteID: class.OrgID, CourseID: v.CourseID, CourseTitle: v.Title, CourseOrgID: v.OrgID,
-		JP: class.JPCredit, Completed: en.Status == delivery.EnrolmentCompleted}
+		JP: class.JPCredit, Competencies: v.CompetencyTags, Completed: en.Status == delivery.EnrolmentCompleted}
 	if en.CompletedAt != nil {
 		out.CompletedAt = *en.CompletedAt
 	}

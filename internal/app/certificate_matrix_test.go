@@ -100,6 +100,7 @@ func (w *world) certificateMatrix() map[string]matrixCase {
 		"listExpiringCertificates": {build: w.certificateCall("GET", orgPath("/certificates/expiring?within_days=800"), nil),
 			// 800 days is out of range: the admin reaches the 422, everyone else the access check first.
 			want: want(hidden, is(mAdmin, badRef, mOrgAdmin, forbidden, mInstructor, forbidden, mToken, forbidden))},
+		"rotateCertificateKey":     {build: w.certificateCall("POST", orgPath("/certificate-keys/rotate"), nil), want: want(hidden, seesInstitute)},
 		"listCertificateTemplates": {build: w.certificateCall("GET", orgPath("/certificate-templates"), nil), want: want(hidden, seesInstitute)},
 		"createCertificateTemplate": {build: func(t *testing.T, _ string) call {
 			return call{method: "POST", path: orgPath("/certificate-templates")(w.certificates(t)), body: certificateTemplate(fmt.Sprintf("Templat %d", w.seq()))}

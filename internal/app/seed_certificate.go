@@ -13,16 +13,19 @@ import (
 	"github.com/corpu/corpu/internal/platform/page"
 )
 
-// The demo certificate: Rina completed a short online class that the Jawa
-// Barat institute ran of a course of the national institute, and holds its
-// certificate, so a newcomer has one to download and verify.
+// The demo certificate: Hendra, the head of division at Diskominfo Kota
+// Bandung (a supervisor, and a learner like every civil servant), completed
+// a short online class that the Jawa Barat institute ran of a course of the
+// national institute, and holds its certificate, so a newcomer has one to
+// download and verify. The demo learners Budi and Rina are left with no
+// completion of their own, as the walkthroughs expect.
 const (
 	demoCertCourseCode = "ETIKA-DEMO"
-	demoLearnerNIP     = "199508222020122003" // Rina, Diskominfo Kota Bandung
+	demoLearnerNIP     = "197812122002121002" // Hendra, Diskominfo Kota Bandung
 	demoRegistrarNIP   = "198702142010122001" // registrar, BPSDM Jawa Barat
 )
 
-// seedDemoCertificate adds the course, the class, Rina's completed
+// seedDemoCertificate adds the course, the class, Hendra's completed
 // enrolment and its certificate, once.
 func (a *App) seedDemoCertificate(ctx context.Context) error {
 	authorCtx, author, err := a.actingAs(ctx, demoAuthorNIP)

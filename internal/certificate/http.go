@@ -30,6 +30,7 @@ func (h *Handler) Mount(api *echo.Group) {
 	api.POST("/certificates/:certificate_id/reissue", h.reissue)
 	api.POST("/classes/:class_id/certificates", h.issueForClass)
 	api.GET("/organizations/:org_id/certificates/expiring", h.expiring)
+	api.POST("/organizations/:org_id/certificate-keys/rotate", h.rotateKey)
 	api.GET("/organizations/:org_id/certificate-templates", h.listTemplates)
 	api.POST("/organizations/:org_id/certificate-templates", h.createTemplate)
 	api.GET("/certificate-templates/:template_id", h.getTemplate)
@@ -234,4 +235,22 @@ func (h *Handler) expiring(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, web.NewListResponse(res, h.toResponse))
+}
+
+type rotationResponse struct {
+	KeyID   string `json:"key_id"`
+	JWKSURL string `json:"jwks_url"`
+}
+
+// rotateKey retires the institute's signing key and makes a new one current.
+func (h *Handler) rotateKey(c echo.Context) error {
+	orgID, err := web.PathID(c, "org_id", ErrIssuerNotFound)
+	if err != nil {
+		return err
+	}
+	kid, err := h.svc.RotateKey(c.Request().Context(), orgID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rotationResponse{KeyID: kid, JWKSURL: h.svc.IssuerURL(orgID) + "/jwks.json"})
 }

@@ -158,10 +158,20 @@ func (s *Service) VerifyURL(serial string) string {
 	return s.publicURL + "/verify/" + URLSerial(serial)
 }
 
-// RotateKey retires an institute's signing key and makes a new one; what
-// the old key signed stays verifiable. It returns the new key's ID.
+// RotateKey retires an institute's signing key and makes a new one, for an
+// issuer of the institute; what the old key signed stays verifiable. It
+// returns the new key's ID.
 func (s *Service) RotateKey(ctx context.Context, orgID uuid.UUID) (string, error) {
-	return s.keys.rotate(ctx, orgID)
+	_, path, err := s.issuerScope(ctx, orgID, ErrIssuerNotFound)
+	if err != nil {
+		return "", err
+	}
+	kid, err := s.keys.rotate(ctx, orgID)
+	if err != nil {
+		return "", err
+	}
+	return kid, s.audit.Record(ctx, authz.CertificateIssue, audit.Change{Action: "certificate_key.rotate", EntityType: "certificate_key",
+		EntityID: kid, OrgID: orgID, OrgPath: path, After: map[string]string{"key_id": kid}})
 }
 
 // JWKS is an institute's public key set, for verifiers of its certificates

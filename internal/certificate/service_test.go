@@ -81,7 +81,7 @@ func TestIssuingByHandNeedsACompletedEnrolmentAndOnlyOnce(t *testing.T) {
 func TestCertificatesSignedBeforeAKeyRotationStillVerify(t *testing.T) {
 	f := newFixture(t)
 	before := f.issueOnCompletion(t, f.completed(t, "Budi", true))
-	kid, err := f.svc.RotateKey(context.Background(), f.institute.ID)
+	kid, err := f.svc.RotateKey(f.registrar(), f.institute.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
