@@ -141,3 +141,32 @@ func TestACompletedClassGetsItsCertificateFromTheWorkerAndAnyoneVerifiesIt(t *te
 		t.Errorf("the institute's JWKS = %d, want 200", s)
 	}
 }
+
+func TestCertificateTemplatesRefuseUnknownPlaceholdersAndStaleUpdates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	admin := f.clients["platform admin"]
+	templates := "/api/v1/organizations/" + f.org["BPSDM-JABAR"] + "/certificate-templates"
+	bad := certificateTemplate("Salah")
+	bad["body_id"] = "Diberikan kepada {peserta}."
+	if s := admin.do("POST", templates, bad, nil); s != http.StatusUnprocessableEntity {
+		t.Errorf("a template with an unknown placeholder = %d, want 422", s)
+	}
+	var list struct{ Items []idResponse }
+	if s := admin.do("GET", templates, nil, &list); s != 200 || len(list.Items) != 0 {
+		t.Errorf("templates after the refusal = %d %v, want none written", s, list.Items)
+	}
+	var created idResponse
+	if s := admin.do("POST", templates, certificateTemplate("Bawaan"), &created); s != http.StatusCreated {
+		t.Fatalf("create template = %d", s)
+	}
+	path := "/api/v1/certificate-templates/" + created.ID
+	for _, tc := range []struct {
+		ifMatch string
+		want    int
+	}{{`"7"`, http.StatusPreconditionFailed}, {`"1"`, http.StatusOK}, {`"1"`, http.StatusPreconditionFailed}} {
+		if s := admin.doWith(map[string]string{"If-Match": tc.ifMatch}, "PUT", path, certificateTemplate("Diperbarui"), nil); s != tc.want {
+			t.Errorf("PUT with If-Match %s = %d, want %d", tc.ifMatch, s, tc.want)
+		}
+	}
+}

@@ -67,7 +67,10 @@ func (in TemplateInput) validate() error {
 	v := &apperr.Validation{}
 	v.Check(strings.TrimSpace(in.Name) != "" && len(in.Name) <= 200, "name", "Nama wajib diisi (paling banyak 200 karakter).", "A name is required (at most 200 characters).")
 	v.Check(in.Orientation == Landscape || in.Orientation == Portrait, "orientation", "Pilih landscape atau portrait.", "Choose landscape or portrait.")
-	for field, text := range map[string]string{"title_id": in.TitleID, "title_en": in.TitleEN, "body_id": in.BodyID, "body_en": in.BodyEN} {
+	for _, f := range []struct{ field, text string }{
+		{"title_id", in.TitleID}, {"title_en", in.TitleEN}, {"body_id", in.BodyID}, {"body_en", in.BodyEN},
+	} {
+		field, text := f.field, f.text
 		if strings.TrimSpace(text) == "" || len(text) > 4000 {
 			v.Add(field, "Wajib diisi (paling banyak 4000 karakter).", "Required (at most 4000 characters).")
 			continue
