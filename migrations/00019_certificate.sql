@@ -1,12 +1,13 @@
 -- +goose Up
 -- Certificates: signed by the institute that ran the class with its Ed25519
 -- key. Private keys are kept encrypted (AES-GCM under the configured master
--- key); a rotated key is retired, no longer signs, and still verifies.
+-- key), or read from files (certificate.key_dir) with only the public half
+-- here; a rotated key is retired, no longer signs, and still verifies.
 CREATE TABLE certificate_keys (
     id              text PRIMARY KEY, -- the key ID (kid) derived from the public key
     org_id          uuid        NOT NULL REFERENCES organizations (id),
     public_key      bytea       NOT NULL,
-    private_key_enc bytea       NOT NULL,
+    private_key_enc bytea,            -- NULL for a key read from a file (certificate.key_dir)
     created_at      timestamptz NOT NULL DEFAULT now(),
     retired_at      timestamptz
 );

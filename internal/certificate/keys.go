@@ -42,6 +42,7 @@ type keyring struct {
 	store   keyStore
 	aead    cipher.AEAD
 	now     func() time.Time
+	files   keyFiles
 	mu      sync.Mutex
 	current map[uuid.UUID]signingKey // per institute, for currentTTL
 }
@@ -51,7 +52,7 @@ type keyring struct {
 // and the old key still verifies meanwhile.
 const currentTTL = 30 * time.Second
 
-func newKeyring(db *database.DB, masterKey []byte, now func() time.Time) (*keyring, error) {
+func newKeyring(db *database.DB, masterKey []byte, files keyFiles, now func() time.Time) (*keyring, error) {
 	if len(masterKey) != 32 {
 		return nil, fmt.Errorf("certificate master key: want 32 bytes, got %d", len(masterKey))
 	}
@@ -63,7 +64,7 @@ func newKeyring(db *database.DB, masterKey []byte, now func() time.Time) (*keyri
 	if err != nil {
 		return nil, fmt.Errorf("certificate master key: %w", err)
 	}
-	return &keyring{store: keyStore{db: db}, aead: aead, now: now, current: map[uuid.UUID]signingKey{}}, nil
+	return &keyring{store: keyStore{db: db}, aead: aead, now: now, files: files, current: map[uuid.UUID]signingKey{}}, nil
 }
 
 // keyID names a public key: the base64url of the first 8 bytes of its
@@ -81,6 +82,24 @@ func (k *keyring) signer(ctx context.Context, orgID uuid.UUID) (signingKey, erro
 	if ok && k.now().Sub(cached.loaded) < currentTTL {
 		return cached, nil
 	}
+	key, fromFile, err := k.fileKey(ctx, orgID)
+	if err != nil {
+		return signingKey{}, err
+	}
+	if !fromFile {
+		if key, err = k.storedKey(ctx, orgID); err != nil {
+			return signingKey{}, err
+		}
+	}
+	k.mu.Lock()
+	k.current[orgID] = key
+	k.mu.Unlock()
+	return key, nil
+}
+
+// storedKey is the institute's current key kept encrypted in the
+// database, created on first use.
+func (k *keyring) storedKey(ctx context.Context, orgID uuid.UUID) (signingKey, error) {
 	row, err := k.store.current(ctx, orgID)
 	if errors.Is(err, errNoKey) {
 		row, err = k.create(ctx, orgID)
@@ -88,14 +107,7 @@ func (k *keyring) signer(ctx context.Context, orgID uuid.UUID) (signingKey, erro
 	if err != nil {
 		return signingKey{}, err
 	}
-	key, err := k.open(row)
-	if err != nil {
-		return signingKey{}, err
-	}
-	k.mu.Lock()
-	k.current[orgID] = key
-	k.mu.Unlock()
-	return key, nil
+	return k.open(row)
 }
 
 // create stores a new current key for the institute; when another process
@@ -142,7 +154,13 @@ func (k *keyring) open(row keyRow) (signingKey, error) {
 }
 
 // rotate retires the institute's current key and makes a new one current.
+// A key read from a file is rotated by replacing the file.
 func (k *keyring) rotate(ctx context.Context, orgID uuid.UUID) (string, error) {
+	if _, fromFile, err := k.fileKey(ctx, orgID); err != nil {
+		return "", err
+	} else if fromFile {
+		return "", ErrKeyIsAFile
+	}
 	row, err := k.newRow(orgID)
 	if err != nil {
 		return "", err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/corpu/corpu/internal/platform/database"
@@ -53,6 +54,23 @@ func (s keyStore) insertIfNoCurrent(ctx context.Context, r keyRow, outsideTx boo
 	}).Create(&r).Error
 	if err != nil {
 		return fmt.Errorf("store certificate key: %w", err)
+	}
+	return nil
+}
+
+// adopt makes r (a key read from a file) the institute's current key, on
+// the pool and at once, retiring the current one when it is another.
+func (s keyStore) adopt(ctx context.Context, r keyRow) error {
+	err := s.db.Conn(context.Background()).WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&keyRow{}).Where("org_id = ? AND retired_at IS NULL AND id <> ?", r.OrgID, r.ID).
+			Update("retired_at", r.CreatedAt).Error; err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}},
+			DoUpdates: clause.Assignments(map[string]any{"retired_at": nil})}).Create(&r).Error
+	})
+	if err != nil {
+		return fmt.Errorf("adopt certificate key file %s: %w", r.ID, err)
 	}
 	return nil
 }

@@ -105,6 +105,9 @@ type Deps struct {
 	Jobs       Jobs
 	// MasterKey (32 bytes) encrypts the institutes' private keys.
 	MasterKey []byte
+	// KeyDir, when set, holds institutes' private keys as files
+	// <CODE>.pem; an institute without one keeps an encrypted key.
+	KeyDir string
 	// PublicURL is where the verification page is reached, e.g. https://corpu.go.id.
 	PublicURL string
 	// ReminderDays is how long before expiry holders are reminded; 0 for 60.
@@ -140,7 +143,11 @@ func NewService(d Deps) (*Service, error) {
 		now = time.Now
 	}
 	utc := func() time.Time { return now().UTC().Truncate(time.Microsecond) }
-	keys, err := newKeyring(d.DB, d.MasterKey, utc)
+	files := keyFiles{dir: d.KeyDir, code: func(ctx context.Context, orgID uuid.UUID) (string, error) {
+		o, err := d.Directory.Organization(ctx, orgID)
+		return o.Code, err
+	}}
+	keys, err := newKeyring(d.DB, d.MasterKey, files, utc)
 	if err != nil {
 		return nil, err
 	}

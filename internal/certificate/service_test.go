@@ -2,14 +2,19 @@ package certificate
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
+	"github.com/corpu/corpu/internal/identity/token"
 	"github.com/corpu/corpu/internal/platform/apperr"
 )
 
@@ -271,5 +276,42 @@ func TestABulkIssueKilledMidwayEndsWithNoDuplicateAndNoGap(t *testing.T) {
 	f.db.Conn(context.Background()).Raw(`SELECT count(DISTINCT serial) FROM certificates`).Row().Scan(&serials)
 	if serials != learners {
 		t.Errorf("%d distinct serials, want %d", serials, learners)
+	}
+}
+
+func TestAnInstituteSignsWithItsKeyFileAndARotatedFileKeepsOldCertificatesValid(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	f.svc.keys.files.dir = dir
+	writeKey := func() string {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := os.Create(filepath.Join(dir, f.institute.Code+".pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		if err := token.WritePrivateKeyPEM(file, priv); err != nil {
+			t.Fatal(err)
+		}
+		f.svc.keys.current = map[uuid.UUID]signingKey{} // as after currentTTL
+		return keyID(pub)
+	}
+	first := writeKey()
+	before := f.issueOnCompletion(t, f.completed(t, "Budi", true))
+	second := writeKey()
+	after := f.issueOnCompletion(t, f.completed(t, "Rina", true))
+	if before.KeyID != first || after.KeyID != second {
+		t.Errorf("signed with %s then %s, want the files' keys %s then %s", before.KeyID, after.KeyID, first, second)
+	}
+	for _, c := range []Certificate{before, after} {
+		if v, err := f.svc.Verify(context.Background(), c.Serial); err != nil || !v.SignatureValid {
+			t.Errorf("Verify(%s) = %v, %v; want a valid signature", c.Serial, v.SignatureValid, err)
+		}
+	}
+	if _, err := f.svc.RotateKey(f.registrar(), f.institute.ID); !errors.Is(err, ErrKeyIsAFile) {
+		t.Errorf("RotateKey with a key file = %v, want ErrKeyIsAFile", err)
 	}
 }

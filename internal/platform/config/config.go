@@ -150,6 +150,10 @@ type Certificate struct {
 	// development key (development only). Losing it loses the keys: keep it
 	// with the database backups' secrets.
 	MasterKey string `yaml:"master_key" secret:"true"`
+	// KeyDir, when set, holds institutes' signing keys as files
+	// <INSTITUTE-CODE>.pem (PKCS#8 Ed25519, e.g. from `corpu keys create`);
+	// an institute without a file gets a key kept encrypted in PostgreSQL.
+	KeyDir string `yaml:"key_dir"`
 	// VerifyPDFLimitBytes bounds a PDF sent to POST /verify/{serial}/pdf.
 	VerifyPDFLimitBytes int64 `yaml:"verify_pdf_limit_bytes"`
 	// ReminderDays is how long before expiry holders are reminded.
