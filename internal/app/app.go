@@ -211,7 +211,7 @@ func (a *App) newCertificates() error {
 	certs, err := certificate.NewService(certificate.Deps{DB: a.deps.DB, Outbox: a.outbox, Auditor: a.audit, Objects: a.deps.Store,
 		Directory:  certificateDirectory{people: a.identity},
 		Enrolments: certificateEnrolments{delivery: a.delivery, courses: a.courses},
-		Jobs:       certificateJobs{jobs: a.jobs}, MasterKey: masterKey, KeyDir: a.deps.Config.Certificate.KeyDir,
+		Jobs:       certificateJobs{jobs: a.jobs}, Images: certificateImages{uploads: a.uploads}, MasterKey: masterKey, KeyDir: a.deps.Config.Certificate.KeyDir,
 		PublicURL:    a.deps.Config.HTTP.PublicURL,
 		ReminderDays: a.deps.Config.Certificate.ReminderDays})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/upload"
 )
 
 // certificateDirectory gives certificates the organisations and people of identity.
@@ -74,6 +75,18 @@ func (e certificateEnrolments) CompletedInClass(ctx context.Context, classID, af
 
 func (e certificateEnrolments) CompletedSince(ctx context.Context, since time.Time, after uuid.UUID, limit int) ([]uuid.UUID, error) {
 	return e.delivery.CompletedSince(ctx, since, after, limit)
+}
+
+// certificateImages gives certificates the uploaded images of templates.
+type certificateImages struct{ uploads *upload.Service }
+
+func (i certificateImages) ImageFile(ctx context.Context, fileID uuid.UUID) (certificate.ImageFile, error) {
+	f, err := i.uploads.File(ctx, fileID)
+	if err != nil {
+		return certificate.ImageFile{}, err
+	}
+	return certificate.ImageFile{OrgID: f.OrgID, ContentType: f.ContentType, ObjectKey: f.ObjectKey,
+		CertificateImage: f.Purpose == upload.PurposeCertificateImage}, nil
 }
 
 // certificateJobs gives certificates the job resource of bulk issues.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Facts are what a certificate states, in the canonical form that is signed:
@@ -57,10 +59,12 @@ type ClassFacts struct {
 	Title string `json:"title"`
 }
 
-// Signatory signs a certificate by name and title (printed on it).
+// Signatory signs a certificate by name and title (printed on it), over
+// an image of their signature when the template has one.
 type Signatory struct {
-	Name  string `json:"name"`
-	Title string `json:"title"`
+	Name            string     `json:"name"`
+	Title           string     `json:"title"`
+	SignatureFileID *uuid.UUID `json:"signature_file_id,omitempty"`
 }
 
 // RecertFacts point to where the learner recertifies.

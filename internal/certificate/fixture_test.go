@@ -1,7 +1,11 @@
 package certificate
 
 import (
+	"bytes"
 	"context"
+	imagepkg "image"
+	"image/color"
+	"image/png"
 	"sort"
 	"sync"
 	"testing"
@@ -31,17 +35,19 @@ type fixture struct {
 	clock      time.Time
 	class      uuid.UUID
 	jobs       *fakeJobs
+	images     fakeImages
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{db: database.NewTestDB(t), objects: objectstore.NewTestStore(t), people: map[uuid.UUID]Person{},
-		clock: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), class: uuid.Must(uuid.NewV7()), jobs: &fakeJobs{}}
+		clock: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), class: uuid.Must(uuid.NewV7()), jobs: &fakeJobs{},
+		images: fakeImages{}}
 	f.owner = f.addOrg(t, "BPSDM-KEMENDAGRI", "BPSDM Kementerian Dalam Negeri")
 	f.institute = f.addOrg(t, "BPSDM-JABAR", "BPSDM Provinsi Jawa Barat")
 	f.enrolments = &fakeEnrolments{byID: map[uuid.UUID]Completion{}}
 	svc, err := NewService(Deps{DB: f.db, Outbox: queue.NewOutbox(f.db), Auditor: nopAuditor{}, Objects: f.objects,
-		Directory: fakeDirectory{f}, Enrolments: f.enrolments, Jobs: f.jobs, MasterKey: DevelopmentMasterKey(),
+		Directory: fakeDirectory{f}, Enrolments: f.enrolments, Jobs: f.jobs, Images: f.images, MasterKey: DevelopmentMasterKey(),
 		PublicURL: "https://corpu.example.go.id", Now: func() time.Time { return f.clock }})
 	if err != nil {
 		t.Fatal(err)
@@ -219,4 +225,35 @@ func (j *fakeJobs) Succeed(context.Context, uuid.UUID, any) error {
 // asLearner is a caller with nothing but their own learning.
 func asLearner(userID uuid.UUID) context.Context {
 	return authz.WithActor(context.Background(), &authz.Actor{UserID: userID})
+}
+
+// fakeImages are uploads by id, their bytes in the test object store.
+type fakeImages map[uuid.UUID]ImageFile
+
+func (i fakeImages) ImageFile(_ context.Context, id uuid.UUID) (ImageFile, error) {
+	f, ok := i[id]
+	if !ok {
+		return f, ErrNotFound
+	}
+	return f, nil
+}
+
+// addImage stores a small PNG uploaded for certificates (or not) of orgID.
+func (f *fixture) addImage(t testing.TB, orgID uuid.UUID, forCertificates bool) uuid.UUID {
+	t.Helper()
+	img := imagepkg.NewRGBA(imagepkg.Rect(0, 0, 40, 20))
+	for x := range 40 {
+		img.Set(x, 10, color.Black)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.Must(uuid.NewV7())
+	key := "uploads/" + id.String()
+	if err := f.objects.Put(context.Background(), key, bytes.NewReader(buf.Bytes()), int64(buf.Len()), "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	f.images[id] = ImageFile{OrgID: orgID, ContentType: "image/png", ObjectKey: key, CertificateImage: forCertificates}
+	return id
 }

@@ -134,7 +134,11 @@ func (s *Service) prepare(ctx context.Context, comp Completion, req issueRequest
 	if err != nil {
 		return Certificate{}, nil, err
 	}
-	pdf, err := renderPDF(sheet{facts: facts, template: tmpl, verifyURL: s.VerifyURL(facts.Serial)}, s.fonts)
+	images, err := s.sheetImages(ctx, tmpl)
+	if err != nil {
+		return Certificate{}, nil, err
+	}
+	pdf, err := renderPDF(sheet{facts: facts, template: tmpl, images: images, verifyURL: s.VerifyURL(facts.Serial)}, s.fonts)
 	if err != nil {
 		return Certificate{}, nil, err
 	}

@@ -18,6 +18,7 @@ import (
 type sheet struct {
 	facts     Facts
 	template  Template
+	images    sheetImages
 	verifyURL string
 }
 
@@ -95,6 +96,8 @@ func renderPDF(p sheet, f fonts) ([]byte, error) {
 	pdf.AddUTF8FontFromBytes("serif", "B", f.bold)
 	pdf.AddPage()
 	w, h := pdf.GetPageSize()
+	drawImage(pdf, "background", p.images.background, 0, 0, w, h)
+	drawImage(pdf, "logo", p.images.logo, 16, 14, 0, 22)
 
 	pdf.SetDrawColor(30, 64, 120)
 	pdf.SetLineWidth(1.2)
@@ -142,7 +145,7 @@ func renderPDF(p sheet, f fonts) ([]byte, error) {
 		pdf.CellFormat(w-60, 7, "Nilai akhir / Final grade: "+id["grade"], "", 1, "C", false, 0, "")
 	}
 
-	drawSignatories(pdf, p.template.Signatories, w, h)
+	drawSignatories(pdf, p.template.Signatories, p.images.signatures, w, h)
 	if err := drawQR(pdf, p, h); err != nil {
 		return nil, err
 	}
@@ -155,14 +158,17 @@ func renderPDF(p sheet, f fonts) ([]byte, error) {
 
 // drawSignatories puts each signatory's line, name and title side by side
 // along the bottom right.
-func drawSignatories(pdf *fpdf.Fpdf, sigs []Signatory, w, h float64) {
+func drawSignatories(pdf *fpdf.Fpdf, sigs []Signatory, images []*image, w, h float64) {
 	if len(sigs) == 0 {
 		return
 	}
 	const slot = 70.0
 	x := w - 20 - slot*float64(len(sigs))
 	pdf.SetTextColor(20, 20, 20)
-	for _, s := range sigs {
+	for i, s := range sigs {
+		if i < len(images) {
+			drawImage(pdf, fmt.Sprintf("signature-%d", i), images[i], x+15, h-60, 0, 17)
+		}
 		pdf.SetDrawColor(60, 60, 60)
 		pdf.Line(x+8, h-42, x+slot-8, h-42)
 		pdf.SetXY(x, h-40)
@@ -172,6 +178,17 @@ func drawSignatories(pdf *fpdf.Fpdf, sigs []Signatory, w, h float64) {
 		pdf.CellFormat(slot, 5, s.Title, "", 0, "C", false, 0, "")
 		x += slot
 	}
+}
+
+// drawImage draws img at x, y sized w × h (a zero keeps the aspect ratio);
+// nil draws nothing.
+func drawImage(pdf *fpdf.Fpdf, name string, img *image, x, y, w, h float64) {
+	if img == nil {
+		return
+	}
+	opts := fpdf.ImageOptions{ImageType: img.kind}
+	pdf.RegisterImageOptionsReader(name, opts, bytes.NewReader(img.data))
+	pdf.ImageOptions(name, x, y, w, h, false, opts, 0, "")
 }
 
 // drawQR puts the QR code of the verification page, with the link written

@@ -21,9 +21,10 @@ type Auditor interface {
 	Record(ctx context.Context, perm authz.Permission, c audit.Change) error
 }
 
-// Objects keeps the PDFs; the object store provides it.
+// Objects keeps the PDFs and reads template images; the object store provides it.
 type Objects interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	PresignGet(ctx context.Context, key, filename string) (objectstore.Presigned, error)
 }
 
@@ -103,6 +104,7 @@ type Deps struct {
 	Enrolments Enrolments
 	Grades     FinalGrades // nil: certificates show no grade
 	Jobs       Jobs
+	Images     Images // nil: templates take no images
 	// MasterKey (32 bytes) encrypts the institutes' private keys.
 	MasterKey []byte
 	// KeyDir, when set, holds institutes' private keys as files
@@ -128,6 +130,8 @@ type Service struct {
 	enrolments Enrolments
 	grades     FinalGrades
 	jobs       Jobs
+	images     Images
+	imageCache imageCache
 	keys       *keyring
 	publicURL  string
 	reminder   time.Duration
@@ -156,7 +160,8 @@ func NewService(d Deps) (*Service, error) {
 		days = 60
 	}
 	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, objects: d.Objects,
-		dir: d.Directory, enrolments: d.Enrolments, grades: d.Grades, jobs: d.Jobs, keys: keys,
+		dir: d.Directory, enrolments: d.Enrolments, grades: d.Grades, jobs: d.Jobs, images: d.Images,
+		imageCache: imageCache{images: map[uuid.UUID]image{}}, keys: keys,
 		publicURL: strings.TrimRight(d.PublicURL, "/"), reminder: time.Duration(days) * 24 * time.Hour, bulkPage: defaultBulkPage, fonts: newFonts(), now: utc}, nil
 }
 

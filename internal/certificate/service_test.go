@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -313,5 +314,39 @@ func TestAnInstituteSignsWithItsKeyFileAndARotatedFileKeepsOldCertificatesValid(
 	}
 	if _, err := f.svc.RotateKey(f.registrar(), f.institute.ID); !errors.Is(err, ErrKeyIsAFile) {
 		t.Errorf("RotateKey with a key file = %v, want ErrKeyIsAFile", err)
+	}
+}
+
+func TestATemplateDrawsOnlyItsInstitutesCertificateImages(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.registrar()
+	logo, signature := f.addImage(t, f.institute.ID, true), f.addImage(t, f.institute.ID, true)
+	in := TemplateInput{OrgID: f.institute.ID, Name: "Bergambar", Orientation: Landscape, TitleID: "SERTIFIKAT", TitleEN: "CERTIFICATE",
+		BodyID: "{learner}", BodyEN: "{learner}", LogoFileID: &logo,
+		Signatories: []Signatory{{Name: "Dr. Siti Rahma", Title: "Kepala BPSDM", SignatureFileID: &signature}}}
+	for name, id := range map[string]uuid.UUID{
+		"another institute's image":   f.addImage(t, f.owner.ID, true),
+		"an image for something else": f.addImage(t, f.institute.ID, false),
+		"no upload at all":            uuid.Must(uuid.NewV7()),
+	} {
+		bad := in
+		bad.BackgroundFileID = &id
+		if _, err := f.svc.CreateTemplate(ctx, bad); apperr.KindOf(err) != apperr.KindInvalid {
+			t.Errorf("CreateTemplate with %s as background = %v, want invalid", name, err)
+		}
+	}
+	if _, err := f.svc.CreateTemplate(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	c := f.issueOnCompletion(t, f.completed(t, "Budi", true))
+	obj, err := f.objects.Open(context.Background(), c.PDFKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	pdf, _ := io.ReadAll(obj)
+	// The QR code, the logo and the signature: three images.
+	if n := bytes.Count(pdf, []byte("/Subtype /Image")); n != 3 {
+		t.Errorf("the PDF holds %d images, want 3 (QR code, logo, signature)", n)
 	}
 }

@@ -200,6 +200,8 @@ type templateRow struct {
 	BodyID             string
 	BodyEN             string `gorm:"column:body_en"`
 	Signatories        []byte `gorm:"type:jsonb"`
+	LogoFileID         *uuid.UUID
+	BackgroundFileID   *uuid.UUID
 	ValidityMonths     int
 	RecertificationURL string `gorm:"column:recertification_url"`
 	Revision           int
@@ -214,13 +216,14 @@ func toTemplateRow(t Template) templateRow {
 	sigs, _ := json.Marshal(t.Signatories) // a slice of string pairs always encodes
 	return templateRow{ID: t.ID, OrgID: t.OrgID, CourseID: t.CourseID, Name: t.Name, Orientation: string(t.Orientation),
 		TitleID: t.TitleID, TitleEN: t.TitleEN, BodyID: t.BodyID, BodyEN: t.BodyEN, Signatories: sigs,
-		ValidityMonths: t.ValidityMonths, RecertificationURL: t.RecertificationURL, Revision: t.Revision,
+		LogoFileID: t.LogoFileID, BackgroundFileID: t.BackgroundFileID, ValidityMonths: t.ValidityMonths, RecertificationURL: t.RecertificationURL, Revision: t.Revision,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 func (r templateRow) toTemplate() (Template, error) {
 	t := Template{ID: r.ID, OrgID: r.OrgID, CourseID: r.CourseID, Name: r.Name, Orientation: Orientation(r.Orientation),
 		TitleID: r.TitleID, TitleEN: r.TitleEN, BodyID: r.BodyID, BodyEN: r.BodyEN, ValidityMonths: r.ValidityMonths,
+		LogoFileID: r.LogoFileID, BackgroundFileID: r.BackgroundFileID,
 		RecertificationURL: r.RecertificationURL, Revision: r.Revision, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if err := json.Unmarshal(r.Signatories, &t.Signatories); err != nil {
 		return t, fmt.Errorf("decode signatories of template %s: %w", r.ID, err)
@@ -239,7 +242,7 @@ func (s store) createTemplate(ctx context.Context, t Template) error {
 func (s store) updateTemplate(ctx context.Context, t Template, revision int) error {
 	r := toTemplateRow(t)
 	res := s.db.Conn(ctx).Model(&templateRow{}).Where("id = ? AND revision = ? AND deleted_at IS NULL", t.ID, revision).
-		Select("course_id", "name", "orientation", "title_id", "title_en", "body_id", "body_en", "signatories",
+		Select("course_id", "name", "orientation", "title_id", "title_en", "body_id", "body_en", "signatories", "logo_file_id", "background_file_id",
 			"validity_months", "recertification_url", "revision", "updated_at").Updates(&r)
 	if res.Error != nil {
 		return fmt.Errorf("update certificate template: %w", res.Error)

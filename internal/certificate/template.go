@@ -36,6 +36,8 @@ type Template struct {
 	TitleID, TitleEN   string
 	BodyID, BodyEN     string
 	Signatories        []Signatory
+	LogoFileID         *uuid.UUID // certificate images of the institute
+	BackgroundFileID   *uuid.UUID
 	ValidityMonths     int    // 0: never expires
 	RecertificationURL string // where to recertify before expiry
 	Revision           int    // the ETag: bumped by every update
@@ -58,6 +60,8 @@ type TemplateInput struct {
 	TitleID, TitleEN   string
 	BodyID, BodyEN     string
 	Signatories        []Signatory
+	LogoFileID         *uuid.UUID
+	BackgroundFileID   *uuid.UUID
 	ValidityMonths     int
 	RecertificationURL string
 }
@@ -128,6 +132,9 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Templat
 	if err := in.validate(); err != nil {
 		return Template{}, err
 	}
+	if err := s.checkImages(ctx, in); err != nil {
+		return Template{}, err
+	}
 	now := s.now()
 	t := Template{ID: newID(), Revision: 1, CreatedAt: now, UpdatedAt: now}
 	t.apply(in)
@@ -145,6 +152,7 @@ func (t *Template) apply(in TemplateInput) {
 	t.OrgID, t.CourseID, t.Name, t.Orientation = in.OrgID, in.CourseID, strings.TrimSpace(in.Name), in.Orientation
 	t.TitleID, t.TitleEN, t.BodyID, t.BodyEN = in.TitleID, in.TitleEN, in.BodyID, in.BodyEN
 	t.Signatories, t.ValidityMonths, t.RecertificationURL = in.Signatories, in.ValidityMonths, in.RecertificationURL
+	t.LogoFileID, t.BackgroundFileID = in.LogoFileID, in.BackgroundFileID
 	if t.Signatories == nil {
 		t.Signatories = []Signatory{}
 	}
@@ -188,6 +196,9 @@ func (s *Service) UpdateTemplate(ctx context.Context, id uuid.UUID, revision int
 		}
 		in.OrgID = t.OrgID // a template stays with its institute
 		if err := in.validate(); err != nil {
+			return err
+		}
+		if err := s.checkImages(ctx, in); err != nil {
 			return err
 		}
 		if revision != 0 && revision != t.Revision {

@@ -21,6 +21,8 @@ type templateBody struct {
 	BodyID             string      `json:"body_id"`
 	BodyEN             string      `json:"body_en"`
 	Signatories        []Signatory `json:"signatories"`
+	LogoFileID         *uuid.UUID  `json:"logo_file_id"`
+	BackgroundFileID   *uuid.UUID  `json:"background_file_id"`
 	ValidityMonths     int         `json:"validity_months"`
 	RecertificationURL string      `json:"recertification_url"`
 }
@@ -28,6 +30,7 @@ type templateBody struct {
 func (b templateBody) toInput(orgID uuid.UUID) TemplateInput {
 	return TemplateInput{OrgID: orgID, CourseID: b.CourseID, Name: b.Name, Orientation: b.Orientation, TitleID: b.TitleID,
 		TitleEN: b.TitleEN, BodyID: b.BodyID, BodyEN: b.BodyEN, Signatories: b.Signatories, ValidityMonths: b.ValidityMonths,
+		LogoFileID: b.LogoFileID, BackgroundFileID: b.BackgroundFileID,
 		RecertificationURL: b.RecertificationURL}
 }
 
@@ -42,6 +45,8 @@ type templateResponse struct {
 	BodyID             string      `json:"body_id"`
 	BodyEN             string      `json:"body_en"`
 	Signatories        []Signatory `json:"signatories"`
+	LogoFileID         *uuid.UUID  `json:"logo_file_id"`
+	BackgroundFileID   *uuid.UUID  `json:"background_file_id"`
 	ValidityMonths     int         `json:"validity_months"`
 	RecertificationURL string      `json:"recertification_url"`
 	Placeholders       []string    `json:"placeholders"`
@@ -54,6 +59,7 @@ func toTemplateResponse(t Template) templateResponse {
 	return templateResponse{ID: t.ID, OrgID: t.OrgID, CourseID: t.CourseID, Name: t.Name, Orientation: t.Orientation,
 		TitleID: t.TitleID, TitleEN: t.TitleEN, BodyID: t.BodyID, BodyEN: t.BodyEN, Signatories: t.Signatories,
 		ValidityMonths: t.ValidityMonths, RecertificationURL: t.RecertificationURL, Placeholders: Placeholders,
+		LogoFileID: t.LogoFileID, BackgroundFileID: t.BackgroundFileID,
 		Revision: t.Revision, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
