@@ -139,6 +139,11 @@ func renderPDF(p sheet, f fonts) ([]byte, error) {
 	pdf.SetTextColor(80, 80, 80)
 	pdf.SetX(30)
 	pdf.MultiCell(w-60, 5.5, fill(p.template.BodyEN, en), "", "C", false)
+	if p.facts.CourseOwner.ID != p.facts.Institute.ID {
+		pdf.SetFont("serif", "", 9)
+		pdf.SetX(30)
+		pdf.CellFormat(w-60, 6, "Pemilik program / Programme owner: "+p.facts.CourseOwner.Name, "", 1, "C", false, 0, "")
+	}
 	if p.facts.Grade != nil {
 		pdf.SetFont("serif", "", 11)
 		pdf.SetX(30)
@@ -162,12 +167,13 @@ func drawSignatories(pdf *fpdf.Fpdf, sigs []Signatory, images []*image, w, h flo
 	if len(sigs) == 0 {
 		return
 	}
-	const slot = 70.0
+	// Right of the QR code (which takes the left 55 mm), 70 mm each at most.
+	slot := min(70.0, (w-75)/float64(len(sigs)))
 	x := w - 20 - slot*float64(len(sigs))
 	pdf.SetTextColor(20, 20, 20)
 	for i, s := range sigs {
 		if i < len(images) {
-			drawImage(pdf, fmt.Sprintf("signature-%d", i), images[i], x+15, h-60, 0, 17)
+			drawImage(pdf, fmt.Sprintf("signature-%d", i), images[i], x+slot/2-15, h-60, 0, 17)
 		}
 		pdf.SetDrawColor(60, 60, 60)
 		pdf.Line(x+8, h-42, x+slot-8, h-42)
