@@ -23,9 +23,15 @@ type PublicHandler struct {
 	verifyPage *pageRenderer
 }
 
+// DefaultPDFLimit bounds a PDF sent for checking unless configured.
+const DefaultPDFLimit = 10 << 20
+
 // NewPublicHandler returns the public handler; a PDF to check may be up to
-// pdfLimit bytes.
+// pdfLimit bytes (0 for DefaultPDFLimit).
 func NewPublicHandler(svc *Service, pdfLimit int64) *PublicHandler {
+	if pdfLimit <= 0 {
+		pdfLimit = DefaultPDFLimit
+	}
 	return &PublicHandler{svc: svc, pdfLimit: pdfLimit, verifyPage: newPageRenderer()}
 }
 
