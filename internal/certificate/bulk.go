@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/google/uuid"
@@ -109,22 +110,29 @@ func (s *Service) certifyClass(ctx context.Context, classID uuid.UUID, by *uuid.
 		after = page[len(page)-1]
 	}
 	res.Total = len(ids)
+	var failed []error // enrolments that failed, reported after all were tried
 	for start := 0; start < len(ids); start += s.bulkPage {
 		chunk := ids[start:min(start+s.bulkPage, len(ids))]
 		n, err := s.issueAll(ctx, chunk, SourceBulk, by)
 		res.Issued += n
+		if ctx.Err() != nil {
+			return res, errors.Join(ctx.Err(), err)
+		}
 		if err != nil {
-			return res, err
+			failed = append(failed, err)
 		}
 		if err := progress(start+len(chunk), res.Total); err != nil {
 			return res, err
 		}
 	}
-	return res, nil
+	return res, errors.Join(failed...)
 }
 
 // issueAll issues the certificates of the enrolments that have none, each in
 // its own transaction, rendering on every core; it returns how many it issued.
+// An enrolment that fails does not stop the others: its error is returned
+// with theirs once all are tried (the first few), and a rerun tries it again.
+// A cancelled context stops them all.
 func (s *Service) issueAll(ctx context.Context, enrolmentIDs []uuid.UUID, source Source, by *uuid.UUID) (int, error) {
 	certified, err := s.store.certified(ctx, enrolmentIDs)
 	if err != nil {
@@ -132,6 +140,7 @@ func (s *Service) issueAll(ctx context.Context, enrolmentIDs []uuid.UUID, source
 	}
 	todo := make(chan uuid.UUID)
 	var issued atomic.Int64
+	var failures enrolmentFailures
 	g, gctx := errgroup.WithContext(ctx)
 	for range runtime.GOMAXPROCS(0) + 1 {
 		g.Go(func() error {
@@ -143,8 +152,12 @@ func (s *Service) issueAll(ctx context.Context, enrolmentIDs []uuid.UUID, source
 					}
 					return err
 				})
-				if err != nil && !errors.Is(err, ErrNotCompleted) {
-					return fmt.Errorf("certificate for enrolment %s: %w", id, err)
+				switch {
+				case err == nil || errors.Is(err, ErrNotCompleted):
+				case gctx.Err() != nil:
+					return gctx.Err()
+				default:
+					failures.add(fmt.Errorf("certificate for enrolment %s: %w", id, err))
 				}
 			}
 			return nil
@@ -165,5 +178,33 @@ func (s *Service) issueAll(ctx context.Context, enrolmentIDs []uuid.UUID, source
 		return nil
 	})
 	err = g.Wait()
-	return int(issued.Load()), err
+	return int(issued.Load()), errors.Join(err, failures.err())
+}
+
+// enrolmentFailures keeps the first errors of a batch of issues.
+type enrolmentFailures struct {
+	mu   sync.Mutex
+	errs []error
+	n    int
+}
+
+// maxReportedFailures bounds the errors a batch reports.
+const maxReportedFailures = 5
+
+func (f *enrolmentFailures) add(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	if len(f.errs) < maxReportedFailures {
+		f.errs = append(f.errs, err)
+	}
+}
+
+func (f *enrolmentFailures) err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d enrolments not certified: %w", f.n, errors.Join(f.errs...))
 }

@@ -350,3 +350,33 @@ func TestATemplateDrawsOnlyItsInstitutesCertificateImages(t *testing.T) {
 		t.Errorf("the PDF holds %d images, want 3 (QR code, logo, signature)", n)
 	}
 }
+
+func TestOneEnrolmentThatCannotBeCertifiedDoesNotStopTheOthers(t *testing.T) {
+	f := newFixture(t)
+	for range 5 {
+		f.completed(t, "Peserta", true)
+	}
+	broken := f.completed(t, "Tanpa data", true)
+	delete(f.people, broken.UserID) // the learner cannot be found
+	res, err := f.svc.certifyClass(context.Background(), f.class, nil, func(int, int) error { return nil })
+	if err == nil || res.Issued != 5 {
+		t.Errorf("certifyClass = %+v, %v; want the 5 others issued and the failure reported", res, err)
+	}
+}
+
+func TestTheSweepIssuesWhatALostCompletionTaskMissed(t *testing.T) {
+	f := newFixture(t)
+	done := f.issueOnCompletion(t, f.completed(t, "Budi", true))
+	lost := f.completed(t, "Rina", true) // its completion task never ran
+	f.completed(t, "Belum", false)
+	n, err := f.svc.IssueMissed(context.Background(), f.clock.Add(-missedWindow))
+	if err != nil || n != 1 {
+		t.Fatalf("IssueMissed = %d, %v; want the one lost completion", n, err)
+	}
+	if c, err := f.svc.store.ofEnrolment(context.Background(), lost.EnrolmentID); err != nil || c.ID == done.ID {
+		t.Errorf("the lost completion's certificate = %v, %v", c.Serial, err)
+	}
+	if n, err := f.svc.IssueMissed(context.Background(), f.clock.Add(-missedWindow)); err != nil || n != 0 {
+		t.Errorf("IssueMissed again = %d, %v; want nothing more", n, err)
+	}
+}

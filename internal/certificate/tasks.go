@@ -112,15 +112,19 @@ const sweepPage = 500
 func (s *Service) IssueMissed(ctx context.Context, since time.Time) (int, error) {
 	issued := 0
 	after := uuid.Nil
+	var failed []error // enrolments that failed, reported after all were tried
 	for {
 		ids, err := s.enrolments.CompletedSince(ctx, since, after, sweepPage)
 		if err != nil || len(ids) == 0 {
-			return issued, err
+			return issued, errors.Join(append(failed, err)...)
 		}
 		n, err := s.issueAll(ctx, ids, SourceCompletion, nil)
 		issued += n
+		if ctx.Err() != nil {
+			return issued, errors.Join(ctx.Err(), err)
+		}
 		if err != nil {
-			return issued, err
+			failed = append(failed, err)
 		}
 		after = ids[len(ids)-1]
 	}
