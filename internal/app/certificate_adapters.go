@@ -112,6 +112,10 @@ func (j certificateJobs) Progress(ctx context.Context, id uuid.UUID, done, total
 	return err
 }
 
+func (j certificateJobs) Fail(ctx context.Context, id uuid.UUID, msg string) error {
+	return j.jobs.Fail(ctx, id, msg)
+}
+
 func (j certificateJobs) Succeed(ctx context.Context, id uuid.UUID, result any) error {
 	return j.jobs.Succeed(ctx, id, result, "", "")
 }

@@ -87,10 +87,24 @@ func (s *Service) HandleBulkIssue(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(err, ErrJobOver) {
 		return nil
 	}
+	if err != nil && lastAttempt(ctx) {
+		// What was issued stays issued; the job says how far it got.
+		msg := fmt.Sprintf("Sebagian dari %d pendaftaran selesai tidak dapat diberi sertifikat (%d diterbitkan pada percobaan terakhir). / "+
+			"Some of %d completed enrolments could not be certified (%d issued in the last attempt).",
+			result.Total, result.Issued, result.Total, result.Issued)
+		return errors.Join(err, s.jobs.Fail(ctx, p.JobID, msg))
+	}
 	if err != nil {
 		return err
 	}
 	return s.jobs.Succeed(ctx, p.JobID, result)
+}
+
+// lastAttempt reports whether the task running in ctx will not be retried.
+func lastAttempt(ctx context.Context) bool {
+	retried, ok := asynq.GetRetryCount(ctx)
+	limit, known := asynq.GetMaxRetry(ctx)
+	return ok && known && retried >= limit
 }
 
 // certifyClass issues the missing certificates of a class page by page,

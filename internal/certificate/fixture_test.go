@@ -215,6 +215,13 @@ func (j *fakeJobs) Progress(_ context.Context, _ uuid.UUID, done, total int) err
 	return nil
 }
 
+func (j *fakeJobs) Fail(context.Context, uuid.UUID, string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.finished = true
+	return nil
+}
+
 func (j *fakeJobs) Succeed(context.Context, uuid.UUID, any) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()

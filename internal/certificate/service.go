@@ -92,6 +92,7 @@ type Jobs interface {
 	Start(ctx context.Context, id uuid.UUID) error // ErrJobOver when there is nothing to do
 	Progress(ctx context.Context, id uuid.UUID, done, total int) error
 	Succeed(ctx context.Context, id uuid.UUID, result any) error
+	Fail(ctx context.Context, id uuid.UUID, msg string) error
 }
 
 // Deps are what the certificate service needs from the rest of Corpu.
