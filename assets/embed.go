@@ -1,5 +1,5 @@
 // Package assets embeds the files Corpu serves or renders: the OpenAPI
-// document, and later certificate templates, fonts and web pages.
+// document, the certificate fonts, and later templates and web pages.
 package assets
 
 import _ "embed"
@@ -8,3 +8,12 @@ import _ "embed"
 //
 //go:embed openapi.yaml
 var OpenAPI []byte
+
+// CertificateFont and CertificateFontBold are DejaVu Serif, regular and bold
+// (see fonts/README.md): certificate PDFs embed them.
+var (
+	//go:embed fonts/DejaVuSerif.ttf
+	CertificateFont []byte
+	//go:embed fonts/DejaVuSerif-Bold.ttf
+	CertificateFontBold []byte
+)

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/corpu/corpu/assets"
 	"github.com/corpu/corpu/internal/audit"
+	"github.com/corpu/corpu/internal/certificate"
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/identity"
@@ -90,6 +92,7 @@ type App struct {
 	courses  *course.Service
 	delivery *delivery.Service
 	quizzes  *quiz.Service
+	certs    *certificate.Service
 }
 
 // New builds every domain's service over deps.
@@ -123,6 +126,9 @@ func New(deps *Deps) (*App, error) {
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
+	if err := a.newCertificates(); err != nil {
+		return nil, err
+	}
 	a.subscribe()
 	a.registerMetrics()
 	a.http = a.newHTTP()
@@ -148,6 +154,14 @@ func (a *App) subscribe() {
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeImportQuestions, a.quizzes.HandleImportQuestions, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
+	// Certificates: one per completed enrolment, issued by its own consumer
+	// of the completion; bulk issues run as jobs; sweeps recover what a lost
+	// task missed and remind holders before expiry.
+	a.events.Subscribe(delivery.TypeEnrolmentCompleted, certificate.ConsumerCompletion, a.certs.HandleEnrolmentCompleted)
+	a.events.Handle(certificate.TypeBulkIssue, a.certs.HandleBulkIssue, queue.OwnTransactions())
+	a.events.Declare(certificate.EventIssued)
+	a.events.Declare(certificate.EventRevoked)
+	a.certs.Sweeps(a.events, a.deps.Log)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {
 		_, err := a.outbox.Purge(ctx, retention)
@@ -185,6 +199,30 @@ func loadSigningKeys(cfg config.Auth, env string, log *slog.Logger) (*token.KeyS
 	return token.LoadKeySet(strings.Split(cfg.SigningKeyFile, ",")...)
 }
 
+// newCertificates builds the certificate service. The gradebook's final
+// grades are not wired yet: certificates show no grade until they are.
+func (a *App) newCertificates() error {
+	masterKey := certificate.DevelopmentMasterKey()
+	if encoded := a.deps.Config.Certificate.MasterKey; encoded != "" {
+		key, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			return fmt.Errorf("certificate.master_key: %w", err)
+		}
+		masterKey = key
+	}
+	certs, err := certificate.NewService(certificate.Deps{DB: a.deps.DB, Outbox: a.outbox, Auditor: a.audit, Objects: a.deps.Store,
+		Directory:  certificateDirectory{people: a.identity},
+		Enrolments: certificateEnrolments{delivery: a.delivery, courses: a.courses},
+		Jobs:       certificateJobs{jobs: a.jobs}, Images: certificateImages{uploads: a.uploads}, MasterKey: masterKey, KeyDir: a.deps.Config.Certificate.KeyDir,
+		PublicURL:    a.deps.Config.HTTP.PublicURL,
+		ReminderDays: a.deps.Config.Certificate.ReminderDays})
+	if err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	a.certs = certs
+	return nil
+}
+
 // HTTP returns the API server with every route mounted.
 func (a *App) HTTP() *echo.Echo { return a.http }
 
@@ -203,6 +241,10 @@ func (a *App) newHTTP() *echo.Echo {
 	authHandler := identity.NewAuthHandler(a.auth)
 	authHandler.MountWellKnown(e)
 	authHandler.MountPublic(e.Group("/api/v1"))
+	// Anyone verifies a certificate without signing in.
+	verification := certificate.NewPublicHandler(a.certs, a.deps.Config.Certificate.VerifyPDFLimitBytes)
+	verification.MountAPI(e.Group("/api/v1"))
+	verification.MountPage(e)
 
 	// Idempotency keys are per caller, so they are read after sign-in.
 	api := e.Group("/api/v1", a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
@@ -215,6 +257,7 @@ func (a *App) newHTTP() *echo.Echo {
 	course.NewHandler(a.courses).Mount(api)
 	delivery.NewHandler(a.delivery).Mount(api)
 	quiz.NewHandler(a.quizzes).Mount(api)
+	certificate.NewHandler(a.certs).Mount(api)
 	return e
 }
 

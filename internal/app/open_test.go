@@ -68,6 +68,16 @@ func TestSeedLoadsAPublishedCourseWithAnOpenClassOnce(t *testing.T) {
 	if s := learner.do("POST", "/api/v1/classes/"+classes.Items[0].ID+"/enrolments", nil, nil); s != 201 {
 		t.Errorf("enrol in the demo class = %d, want 201", s)
 	}
+	holder := login(t, srv, "kabid@diskominfo.bandung.go.id")
+	var mine struct {
+		Items []struct{ ID, Serial string } `json:"items"`
+	}
+	if s := holder.do("GET", "/api/v1/me/certificates", nil, &mine); s != 200 || len(mine.Items) != 1 {
+		t.Fatalf("Hendra's certificates after seeding twice = %d %+v, want the one demo certificate", s, mine.Items)
+	}
+	if s := anonymous(t, srv).do("GET", "/api/v1/verify/"+strings.ReplaceAll(mine.Items[0].Serial, "/", "-"), nil, nil); s != 200 {
+		t.Errorf("verify the demo certificate without sign-in = %d, want 200", s)
+	}
 }
 
 func TestARetriedCreateWithTheSameIdempotencyKeyCreatesOnce(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
@@ -238,8 +239,18 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 	}
 	tasks, err := asynq.NewInspectorFromRedisClient(f.srv.Deps.Redis).ListPendingTasks(f.srv.Deps.Queues.Of(queue.Default))
 	mailTask := delivery.TypeEnrolmentCompleted + "@" + delivery.ConsumerCompletionMail
-	if err != nil || len(tasks) != 2 || tasks[0].Type != mailTask || tasks[1].Type != mailTask {
-		t.Fatalf("tasks waiting in the default queue = %d, %v; want the two completion mails (%s)", len(tasks), err, mailTask)
+	// The demo data holds a completion of its own (the demo certificate's): count this class's.
+	mails := 0
+	for _, task := range tasks {
+		var p struct {
+			ClassID string `json:"class_id"`
+		}
+		if task.Type == mailTask && json.Unmarshal(task.Payload, &p) == nil && p.ClassID == class.ID {
+			mails++
+		}
+	}
+	if err != nil || mails != 2 {
+		t.Fatalf("completion mails waiting in the default queue = %d of %d tasks, %v; want two (%s)", mails, len(tasks), err, mailTask)
 	}
 	worker, err := f.srv.App.Worker()
 	if err != nil {
@@ -253,8 +264,10 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 	for {
 		var notified, done int
 		db := f.srv.Deps.DB.Conn(ctx)
-		db.Raw("SELECT count(*) FROM enrolments WHERE completion_notified_at IS NOT NULL").Scan(&notified)
-		db.Raw("SELECT count(*) FROM outbox_deliveries WHERE consumer = ? AND done_at IS NOT NULL", delivery.ConsumerCompletionMail).Scan(&done)
+		db.Raw("SELECT count(*) FROM enrolments WHERE class_id = ? AND completion_notified_at IS NOT NULL", class.ID).Scan(&notified)
+		db.Raw(`SELECT count(*) FROM outbox_deliveries d JOIN outbox o ON o.id = d.event_id
+			WHERE d.consumer = ? AND d.done_at IS NOT NULL AND convert_from(o.payload, 'UTF8')::jsonb->>'class_id' = ?`,
+			delivery.ConsumerCompletionMail, class.ID).Scan(&done)
 		if notified == 2 && done == 2 {
 			break
 		}

@@ -20,7 +20,10 @@ func (a *App) Seed(ctx context.Context) error {
 	if err := a.identity.Seed(ctx); err != nil {
 		return err
 	}
-	return a.seedDemoCourse(ctx)
+	if err := a.seedDemoCourse(ctx); err != nil {
+		return err
+	}
+	return a.seedDemoCertificate(ctx)
 }
 
 // The demo staff, by NIP (see identity's seed).
@@ -61,17 +64,8 @@ func (a *App) seedDemoCourse(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo course: %w", err)
 	}
-	reviewerCtx, _, err := a.actingAs(ctx, demoReviewerNIP)
-	if err != nil {
+	if err := a.publishDemoVersion(ctx, authorCtx, version); err != nil {
 		return err
-	}
-	if _, _, err := a.courses.Submit(authorCtx, version); err != nil {
-		return fmt.Errorf("submit demo course: %w", err)
-	}
-	if _, _, err := a.courses.Review(reviewerCtx, version, course.ReviewInput{Decision: course.DecisionApprove,
-		Checklist: course.Checklist{Objectives: true, Assessment: true, JP: true, Accessibility: true},
-		Comments:  "Sesuai standar kompetensi literasi digital."}); err != nil {
-		return fmt.Errorf("publish demo course: %w", err)
 	}
 	return a.openDemoClass(ctx, version)
 }

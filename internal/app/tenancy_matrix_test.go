@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -126,6 +127,7 @@ type world struct {
 	path                                                              string
 	job, importFile                                                   string
 	quiz                                                              *quizWorld
+	certs                                                             *certificateWorld
 }
 
 func (w *world) seq() int64 { return w.n.Add(1) }
@@ -352,7 +354,7 @@ func (w *world) matrix() map[string]matrixCase {
 	outlineEdit := func(build func(*testing.T, string) call) matrixCase {
 		return matrixCase{build: build, want: want(hidden, authors)}
 	}
-	return map[string]matrixCase{
+	rows := map[string]matrixCase{
 		// Identity.
 		"getMe":             {build: get("/api/v1/me"), want: want(ok, nil)},
 		"listOrganizations": {build: get("/api/v1/organizations"), want: want(ok, nil)},
@@ -669,6 +671,8 @@ func (w *world) matrix() map[string]matrixCase {
 			// Only an essay waiting for a grader is graded: staff reach the 409 of this true/false slot.
 			want: want(hidden, is(mAdmin, allowed, mOrgAdmin, allowed, mInstructor, allowed, mLearner, forbidden))},
 	}
+	maps.Copy(rows, w.certificateMatrix())
+	return rows
 }
 
 // bearerOperations lists the operations of the document that require a token, by id.

@@ -113,7 +113,7 @@ func (s *Service) PublishedVersion(ctx context.Context, versionID uuid.UUID) (Ve
 		status = string(StatusArchived)
 	}
 	sum := VersionSummary{VersionID: v.ID, CourseID: v.CourseID, OrgID: course.OrgID, Title: v.Title, JPCredit: v.JPCredit,
-		DeliveryMode: string(v.DeliveryMode), Status: status, Items: []ItemSummary{}}
+		DeliveryMode: string(v.DeliveryMode), Status: status, CompetencyTags: v.CompetencyTags, Items: []ItemSummary{}}
 	for _, m := range mods {
 		for _, l := range m.Lessons {
 			for _, it := range l.Items {

@@ -136,7 +136,10 @@ type VersionSummary struct {
 	// "archived" when it was superseded or its course was archived: classes
 	// that pinned it keep it, new ones may not.
 	Status string
-	Items  []ItemSummary
+	// CompetencyTags are the competencies the version develops (for
+	// certificates' alignments).
+	CompetencyTags []string
+	Items          []ItemSummary
 }
 
 // ItemSummary is one content item of a published version, in curriculum order.

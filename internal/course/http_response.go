@@ -2,7 +2,6 @@ package course
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -247,20 +246,8 @@ func toPathResponse(p LearningPath) pathResponse {
 		})}
 }
 
-// ifMatch reads the lock version a client expects from If-Match: 0 when the
-// header is absent or "*", -1 (which matches nothing) when it names no
-// version of ours, such as a weak tag.
-func ifMatch(c echo.Context) int {
-	raw := strings.TrimSpace(c.Request().Header.Get("If-Match"))
-	if raw == "" || raw == "*" {
-		return 0
-	}
-	n, err := strconv.Atoi(strings.Trim(raw, `"`))
-	if err != nil || !strings.HasPrefix(raw, `"`) || !strings.HasSuffix(raw, `"`) || n <= 0 {
-		return -1
-	}
-	return n
-}
+// ifMatch reads the lock version a client expects from If-Match (see web.IfMatch).
+func ifMatch(c echo.Context) int { return web.IfMatch(c) }
 
 func writeVersion(c echo.Context, status int, v Version) error {
 	c.Response().Header().Set("ETag", v.ETag())

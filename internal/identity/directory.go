@@ -111,3 +111,9 @@ func (s *Service) PeopleByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 	}
 	return out, nil
 }
+
+// Organization returns an organisation without authorizing, for the domains
+// that name one on what they produce (an institute on its certificates).
+func (s *Service) Organization(ctx context.Context, id uuid.UUID) (Organization, error) {
+	return s.store.org(ctx, id)
+}

@@ -34,6 +34,9 @@ const (
 	// PurposeQuestionImport is a Moodle XML or GIFT file of questions for a
 	// question bank; the authors of courses (who author banks) upload it.
 	PurposeQuestionImport Purpose = "question_import"
+	// PurposeCertificateImage is a logo, background or signature image of
+	// an institute's certificate templates.
+	PurposeCertificateImage Purpose = "certificate_image"
 )
 
 // Size units.
@@ -87,6 +90,11 @@ var Rules = map[Purpose]Rule{
 		Types:    []string{"text/xml", "text/plain"},
 		Declared: []string{"application/xml", "application/octet-stream"},
 		MaxSize:  50 * MiB, // Moodle XML carries embedded images in base64
+	},
+	PurposeCertificateImage: {
+		Permission: authz.CertificateIssue,
+		Types:      []string{"image/png", "image/jpeg"},
+		MaxSize:    5 * MiB,
 	},
 	PurposeAssignmentSubmission: {
 		Types:    []string{"application/pdf", "application/zip", "image/png", "image/jpeg"},

@@ -230,6 +230,10 @@ func appendUnique(keys []verificationKey, k verificationKey) []verificationKey {
 	return append(keys, k)
 }
 
+// ReadPrivateKey reads an Ed25519 private key from a PKCS#8 PEM file (the
+// format WritePrivateKeyPEM writes), for other signers such as certificates.
+func ReadPrivateKey(path string) (ed25519.PrivateKey, error) { return readPrivateKey(path) }
+
 // readPrivateKey reads an Ed25519 private key from a PKCS#8 PEM file.
 func readPrivateKey(path string) (ed25519.PrivateKey, error) {
 	block, err := readPEM(path)

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,7 @@ type Config struct {
 	Auth        Auth        `yaml:"auth"`
 	Mail        Mail        `yaml:"mail"`
 	Quiz        Quiz        `yaml:"quiz"`
+	Certificate Certificate `yaml:"certificate"`
 }
 
 // Log configures log/slog.
@@ -140,6 +142,23 @@ type Auth struct {
 	// SigningKeyDir is a directory of keys made by `corpu keys create` and
 	// `corpu keys rotate`, shared by every process of an installation.
 	SigningKeyDir string `yaml:"signing_key_dir"`
+}
+
+// Certificate configures certificate signing and verification.
+type Certificate struct {
+	// MasterKey is the base64 of 32 random bytes that encrypt the institutes'
+	// private signing keys (AES-GCM) in PostgreSQL; empty = a fixed
+	// development key (development only). Losing it loses the keys: keep it
+	// with the database backups' secrets.
+	MasterKey string `yaml:"master_key" secret:"true"`
+	// KeyDir, when set, holds institutes' signing keys as files
+	// <INSTITUTE-CODE>.pem (PKCS#8 Ed25519, e.g. from `corpu keys create`);
+	// an institute without a file gets a key kept encrypted in PostgreSQL.
+	KeyDir string `yaml:"key_dir"`
+	// VerifyPDFLimitBytes bounds a PDF sent to POST /verify/{serial}/pdf.
+	VerifyPDFLimitBytes int64 `yaml:"verify_pdf_limit_bytes"`
+	// ReminderDays is how long before expiry holders are reminded.
+	ReminderDays int `yaml:"reminder_days"`
 }
 
 // Mail configures outgoing e-mail.
@@ -374,6 +393,15 @@ func (c Config) Validate() error {
 	}
 	if c.Quiz.MaxConcurrentStarts < 1 {
 		bad("quiz.max_concurrent_starts", "must be at least 1")
+	}
+	if key, err := base64.StdEncoding.DecodeString(c.Certificate.MasterKey); err != nil || (len(key) != 32 && c.Certificate.MasterKey != "") {
+		bad("certificate.master_key", "must be the base64 of 32 bytes (openssl rand -base64 32)")
+	}
+	if c.Env == "production" && c.Certificate.MasterKey == "" {
+		bad("certificate.master_key", "is required in production (openssl rand -base64 32)")
+	}
+	if c.Certificate.VerifyPDFLimitBytes <= 0 || c.Certificate.ReminderDays <= 0 {
+		bad("certificate", "verify_pdf_limit_bytes and reminder_days must be positive")
 	}
 	if c.Env == "production" && c.Mail.SMTPAddr == "" {
 		bad("mail.smtp_addr", "is required in production: without an SMTP server mail, password-reset links included, would be written to the log")
