@@ -22,6 +22,7 @@ import (
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
+	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/identity/password"
 	"github.com/corpu/corpu/internal/identity/token"
@@ -90,6 +91,7 @@ type App struct {
 	courses  *course.Service
 	delivery *delivery.Service
 	quizzes  *quiz.Service
+	grades   *gradebook.Service
 }
 
 // New builds every domain's service over deps.
@@ -118,6 +120,9 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
 	// A new draft of a course copies its quizzes with its curriculum.
 	a.courses.SetItemCopier(a.quizzes)
+	a.grades = gradebook.NewService(gradebook.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Jobs: a.jobs, Objects: deps.Store,
+		Classes: gradebookClasses{delivery: a.delivery, courses: a.courses, people: a.identity,
+			access: quizClasses{delivery: a.delivery, orgs: a.identity}}})
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -139,10 +144,19 @@ func (a *App) subscribe() {
 	a.events.Declare(identity.EventUserTransferred)
 	a.events.Declare(identity.EventOrganizationMoved)
 	a.events.Declare(identity.EventUsersImported)
-	// Quiz grading runs on the bus exactly once per submit; a passed attempt
-	// completes the quiz item for delivery's completion rules.
+	// Quiz grading runs on the bus exactly once per submit; a passed quiz
+	// shows as completed in delivery.
 	a.events.Handle(quiz.TypeGradeAttempt, a.quizzes.HandleGradeAttempt, queue.OnQueue(queue.Critical))
 	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
+	// The gradebook keeps the grades of quizzes, assignments and attendance
+	// and is the one authority on passing the graded items: delivery's
+	// completion rule reads its result.
+	a.events.Subscribe(quiz.TypeAttemptGraded, gradebook.ConsumerQuizGrade, a.grades.HandleQuizAttemptGraded)
+	a.events.Subscribe(gradebook.EventAssignmentGraded, gradebook.ConsumerAssignmentGrade, a.grades.HandleAssignmentGraded)
+	a.events.Subscribe(delivery.TypeAttendanceChanged, gradebook.ConsumerAttendance, a.grades.HandleAttendanceChanged)
+	a.events.Subscribe(gradebook.TypeResultChanged, delivery.ConsumerGradebookResult, a.delivery.HandleGradebookResult)
+	a.events.Handle(gradebook.TypeRecomputeClass, a.grades.HandleRecomputeClass)
+	a.events.Handle(gradebook.TypeExport, a.grades.HandleExport, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeImportQuestions, a.quizzes.HandleImportQuestions, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
@@ -213,6 +227,7 @@ func (a *App) newHTTP() *echo.Echo {
 	course.NewHandler(a.courses).Mount(api)
 	delivery.NewHandler(a.delivery).Mount(api)
 	quiz.NewHandler(a.quizzes).Mount(api)
+	gradebook.NewHandler(a.grades).Mount(api)
 	return e
 }
 

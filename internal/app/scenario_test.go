@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/corpu/corpu/internal/delivery"
+	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/platform/queue"
 )
 
@@ -231,15 +232,21 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 
 	// 7. Each completion left an event in the outbox; the relay hands Redis one
 	// task per consumer (today the congratulation mail), and the worker mails
-	// each learner once and records it.
+	// each learner once and records it. Each check-in left the learner's
+	// attendance for the gradebook too.
 	ctx := context.Background()
 	if _, err := f.srv.App.Relay().RelayOnce(ctx); err != nil {
 		t.Fatalf("relay: %v", err)
 	}
 	tasks, err := asynq.NewInspectorFromRedisClient(f.srv.Deps.Redis).ListPendingTasks(f.srv.Deps.Queues.Of(queue.Default))
 	mailTask := delivery.TypeEnrolmentCompleted + "@" + delivery.ConsumerCompletionMail
-	if err != nil || len(tasks) != 2 || tasks[0].Type != mailTask || tasks[1].Type != mailTask {
-		t.Fatalf("tasks waiting in the default queue = %d, %v; want the two completion mails (%s)", len(tasks), err, mailTask)
+	attendanceTask := delivery.TypeAttendanceChanged + "@" + gradebook.ConsumerAttendance
+	kinds := map[string]int{}
+	for _, task := range tasks {
+		kinds[task.Type]++
+	}
+	if err != nil || len(tasks) != 4 || kinds[mailTask] != 2 || kinds[attendanceTask] != 2 {
+		t.Fatalf("tasks waiting in the default queue = %v, %v; want the two completion mails (%s) and two attendance changes (%s)", kinds, err, mailTask, attendanceTask)
 	}
 	worker, err := f.srv.App.Worker()
 	if err != nil {
