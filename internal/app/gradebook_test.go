@@ -90,7 +90,7 @@ func TestTheGradebookDecidesCompletionFromAQuizGradedByTheWorkerAndAnAssignmentG
 	g := w.gradedCourse(t)
 	budi := w.as[mLearner]
 	siti := w.createStaff(t, "siti@bandung.go.id", "199505052020122005", w.diskominfo, "learner")
-	budiEnrolment := w.takeQuiz(t, budi, g, true)   // quiz 100
+	budiEnrolment := w.takeQuiz(t, budi, g, true)  // quiz 100
 	sitiEnrolment := w.takeQuiz(t, siti, g, false) // quiz 0
 
 	var me struct {
