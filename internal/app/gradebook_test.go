@@ -8,8 +8,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/platform/queue"
+	"github.com/corpu/corpu/internal/quiz"
 )
 
 // gradedCourse is a published course of BPSDM Jawa Barat with a quiz and an
@@ -176,5 +178,18 @@ func TestTheGradebookDecidesCompletionFromAQuizGradedByTheWorkerAndAnAssignmentG
 	w.must(t, w.as[mInstructor], "GET", "/api/v1/classes/"+g.class+"/gradebook?passed=false", nil, &page, 200)
 	if len(page.Items) != 1 || page.Items[0].UserID != sitiID {
 		t.Errorf("failing rows = %+v, want Siti's alone", page.Items)
+	}
+}
+
+func TestTheGradebookAndItsNeighboursNameTheirEventsAlike(t *testing.T) {
+	pairs := []struct{ announced, consumed string }{
+		{quiz.TypeAttemptGraded, gradebook.EventQuizAttemptGraded},
+		{delivery.TypeAttendanceChanged, gradebook.EventAttendanceChanged},
+		{gradebook.TypeResultChanged, delivery.EventGradebookResultChanged},
+	}
+	for _, p := range pairs {
+		if p.announced != p.consumed {
+			t.Errorf("announced as %q, consumed as %q", p.announced, p.consumed)
+		}
 	}
 }

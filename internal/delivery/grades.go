@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -145,6 +146,30 @@ func (s *Service) attendanceChanged(ctx context.Context, classID uuid.UUID, user
 	}
 	_, err = s.outbox.Add(ctx, queue.Job{Type: TypeAttendanceChanged, Queue: queue.Default, Payload: p})
 	return err
+}
+
+// sessionsChanged records TypeAttendanceChanged for every learner of a
+// class when a session taking attendance was added, removed or changed
+// kind: the sessions counted changed for all of them.
+func (s *Service) sessionsChanged(ctx context.Context, classID uuid.UUID, kinds ...SessionKind) error {
+	if !slices.ContainsFunc(kinds, SessionKind.TakesAttendance) {
+		return nil
+	}
+	learners, err := s.store.learnerIDs(ctx, classID)
+	if err != nil || len(learners) == 0 {
+		return err
+	}
+	return s.attendanceChanged(ctx, classID, learners)
+}
+
+// learnerIDs lists the users active in or completed a class.
+func (s store) learnerIDs(ctx context.Context, classID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Raw("SELECT user_id FROM enrolments WHERE class_id = ? AND status IN ('active', 'completed') ORDER BY user_id", classID).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("list learners of class: %w", err)
+	}
+	return ids, nil
 }
 
 type gradeResultRow struct {

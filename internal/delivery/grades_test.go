@@ -2,7 +2,9 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+	"time"
 )
 
 // The gradebook is the one authority on graded items: passing every quiz
@@ -77,5 +79,56 @@ func TestAPassingGradebookDoesNotCompleteWhatTheOtherRulesHoldOpen(t *testing.T)
 	}
 	if got := w.enrolment(e.ID); got.Status != EnrolmentCompleted {
 		t.Errorf("status once the text is read = %s, want completed", got.Status)
+	}
+}
+
+// The gradebook keeps attendance as a grade: every change of a learner's
+// sessions attended, or of the sessions counted, is announced with the
+// tallies.
+func TestAttendanceChangesAreAnnouncedWithTheLearnersTallies(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.version(ItemText, ItemLiveSession)
+	c := w.classOf(v)
+	l := w.person(w.unitA, nil)
+	w.enrol(l, c)
+	last := func() AttendanceChangedPayload {
+		t.Helper()
+		var row struct{ Payload []byte }
+		if err := w.db.Conn(context.Background()).Raw("SELECT payload FROM outbox WHERE task_type = ? ORDER BY id DESC LIMIT 1", TypeAttendanceChanged).Scan(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		var p AttendanceChangedPayload
+		if err := json.Unmarshal(row.Payload, &p); err != nil {
+			t.Fatalf("payload %s: %v", row.Payload, err)
+		}
+		return p
+	}
+	steps := []struct {
+		name   string
+		act    func() Session
+		events int
+		want   AttendanceTally
+	}{
+		{"a new session counts for every learner", func() Session { return w.session(c, 0, time.Hour) }, 1, AttendanceTally{UserID: l.UserID, Attended: 0, Total: 1}},
+		{"a roll call counts the learner present", nil, 2, AttendanceTally{UserID: l.UserID, Attended: 1, Total: 1}},
+		{"a second session lowers the share", func() Session { return w.session(c, 48*time.Hour, time.Hour) }, 3, AttendanceTally{UserID: l.UserID, Attended: 1, Total: 2}},
+	}
+	var first Session
+	for i, s := range steps {
+		if s.act != nil {
+			sess := s.act()
+			if i == 0 {
+				first = sess
+			}
+		} else if _, err := w.svc.RollCall(w.as(w.manager), first.ID, []RollCallRecord{{UserID: l.UserID, Status: AttendancePresent}}); err != nil {
+			t.Fatal(err)
+		}
+		if n := w.count("outbox", "task_type = ?", TypeAttendanceChanged); n != s.events {
+			t.Fatalf("%s: attendance events = %d, want %d", s.name, n, s.events)
+		}
+		if p := last(); p.ClassID != c.ID || len(p.Learners) != 1 || p.Learners[0] != s.want {
+			t.Errorf("%s: event = %+v, want %+v for the class", s.name, p, s.want)
+		}
 	}
 }

@@ -44,6 +44,9 @@ func (s *Service) CreateSession(ctx context.Context, classID uuid.UUID, in Sessi
 		if err := s.store.createSession(ctx, toSessionRow(sess, secret)); err != nil {
 			return err
 		}
+		if err := s.sessionsChanged(ctx, classID, sess.Kind); err != nil {
+			return err
+		}
 		return s.record(ctx, authz.ClassManage, a, "session.create", "session", sess.ID, nil, sess)
 	})
 	return sess, err
@@ -109,6 +112,11 @@ func (s *Service) UpdateSession(ctx context.Context, sessionID uuid.UUID, in Ses
 		if err := s.store.updateSession(ctx, after); err != nil {
 			return err
 		}
+		if after.Kind.TakesAttendance() != before.Kind.TakesAttendance() {
+			if err := s.sessionsChanged(ctx, a.class.ID, before.Kind, after.Kind); err != nil {
+				return err
+			}
+		}
 		return s.record(ctx, authz.ClassManage, a, "session.update", "session", sessionID, before, after)
 	})
 	return after, err
@@ -129,6 +137,9 @@ func (s *Service) DeleteSession(ctx context.Context, sessionID uuid.UUID) error 
 			return ErrSessionHasAttendance
 		}
 		if err := s.store.deleteSession(ctx, sessionID); err != nil {
+			return err
+		}
+		if err := s.sessionsChanged(ctx, a.class.ID, SessionKind(row.Kind)); err != nil {
 			return err
 		}
 		return s.record(ctx, authz.ClassManage, a, "session.delete", "session", sessionID, row.toSession(), nil)

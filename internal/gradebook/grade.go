@@ -1,9 +1,11 @@
 package gradebook
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,6 +64,47 @@ func (s *Service) RecordGrade(ctx context.Context, classID, userID uuid.UUID, g 
 			return err
 		}
 		return s.recompute(ctx, c, st, []uuid.UUID{userID})
+	})
+}
+
+// RecordGrades keeps the grades of many learners of a class for one item
+// (each unless a later one is kept) and recomputes their rows, in one
+// transaction: a roll call's attendance.
+func (s *Service) RecordGrades(ctx context.Context, classID uuid.UUID, grades map[uuid.UUID]Grade) error {
+	if len(grades) == 0 {
+		return nil
+	}
+	userIDs := make([]uuid.UUID, 0, len(grades))
+	for u, g := range grades {
+		if math.IsNaN(g.Percent) || math.IsInf(g.Percent, 0) {
+			return fmt.Errorf("grade of %s for %s is not a number", u, g.Item)
+		}
+		userIDs = append(userIDs, u)
+	}
+	// locked in one order, so two batches never wait on each other in a cycle
+	slices.SortFunc(userIDs, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		c, err := s.classes.GradedClass(ctx, classID)
+		if err != nil {
+			return err
+		}
+		rows := make([]gradeRow, 0, len(userIDs))
+		for _, u := range userIDs {
+			if err := s.store.lockLearner(ctx, classID, u); err != nil {
+				return err
+			}
+			g := grades[u]
+			rows = append(rows, gradeRow{ClassID: classID, UserID: u, Item: g.Item, Kind: g.Kind, Percent: round3(g.Percent),
+				Passed: g.Passed, ReleasedAt: g.ReleasedAt.UTC()})
+		}
+		if err := s.store.saveGrades(ctx, rows); err != nil {
+			return err
+		}
+		st, err := s.store.settings(ctx, classID)
+		if err != nil {
+			return err
+		}
+		return s.recompute(ctx, c, st, userIDs)
 	})
 }
 

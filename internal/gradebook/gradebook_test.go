@@ -86,6 +86,21 @@ func TestEventsFromQuizzesAssignmentsAndAttendanceBecomeGrades(t *testing.T) {
 		t.Errorf("grades = %v passed %v, want [75.5 90 75] and passed", got, r.Passed)
 	}
 
+	// A roll call's attendance for two learners at once; an older tally
+	// arriving late changes nothing.
+	learner2 := f.actor["learner2"].UserID
+	for _, ev := range []AttendanceChangedPayload{
+		{ClassID: f.classID, At: t0.Add(time.Hour), Learners: []AttendanceTally{{UserID: learner, Attended: 4, Total: 4}, {UserID: learner2, Attended: 1, Total: 4}}},
+		{ClassID: f.classID, At: t0.Add(time.Minute), Learners: []AttendanceTally{{UserID: learner, Attended: 0, Total: 4}}},
+	} {
+		if err := f.svc.HandleAttendanceChanged(ctx, task(t, EventAttendanceChanged, ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := f.row("learner").Items[2].Percent, f.row("learner2").Items[2].Percent; fmtPercent(a) != "100" || fmtPercent(b) != "25" {
+		t.Errorf("attendance after the roll call = %s and %s, want 100 and 25", fmtPercent(a), fmtPercent(b))
+	}
+
 	bad := []struct {
 		name    string
 		payload map[string]any

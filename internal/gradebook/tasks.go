@@ -111,17 +111,15 @@ func (s *Service) HandleAttendanceChanged(ctx context.Context, t *asynq.Task) er
 	if at.IsZero() {
 		at = s.releasedAt(ctx)
 	}
+	grades := make(map[uuid.UUID]Grade, len(p.Learners))
 	for _, l := range p.Learners {
 		percent := 100.0
 		if l.Total > 0 {
 			percent = float64(l.Attended) / float64(l.Total) * 100
 		}
-		if err := s.RecordGrade(ctx, p.ClassID, l.UserID, Grade{Item: AttendanceItem, Kind: KindAttendance,
-			Percent: percent, Passed: true, ReleasedAt: at}); err != nil {
-			return skipUnknownClass(p.ClassID, err)
-		}
+		grades[l.UserID] = Grade{Item: AttendanceItem, Kind: KindAttendance, Percent: percent, Passed: true, ReleasedAt: at}
 	}
-	return nil
+	return skipUnknownClass(p.ClassID, s.RecordGrades(ctx, p.ClassID, grades))
 }
 
 // HandleRecomputeClass recomputes a class's rows after a settings change.
