@@ -43,7 +43,9 @@ CREATE TABLE gradebook_overrides (
 );
 
 -- gradebook_rows: each learner's computed result, read by the views and
--- the export; announced as gradebook:result-changed when it changes.
+-- the export; announced as gradebook:result-changed when it changes. seq
+-- counts the row's recomputes (they are serialised per learner), ordering
+-- the announcements for their consumers.
 CREATE TABLE gradebook_rows (
     class_id      uuid          NOT NULL REFERENCES classes (id),
     user_id       uuid          NOT NULL,
@@ -51,6 +53,7 @@ CREATE TABLE gradebook_rows (
     passed        boolean       NOT NULL,
     items         jsonb         NOT NULL,
     revision      integer       NOT NULL,
+    seq           bigint        NOT NULL,
     computed_at   timestamptz   NOT NULL,
     PRIMARY KEY (class_id, user_id)
 );

@@ -25,7 +25,8 @@ type ResultChangedPayload struct {
 	UserID       uuid.UUID `json:"user_id"`
 	FinalPercent *float64  `json:"final_percent"`
 	Passed       bool      `json:"passed"`
-	// Revision orders a learner's results: a consumer keeps the highest.
+	// Revision orders a learner's results in a class (it counts the
+	// recomputes of their row): a consumer keeps the highest.
 	Revision int64 `json:"revision"`
 }
 
@@ -133,7 +134,7 @@ func (s *Service) recompute(ctx context.Context, c Class, st Settings, userIDs [
 	rows := make([]Row, 0, len(userIDs))
 	for _, u := range userIDs {
 		r := compute(c.Items, st, grades[u], overrides[u])
-		r.ClassID, r.UserID, r.ComputedAt = c.ClassID, u, now
+		r.ClassID, r.UserID, r.ComputedAt, r.Seq = c.ClassID, u, now, before[u].Seq+1
 		rows = append(rows, r)
 	}
 	if err := s.store.saveResults(ctx, rows); err != nil {
@@ -144,7 +145,7 @@ func (s *Service) recompute(ctx context.Context, c Class, st Settings, userIDs [
 			continue
 		}
 		if _, err := s.outbox.Add(ctx, queue.Job{Type: TypeResultChanged, Queue: queue.Default, Payload: ResultChangedPayload{
-			ClassID: c.ClassID, UserID: r.UserID, FinalPercent: r.FinalPercent, Passed: r.Passed, Revision: now.UnixMicro()}}); err != nil {
+			ClassID: c.ClassID, UserID: r.UserID, FinalPercent: r.FinalPercent, Passed: r.Passed, Revision: r.Seq}}); err != nil {
 			return err
 		}
 	}

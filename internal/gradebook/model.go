@@ -99,7 +99,8 @@ type Row struct {
 	FinalOverridden bool
 	Passed          bool
 	Items           []ItemResult
-	Revision        int // the settings revision it was computed with
+	Revision        int   // the settings revision it was computed with
+	Seq             int64 // how many times the row was computed
 	ComputedAt      time.Time
 }
 

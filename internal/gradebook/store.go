@@ -67,6 +67,7 @@ type resultRow struct {
 	Passed       bool
 	Items        []byte `gorm:"type:jsonb"`
 	Revision     int
+	Seq          int64
 	ComputedAt   time.Time
 }
 
@@ -98,7 +99,7 @@ func toResultRow(r Row) (resultRow, error) {
 		return resultRow{}, fmt.Errorf("encode gradebook row: %w", err)
 	}
 	return resultRow{ClassID: r.ClassID, UserID: r.UserID, FinalPercent: r.FinalPercent, Passed: r.Passed, Items: body,
-		Revision: r.Revision, ComputedAt: r.ComputedAt}, nil
+		Revision: r.Revision, Seq: r.Seq, ComputedAt: r.ComputedAt}, nil
 }
 
 func (r resultRow) toRow() (Row, error) {
@@ -107,7 +108,7 @@ func (r resultRow) toRow() (Row, error) {
 		return Row{}, fmt.Errorf("decode gradebook row: %w", err)
 	}
 	out := Row{ClassID: r.ClassID, UserID: r.UserID, FinalPercent: r.FinalPercent, FinalOverridden: doc.FinalOverridden,
-		Passed: r.Passed, Revision: r.Revision, ComputedAt: r.ComputedAt.UTC(), Items: make([]ItemResult, len(doc.Items))}
+		Passed: r.Passed, Revision: r.Revision, Seq: r.Seq, ComputedAt: r.ComputedAt.UTC(), Items: make([]ItemResult, len(doc.Items))}
 	for i, it := range doc.Items {
 		out.Items[i] = ItemResult{Item: it.Item, Kind: it.Kind, Category: it.Category, Percent: it.Percent, Overridden: it.Overridden, Dropped: it.Dropped}
 	}
@@ -310,7 +311,7 @@ func (s store) saveResults(ctx context.Context, rows []Row) error {
 	}
 	err := s.db.Conn(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "class_id"}, {Name: "user_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"final_percent", "passed", "items", "revision", "computed_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"final_percent", "passed", "items", "revision", "seq", "computed_at"}),
 	}).CreateInBatches(&out, 1000).Error
 	if err != nil {
 		return fmt.Errorf("save gradebook rows: %w", err)
