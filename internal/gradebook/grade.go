@@ -122,11 +122,12 @@ func (s *Service) recompute(ctx context.Context, c Class, st Settings, userIDs [
 	if len(userIDs) == 0 {
 		return nil
 	}
-	grades, overrides, err := s.store.learnerGrades(ctx, c.ClassID, userIDsOrAll(userIDs, len(userIDs) > s.inline))
+	some := userIDsOrAll(userIDs, len(userIDs) > s.inline)
+	grades, overrides, err := s.store.learnerGrades(ctx, c.ClassID, some)
 	if err != nil {
 		return err
 	}
-	before, err := s.store.results(ctx, c.ClassID, userIDs)
+	before, err := s.store.heads(ctx, c.ClassID, some)
 	if err != nil {
 		return err
 	}

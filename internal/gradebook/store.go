@@ -234,30 +234,36 @@ func (s store) override(ctx context.Context, classID, userID uuid.UUID, item str
 }
 
 // learnerGrades reads the grades and overrides of learners in a class (all
-// of them when userIDs is nil), by learner and item.
+// of them when userIDs is nil), by learner and item. The grades are scanned
+// row by row: a whole class holds hundreds of thousands.
 func (s store) learnerGrades(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) (map[uuid.UUID]map[string]Grade, map[uuid.UUID]map[string]Override, error) {
-	var grades []gradeRow
-	var overrides []overrideRow
-	q := s.db.Conn(ctx).Where("class_id = ?", classID)
+	where, args := "class_id = ?", []any{classID}
 	if userIDs != nil {
-		q = q.Where("user_id = ANY(?::uuid[])", database.UUIDArray(userIDs))
+		where, args = where+" AND user_id = ANY(?::uuid[])", append(args, database.UUIDArray(userIDs))
 	}
-	if err := q.Find(&grades).Error; err != nil {
+	rows, err := s.db.Conn(ctx).Raw("SELECT user_id, item, kind, percent, passed, released_at FROM gradebook_grades WHERE "+where, args...).Rows()
+	if err != nil {
 		return nil, nil, fmt.Errorf("read grades: %w", err)
 	}
-	q = s.db.Conn(ctx).Where("class_id = ?", classID)
-	if userIDs != nil {
-		q = q.Where("user_id = ANY(?::uuid[])", database.UUIDArray(userIDs))
-	}
-	if err := q.Find(&overrides).Error; err != nil {
-		return nil, nil, fmt.Errorf("read overrides: %w", err)
-	}
+	defer rows.Close()
 	g := map[uuid.UUID]map[string]Grade{}
-	for _, r := range grades {
-		if g[r.UserID] == nil {
-			g[r.UserID] = map[string]Grade{}
+	for rows.Next() {
+		var u uuid.UUID
+		var gr Grade
+		if err := rows.Scan(&u, &gr.Item, &gr.Kind, &gr.Percent, &gr.Passed, &gr.ReleasedAt); err != nil {
+			return nil, nil, fmt.Errorf("read grade: %w", err)
 		}
-		g[r.UserID][r.Item] = Grade{Item: r.Item, Kind: r.Kind, Percent: r.Percent, Passed: r.Passed, ReleasedAt: r.ReleasedAt}
+		if g[u] == nil {
+			g[u] = make(map[string]Grade, 48)
+		}
+		g[u][gr.Item] = gr
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read grades: %w", err)
+	}
+	var overrides []overrideRow
+	if err := s.db.Conn(ctx).Where(where, args...).Find(&overrides).Error; err != nil {
+		return nil, nil, fmt.Errorf("read overrides: %w", err)
 	}
 	o := map[uuid.UUID]map[string]Override{}
 	for _, r := range overrides {
@@ -267,6 +273,29 @@ func (s store) learnerGrades(ctx context.Context, classID uuid.UUID, userIDs []u
 		o[r.UserID][r.Item] = Override{Item: r.Item, Percent: r.Percent, Reason: r.Reason, SetBy: r.SetBy, SetAt: r.SetAt}
 	}
 	return g, o, nil
+}
+
+// heads reads what tells learners' rows apart in a class (all of them when
+// userIDs is nil): the result and how many times it was computed.
+func (s store) heads(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) (map[uuid.UUID]Row, error) {
+	where, args := "class_id = ?", []any{classID}
+	if userIDs != nil {
+		where, args = where+" AND user_id = ANY(?::uuid[])", append(args, database.UUIDArray(userIDs))
+	}
+	var rows []struct {
+		UserID       uuid.UUID
+		FinalPercent *float64
+		Passed       bool
+		Seq          int64
+	}
+	if err := s.db.Conn(ctx).Raw("SELECT user_id, final_percent, passed, seq FROM gradebook_rows WHERE "+where, args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read gradebook results: %w", err)
+	}
+	out := make(map[uuid.UUID]Row, len(rows))
+	for _, r := range rows {
+		out[r.UserID] = Row{ClassID: classID, UserID: r.UserID, FinalPercent: r.FinalPercent, Passed: r.Passed, Seq: r.Seq}
+	}
+	return out, nil
 }
 
 // learners lists the users with a grade or an override in a class.
