@@ -193,3 +193,38 @@ func TestTheGradebookAndItsNeighboursNameTheirEventsAlike(t *testing.T) {
 		}
 	}
 }
+
+func TestBadGradebookInputIsA422AndWritesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, c := range w.as {
+		c.t = t
+	}
+	q := w.quizzes(t)
+	instructor := w.as[mInstructor]
+	base := "/api/v1/classes/" + q.class + "/gradebook"
+	category := func(weight float64, items ...string) map[string]any {
+		return map[string]any{"key": fmt.Sprintf("k%v", weight), "name": "Kuis", "weight": weight, "items": items}
+	}
+	bad := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"weights that do not add up", "PUT", base + "/settings", map[string]any{"pass_mark": 60, "categories": []any{category(90, q.item)}}},
+		{"a negative weight", "PUT", base + "/settings", map[string]any{"pass_mark": 60, "categories": []any{category(-10, q.item), category(110)}}},
+		{"an unknown item", "PUT", base + "/settings", map[string]any{"pass_mark": 60, "categories": []any{category(100, q.item, uuid.NewString())}}},
+		{"no pass mark", "PUT", base + "/settings", map[string]any{"categories": []any{category(100, q.item)}}},
+		{"an override without a reason", "POST", base + "/overrides", map[string]any{"user_id": w.budi, "item": "final", "percent": 80, "reason": ""}},
+		{"an override of an unknown item", "POST", base + "/overrides", map[string]any{"user_id": w.budi, "item": "kuis-x", "percent": 80, "reason": "Remedial"}},
+		{"an export to PDF", "POST", base + "/exports", map[string]any{"format": "pdf"}},
+	}
+	for _, b := range bad {
+		w.must(t, instructor, b.method, b.path, b.body, nil, 422)
+	}
+	var written int64
+	w.srv.Deps.DB.Conn(context.Background()).Raw(`SELECT (SELECT count(*) FROM gradebook_settings) + (SELECT count(*) FROM gradebook_overrides)
+		+ (SELECT count(*) FROM jobs WHERE kind = ?) + (SELECT count(*) FROM audit_log WHERE action LIKE 'gradebook.%')`, gradebook.JobKindExport).Scan(&written)
+	if written != 0 {
+		t.Errorf("rows written by refused requests = %d, want 0", written)
+	}
+}
