@@ -8,6 +8,7 @@ import (
 
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
+	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
@@ -166,6 +167,80 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 				out.Learner = true
 			}
 		}
+	}
+	return out, nil
+}
+
+// gradebookClasses gives the gradebook the classes of delivery, their graded
+// items from the course's curriculum, and the caller's standing in them (as
+// the quiz package meets it), and names learners from identity.
+type gradebookClasses struct {
+	delivery *delivery.Service
+	courses  *course.Service
+	people   *identity.Service
+	access   quizClasses
+}
+
+func (g gradebookClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (gradebook.Class, error) {
+	a, err := g.access.ClassAccess(ctx, classID)
+	if err != nil {
+		return gradebook.Class{}, err
+	}
+	c, err := g.class(ctx, a.ClassID, a.OrgID, a.VersionID)
+	c.Staff, c.Learner = a.Staff, a.Learner
+	return c, err
+}
+
+func (g gradebookClasses) GradedClass(ctx context.Context, classID uuid.UUID) (gradebook.Class, error) {
+	c, err := g.delivery.ClassFacts(ctx, classID)
+	if err != nil {
+		return gradebook.Class{}, err
+	}
+	return g.class(ctx, c.ID, c.OrgID, c.VersionID)
+}
+
+// class lists the graded items of a class's version in curriculum order:
+// its quizzes and assignments, then its attendance when it has live
+// sessions.
+func (g gradebookClasses) class(ctx context.Context, classID, orgID, versionID uuid.UUID) (gradebook.Class, error) {
+	path, err := g.people.OrgPath(ctx, orgID)
+	if err != nil {
+		return gradebook.Class{}, err
+	}
+	v, err := g.courses.PublishedVersion(ctx, versionID)
+	if err != nil {
+		return gradebook.Class{}, err
+	}
+	c := gradebook.Class{ClassID: classID, OrgID: orgID, VersionID: versionID, OrgPath: path}
+	live := false
+	for _, it := range v.Items {
+		switch it.Kind {
+		case string(course.KindQuiz):
+			c.Items = append(c.Items, gradebook.Item{Key: it.ID.String(), Kind: gradebook.KindQuiz})
+		case string(course.KindAssignment):
+			c.Items = append(c.Items, gradebook.Item{Key: it.ID.String(), Kind: gradebook.KindAssignment})
+		case string(course.KindLiveSession):
+			live = true
+		}
+	}
+	if live {
+		c.Items = append(c.Items, gradebook.Item{Key: gradebook.AttendanceItem, Kind: gradebook.KindAttendance})
+	}
+	return c, nil
+}
+
+func (g gradebookClasses) Enrolled(ctx context.Context, classID, userID uuid.UUID) (bool, error) {
+	return g.delivery.Learns(ctx, classID, userID)
+}
+
+func (g gradebookClasses) Learners(ctx context.Context, userIDs []uuid.UUID) (map[uuid.UUID]gradebook.Learner, error) {
+	users, err := g.people.PeopleByID(ctx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]gradebook.Learner, len(users))
+	for id, u := range users {
+		out[id] = gradebook.Learner{Name: u.Name, NIP: u.NIP}
 	}
 	return out, nil
 }

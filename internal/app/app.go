@@ -24,6 +24,7 @@ import (
 	"github.com/corpu/corpu/internal/certificate"
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
+	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/identity/password"
 	"github.com/corpu/corpu/internal/identity/token"
@@ -93,6 +94,7 @@ type App struct {
 	delivery *delivery.Service
 	quizzes  *quiz.Service
 	certs    *certificate.Service
+	grades   *gradebook.Service
 }
 
 // New builds every domain's service over deps.
@@ -123,6 +125,9 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
 	// A new draft of a course copies its quizzes with its curriculum.
 	a.courses.SetItemCopier(a.quizzes)
+	a.grades = gradebook.NewService(gradebook.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Jobs: a.jobs, Objects: deps.Store,
+		Classes: gradebookClasses{delivery: a.delivery, courses: a.courses, people: a.identity,
+			access: quizClasses{delivery: a.delivery, orgs: a.identity}}})
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -147,10 +152,19 @@ func (a *App) subscribe() {
 	a.events.Declare(identity.EventUserTransferred)
 	a.events.Declare(identity.EventOrganizationMoved)
 	a.events.Declare(identity.EventUsersImported)
-	// Quiz grading runs on the bus exactly once per submit; a passed attempt
-	// completes the quiz item for delivery's completion rules.
+	// Quiz grading runs on the bus exactly once per submit; a passed quiz
+	// shows as completed in delivery.
 	a.events.Handle(quiz.TypeGradeAttempt, a.quizzes.HandleGradeAttempt, queue.OnQueue(queue.Critical))
 	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
+	// The gradebook keeps the grades of quizzes, assignments and attendance
+	// and is the one authority on passing the graded items: delivery's
+	// completion rule reads its result.
+	a.events.Subscribe(quiz.TypeAttemptGraded, gradebook.ConsumerQuizGrade, a.grades.HandleQuizAttemptGraded)
+	a.events.Subscribe(gradebook.EventAssignmentGraded, gradebook.ConsumerAssignmentGrade, a.grades.HandleAssignmentGraded)
+	a.events.Subscribe(delivery.TypeAttendanceChanged, gradebook.ConsumerAttendance, a.grades.HandleAttendanceChanged)
+	a.events.Subscribe(gradebook.TypeResultChanged, delivery.ConsumerGradebookResult, a.delivery.HandleGradebookResult)
+	a.events.Handle(gradebook.TypeRecomputeClass, a.grades.HandleRecomputeClass)
+	a.events.Handle(gradebook.TypeExport, a.grades.HandleExport, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeImportQuestions, a.quizzes.HandleImportQuestions, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
@@ -258,6 +272,7 @@ func (a *App) newHTTP() *echo.Echo {
 	delivery.NewHandler(a.delivery).Mount(api)
 	quiz.NewHandler(a.quizzes).Mount(api)
 	certificate.NewHandler(a.certs).Mount(api)
+	gradebook.NewHandler(a.grades).Mount(api)
 	return e
 }
 

@@ -91,7 +91,8 @@ func TestAnExamAttemptIsSavedSubmittedAndGradedByTheWorker(t *testing.T) {
 	if a.Score == nil || *a.Score != 1 || a.Questions[0].Seq != 1001 || a.Questions[0].Score == nil || *a.Questions[0].Score != 1 {
 		t.Errorf("graded attempt = score %v, slot %+v, want 1 with seq 1001 and slot score 1", a.Score, a.Questions[0])
 	}
-	// Delivery's consumer completes the quiz item, and with it Budi's enrolment.
+	// The gradebook (without settings: every quiz passed by its pass mark)
+	// passes Budi, and delivery completes his enrolment on its result.
 	for {
 		var e struct {
 			Status string `json:"status"`

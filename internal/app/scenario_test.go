@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/corpu/corpu/internal/delivery"
+	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/platform/queue"
 )
 
@@ -232,25 +233,27 @@ func TestABlendedCourseFromAuthoringToTrainingHours(t *testing.T) {
 
 	// 7. Each completion left an event in the outbox; the relay hands Redis one
 	// task per consumer (today the congratulation mail), and the worker mails
-	// each learner once and records it.
+	// each learner once and records it. Each check-in left the learner's
+	// attendance for the gradebook too.
 	ctx := context.Background()
 	if _, err := f.srv.App.Relay().RelayOnce(ctx); err != nil {
 		t.Fatalf("relay: %v", err)
 	}
 	tasks, err := asynq.NewInspectorFromRedisClient(f.srv.Deps.Redis).ListPendingTasks(f.srv.Deps.Queues.Of(queue.Default))
 	mailTask := delivery.TypeEnrolmentCompleted + "@" + delivery.ConsumerCompletionMail
+	attendanceTask := delivery.TypeAttendanceChanged + "@" + gradebook.ConsumerAttendance
 	// The demo data holds a completion of its own (the demo certificate's): count this class's.
-	mails := 0
+	kinds := map[string]int{}
 	for _, task := range tasks {
 		var p struct {
 			ClassID string `json:"class_id"`
 		}
-		if task.Type == mailTask && json.Unmarshal(task.Payload, &p) == nil && p.ClassID == class.ID {
-			mails++
+		if json.Unmarshal(task.Payload, &p) == nil && p.ClassID == class.ID {
+			kinds[task.Type]++
 		}
 	}
-	if err != nil || mails != 2 {
-		t.Fatalf("completion mails waiting in the default queue = %d of %d tasks, %v; want two (%s)", mails, len(tasks), err, mailTask)
+	if err != nil || kinds[mailTask] != 2 || kinds[attendanceTask] != 2 {
+		t.Fatalf("this class's tasks waiting in the default queue = %v, %v; want the two completion mails (%s) and two attendance changes (%s)", kinds, err, mailTask, attendanceTask)
 	}
 	worker, err := f.srv.App.Worker()
 	if err != nil {

@@ -707,6 +707,7 @@ func TestEveryAuthenticatedOperationAsEveryActorInsideAndOutsideTheOwningProvinc
 		c.t = t
 	}
 	rows := w.matrix()
+	maps.Copy(rows, w.gradebookMatrix())
 	for id, route := range ops {
 		if _, ok := rows[id]; !ok {
 			t.Errorf("operation %s (%s) has no entry in the tenancy matrix: add one to world.matrix", id, route)

@@ -84,7 +84,10 @@ func (s *Service) RecordProgress(ctx context.Context, enrolmentID uuid.UUID, in 
 
 // RecordOutcome records what another domain decided about a learner and an
 // item: a quiz passed, an assignment graded, a survey answered (completed).
-// It needs no caller and may run in a task. Replaying it changes nothing.
+// A quiz or assignment so completed shows as completed and releases the
+// items that wait for it, but the completion rule reads the gradebook's
+// result for it (see grades.go). It needs no caller and may run in a task.
+// Replaying it changes nothing.
 func (s *Service) RecordOutcome(ctx context.Context, enrolmentID, itemID uuid.UUID, kind ProgressKind) error {
 	if kind != EventQuizPassed && kind != EventAssignmentGraded && kind != EventCompleted {
 		return apperr.Invalid("kind", "harus quiz_passed, assignment_graded atau completed", "must be quiz_passed, assignment_graded or completed")
@@ -117,10 +120,12 @@ func (s *Service) RecordOutcome(ctx context.Context, enrolmentID, itemID uuid.UU
 }
 
 // standing is what the completion rule reads of one enrolment: the items
-// completed, with when, and the attendance.
+// completed, with when, the attendance, and whether the gradebook passes
+// the learner (see grades.go).
 type standing struct {
 	done map[uuid.UUID]time.Time
 	tally
+	gradePassed bool
 }
 
 // standingOf reads an enrolment's standing.
@@ -130,7 +135,11 @@ func (s *Service) standingOf(ctx context.Context, e Enrolment) (standing, error)
 		return standing{}, err
 	}
 	t, err := s.store.attendanceTally(ctx, e.ClassID, e.UserID)
-	return standing{done: done, tally: t}, err
+	if err != nil {
+		return standing{}, err
+	}
+	passed, err := s.store.gradePassed(ctx, []uuid.UUID{e.ID})
+	return standing{done: done, tally: t, gradePassed: passed[e.ID]}, err
 }
 
 // apply records one event for a locked enrolment, completes the item when
@@ -187,9 +196,11 @@ func (s *Service) evaluate(ctx context.Context, e Enrolment, a access) (Enrolmen
 	return s.evaluateWith(ctx, e, a, version, st)
 }
 
-// evaluateWith applies the completion rule: every required item completed
-// and, when the class has sessions taking attendance, the share attended
-// (present or excused) at least the class's threshold. Meeting the threshold
+// evaluateWith applies the completion rule: every required item done (a
+// quiz or assignment is done when the gradebook passes the learner, the
+// others when completed) and, when the class has sessions taking
+// attendance, the share attended (present or excused) at least the class's
+// threshold. Meeting the threshold
 // completes the version's live-session items. The enrolment that completes
 // gets its completion date, credits the class's JP to the learner's ledger for
 // the year once, records the outbox job for certificates and moves the
@@ -219,7 +230,7 @@ func (s *Service) evaluateWith(ctx context.Context, e Enrolment, a access, versi
 			done[item.ID] = now.Truncate(time.Microsecond)
 		}
 	}
-	required, requiredDone := countRequired(version, done)
+	required, requiredDone := countRequired(version, st)
 	progress := 1.0
 	if required > 0 {
 		// kept to the four decimals the column holds, so an unchanged
@@ -247,13 +258,22 @@ func (s *Service) evaluateWith(ctx context.Context, e Enrolment, a access, versi
 	return e, nil
 }
 
-func countRequired(version CourseVersion, done map[uuid.UUID]time.Time) (required, requiredDone int) {
+// countRequired counts a version's required items and those done: a
+// graded item (quiz, assignment) is done when the gradebook passes the
+// learner, whatever it scored on its own; any other when completed.
+func countRequired(version CourseVersion, st standing) (required, requiredDone int) {
 	for _, item := range version.Items {
 		if !item.Required {
 			continue
 		}
 		required++
-		if _, ok := done[item.ID]; ok {
+		if graded(item) {
+			if st.gradePassed {
+				requiredDone++
+			}
+			continue
+		}
+		if _, ok := st.done[item.ID]; ok {
 			requiredDone++
 		}
 	}
@@ -300,7 +320,7 @@ func progressOf(ea enrolmentAccess, version CourseVersion, st standing, now time
 	if st.total > 0 {
 		p.AttendanceRatio = float64(st.attended) / float64(st.total)
 	}
-	p.RequiredTotal, p.RequiredDone = countRequired(version, st.done)
+	p.RequiredTotal, p.RequiredDone = countRequired(version, st)
 	for _, item := range version.Items {
 		is := ItemState{ItemID: item.ID, Kind: item.Kind, Required: item.Required, Released: released(item, now, st.done)}
 		if at, ok := st.done[item.ID]; ok {

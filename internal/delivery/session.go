@@ -44,6 +44,9 @@ func (s *Service) CreateSession(ctx context.Context, classID uuid.UUID, in Sessi
 		if err := s.store.createSession(ctx, toSessionRow(sess, secret)); err != nil {
 			return err
 		}
+		if err := s.sessionsChanged(ctx, classID, sess.Kind); err != nil {
+			return err
+		}
 		return s.record(ctx, authz.ClassManage, a, "session.create", "session", sess.ID, nil, sess)
 	})
 	return sess, err
@@ -109,6 +112,11 @@ func (s *Service) UpdateSession(ctx context.Context, sessionID uuid.UUID, in Ses
 		if err := s.store.updateSession(ctx, after); err != nil {
 			return err
 		}
+		if after.Kind.TakesAttendance() != before.Kind.TakesAttendance() {
+			if err := s.sessionsChanged(ctx, a.class.ID, before.Kind, after.Kind); err != nil {
+				return err
+			}
+		}
 		return s.record(ctx, authz.ClassManage, a, "session.update", "session", sessionID, before, after)
 	})
 	return after, err
@@ -129,6 +137,9 @@ func (s *Service) DeleteSession(ctx context.Context, sessionID uuid.UUID) error 
 			return ErrSessionHasAttendance
 		}
 		if err := s.store.deleteSession(ctx, sessionID); err != nil {
+			return err
+		}
+		if err := s.sessionsChanged(ctx, a.class.ID, SessionKind(row.Kind)); err != nil {
 			return err
 		}
 		return s.record(ctx, authz.ClassManage, a, "session.delete", "session", sessionID, row.toSession(), nil)
@@ -296,8 +307,10 @@ func (s *Service) checkIn(ctx context.Context, sessionID uuid.UUID, code string)
 		if rec, err = s.store.attendance(ctx, sessionID, a.actor.UserID); err != nil {
 			return err
 		}
-		_, err = s.evaluate(ctx, e, a)
-		return err
+		if _, err = s.evaluate(ctx, e, a); err != nil {
+			return err
+		}
+		return s.attendanceChanged(ctx, a.class.ID, []uuid.UUID{a.actor.UserID})
 	})
 	return rec, created, err
 }
@@ -357,6 +370,9 @@ func (s *Service) RollCall(ctx context.Context, sessionID uuid.UUID, records []R
 		if err := s.evaluateAll(ctx, a, enrolled); err != nil {
 			return err
 		}
+		if err := s.attendanceChanged(ctx, a.class.ID, ids); err != nil {
+			return err
+		}
 		if err := s.record(ctx, authz.ClassTeach, a, "attendance.roll_call", "session", sessionID, nil,
 			map[string]any{"records": records}); err != nil {
 			return err
@@ -398,6 +414,10 @@ func (s *Service) evaluateAll(ctx context.Context, a access, enrolled map[uuid.U
 	if err != nil {
 		return err
 	}
+	passed, err := s.store.gradePassed(ctx, ids)
+	if err != nil {
+		return err
+	}
 	// evaluate in the lock order (PostgreSQL orders uuids by their bytes):
 	// completion may lock more rows
 	slices.SortFunc(ids, func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) })
@@ -406,7 +426,7 @@ func (s *Service) evaluateAll(ctx context.Context, a access, enrolled map[uuid.U
 		if !ok || !e.Status.Learning() {
 			continue
 		}
-		st := standing{done: done[id], tally: tallies[e.UserID]}
+		st := standing{done: done[id], tally: tallies[e.UserID], gradePassed: passed[id]}
 		if st.done == nil {
 			st.done = map[uuid.UUID]time.Time{}
 		}

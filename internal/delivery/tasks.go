@@ -92,7 +92,8 @@ func completionMail(l Learner, c Class) mail.Message {
 const EventQuizAttemptGraded = "quiz:attempt-graded"
 
 // ConsumerQuizPassed is delivery's consumer of EventQuizAttemptGraded: a
-// passed attempt completes the quiz item for the completion rules.
+// passed quiz shows as completed and releases the items that wait for it;
+// whether it counts for completion is the gradebook's to say (grades.go).
 const ConsumerQuizPassed = "delivery.quiz-passed"
 
 // quizGradedPayload is what delivery reads of EventQuizAttemptGraded.

@@ -371,6 +371,11 @@ func (w *world) complete(l Learner, e Enrolment, v CourseVersion) {
 			w.t.Fatalf("progress on %s item: %v", it.Kind, err)
 		}
 	}
+	// the gradebook passes the learner, which is what counts for the
+	// graded items
+	if err := w.svc.RecordGradeResult(context.Background(), e.ID, GradeResult{Passed: true, Revision: 1}); err != nil {
+		w.t.Fatalf("gradebook result: %v", err)
+	}
 }
 
 // --- HTTP ---

@@ -1,0 +1,216 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm/clause"
+
+	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/queue"
+)
+
+// The gradebook is the one authority on the graded items of a class (its
+// quizzes and assignments): a graded item counts as done for the completion
+// rule exactly when the learner's gradebook result passes, whatever each
+// item scored on its own. Delivery keeps the latest result it was told of
+// (enrolment_grade_results) and evaluates completion when it changes; the
+// other rules (items viewed, attendance threshold) hold as before, and JP
+// are credited on completion as before.
+
+// EventGradebookResultChanged is the gradebook's event of a learner's
+// result (its TypeResultChanged), named here so that delivery need not
+// import the gradebook.
+const EventGradebookResultChanged = "gradebook:result-changed"
+
+// ConsumerGradebookResult is delivery's consumer of
+// EventGradebookResultChanged.
+const ConsumerGradebookResult = "delivery.gradebook-result"
+
+// gradebookResultPayload is what delivery reads of
+// EventGradebookResultChanged.
+type gradebookResultPayload struct {
+	ClassID      uuid.UUID `json:"class_id"`
+	UserID       uuid.UUID `json:"user_id"`
+	FinalPercent *float64  `json:"final_percent"`
+	Passed       bool      `json:"passed"`
+	Revision     int64     `json:"revision"`
+}
+
+// GradeResult is the gradebook's verdict on a learner in a class.
+type GradeResult struct {
+	Passed       bool
+	FinalPercent *float64
+	// Revision orders results: an older one arriving late changes nothing.
+	Revision int64
+}
+
+// graded reports whether an item is graded by the gradebook.
+func graded(item CourseItem) bool {
+	return item.Kind == ItemQuiz || item.Kind == ItemAssignment
+}
+
+// HandleGradebookResult records a learner's gradebook result on their
+// enrolment in the class and evaluates its completion. Subscribed on the
+// bus, it runs in the transaction that records the delivery done. A learner
+// no longer enrolled has nothing to complete.
+func (s *Service) HandleGradebookResult(ctx context.Context, t *asynq.Task) error {
+	var p gradebookResultPayload
+	if err := queue.Decode(t, &p); err != nil {
+		return err
+	}
+	e, err := s.store.liveEnrolment(ctx, p.ClassID, p.UserID)
+	if errors.Is(err, ErrEnrolmentNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.RecordGradeResult(ctx, e.ID, GradeResult{Passed: p.Passed, FinalPercent: p.FinalPercent, Revision: p.Revision})
+}
+
+// RecordGradeResult keeps the gradebook's latest result for an enrolment
+// and applies the completion rule with it. It needs no caller and may run
+// in a task; replaying it changes nothing.
+func (s *Service) RecordGradeResult(ctx context.Context, enrolmentID uuid.UUID, r GradeResult) error {
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		e, err := s.store.enrolment(ctx, enrolmentID, true)
+		if err != nil {
+			return err
+		}
+		changed, err := s.store.saveGradeResult(ctx, gradeResultRow{EnrolmentID: e.ID, Passed: r.Passed, FinalPercent: r.FinalPercent,
+			Revision: r.Revision, UpdatedAt: s.now()})
+		if err != nil || !changed {
+			return err
+		}
+		a, err := s.loadClass(ctx, e.ClassID, nil)
+		if err != nil {
+			return err
+		}
+		_, err = s.evaluate(ctx, e, a)
+		return err
+	})
+}
+
+// ClassFacts returns a class without authorizing anyone, for work done in
+// tasks on its behalf (the gradebook's).
+func (s *Service) ClassFacts(ctx context.Context, id uuid.UUID) (Class, error) {
+	return s.store.class(ctx, id)
+}
+
+// Learns reports whether a user is an active or completed learner of a
+// class, without authorizing anyone.
+func (s *Service) Learns(ctx context.Context, classID, userID uuid.UUID) (bool, error) {
+	e, err := s.store.liveEnrolment(ctx, classID, userID)
+	if errors.Is(err, ErrEnrolmentNotFound) {
+		return false, nil
+	}
+	return err == nil && (e.Status == EnrolmentActive || e.Status == EnrolmentCompleted), err
+}
+
+// TypeAttendanceChanged is the event recorded, in the transaction of a
+// check-in or roll call, with the attendance of the learners it changed:
+// the gradebook keeps it as the class's attendance grade.
+const TypeAttendanceChanged = "delivery:attendance-changed"
+
+// AttendanceChangedPayload is the payload of TypeAttendanceChanged.
+type AttendanceChangedPayload struct {
+	ClassID  uuid.UUID         `json:"class_id"`
+	Learners []AttendanceTally `json:"learners"`
+	At       time.Time         `json:"at"`
+}
+
+// AttendanceTally is one learner's sessions attended (present or excused)
+// out of the class's sessions taking attendance.
+type AttendanceTally struct {
+	UserID   uuid.UUID `json:"user_id"`
+	Attended int       `json:"attended"`
+	Total    int       `json:"total"`
+}
+
+// attendanceChanged records TypeAttendanceChanged for learners of a class.
+func (s *Service) attendanceChanged(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) error {
+	tallies, err := s.store.attendanceTallies(ctx, classID, userIDs)
+	if err != nil {
+		return err
+	}
+	p := AttendanceChangedPayload{ClassID: classID, At: s.now(), Learners: make([]AttendanceTally, 0, len(userIDs))}
+	for _, u := range userIDs {
+		t := tallies[u]
+		p.Learners = append(p.Learners, AttendanceTally{UserID: u, Attended: t.attended, Total: t.total})
+	}
+	_, err = s.outbox.Add(ctx, queue.Job{Type: TypeAttendanceChanged, Queue: queue.Default, Payload: p})
+	return err
+}
+
+// sessionsChanged records TypeAttendanceChanged for every learner of a
+// class when a session taking attendance was added, removed or changed
+// kind: the sessions counted changed for all of them.
+func (s *Service) sessionsChanged(ctx context.Context, classID uuid.UUID, kinds ...SessionKind) error {
+	if !slices.ContainsFunc(kinds, SessionKind.TakesAttendance) {
+		return nil
+	}
+	learners, err := s.store.learnerIDs(ctx, classID)
+	if err != nil || len(learners) == 0 {
+		return err
+	}
+	return s.attendanceChanged(ctx, classID, learners)
+}
+
+// learnerIDs lists the users active in or completed a class.
+func (s store) learnerIDs(ctx context.Context, classID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.db.Conn(ctx).Raw("SELECT user_id FROM enrolments WHERE class_id = ? AND status IN ('active', 'completed') ORDER BY user_id", classID).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("list learners of class: %w", err)
+	}
+	return ids, nil
+}
+
+type gradeResultRow struct {
+	EnrolmentID  uuid.UUID `gorm:"primaryKey"`
+	Passed       bool
+	FinalPercent *float64
+	Revision     int64
+	UpdatedAt    time.Time
+}
+
+func (gradeResultRow) TableName() string { return "enrolment_grade_results" }
+
+// saveGradeResult keeps a result unless a later one is kept; it reports
+// whether the pass/fail kept changed.
+func (s store) saveGradeResult(ctx context.Context, r gradeResultRow) (bool, error) {
+	before, err := s.gradePassed(ctx, []uuid.UUID{r.EnrolmentID})
+	if err != nil {
+		return false, err
+	}
+	res := s.db.Conn(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "enrolment_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"passed", "final_percent", "revision", "updated_at"}),
+		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "enrolment_grade_results.revision < excluded.revision"}}},
+	}).Create(&r)
+	if res.Error != nil {
+		return false, fmt.Errorf("save grade result: %w", res.Error)
+	}
+	was, known := before[r.EnrolmentID]
+	return res.RowsAffected > 0 && (!known || was != r.Passed), nil
+}
+
+// gradePassed reads the gradebook's pass/fail of enrolments; an enrolment
+// the gradebook never judged is absent.
+func (s store) gradePassed(ctx context.Context, enrolmentIDs []uuid.UUID) (map[uuid.UUID]bool, error) {
+	var rows []gradeResultRow
+	if err := s.db.Conn(ctx).Where("enrolment_id = ANY(?::uuid[])", database.UUIDArray(enrolmentIDs)).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read grade results: %w", err)
+	}
+	out := make(map[uuid.UUID]bool, len(rows))
+	for _, r := range rows {
+		out[r.EnrolmentID] = r.Passed
+	}
+	return out, nil
+}
