@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/corpu/corpu/internal/assignment"
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/identity"
@@ -168,4 +169,43 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 		}
 	}
 	return out, nil
+}
+
+// itemCopiers copies into a new draft what each domain keeps by a content
+// item (quizzes, assignments), in the draft's transaction.
+type itemCopiers []course.ItemCopier
+
+func (cs itemCopiers) CopyItems(ctx context.Context, versionID uuid.UUID, newIDs map[uuid.UUID]uuid.UUID) error {
+	for _, c := range cs {
+		if err := c.CopyItems(ctx, versionID, newIDs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assignmentCourses gives the assignment package the course items
+// assignments are kept by.
+type assignmentCourses struct{ courses *course.Service }
+
+func (c assignmentCourses) CourseItem(ctx context.Context, itemID uuid.UUID) (assignment.CourseItem, error) {
+	it, err := c.courses.ItemOwnerOf(ctx, itemID)
+	if err != nil {
+		return assignment.CourseItem{}, err
+	}
+	return assignment.CourseItem{ItemID: it.ItemID, VersionID: it.VersionID, CourseID: it.CourseID, OrgID: it.OrgID,
+		IsAssignment: it.Kind == course.KindAssignment, Editable: it.Status.Editable()}, nil
+}
+
+// assignmentClasses gives the assignment package the caller's standing in a
+// class (as quizzes see it) and the class's learners.
+type assignmentClasses struct{ quizClasses }
+
+func (c assignmentClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (assignment.ClassAccess, error) {
+	ca, err := c.quizClasses.ClassAccess(ctx, classID)
+	return assignment.ClassAccess(ca), err
+}
+
+func (c assignmentClasses) Learners(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) ([]uuid.UUID, error) {
+	return c.delivery.LearnersOf(ctx, classID, userIDs)
 }

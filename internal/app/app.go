@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corpu/corpu/assets"
+	"github.com/corpu/corpu/internal/assignment"
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
@@ -90,6 +91,7 @@ type App struct {
 	courses  *course.Service
 	delivery *delivery.Service
 	quizzes  *quiz.Service
+	assign   *assignment.Service
 }
 
 // New builds every domain's service over deps.
@@ -116,8 +118,11 @@ func New(deps *Deps) (*App, error) {
 		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity}})
 	a.quizzes.SetJobs(a.jobs)
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
-	// A new draft of a course copies its quizzes with its curriculum.
-	a.courses.SetItemCopier(a.quizzes)
+	a.assign = assignment.NewService(assignment.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
+		Courses: assignmentCourses{courses: a.courses}, Classes: assignmentClasses{quizClasses{delivery: a.delivery, orgs: a.identity}},
+		Files: a.uploads})
+	// A new draft of a course copies its quizzes and assignments with its curriculum.
+	a.courses.SetItemCopier(itemCopiers{a.quizzes, a.assign})
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -213,6 +218,7 @@ func (a *App) newHTTP() *echo.Echo {
 	course.NewHandler(a.courses).Mount(api)
 	delivery.NewHandler(a.delivery).Mount(api)
 	quiz.NewHandler(a.quizzes).Mount(api)
+	assignment.NewHandler(a.assign).Mount(api)
 	return e
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -126,6 +127,7 @@ type world struct {
 	path                                                              string
 	job, importFile                                                   string
 	quiz                                                              *quizWorld
+	assign                                                            *assignWorld
 }
 
 func (w *world) seq() int64 { return w.n.Add(1) }
@@ -703,6 +705,7 @@ func TestEveryAuthenticatedOperationAsEveryActorInsideAndOutsideTheOwningProvinc
 		c.t = t
 	}
 	rows := w.matrix()
+	maps.Copy(rows, w.assignmentMatrix())
 	for id, route := range ops {
 		if _, ok := rows[id]; !ok {
 			t.Errorf("operation %s (%s) has no entry in the tenancy matrix: add one to world.matrix", id, route)

@@ -1,0 +1,161 @@
+package app
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// assignWorld is what the tenancy matrix needs of assignments: a rubric of
+// BPSDM Jawa Barat, a published course shared with the province with an
+// assignment item taking text, a class of it where Budi is enrolled, and
+// Budi's first submission.
+type assignWorld struct {
+	rubric, course, version, item, class, submission string
+}
+
+var assignWorldOnce sync.Mutex
+
+// textAssignment is an assignment that takes a text answer or a PDF.
+var textAssignment = map[string]any{"instructions": "Tulis rencana digitalisasi layanan unit Anda.", "allow_text": true,
+	"allow_links": true, "max_files": 1, "file_types": []string{"application/pdf"}, "max_points": 100}
+
+// serviceRubric is a rubric of two criteria worth 10 points.
+func serviceRubric(org string) map[string]any {
+	return map[string]any{"org_id": org, "name": "Rubrik Rencana Layanan", "criteria": []map[string]any{
+		{"id": "analisis", "title": "Analisis masalah", "levels": []map[string]any{
+			{"id": "kurang", "title": "Kurang", "points": 1}, {"id": "baik", "title": "Baik", "points": 5}}},
+		{"id": "solusi", "title": "Solusi", "levels": []map[string]any{
+			{"id": "kurang", "title": "Kurang", "points": 1}, {"id": "baik", "title": "Baik", "points": 5}}},
+	}}
+}
+
+// assignments builds the assignment world on first use.
+func (w *world) assignments(t *testing.T) *assignWorld {
+	t.Helper()
+	assignWorldOnce.Lock()
+	defer assignWorldOnce.Unlock()
+	if w.assign != nil {
+		return w.assign
+	}
+	instructor := w.as[mInstructor]
+	a := &assignWorld{}
+	var rubric idResponse
+	w.must(t, instructor, "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
+	a.rubric = rubric.ID
+	var course struct {
+		ID          string     `json:"id"`
+		OpenVersion idResponse `json:"open_version"`
+	}
+	w.must(t, instructor, "POST", "/api/v1/courses", map[string]any{
+		"org_id": w.bpsdmJabar, "code": "TUGAS-JABAR", "sharing": "listed", "shared_org_ids": []string{w.provJabar},
+		"title": "Proyek Digitalisasi Layanan", "summary": "Proyek perubahan.", "language": "id",
+		"objectives": []string{"Merancang layanan digital"}, "competency_tags": []string{"transformasi-digital"},
+		"delivery_mode": "online", "jp_credit": 4, "level": "intermediate",
+	}, &course, 201)
+	a.course, a.version = course.ID, course.OpenVersion.ID
+	var module, lesson idResponse
+	w.must(t, instructor, "POST", "/api/v1/course-versions/"+a.version+"/modules", map[string]any{"title": "Proyek"}, &module, 201)
+	w.must(t, instructor, "POST", "/api/v1/modules/"+module.ID+"/lessons", map[string]any{"title": "Proyek perubahan"}, &lesson, 201)
+	a.item = w.newAssignmentItem(t, lesson.ID)
+	w.must(t, instructor, "PUT", "/api/v1/assignments/"+a.item, textAssignment, nil, 201)
+	w.must(t, instructor, "POST", "/api/v1/course-versions/"+a.version+"/submit", nil, nil, 200)
+	w.must(t, w.as[mAdmin], "POST", "/api/v1/course-versions/"+a.version+"/reviews", approval, nil, 201)
+	a.class = w.newAssignmentClass(t, a.version)
+	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+a.class+"/enrolments", nil, nil, 201)
+	var sub idResponse
+	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+a.class+"/assignments/"+a.item+"/submissions",
+		map[string]any{"text": "Rencana digitalisasi perizinan."}, &sub, 201)
+	a.submission = sub.ID
+	w.assign = a
+	return a
+}
+
+// newAssignmentItem adds an assignment item to a draft's lesson.
+func (w *world) newAssignmentItem(t *testing.T, lesson string) string {
+	t.Helper()
+	var it idResponse
+	w.must(t, w.as[mInstructor], "POST", "/api/v1/lessons/"+lesson+"/items", map[string]any{"kind": "assignment", "title": "Tugas proyek"}, &it, 201)
+	return it.ID
+}
+
+// newAssignmentClass opens a class of a published version at BPSDM Jawa Barat.
+func (w *world) newAssignmentClass(t *testing.T, version string) string {
+	t.Helper()
+	var class idResponse
+	w.must(t, w.as[mInstructor], "POST", "/api/v1/classes", map[string]any{
+		"version_id": version, "org_id": w.bpsdmJabar, "code": fmt.Sprintf("PRY-%d", w.seq()),
+		"starts_on": "2026-01-01", "ends_on": "2030-12-31", "capacity": 50, "policy": "open", "region_code": "32",
+	}, &class, 201)
+	return class.ID
+}
+
+// signupGroup is a self-sign-up group of a fresh class Budi learns in.
+func (w *world) signupGroup(t *testing.T) string {
+	t.Helper()
+	a := w.assignments(t)
+	class := w.newAssignmentClass(t, a.version)
+	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+class+"/enrolments", nil, nil, 201)
+	var g idResponse
+	w.must(t, w.as[mInstructor], "POST", "/api/v1/classes/"+class+"/assignment-groups",
+		map[string]any{"name": "Tim Perizinan", "self_signup": true, "max_size": 4}, &g, 201)
+	return g.ID
+}
+
+func (w *world) assignGet(path func(*assignWorld) string) func(*testing.T, string) call {
+	return func(t *testing.T, _ string) call { return call{method: "GET", path: path(w.assignments(t))} }
+}
+
+func (w *world) assignSend(method string, path func(*assignWorld) string, body func() any) func(*testing.T, string) call {
+	return func(t *testing.T, _ string) call {
+		return call{method: method, path: path(w.assignments(t)), body: body()}
+	}
+}
+
+// assignmentMatrix is the assignment rows of the tenancy matrix.
+func (w *world) assignmentMatrix() map[string]matrixCase {
+	courseReaders := is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok)
+	authors := is(mAdmin, ok, mInstructor, ok, mOrgAdmin, forbidden)
+	classManagers := is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, forbidden, mToken, forbidden)
+	// The class's staff and its learner; who sees the class and is neither is refused.
+	classMembers := is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, ok, mToken, forbidden)
+	// Only the class's learner hands in work; staff who see the class may not.
+	learnerOnly := is(mLearner, ok, mAdmin, forbidden, mOrgAdmin, forbidden, mInstructor, forbidden, mToken, forbidden)
+	fixed := func(v any) func() any { return func() any { return v } }
+	return map[string]matrixCase{
+		"createRubric": {build: func(t *testing.T, _ string) call {
+			return call{method: "POST", path: "/api/v1/rubrics", body: serviceRubric(w.bpsdmJabar)}
+		}, want: want(badRef, authors)},
+		"getRubric": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/rubrics/" + a.rubric }), want: want(hidden, courseReaders)},
+		"updateRubric": {build: w.assignSend("PUT", func(a *assignWorld) string { return "/api/v1/rubrics/" + a.rubric },
+			fixed(serviceRubric(w.bpsdmJabar))), want: want(hidden, authors)},
+		"getAssignment": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/assignments/" + a.item }), want: want(hidden, courseReaders)},
+		"setAssignment": {build: func(t *testing.T, _ string) call {
+			return call{method: "PUT", path: "/api/v1/assignments/" + w.newAssignmentItem(t, w.newDraft(t).lesson), body: textAssignment}
+		}, want: want(hidden, authors)},
+		"getClassAssignment": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/classes/" + a.class + "/assignments/" + a.item }),
+			want: want(hidden, classMembers)},
+		"setClassAssignmentSettings": {build: w.assignSend("PUT", func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/settings"
+		}, fixed(map[string]any{"late_policy": "flag"})), want: want(hidden, classManagers)},
+		"setAssignmentExtension": {build: w.assignSend("PUT", func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/extensions/" + w.budi
+		}, fixed(map[string]any{"due_at": "2030-06-30T17:00:00Z"})), want: want(hidden, classManagers)},
+		"listAssignmentGroups": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/classes/" + a.class + "/assignment-groups" }),
+			want: want(hidden, classMembers)},
+		"createAssignmentGroup": {build: w.assignSend("POST", func(a *assignWorld) string { return "/api/v1/classes/" + a.class + "/assignment-groups" },
+			func() any { return map[string]any{"name": fmt.Sprintf("Tim %d", w.seq()), "max_size": 3} }), want: want(hidden, classManagers)},
+		"joinAssignmentGroup": {build: func(t *testing.T, _ string) call {
+			return call{method: "POST", path: "/api/v1/assignment-groups/" + w.signupGroup(t) + "/members"}
+		}, want: want(hidden, learnerOnly)},
+		"submitAssignment": {build: w.assignSend("POST", func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/submissions"
+		}, fixed(map[string]any{"text": "Versi berikutnya."})), want: want(hidden, learnerOnly)},
+		"listAssignmentSubmissions": {build: w.assignGet(func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/submissions"
+		}), want: want(hidden, classMembers)},
+		// Budi's work: Budi and the class's graders; the org.read token is no learner and no grader.
+		"getAssignmentSubmission": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/assignment-submissions/" + a.submission }),
+			want: want(hidden, is(mLearner, ok, mAdmin, ok, mOrgAdmin, ok, mInstructor, ok))},
+	}
+}

@@ -1,0 +1,27 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/database"
+)
+
+// LearnersOf returns who of userIDs learns in a class (enrolled, active or
+// completed), or every such learner when userIDs is nil. It does not
+// authorize: other domains call it for a caller they have authorized, or in
+// their workers (assignments form groups and allocate peer reviewers).
+func (s *Service) LearnersOf(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) ([]uuid.UUID, error) {
+	q := s.store.db.Conn(ctx).Model(&enrolmentRow{}).Where("class_id = ? AND status IN ?", classID,
+		[]EnrolmentStatus{EnrolmentActive, EnrolmentCompleted})
+	if userIDs != nil {
+		q = q.Where("user_id = ANY(?::uuid[])", database.UUIDArray(userIDs))
+	}
+	var ids []uuid.UUID
+	if err := q.Order("user_id").Pluck("user_id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("list learners of class %s: %w", classID, err)
+	}
+	return ids, nil
+}
