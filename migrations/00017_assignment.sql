@@ -116,7 +116,38 @@ CREATE TABLE assignment_submission_files (
 );
 CREATE INDEX assignment_submission_files_sha ON assignment_submission_files (sha256);
 
+-- Grades of a submission version: the first grader's, a second grader's for
+-- moderation, and the agreed one; each role at most once, changed in place.
+-- points are raw (before peer weight and late penalty), out of the
+-- assignment's max_points.
+CREATE TABLE assignment_grades (
+    submission_id     uuid          NOT NULL REFERENCES assignment_submissions (id) ON DELETE CASCADE,
+    role              text          NOT NULL CHECK (role IN ('first', 'second', 'agreed')),
+    grader_id         uuid          NOT NULL,
+    points            numeric(8, 3) NOT NULL CHECK (points >= 0),
+    levels            jsonb         NOT NULL DEFAULT '{}',
+    feedback          text          NOT NULL DEFAULT '',
+    feedback_file_ids uuid[]        NOT NULL DEFAULT '{}',
+    graded_at         timestamptz   NOT NULL,
+    PRIMARY KEY (submission_id, role)
+);
+
+-- What a learner or group has been given: the final points of the graded
+-- version once released, kept so a change can be told from a repeat.
+CREATE TABLE assignment_results (
+    class_id      uuid          NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+    assignment_id uuid          NOT NULL REFERENCES assignments (item_id) ON DELETE CASCADE,
+    owner_id      uuid          NOT NULL,
+    submission_id uuid          NOT NULL REFERENCES assignment_submissions (id) ON DELETE CASCADE,
+    points        numeric(8, 3) NOT NULL,
+    max_points    numeric(8, 3) NOT NULL,
+    released_at   timestamptz   NOT NULL,
+    PRIMARY KEY (class_id, assignment_id, owner_id)
+);
+
 -- +goose Down
+DROP TABLE assignment_results;
+DROP TABLE assignment_grades;
 DROP TABLE assignment_submission_files;
 DROP TABLE assignment_submissions;
 DROP TABLE assignment_group_members;

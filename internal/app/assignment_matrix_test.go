@@ -154,6 +154,19 @@ func (w *world) assignmentMatrix() map[string]matrixCase {
 		"listAssignmentSubmissions": {build: w.assignGet(func(a *assignWorld) string {
 			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/submissions"
 		}), want: want(hidden, classMembers)},
+		"gradeAssignmentSubmission": {build: w.assignSend("POST", func(a *assignWorld) string { return "/api/v1/assignment-submissions/" + a.submission + "/grades" },
+			fixed(map[string]any{"points": 80, "feedback": "Analisis baik."})),
+			// Budi may not grade his own work: he sees it, so 403.
+			want: want(hidden, is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, forbidden))},
+		"listAssignmentGrades": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/assignment-submissions/" + a.submission + "/grades" }),
+			want: want(hidden, is(mAdmin, ok, mOrgAdmin, ok, mInstructor, ok, mLearner, forbidden))},
+		"releaseAssignmentGrades": {build: w.assignSend("POST", func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/release"
+		}, fixed(nil)), want: want(hidden, classManagers)},
+		"getMyAssignmentResult": {build: w.assignGet(func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/result"
+		}),
+			want: want(hidden, learnerOnly)},
 		// Budi's work: Budi and the class's graders; the org.read token is no learner and no grader.
 		"getAssignmentSubmission": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/assignment-submissions/" + a.submission }),
 			want: want(hidden, is(mLearner, ok, mAdmin, ok, mOrgAdmin, ok, mInstructor, ok))},
