@@ -145,7 +145,33 @@ CREATE TABLE assignment_results (
     PRIMARY KEY (class_id, assignment_id, owner_id)
 );
 
+-- Peer review: reviewers allocated once per class and assignment after the
+-- due date, each reviewing a submission version by the rubric before due_at.
+CREATE TABLE assignment_peer_allocations (
+    class_id      uuid        NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+    assignment_id uuid        NOT NULL REFERENCES assignments (item_id) ON DELETE CASCADE,
+    allocated_at  timestamptz NOT NULL,
+    PRIMARY KEY (class_id, assignment_id)
+);
+
+CREATE TABLE assignment_peer_reviews (
+    id            uuid PRIMARY KEY,
+    class_id      uuid          NOT NULL,
+    assignment_id uuid          NOT NULL,
+    submission_id uuid          NOT NULL REFERENCES assignment_submissions (id) ON DELETE CASCADE,
+    reviewer_id   uuid          NOT NULL,
+    due_at        timestamptz   NOT NULL,
+    levels        jsonb,
+    points        numeric(8, 3),
+    comment       text          NOT NULL DEFAULT '',
+    submitted_at  timestamptz,
+    CONSTRAINT assignment_peer_reviews_pair_key UNIQUE (submission_id, reviewer_id)
+);
+CREATE INDEX assignment_peer_reviews_reviewer ON assignment_peer_reviews (class_id, assignment_id, reviewer_id);
+
 -- +goose Down
+DROP TABLE assignment_peer_reviews;
+DROP TABLE assignment_peer_allocations;
 DROP TABLE assignment_results;
 DROP TABLE assignment_grades;
 DROP TABLE assignment_submission_files;

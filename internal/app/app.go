@@ -151,6 +151,10 @@ func (a *App) subscribe() {
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeImportQuestions, a.quizzes.HandleImportQuestions, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
+	// The gradebook will consume released assignment grades; until it
+	// subscribes, the relay marks them delivered.
+	a.events.Declare(assignment.TypeGraded)
+	a.assign.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {
 		_, err := a.outbox.Purge(ctx, retention)

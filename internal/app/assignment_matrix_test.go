@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // assignWorld is what the tenancy matrix needs of assignments: a rubric of
@@ -12,9 +13,10 @@ import (
 // Budi's first submission.
 type assignWorld struct {
 	rubric, course, version, item, class, submission string
+	peerReview                                       string // Budi's, of Rina's work
 }
 
-var assignWorldOnce sync.Mutex
+var assignWorldOnce, peerWorldOnce sync.Mutex
 
 // textAssignment is an assignment that takes a text answer or a PDF.
 var textAssignment = map[string]any{"instructions": "Tulis rencana digitalisasi layanan unit Anda.", "allow_text": true,
@@ -43,24 +45,7 @@ func (w *world) assignments(t *testing.T) *assignWorld {
 	var rubric idResponse
 	w.must(t, instructor, "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
 	a.rubric = rubric.ID
-	var course struct {
-		ID          string     `json:"id"`
-		OpenVersion idResponse `json:"open_version"`
-	}
-	w.must(t, instructor, "POST", "/api/v1/courses", map[string]any{
-		"org_id": w.bpsdmJabar, "code": "TUGAS-JABAR", "sharing": "listed", "shared_org_ids": []string{w.provJabar},
-		"title": "Proyek Digitalisasi Layanan", "summary": "Proyek perubahan.", "language": "id",
-		"objectives": []string{"Merancang layanan digital"}, "competency_tags": []string{"transformasi-digital"},
-		"delivery_mode": "online", "jp_credit": 4, "level": "intermediate",
-	}, &course, 201)
-	a.course, a.version = course.ID, course.OpenVersion.ID
-	var module, lesson idResponse
-	w.must(t, instructor, "POST", "/api/v1/course-versions/"+a.version+"/modules", map[string]any{"title": "Proyek"}, &module, 201)
-	w.must(t, instructor, "POST", "/api/v1/modules/"+module.ID+"/lessons", map[string]any{"title": "Proyek perubahan"}, &lesson, 201)
-	a.item = w.newAssignmentItem(t, lesson.ID)
-	w.must(t, instructor, "PUT", "/api/v1/assignments/"+a.item, textAssignment, nil, 201)
-	w.must(t, instructor, "POST", "/api/v1/course-versions/"+a.version+"/submit", nil, nil, 200)
-	w.must(t, w.as[mAdmin], "POST", "/api/v1/course-versions/"+a.version+"/reviews", approval, nil, 201)
+	a.version, a.item = w.publishAssignment(t, "TUGAS-JABAR", textAssignment)
 	a.class = w.newAssignmentClass(t, a.version)
 	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+a.class+"/enrolments", nil, nil, 201)
 	var sub idResponse
@@ -69,6 +54,66 @@ func (w *world) assignments(t *testing.T) *assignWorld {
 	a.submission = sub.ID
 	w.assign = a
 	return a
+}
+
+// publishAssignment publishes a course of BPSDM Jawa Barat, shared with the
+// province, whose one item is an assignment with settings; it returns the
+// version and the item.
+func (w *world) publishAssignment(t *testing.T, code string, settings map[string]any) (version, item string) {
+	t.Helper()
+	instructor := w.as[mInstructor]
+	var course struct {
+		ID          string     `json:"id"`
+		OpenVersion idResponse `json:"open_version"`
+	}
+	w.must(t, instructor, "POST", "/api/v1/courses", map[string]any{
+		"org_id": w.bpsdmJabar, "code": code, "sharing": "listed", "shared_org_ids": []string{w.provJabar},
+		"title": "Proyek Digitalisasi Layanan", "summary": "Proyek perubahan.", "language": "id",
+		"objectives": []string{"Merancang layanan digital"}, "competency_tags": []string{"transformasi-digital"},
+		"delivery_mode": "online", "jp_credit": 4, "level": "intermediate",
+	}, &course, 201)
+	version = course.OpenVersion.ID
+	var module, lesson idResponse
+	w.must(t, instructor, "POST", "/api/v1/course-versions/"+version+"/modules", map[string]any{"title": "Proyek"}, &module, 201)
+	w.must(t, instructor, "POST", "/api/v1/modules/"+module.ID+"/lessons", map[string]any{"title": "Proyek perubahan"}, &lesson, 201)
+	item = w.newAssignmentItem(t, lesson.ID)
+	w.must(t, instructor, "PUT", "/api/v1/assignments/"+item, settings, nil, 201)
+	w.must(t, instructor, "POST", "/api/v1/course-versions/"+version+"/submit", nil, nil, 200)
+	w.must(t, w.as[mAdmin], "POST", "/api/v1/course-versions/"+version+"/reviews", approval, nil, 201)
+	return version, item
+}
+
+// budiPeerReview is Budi's peer review of Rina's work in a class of a
+// peer-reviewed assignment whose due date has passed.
+func (w *world) budiPeerReview(t *testing.T) string {
+	t.Helper()
+	a := w.assignments(t)
+	peerWorldOnce.Lock()
+	defer peerWorldOnce.Unlock()
+	if a.peerReview != "" {
+		return a.peerReview
+	}
+	settings := map[string]any{"allow_text": true, "max_files": 0, "rubric_id": a.rubric,
+		"peer_review": map[string]any{"reviewers": 2, "weight": 20, "deadline_seconds": 7 * 24 * 3600}}
+	version, item := w.publishAssignment(t, "SEJAWAT-JABAR", settings)
+	class := w.newAssignmentClass(t, version)
+	rina := w.fixture.clients["bandung learner colleague"]
+	for _, learner := range []*apiClient{w.as[mLearner], rina} {
+		w.must(t, learner, "POST", "/api/v1/classes/"+class+"/enrolments", nil, nil, 201)
+		w.must(t, learner, "POST", "/api/v1/classes/"+class+"/assignments/"+item+"/submissions", map[string]any{"text": "Rencana layanan."}, nil, 201)
+	}
+	base := "/api/v1/classes/" + class + "/assignments/" + item
+	w.must(t, w.as[mInstructor], "PUT", base+"/settings", map[string]any{"due_at": time.Now().UTC().Add(-time.Minute)}, nil, 200)
+	w.must(t, w.as[mInstructor], "POST", base+"/peer-reviews/allocate", nil, nil, 200)
+	var mine struct {
+		Items []idResponse `json:"items"`
+	}
+	w.must(t, w.as[mLearner], "GET", base+"/peer-reviews", nil, &mine, 200)
+	if len(mine.Items) != 1 {
+		t.Fatalf("Budi has %d peer reviews in a class of two, want 1", len(mine.Items))
+	}
+	a.peerReview = mine.Items[0].ID
+	return a.peerReview
 }
 
 // newAssignmentItem adds an assignment item to a draft's lesson.
@@ -167,6 +212,19 @@ func (w *world) assignmentMatrix() map[string]matrixCase {
 			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/result"
 		}),
 			want: want(hidden, learnerOnly)},
+		// The world's assignment has no peer review: graders reach the 409.
+		"allocatePeerReviews": {build: w.assignSend("POST", func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/peer-reviews/allocate"
+		}, fixed(nil)), want: want(hidden, is(mAdmin, allowed, mOrgAdmin, allowed, mInstructor, allowed, mLearner, forbidden, mToken, forbidden))},
+		"listMyPeerReviews": {build: w.assignGet(func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/peer-reviews"
+		}),
+			want: want(hidden, learnerOnly)},
+		"submitPeerReview": {build: func(t *testing.T, _ string) call {
+			return call{method: "PUT", path: "/api/v1/peer-reviews/" + w.budiPeerReview(t), body: map[string]any{"levels": map[string]string{"analisis": "baik", "solusi": "baik"}}}
+		}, want: want(hidden, is(mLearner, ok))},
+		"listSubmissionPeerReviews": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/assignment-submissions/" + a.submission + "/peer-reviews" }),
+			want: want(hidden, is(mLearner, ok, mAdmin, ok, mOrgAdmin, ok, mInstructor, ok))},
 		// Budi's work: Budi and the class's graders; the org.read token is no learner and no grader.
 		"getAssignmentSubmission": {build: w.assignGet(func(a *assignWorld) string { return "/api/v1/assignment-submissions/" + a.submission }),
 			want: want(hidden, is(mLearner, ok, mAdmin, ok, mOrgAdmin, ok, mInstructor, ok))},

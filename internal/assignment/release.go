@@ -100,7 +100,11 @@ func (s *Service) release(ctx context.Context, a Assignment, classID, ownerID uu
 	if !ok {
 		return false, errNothingToRelease
 	}
-	points := round3(g.Points * (1 - sub.PenaltyPercent/100))
+	peers, err := s.store.submissionTasks(ctx, sub.ID)
+	if err != nil {
+		return false, err
+	}
+	points := round3(withPeers(a, g.Points, peers) * (1 - sub.PenaltyPercent/100))
 	before, err := s.store.result(ctx, classID, a.ItemID, ownerID)
 	if err != nil {
 		return false, err
