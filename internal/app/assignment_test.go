@@ -1,0 +1,133 @@
+package app
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// png is the start of a PNG image: it sniffs as image/png whatever its name.
+var png = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 20)...)
+
+func TestBadSubmissionsAndGradesGetAClear4xxAndWriteNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	instructor, budi := w.as[mInstructor], w.as[mLearner]
+	rina := w.fixture.clients["bandung learner colleague"]
+	var rubric idResponse
+	w.must(t, instructor, "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
+	version, item := w.publishAssignment(t, "TUGAS-KETAT", map[string]any{"rubric_id": rubric.ID,
+		"file_types": []string{"application/pdf"}, "max_files": 1, "max_file_size": 100, "allow_text": false, "max_points": 100})
+	class := w.newAssignmentClass(t, version)
+	base := "/api/v1/classes/" + class + "/assignments/" + item
+	for _, l := range []*apiClient{budi, rina, instructor} {
+		w.must(t, l, "POST", "/api/v1/classes/"+class+"/enrolments", nil, nil, 201)
+	}
+	w.must(t, instructor, "PUT", base+"/settings", map[string]any{"due_at": time.Now().UTC().Add(time.Hour),
+		"cutoff_at": time.Now().UTC().Add(2 * time.Hour), "late_policy": "refuse"}, nil, 200)
+
+	small := uploadFile(t, budi, "assignment_submission", w.diskominfo, "ringkas.pdf", "application/pdf", pdf("ok"))
+	large := uploadFile(t, budi, "assignment_submission", w.diskominfo, "besar.pdf", "application/pdf", pdf(string(bytes.Repeat([]byte("x"), 200))))
+	image := uploadFile(t, budi, "assignment_submission", w.diskominfo, "foto.pdf", "application/pdf", png)
+	rinas := uploadFile(t, rina, "assignment_submission", w.diskominfo, "milik-rina.pdf", "application/pdf", pdf("rina"))
+	for _, tt := range []struct {
+		name string
+		body map[string]any
+		want int
+	}{
+		{"a file over the assignment's limit is too large", map[string]any{"file_ids": []string{large}}, 413},
+		{"an image named .pdf is of a type not allowed", map[string]any{"file_ids": []string{image}}, 415},
+		{"another learner's file is no file of the caller's", map[string]any{"file_ids": []string{rinas}}, 422},
+		{"more files than allowed is invalid", map[string]any{"file_ids": []string{small, large}}, 422},
+		{"text where none is taken is invalid", map[string]any{"text": "Teks."}, 422},
+		{"an empty submission is invalid", map[string]any{}, 422},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := *budi
+			c.t = t
+			if got := c.do("POST", base+"/submissions", tt.body, nil); got != tt.want {
+				t.Errorf("submit = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	var list struct {
+		Items []submissionBody `json:"items"`
+	}
+	w.must(t, budi, "GET", base+"/submissions", nil, &list, 200)
+	if len(list.Items) != 0 {
+		t.Fatalf("refused submits left %d versions", len(list.Items))
+	}
+
+	// A good submit; Rina may neither read it nor find it in her list.
+	var sub submissionBody
+	w.must(t, budi, "POST", base+"/submissions", map[string]any{"file_ids": []string{small}}, &sub, 201)
+	w.must(t, rina, "GET", "/api/v1/assignment-submissions/"+sub.ID, nil, nil, 404)
+	w.must(t, rina, "GET", base+"/submissions", nil, &list, 200)
+	if len(list.Items) != 0 {
+		t.Errorf("Rina lists %d submissions of others", len(list.Items))
+	}
+
+	// Grading by rubric: an unknown level, or points, is invalid and records nothing.
+	grades := "/api/v1/assignment-submissions/" + sub.ID + "/grades"
+	w.must(t, instructor, "POST", grades, map[string]any{"levels": map[string]string{"analisis": "sempurna", "solusi": "baik"}}, nil, 422)
+	w.must(t, instructor, "POST", grades, map[string]any{"points": 80}, nil, 422)
+	var recorded struct {
+		Items []any `json:"items"`
+	}
+	w.must(t, instructor, "GET", grades, nil, &recorded, 200)
+	if len(recorded.Items) != 0 {
+		t.Errorf("refused grades left %d grades", len(recorded.Items))
+	}
+	// Budi may not grade his own work, nor the instructor who is enrolled hers.
+	w.must(t, budi, "POST", grades, map[string]any{"levels": map[string]string{"analisis": "baik", "solusi": "baik"}}, nil, 403)
+	own := uploadFile(t, instructor, "assignment_submission", w.bpsdmJabar, "karya.pdf", "application/pdf", pdf("karya"))
+	var hers submissionBody
+	w.must(t, instructor, "POST", base+"/submissions", map[string]any{"file_ids": []string{own}}, &hers, 201)
+	w.must(t, instructor, "POST", "/api/v1/assignment-submissions/"+hers.ID+"/grades",
+		map[string]any{"levels": map[string]string{"analisis": "baik", "solusi": "baik"}}, nil, 403)
+	// A second grader must be someone else than the first.
+	w.must(t, instructor, "POST", grades, map[string]any{"levels": map[string]string{"analisis": "baik", "solusi": "baik"}}, nil, 200)
+	w.must(t, instructor, "POST", grades, map[string]any{"role": "second", "levels": map[string]string{"analisis": "baik", "solusi": "baik"}}, nil, 409)
+
+	// Late work is refused by this class, and nothing after the cut-off.
+	w.must(t, instructor, "PUT", base+"/settings", map[string]any{"due_at": time.Now().UTC().Add(-time.Hour),
+		"cutoff_at": time.Now().UTC().Add(time.Hour), "late_policy": "refuse"}, nil, 200)
+	w.must(t, budi, "POST", base+"/submissions", map[string]any{"file_ids": []string{small}}, nil, 409)
+	w.must(t, instructor, "PUT", base+"/settings", map[string]any{"due_at": time.Now().UTC().Add(-2 * time.Hour),
+		"cutoff_at": time.Now().UTC().Add(-time.Hour), "late_policy": "flag"}, nil, 200)
+	w.must(t, budi, "POST", base+"/submissions", map[string]any{"file_ids": []string{small}}, nil, 409)
+	// Rina's extension past the cut-off lets her hand in, on time.
+	w.must(t, instructor, "PUT", base+"/extensions/"+w.fixture.user["rina@diskominfo.bandung.go.id"],
+		map[string]any{"due_at": time.Now().UTC().Add(30 * time.Minute)}, nil, 204)
+	var extended submissionBody
+	w.must(t, rina, "POST", base+"/submissions", map[string]any{"file_ids": []string{rinas}}, &extended, 201)
+	if extended.Late {
+		t.Errorf("Rina's submit within her extension = %+v, want on time", extended)
+	}
+	w.must(t, budi, "GET", base+"/submissions", nil, &list, 200)
+	if len(list.Items) != 1 {
+		t.Errorf("Budi has %d versions, want the one accepted", len(list.Items))
+	}
+}
+
+func TestPeerAllocationInAClassOfTwoGivesEachOneReviewer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	// budiPeerReview allocates two reviewers per submission in a class of
+	// Budi and Rina, and fails unless Budi gets exactly one review.
+	review := w.budiPeerReview(t)
+	var reviews struct {
+		Items []struct {
+			ReviewerID *string `json:"reviewer_id"`
+		} `json:"items"`
+	}
+	var task struct {
+		SubmissionID string `json:"submission_id"`
+	}
+	w.must(t, w.as[mLearner], "PUT", "/api/v1/peer-reviews/"+review, map[string]any{"levels": map[string]string{"analisis": "baik", "solusi": "kurang"}}, &task, 200)
+	w.must(t, w.as[mLearner], "PUT", "/api/v1/peer-reviews/"+review, map[string]any{"levels": map[string]string{"analisis": "hebat", "solusi": "kurang"}}, nil, 422)
+	w.must(t, w.fixture.clients["bandung learner colleague"], "GET", "/api/v1/assignment-submissions/"+task.SubmissionID+"/peer-reviews", nil, &reviews, 200)
+	if len(reviews.Items) != 1 || reviews.Items[0].ReviewerID != nil {
+		t.Errorf("Rina's work has reviews %+v, want one, without its reviewer", reviews.Items)
+	}
+}
