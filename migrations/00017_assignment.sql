@@ -169,7 +169,20 @@ CREATE TABLE assignment_peer_reviews (
 );
 CREATE INDEX assignment_peer_reviews_reviewer ON assignment_peer_reviews (class_id, assignment_id, reviewer_id);
 
+-- What the worker found after a submit for the graders to look at: a file
+-- identical (sha256) to one of another learner's submission, or text nearly
+-- the same (shingled Jaccard similarity).
+CREATE TABLE assignment_similarity_flags (
+    submission_id       uuid         NOT NULL REFERENCES assignment_submissions (id) ON DELETE CASCADE,
+    other_submission_id uuid         NOT NULL REFERENCES assignment_submissions (id) ON DELETE CASCADE,
+    kind                text         NOT NULL CHECK (kind IN ('exact_file', 'near_text')),
+    score               numeric(4, 3) NOT NULL,
+    found_at            timestamptz  NOT NULL,
+    PRIMARY KEY (submission_id, other_submission_id, kind)
+);
+
 -- +goose Down
+DROP TABLE assignment_similarity_flags;
 DROP TABLE assignment_peer_reviews;
 DROP TABLE assignment_peer_allocations;
 DROP TABLE assignment_results;

@@ -154,6 +154,7 @@ func (a *App) subscribe() {
 	// The gradebook will consume released assignment grades; until it
 	// subscribes, the relay marks them delivered.
 	a.events.Declare(assignment.TypeGraded)
+	a.events.Handle(assignment.TypeCheckSubmission, a.assign.HandleCheckSubmission)
 	a.assign.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {

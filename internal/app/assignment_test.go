@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 )
@@ -129,5 +130,49 @@ func TestPeerAllocationInAClassOfTwoGivesEachOneReviewer(t *testing.T) {
 	w.must(t, w.fixture.clients["bandung learner colleague"], "GET", "/api/v1/assignment-submissions/"+task.SubmissionID+"/peer-reviews", nil, &reviews, 200)
 	if len(reviews.Items) != 1 || reviews.Items[0].ReviewerID != nil {
 		t.Errorf("Rina's work has reviews %+v, want one, without its reviewer", reviews.Items)
+	}
+}
+
+func TestTheWorkerFlagsAnIdenticalFileForTheGraderAfterASubmit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	a := w.assignments(t) // Budi has handed in text already
+	rina := w.fixture.clients["bandung learner colleague"]
+	w.must(t, rina, "POST", "/api/v1/classes/"+a.class+"/enrolments", nil, nil, 201)
+	base := "/api/v1/classes/" + a.class + "/assignments/" + a.item
+	copied := pdf("laporan yang sama persis")
+	budis := uploadFile(t, w.as[mLearner], "assignment_submission", w.diskominfo, "laporan.pdf", "application/pdf", copied)
+	rinas := uploadFile(t, rina, "assignment_submission", w.diskominfo, "laporan-saya.pdf", "application/pdf", copied)
+	w.must(t, w.as[mLearner], "POST", base+"/submissions", map[string]any{"file_ids": []string{budis}}, nil, 201)
+	var rinaSub submissionBody
+	w.must(t, rina, "POST", base+"/submissions", map[string]any{"file_ids": []string{rinas}}, &rinaSub, 201)
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.srv.App.RunWorker(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var sub struct {
+			Flags []struct {
+				Kind string `json:"kind"`
+			} `json:"flags"`
+		}
+		w.must(t, w.as[mInstructor], "GET", "/api/v1/assignment-submissions/"+rinaSub.ID, nil, &sub, 200)
+		if len(sub.Flags) == 1 && sub.Flags[0].Kind == "exact_file" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Rina's copy has flags %+v 20 s after the submit, want one exact_file", sub.Flags)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The learner sees no flags of her own work.
+	var own struct {
+		Flags []any `json:"flags"`
+	}
+	w.must(t, rina, "GET", "/api/v1/assignment-submissions/"+rinaSub.ID, nil, &own, 200)
+	if len(own.Flags) != 0 {
+		t.Errorf("Rina sees the graders' flags %v", own.Flags)
 	}
 }

@@ -170,7 +170,7 @@ func (s *Service) Submit(ctx context.Context, classID, itemID uuid.UUID, in Subm
 			return err
 		}
 		created = true
-		return nil
+		return s.afterSubmit(ctx, sub)
 	})
 	return sub, created, err
 }
@@ -241,6 +241,7 @@ type SubmissionView struct {
 	Submission Submission
 	Anonymous  bool
 	Downloads  map[uuid.UUID]string // presigned URL by file id
+	Flags      []Flag               // likenesses to others' work, for graders
 }
 
 // GetSubmission returns a submission with short-lived download URLs to its
@@ -251,6 +252,13 @@ func (s *Service) GetSubmission(ctx context.Context, id uuid.UUID) (SubmissionVi
 		return SubmissionView{}, err
 	}
 	view := SubmissionView{Submission: sc.sub, Anonymous: sc.a.Blind && !sc.own, Downloads: map[uuid.UUID]string{}}
+	if sc.access.Staff && !sc.own {
+		flags, err := s.store.flags(ctx, []uuid.UUID{id})
+		if err != nil {
+			return SubmissionView{}, err
+		}
+		view.Flags = flags[id]
+	}
 	for _, f := range sc.sub.Files {
 		p, err := s.files.DownloadURL(ctx, f.FileID, f.Filename)
 		if err != nil {
@@ -261,29 +269,45 @@ func (s *Service) GetSubmission(ctx context.Context, id uuid.UUID) (SubmissionVi
 	return view, nil
 }
 
+// SubmissionList is the submissions a reader sees of an assignment in a class.
+type SubmissionList struct {
+	Items     []Submission
+	Anonymous bool                 // a grader of a blind assignment: no names
+	Flags     map[uuid.UUID][]Flag // for graders: likenesses to others' work
+}
+
 // ListSubmissions lists a class's submissions of an assignment: every
 // version of their own work to a learner, the latest of every learner or
-// group to the class's graders (without names when grading is blind).
-func (s *Service) ListSubmissions(ctx context.Context, classID, itemID uuid.UUID) ([]Submission, bool, error) {
+// group to the class's graders, with what the worker flagged (and without
+// names when grading is blind).
+func (s *Service) ListSubmissions(ctx context.Context, classID, itemID uuid.UUID) (SubmissionList, error) {
 	sc, err := s.classAssignment(ctx, classID, itemID)
 	if err != nil {
-		return nil, false, err
+		return SubmissionList{}, err
 	}
 	if err := authz.Decide(true, sc.access.Staff || sc.access.Learner, ErrAssignmentNotFound); err != nil {
-		return nil, false, err
+		return SubmissionList{}, err
 	}
 	if sc.access.Staff {
 		subs, err := s.store.latestSubmissions(ctx, classID, itemID)
-		return subs, sc.a.Blind, err
+		if err != nil {
+			return SubmissionList{}, err
+		}
+		ids := make([]uuid.UUID, len(subs))
+		for i, sub := range subs {
+			ids[i] = sub.ID
+		}
+		flags, err := s.store.flags(ctx, ids)
+		return SubmissionList{Items: subs, Anonymous: sc.a.Blind, Flags: flags}, err
 	}
 	owner := sc.actor.UserID
 	if sc.a.Mode == ModeGroup {
 		g, err := s.groupOf(ctx, classID, owner)
 		if err != nil || g == nil {
-			return []Submission{}, false, err
+			return SubmissionList{Items: []Submission{}}, err
 		}
 		owner = g.ID
 	}
 	subs, err := s.store.ownerSubmissions(ctx, classID, itemID, owner)
-	return subs, false, err
+	return SubmissionList{Items: subs}, err
 }

@@ -35,6 +35,21 @@ type submissionResponse struct {
 	Late           bool           `json:"late"`
 	DaysLate       int            `json:"days_late"`
 	PenaltyPercent float64        `json:"penalty_percent"`
+	Flags          []flagResponse `json:"flags,omitempty"`
+}
+
+type flagResponse struct {
+	Kind              string    `json:"kind"`
+	OtherSubmissionID uuid.UUID `json:"other_submission_id"`
+	Score             float64   `json:"score"`
+}
+
+func toFlagResponses(flags []Flag) []flagResponse {
+	out := make([]flagResponse, len(flags))
+	for i, f := range flags {
+		out[i] = flagResponse{Kind: f.Kind, OtherSubmissionID: f.OtherSubmissionID, Score: f.Score}
+	}
+	return out
 }
 
 // toSubmissionResponse shows a submission; anonymous hides who handed it in.
@@ -83,13 +98,14 @@ func (h *Handler) listSubmissions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	subs, anonymous, err := h.svc.ListSubmissions(c.Request().Context(), classID, itemID)
+	list, err := h.svc.ListSubmissions(c.Request().Context(), classID, itemID)
 	if err != nil {
 		return err
 	}
-	items := make([]submissionResponse, len(subs))
-	for i, sub := range subs {
-		items[i] = toSubmissionResponse(sub, anonymous, nil)
+	items := make([]submissionResponse, len(list.Items))
+	for i, sub := range list.Items {
+		items[i] = toSubmissionResponse(sub, list.Anonymous, nil)
+		items[i].Flags = toFlagResponses(list.Flags[sub.ID])
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
@@ -103,5 +119,7 @@ func (h *Handler) getSubmission(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toSubmissionResponse(v.Submission, v.Anonymous, v.Downloads))
+	r := toSubmissionResponse(v.Submission, v.Anonymous, v.Downloads)
+	r.Flags = toFlagResponses(v.Flags)
+	return c.JSON(http.StatusOK, r)
 }

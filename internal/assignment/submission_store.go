@@ -164,3 +164,57 @@ func (s store) withFiles(ctx context.Context, rows []submissionRow) ([]Submissio
 	}
 	return out, nil
 }
+
+// latestOfAssignment returns the latest version of every learner or group
+// of an assignment, in every class.
+func (s store) latestOfAssignment(ctx context.Context, assignmentID uuid.UUID) ([]Submission, error) {
+	var rows []submissionRow
+	err := s.db.Conn(ctx).Raw(`SELECT DISTINCT ON (class_id, owner_id) * FROM assignment_submissions
+		WHERE assignment_id = ? ORDER BY class_id, owner_id, number DESC LIMIT 20000`, assignmentID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list latest submissions of assignment: %w", err)
+	}
+	return s.withFiles(ctx, rows)
+}
+
+func (s store) saveFlag(ctx context.Context, f Flag, at time.Time) error {
+	err := s.db.Conn(ctx).Exec(`INSERT INTO assignment_similarity_flags (submission_id, other_submission_id, kind, score, found_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, f.SubmissionID, f.OtherSubmissionID, f.Kind, f.Score, at).Error
+	if err != nil {
+		return fmt.Errorf("save similarity flag: %w", err)
+	}
+	return nil
+}
+
+// flags returns the flags touching the given submissions, either way round:
+// a copy flags the earlier work as well as the later.
+func (s store) flags(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]Flag, error) {
+	var rows []struct {
+		SubmissionID, OtherSubmissionID uuid.UUID
+		Kind                            string
+		Score                           float64
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT submission_id, other_submission_id, kind, score FROM assignment_similarity_flags
+		WHERE submission_id = ANY(?::uuid[]) OR other_submission_id = ANY(?::uuid[]) ORDER BY found_at`,
+		database.UUIDArray(ids), database.UUIDArray(ids)).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list similarity flags: %w", err)
+	}
+	want := map[uuid.UUID]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := map[uuid.UUID][]Flag{}
+	seen := map[Flag]bool{}
+	add := func(f Flag) {
+		if want[f.SubmissionID] && !seen[f] { // both checks of a pair may have flagged it
+			seen[f] = true
+			out[f.SubmissionID] = append(out[f.SubmissionID], f)
+		}
+	}
+	for _, r := range rows {
+		add(Flag{SubmissionID: r.SubmissionID, OtherSubmissionID: r.OtherSubmissionID, Kind: r.Kind, Score: r.Score})
+		add(Flag{SubmissionID: r.OtherSubmissionID, OtherSubmissionID: r.SubmissionID, Kind: r.Kind, Score: r.Score})
+	}
+	return out, nil
+}
