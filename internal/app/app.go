@@ -121,6 +121,7 @@ func New(deps *Deps) (*App, error) {
 	a.assign = assignment.NewService(assignment.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
 		Courses: assignmentCourses{courses: a.courses}, Classes: assignmentClasses{quizClasses{delivery: a.delivery, orgs: a.identity}},
 		Files: a.uploads})
+	a.assign.SetExport(a.jobs, deps.Store)
 	// A new draft of a course copies its quizzes and assignments with its curriculum.
 	a.courses.SetItemCopier(itemCopiers{a.quizzes, a.assign})
 	if err := a.newAuth(); err != nil {
@@ -155,6 +156,7 @@ func (a *App) subscribe() {
 	// subscribes, the relay marks them delivered.
 	a.events.Declare(assignment.TypeGraded)
 	a.events.Handle(assignment.TypeCheckSubmission, a.assign.HandleCheckSubmission)
+	a.events.Handle(assignment.TypeExportSubmissions, a.assign.HandleExportSubmissions, queue.OwnTransactions())
 	a.assign.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {

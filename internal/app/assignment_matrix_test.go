@@ -196,6 +196,9 @@ func (w *world) assignmentMatrix() map[string]matrixCase {
 		"submitAssignment": {build: w.assignSend("POST", func(a *assignWorld) string {
 			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/submissions"
 		}, fixed(map[string]any{"text": "Versi berikutnya."})), want: want(hidden, learnerOnly)},
+		"exportAssignmentSubmissions": {build: w.assignSend("POST", func(a *assignWorld) string {
+			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/submissions/export"
+		}, fixed(nil)), want: want(hidden, classManagers)},
 		"listAssignmentSubmissions": {build: w.assignGet(func(a *assignWorld) string {
 			return "/api/v1/classes/" + a.class + "/assignments/" + a.item + "/submissions"
 		}), want: want(hidden, classMembers)},

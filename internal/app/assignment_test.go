@@ -1,8 +1,12 @@
 package app
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -166,6 +170,40 @@ func TestTheWorkerFlagsAnIdenticalFileForTheGraderAfterASubmit(t *testing.T) {
 			t.Fatalf("Rina's copy has flags %+v 20 s after the submit, want one exact_file", sub.Flags)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The graders download every latest version as one ZIP built by the worker.
+	var j struct {
+		ID        string `json:"id"`
+		Status    string `json:"status"`
+		ResultURL string `json:"result_url"`
+	}
+	w.must(t, w.as[mInstructor], "POST", base+"/submissions/export", nil, &j, 202)
+	for j.Status != "succeeded" {
+		if time.Now().After(deadline) {
+			t.Fatalf("export job %s 20 s after it started, want succeeded", j.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+		w.must(t, w.as[mInstructor], "GET", "/api/v1/jobs/"+j.ID, nil, &j, 200)
+	}
+	resp, err := http.Get(j.ResultURL)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("download the ZIP = %v, %v", resp, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("the export is no ZIP: %v", err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	if len(names) != 2 || !strings.HasSuffix(names[0], "laporan.pdf") && !strings.HasSuffix(names[1], "laporan.pdf") {
+		t.Errorf("ZIP entries = %v, want Budi's and Rina's latest PDFs", names)
 	}
 	// The learner sees no flags of her own work.
 	var own struct {

@@ -30,6 +30,7 @@ func (h *Handler) Mount(api *echo.Group) {
 	api.POST("/assignment-groups/:group_id/members", h.joinGroup)
 	api.POST("/classes/:class_id/assignments/:item_id/submissions", h.submit)
 	api.GET("/classes/:class_id/assignments/:item_id/submissions", h.listSubmissions)
+	api.POST("/classes/:class_id/assignments/:item_id/submissions/export", h.exportSubmissions)
 	api.GET("/assignment-submissions/:submission_id", h.getSubmission)
 	api.POST("/assignment-submissions/:submission_id/grades", h.gradeSubmission)
 	api.GET("/assignment-submissions/:submission_id/grades", h.listGrades)

@@ -95,6 +95,8 @@ type Service struct {
 	classes Classes
 	files   Files
 	now     func() time.Time
+	jobs    Jobs    // of the ZIP export
+	objects Objects // the ZIP export's bytes
 }
 
 // NewService returns the assignment service.

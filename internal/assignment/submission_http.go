@@ -7,8 +7,22 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/platform/web"
 )
+
+func (h *Handler) exportSubmissions(c echo.Context) error {
+	classID, itemID, err := classItemIDs(c)
+	if err != nil {
+		return err
+	}
+	j, err := h.svc.StartExport(c.Request().Context(), classID, itemID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, job.Location(j.ID))
+	return c.JSON(http.StatusAccepted, job.NewResponse(j))
+}
 
 type fileResponse struct {
 	FileID      uuid.UUID `json:"file_id"`
