@@ -45,7 +45,7 @@ func (w *world) assignments(t *testing.T) *assignWorld {
 	var rubric idResponse
 	w.must(t, instructor, "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
 	a.rubric = rubric.ID
-	a.version, a.item = w.publishAssignment(t, "TUGAS-JABAR", textAssignment)
+	a.course, a.version, a.item = w.publishAssignment(t, "TUGAS-JABAR", textAssignment)
 	a.class = w.newAssignmentClass(t, a.version)
 	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+a.class+"/enrolments", nil, nil, 201)
 	var sub idResponse
@@ -58,8 +58,8 @@ func (w *world) assignments(t *testing.T) *assignWorld {
 
 // publishAssignment publishes a course of BPSDM Jawa Barat, shared with the
 // province, whose one item is an assignment with settings; it returns the
-// version and the item.
-func (w *world) publishAssignment(t *testing.T, code string, settings map[string]any) (version, item string) {
+// course, its version and the item.
+func (w *world) publishAssignment(t *testing.T, code string, settings map[string]any) (courseID, version, item string) {
 	t.Helper()
 	instructor := w.as[mInstructor]
 	var course struct {
@@ -72,7 +72,7 @@ func (w *world) publishAssignment(t *testing.T, code string, settings map[string
 		"objectives": []string{"Merancang layanan digital"}, "competency_tags": []string{"transformasi-digital"},
 		"delivery_mode": "online", "jp_credit": 4, "level": "intermediate",
 	}, &course, 201)
-	version = course.OpenVersion.ID
+	courseID, version = course.ID, course.OpenVersion.ID
 	var module, lesson idResponse
 	w.must(t, instructor, "POST", "/api/v1/course-versions/"+version+"/modules", map[string]any{"title": "Proyek"}, &module, 201)
 	w.must(t, instructor, "POST", "/api/v1/modules/"+module.ID+"/lessons", map[string]any{"title": "Proyek perubahan"}, &lesson, 201)
@@ -80,7 +80,7 @@ func (w *world) publishAssignment(t *testing.T, code string, settings map[string
 	w.must(t, instructor, "PUT", "/api/v1/assignments/"+item, settings, nil, 201)
 	w.must(t, instructor, "POST", "/api/v1/course-versions/"+version+"/submit", nil, nil, 200)
 	w.must(t, w.as[mAdmin], "POST", "/api/v1/course-versions/"+version+"/reviews", approval, nil, 201)
-	return version, item
+	return courseID, version, item
 }
 
 // budiPeerReview is Budi's peer review of Rina's work in a class of a
@@ -95,7 +95,7 @@ func (w *world) budiPeerReview(t *testing.T) string {
 	}
 	settings := map[string]any{"allow_text": true, "max_files": 0, "rubric_id": a.rubric,
 		"peer_review": map[string]any{"reviewers": 2, "weight": 20, "deadline_seconds": 7 * 24 * 3600}}
-	version, item := w.publishAssignment(t, "SEJAWAT-JABAR", settings)
+	_, version, item := w.publishAssignment(t, "SEJAWAT-JABAR", settings)
 	class := w.newAssignmentClass(t, version)
 	rina := w.fixture.clients["bandung learner colleague"]
 	for _, learner := range []*apiClient{w.as[mLearner], rina} {

@@ -49,7 +49,7 @@ func TestAGroupAssignmentWithPeerReviewRubricGradingALatePenaltyAndAResubmission
 	// 1. A group assignment graded by rubric, with two peer reviewers weighing 20%.
 	var rubric idResponse
 	w.must(t, instructor, "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
-	version, item := w.publishAssignment(t, "PROYEK-KELOMPOK", map[string]any{
+	_, version, item := w.publishAssignment(t, "PROYEK-KELOMPOK", map[string]any{
 		"instructions": "Rancang digitalisasi satu layanan unit Anda.", "mode": "group", "rubric_id": rubric.ID,
 		"file_types": []string{"application/pdf"}, "max_files": 2, "max_file_size": 1 << 20, "allow_text": true, "allow_links": true,
 		"max_points": 100, "blind": true, "peer_review": map[string]any{"reviewers": 2, "weight": 20, "deadline_seconds": 3 * 24 * 3600},

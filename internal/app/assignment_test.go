@@ -21,7 +21,7 @@ func TestBadSubmissionsAndGradesGetAClear4xxAndWriteNothing(t *testing.T) {
 	rina := w.fixture.clients["bandung learner colleague"]
 	var rubric idResponse
 	w.must(t, instructor, "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
-	version, item := w.publishAssignment(t, "TUGAS-KETAT", map[string]any{"rubric_id": rubric.ID,
+	_, version, item := w.publishAssignment(t, "TUGAS-KETAT", map[string]any{"rubric_id": rubric.ID,
 		"file_types": []string{"application/pdf"}, "max_files": 1, "max_file_size": 100, "allow_text": false, "max_points": 100})
 	class := w.newAssignmentClass(t, version)
 	base := "/api/v1/classes/" + class + "/assignments/" + item
@@ -212,5 +212,60 @@ func TestTheWorkerFlagsAnIdenticalFileForTheGraderAfterASubmit(t *testing.T) {
 	w.must(t, rina, "GET", "/api/v1/assignment-submissions/"+rinaSub.ID, nil, &own, 200)
 	if len(own.Flags) != 0 {
 		t.Errorf("Rina sees the graders' flags %v", own.Flags)
+	}
+}
+
+func TestANewDraftOfACourseKeepsItsAssignments(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, c := range w.as {
+		c.t = t
+	}
+	a := w.assignments(t)
+	instructor := w.as[mInstructor]
+	var draft idResponse
+	w.must(t, instructor, "POST", "/api/v1/courses/"+a.course+"/drafts", nil, &draft, 201)
+	var v struct {
+		Modules []struct {
+			Lessons []struct {
+				Items []struct {
+					ID   string `json:"id"`
+					Kind string `json:"kind"`
+				} `json:"items"`
+			} `json:"lessons"`
+		} `json:"modules"`
+	}
+	w.must(t, instructor, "GET", "/api/v1/course-versions/"+draft.ID, nil, &v, 200)
+	var item string
+	for _, m := range v.Modules {
+		for _, l := range m.Lessons {
+			for _, it := range l.Items {
+				if it.Kind == "assignment" {
+					item = it.ID
+				}
+			}
+		}
+	}
+	if item == "" || item == a.item {
+		t.Fatalf("the draft's assignment item = %q, want a copy of %s", item, a.item)
+	}
+	var copied struct {
+		VersionID    string `json:"version_id"`
+		Instructions string `json:"instructions"`
+		AllowText    bool   `json:"allow_text"`
+	}
+	w.must(t, instructor, "GET", "/api/v1/assignments/"+item, nil, &copied, 200)
+	if copied.VersionID != draft.ID || copied.Instructions != textAssignment["instructions"] || !copied.AllowText {
+		t.Errorf("the draft's assignment = %+v, want the published one's settings in version %s", copied, draft.ID)
+	}
+	// The copy changes; the published assignment does not, and may not.
+	w.must(t, instructor, "PUT", "/api/v1/assignments/"+item, map[string]any{"max_points": 50}, nil, 200)
+	w.must(t, instructor, "PUT", "/api/v1/assignments/"+a.item, map[string]any{"max_points": 50}, nil, 409)
+	var published struct {
+		MaxPoints float64 `json:"max_points"`
+	}
+	w.must(t, instructor, "GET", "/api/v1/assignments/"+a.item, nil, &published, 200)
+	if published.MaxPoints != 100 {
+		t.Errorf("the published assignment is worth %v after its draft changed, want 100", published.MaxPoints)
 	}
 }
