@@ -12,6 +12,7 @@ import (
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/quiz"
 )
 
@@ -208,4 +209,32 @@ func (c assignmentClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (
 
 func (c assignmentClasses) Learners(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) ([]uuid.UUID, error) {
 	return c.delivery.LearnersOf(ctx, classID, userIDs)
+}
+
+// staffMail mails a class's staff through identity's mail outbox, in the
+// caller's transaction.
+type staffMail struct {
+	delivery *delivery.Service
+	people   *identity.Service
+	outbox   *queue.Outbox
+}
+
+func (m staffMail) NotifyStaff(ctx context.Context, classID uuid.UUID, subject, text string) error {
+	ids, err := m.delivery.StaffOf(ctx, classID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	people, err := m.people.PeopleByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if p, ok := people[id]; ok && p.Email != "" {
+			if _, err := m.outbox.Add(ctx, queue.Job{Type: identity.TypeSendMail, Queue: queue.Default,
+				Payload: identity.SendMailPayload{To: p.Email, Subject: subject, Text: text}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -120,7 +120,7 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
 	a.assign = assignment.NewService(assignment.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
 		Courses: assignmentCourses{courses: a.courses}, Classes: assignmentClasses{quizClasses{delivery: a.delivery, orgs: a.identity}},
-		Files: a.uploads})
+		Files: a.uploads, Notify: staffMail{delivery: a.delivery, people: a.identity, outbox: a.outbox}})
 	a.assign.SetExport(a.jobs, deps.Store)
 	// A new draft of a course copies its quizzes and assignments with its curriculum.
 	a.courses.SetItemCopier(itemCopiers{a.quizzes, a.assign})

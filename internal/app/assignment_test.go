@@ -4,11 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/corpu/corpu/internal/identity"
 )
 
 // png is the start of a PNG image: it sniffs as image/png whatever its name.
@@ -141,6 +144,8 @@ func TestTheWorkerFlagsAnIdenticalFileForTheGraderAfterASubmit(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	a := w.assignments(t) // Budi has handed in text already
+	w.must(t, w.as[mInstructor], "PUT", "/api/v1/classes/"+a.class+"/staff",
+		map[string]any{"staff": []map[string]any{{"user_id": w.instructorID, "role": "instructor"}}}, nil, 200)
 	rina := w.fixture.clients["bandung learner colleague"]
 	w.must(t, rina, "POST", "/api/v1/classes/"+a.class+"/enrolments", nil, nil, 201)
 	base := "/api/v1/classes/" + a.class + "/assignments/" + a.item
@@ -170,6 +175,28 @@ func TestTheWorkerFlagsAnIdenticalFileForTheGraderAfterASubmit(t *testing.T) {
 			t.Fatalf("Rina's copy has flags %+v 20 s after the submit, want one exact_file", sub.Flags)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The class's staff were mailed of each of the three submits (Budi's
+	// first, made while building the world, is checked once the worker runs).
+	for notified := 0; notified != 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the instructor got %d submission mails, want 3 (one per submit)", notified)
+		}
+		time.Sleep(100 * time.Millisecond)
+		var mails [][]byte
+		if err := w.srv.Deps.DB.Conn(ctx).Raw("SELECT payload FROM outbox WHERE task_type = ?", identity.TypeSendMail).Scan(&mails).Error; err != nil {
+			t.Fatal(err)
+		}
+		notified = 0
+		for _, m := range mails {
+			var p identity.SendMailPayload
+			if err := json.Unmarshal(m, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.To == jabarInstructorEmail && strings.Contains(p.Subject, "Kiriman tugas baru") {
+				notified++
+			}
+		}
 	}
 	// The graders download every latest version as one ZIP built by the worker.
 	var j struct {

@@ -69,6 +69,12 @@ type Files interface {
 	DownloadURL(ctx context.Context, fileID uuid.UUID, filename string) (objectstore.Presigned, error)
 }
 
+// Notifier tells a class's staff (its graders) something by mail, in the
+// caller's transaction; the app wires it to the mail outbox.
+type Notifier interface {
+	NotifyStaff(ctx context.Context, classID uuid.UUID, subject, text string) error
+}
+
 // Deps are what the assignment service needs from the rest of Corpu.
 type Deps struct {
 	DB      *database.DB
@@ -78,6 +84,7 @@ type Deps struct {
 	Courses Courses
 	Classes Classes
 	Files   Files
+	Notify  Notifier
 	// Now is the server clock deadlines are read from; nil for the system clock.
 	Now func() time.Time
 }
@@ -94,6 +101,7 @@ type Service struct {
 	courses Courses
 	classes Classes
 	files   Files
+	notify  Notifier
 	now     func() time.Time
 	jobs    Jobs    // of the ZIP export
 	objects Objects // the ZIP export's bytes
@@ -106,7 +114,7 @@ func NewService(d Deps) *Service {
 		now = time.Now
 	}
 	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
-		courses: d.Courses, classes: d.Classes, files: d.Files, now: func() time.Time { return now().UTC() }}
+		courses: d.Courses, classes: d.Classes, files: d.Files, notify: d.Notify, now: func() time.Time { return now().UTC() }}
 }
 
 // store reads and writes the assignment tables.

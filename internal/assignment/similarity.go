@@ -130,10 +130,24 @@ func (s *Service) HandleCheckSubmission(ctx context.Context, t *asynq.Task) erro
 	if err != nil {
 		return err
 	}
-	for _, f := range similarities(sub, others) {
+	flags := similarities(sub, others)
+	for _, f := range flags {
 		if err := s.store.saveFlag(ctx, f, s.now()); err != nil {
 			return err
 		}
 	}
-	return nil
+	subject, text := submittedMail(sub, len(flags))
+	return s.notify.NotifyStaff(ctx, sub.ClassID, subject, text)
+}
+
+// submittedMail tells the graders of a new version and of what was flagged.
+// It names no learner: grading may be blind.
+func submittedMail(sub Submission, flags int) (subject, text string) {
+	subject = fmt.Sprintf("Kiriman tugas baru (versi %d) / New assignment submission (version %d)", sub.Number, sub.Number)
+	text = fmt.Sprintf("Kiriman %s masuk pada %s.\nA submission %s came in at %s.\n",
+		sub.ID, sub.SubmittedAt.Format("2006-01-02 15:04 MST"), sub.ID, sub.SubmittedAt.Format("2006-01-02 15:04 MST"))
+	if flags > 0 {
+		text += fmt.Sprintf("Ditandai mirip dengan %d kiriman lain; periksa sebelum menilai.\nFlagged as like %d other submissions; check before grading.\n", flags, flags)
+	}
+	return subject, text
 }

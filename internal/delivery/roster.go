@@ -25,3 +25,13 @@ func (s *Service) LearnersOf(ctx context.Context, classID uuid.UUID, userIDs []u
 	}
 	return ids, nil
 }
+
+// StaffOf returns who teaches or manages a class by its staff list. It does
+// not authorize, as LearnersOf.
+func (s *Service) StaffOf(ctx context.Context, classID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := s.store.db.Conn(ctx).Model(&staffRow{}).Where("class_id = ?", classID).Order("user_id").Pluck("user_id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("list staff of class %s: %w", classID, err)
+	}
+	return ids, nil
+}
