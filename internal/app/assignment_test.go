@@ -296,3 +296,30 @@ func TestANewDraftOfACourseKeepsItsAssignments(t *testing.T) {
 		t.Errorf("the published assignment is worth %v after its draft changed, want 100", published.MaxPoints)
 	}
 }
+
+func TestARubricChangedBySomeoneElseFirstIsAFailedPrecondition(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	instructor := w.as[mInstructor]
+	var rubric struct {
+		ID       string `json:"id"`
+		Revision int    `json:"revision"`
+	}
+	w.must(t, instructor, "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
+	path := "/api/v1/rubrics/" + rubric.ID
+	renamed := serviceRubric(w.bpsdmJabar)
+	renamed["name"] = "Rubrik Rencana Layanan 2026"
+	c := *instructor
+	c.t = t
+	if got := c.doWith(map[string]string{"If-Match": `"1"`}, "PUT", path, renamed, &rubric); got != 200 || rubric.Revision != 2 {
+		t.Fatalf("update at revision 1 = %d, revision %d; want 200 and revision 2", got, rubric.Revision)
+	}
+	if got := c.doWith(map[string]string{"If-Match": `"1"`}, "PUT", path, renamed, nil); got != 412 {
+		t.Errorf("update at the stale revision 1 = %d, want 412", got)
+	}
+	broken := serviceRubric(w.bpsdmJabar)
+	broken["criteria"] = []map[string]any{{"id": "a", "title": "A", "levels": []map[string]any{}}}
+	if got := c.do("PUT", path, broken, nil); got != 422 {
+		t.Errorf("a criterion without levels = %d, want 422", got)
+	}
+}
