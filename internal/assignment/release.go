@@ -58,6 +58,10 @@ func (s *Service) Release(ctx context.Context, classID, itemID uuid.UUID) (Relea
 			return err
 		}
 		for _, sub := range latest {
+			// A grade being given to the same work waits, or is seen.
+			if err := s.store.lockOwner(ctx, classID, itemID, sub.OwnerID); err != nil {
+				return err
+			}
 			changed, err := s.release(ctx, sc.a, classID, sub.OwnerID)
 			switch {
 			case apperr.KindOf(err) == apperr.KindConflict:
