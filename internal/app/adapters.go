@@ -6,12 +6,14 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/corpu/corpu/internal/assignment"
 	"github.com/corpu/corpu/internal/course"
 	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/quiz"
 )
 
@@ -243,4 +245,71 @@ func (g gradebookClasses) Learners(ctx context.Context, userIDs []uuid.UUID) (ma
 		out[id] = gradebook.Learner{Name: u.Name, NIP: u.NIP}
 	}
 	return out, nil
+}
+
+// itemCopiers copies into a new draft what each domain keeps by a content
+// item (quizzes, assignments), in the draft's transaction.
+type itemCopiers []course.ItemCopier
+
+func (cs itemCopiers) CopyItems(ctx context.Context, versionID uuid.UUID, newIDs map[uuid.UUID]uuid.UUID) error {
+	for _, c := range cs {
+		if err := c.CopyItems(ctx, versionID, newIDs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assignmentCourses gives the assignment package the course items
+// assignments are kept by.
+type assignmentCourses struct{ courses *course.Service }
+
+func (c assignmentCourses) CourseItem(ctx context.Context, itemID uuid.UUID) (assignment.CourseItem, error) {
+	it, err := c.courses.ItemOwnerOf(ctx, itemID)
+	if err != nil {
+		return assignment.CourseItem{}, err
+	}
+	return assignment.CourseItem{ItemID: it.ItemID, VersionID: it.VersionID, CourseID: it.CourseID, OrgID: it.OrgID,
+		IsAssignment: it.Kind == course.KindAssignment, Editable: it.Status.Editable()}, nil
+}
+
+// assignmentClasses gives the assignment package the caller's standing in a
+// class (as quizzes see it) and the class's learners.
+type assignmentClasses struct{ quizClasses }
+
+func (c assignmentClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (assignment.ClassAccess, error) {
+	ca, err := c.quizClasses.ClassAccess(ctx, classID)
+	return assignment.ClassAccess(ca), err
+}
+
+func (c assignmentClasses) Learners(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) ([]uuid.UUID, error) {
+	return c.delivery.LearnersOf(ctx, classID, userIDs)
+}
+
+// staffMail mails a class's staff through identity's mail outbox, in the
+// caller's transaction.
+type staffMail struct {
+	delivery *delivery.Service
+	people   *identity.Service
+	outbox   *queue.Outbox
+}
+
+func (m staffMail) NotifyStaff(ctx context.Context, classID uuid.UUID, subject, text string) error {
+	ids, err := m.delivery.StaffOf(ctx, classID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	people, err := m.people.PeopleByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if p, ok := people[id]; ok && p.Email != "" {
+			if _, err := m.outbox.Add(ctx, queue.Job{Type: identity.TypeSendMail, Queue: queue.Default,
+				Payload: identity.SendMailPayload{To: p.Email, Subject: subject, Text: text}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

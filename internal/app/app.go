@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corpu/corpu/assets"
+	"github.com/corpu/corpu/internal/assignment"
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/certificate"
 	"github.com/corpu/corpu/internal/course"
@@ -95,6 +96,7 @@ type App struct {
 	quizzes  *quiz.Service
 	certs    *certificate.Service
 	grades   *gradebook.Service
+	assign   *assignment.Service
 }
 
 // New builds every domain's service over deps.
@@ -123,11 +125,15 @@ func New(deps *Deps) (*App, error) {
 		MaxConcurrentStarts: deps.Config.Quiz.MaxConcurrentStarts})
 	a.quizzes.SetJobs(a.jobs)
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
-	// A new draft of a course copies its quizzes with its curriculum.
-	a.courses.SetItemCopier(a.quizzes)
 	a.grades = gradebook.NewService(gradebook.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Jobs: a.jobs, Objects: deps.Store,
 		Classes: gradebookClasses{delivery: a.delivery, courses: a.courses, people: a.identity,
 			access: quizClasses{delivery: a.delivery, orgs: a.identity}}})
+	a.assign = assignment.NewService(assignment.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
+		Courses: assignmentCourses{courses: a.courses}, Classes: assignmentClasses{quizClasses{delivery: a.delivery, orgs: a.identity}},
+		Files: a.uploads, Notify: staffMail{delivery: a.delivery, people: a.identity, outbox: a.outbox}})
+	a.assign.SetExport(a.jobs, deps.Store)
+	// A new draft of a course copies its quizzes and assignments with its curriculum.
+	a.courses.SetItemCopier(itemCopiers{a.quizzes, a.assign})
 	if err := a.newAuth(); err != nil {
 		return nil, err
 	}
@@ -176,6 +182,9 @@ func (a *App) subscribe() {
 	a.events.Declare(certificate.EventIssued)
 	a.events.Declare(certificate.EventRevoked)
 	a.certs.Sweeps(a.events, a.deps.Log)
+	a.events.Handle(assignment.TypeCheckSubmission, a.assign.HandleCheckSubmission)
+	a.events.Handle(assignment.TypeExportSubmissions, a.assign.HandleExportSubmissions, queue.OwnTransactions())
+	a.assign.Sweeps(a.events)
 	retention := time.Duration(a.deps.Config.Queue.OutboxRetentionHours) * time.Hour
 	a.events.Reconcile("outbox-purge", "29 * * * *", func(ctx context.Context) error {
 		_, err := a.outbox.Purge(ctx, retention)
@@ -273,6 +282,7 @@ func (a *App) newHTTP() *echo.Echo {
 	quiz.NewHandler(a.quizzes).Mount(api)
 	certificate.NewHandler(a.certs).Mount(api)
 	gradebook.NewHandler(a.grades).Mount(api)
+	assignment.NewHandler(a.assign).Mount(api)
 	return e
 }
 

@@ -128,6 +128,7 @@ type world struct {
 	job, importFile                                                   string
 	quiz                                                              *quizWorld
 	certs                                                             *certificateWorld
+	assign                                                            *assignWorld
 }
 
 func (w *world) seq() int64 { return w.n.Add(1) }
@@ -671,7 +672,6 @@ func (w *world) matrix() map[string]matrixCase {
 			// Only an essay waiting for a grader is graded: staff reach the 409 of this true/false slot.
 			want: want(hidden, is(mAdmin, allowed, mOrgAdmin, allowed, mInstructor, allowed, mLearner, forbidden))},
 	}
-	maps.Copy(rows, w.certificateMatrix())
 	return rows
 }
 
@@ -707,7 +707,9 @@ func TestEveryAuthenticatedOperationAsEveryActorInsideAndOutsideTheOwningProvinc
 		c.t = t
 	}
 	rows := w.matrix()
+	maps.Copy(rows, w.certificateMatrix())
 	maps.Copy(rows, w.gradebookMatrix())
+	maps.Copy(rows, w.assignmentMatrix())
 	for id, route := range ops {
 		if _, ok := rows[id]; !ok {
 			t.Errorf("operation %s (%s) has no entry in the tenancy matrix: add one to world.matrix", id, route)
