@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -33,6 +34,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/platform/web"
+	"github.com/corpu/corpu/internal/platform/webpage"
 	"github.com/corpu/corpu/internal/quiz"
 	"github.com/corpu/corpu/internal/upload"
 )
@@ -123,7 +125,11 @@ func New(deps *Deps) (*App, error) {
 	}
 	a.subscribe()
 	a.registerMetrics()
-	a.http = a.newHTTP()
+	server, err := a.newHTTP()
+	if err != nil {
+		return nil, err
+	}
+	a.http = server
 	return a, nil
 }
 
@@ -186,7 +192,7 @@ func loadSigningKeys(cfg config.Auth, env string, log *slog.Logger) (*token.KeyS
 // HTTP returns the API server with every route mounted.
 func (a *App) HTTP() *echo.Echo { return a.http }
 
-func (a *App) newHTTP() *echo.Echo {
+func (a *App) newHTTP() (*echo.Echo, error) {
 	e := web.New(web.Options{
 		Config:   a.deps.Config.HTTP,
 		Log:      a.deps.Log,
@@ -198,12 +204,18 @@ func (a *App) newHTTP() *echo.Echo {
 			"objectstore": a.deps.Store.Ping,
 		},
 	})
+	site, err := a.newSite(e)
+	if err != nil {
+		return nil, err
+	}
 	authHandler := identity.NewAuthHandler(a.auth)
 	authHandler.MountWellKnown(e)
 	authHandler.MountPublic(e.Group("/api/v1"))
 
-	// Idempotency keys are per caller, so they are read after sign-in.
-	api := e.Group("/api/v1", a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
+	// Idempotency keys are per caller, so they are read after sign-in. The
+	// pages' scripts reach the API with the session cookie and the CSRF
+	// header (webpage.Site.APIBridge).
+	api := e.Group("/api/v1", site.APIBridge, a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
 	authHandler.Mount(api)
 	identity.NewHandler(a.identity).Mount(api)
 	audit.NewHandler(a.audit).Mount(api)
@@ -213,7 +225,26 @@ func (a *App) newHTTP() *echo.Echo {
 	course.NewHandler(a.courses).Mount(api)
 	delivery.NewHandler(a.delivery).Mount(api)
 	quiz.NewHandler(a.quizzes).Mount(api)
-	return e
+	return e, nil
+}
+
+// newSite mounts the web pages at "/": each domain's pages over the same
+// services as its API.
+func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
+	files, err := fs.Sub(assets.Web, "web")
+	if err != nil {
+		return nil, fmt.Errorf("web assets: %w", err)
+	}
+	httpCfg := a.deps.Config.HTTP
+	site, err := webpage.New(webpage.Options{Files: files, Sessions: a.auth.PageSessions(), Log: a.deps.Log,
+		Secure: a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://")})
+	if err != nil {
+		return nil, err
+	}
+	site.Mount(e)
+	e.HTTPErrorHandler = site.ErrorHandler(e.HTTPErrorHandler)
+	identity.NewPages(a.auth, site).Mount()
+	return site, nil
 }
 
 // Worker returns the task server with every handler and periodic task registered.

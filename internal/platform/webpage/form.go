@@ -1,0 +1,49 @@
+package webpage
+
+import (
+	"net/url"
+
+	"github.com/corpu/corpu/internal/platform/apperr"
+)
+
+// Form is what a page shows of a form sent back to it: the values the
+// visitor typed and the errors next to each field, in the page's language.
+type Form struct {
+	Values  url.Values
+	Errors  map[string]string // by field name
+	Message string            // an error about the whole form
+}
+
+// Value is what the visitor typed in a field.
+func (f Form) Value(name string) string { return f.Values.Get(name) }
+
+// Error is the message for a field, empty when it is fine.
+func (f Form) Error(name string) string { return f.Errors[name] }
+
+// Invalid reports whether the form has any error.
+func (f Form) Invalid() bool { return len(f.Errors) > 0 || f.Message != "" }
+
+// FormOf turns a service's error into a form to show again: field errors
+// next to their fields (renamed by fields, from the service's names to the
+// form's), every other user-facing error above the form. It reports false
+// for an error that is no user's mistake (an internal error, a missing
+// session), which the page must return instead.
+func FormOf(err error, lang string, values url.Values, fields map[string]string) (Form, bool) {
+	e := apperr.As(err)
+	switch e.Kind {
+	case apperr.KindInternal, apperr.KindUnauthorized, apperr.KindUnavailable:
+		return Form{}, false
+	}
+	f := Form{Values: values, Errors: map[string]string{}}
+	for _, fe := range e.Fields {
+		name := fe.Field
+		if renamed, ok := fields[name]; ok {
+			name = renamed
+		}
+		f.Errors[name] = fe.Message.In(lang)
+	}
+	if len(e.Fields) == 0 {
+		f.Message = e.Message.In(lang)
+	}
+	return f, true
+}
