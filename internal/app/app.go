@@ -244,6 +244,9 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	site.Mount(e)
 	e.HTTPErrorHandler = site.ErrorHandler(e.HTTPErrorHandler)
 	identity.NewPages(a.auth, site).Mount()
+	course.NewPages(a.courses, site).Mount()
+	delivery.NewPages(a.delivery, site).Mount()
+	quiz.NewPages(a.quizzes, site).Mount()
 	return site, nil
 }
 

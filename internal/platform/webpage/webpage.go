@@ -171,4 +171,8 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"base":     path.Base,
 	"deref":    func(p *float64) float64 { return *p },
+	"percent":  func(f float64) int { return int(f*100 + 0.5) },
+	// sanitized marks HTML the services sanitized on write (course texts,
+	// question stems) as safe to show; never use it on anything else.
+	"sanitized": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec // sanitized on write
 }

@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/corpu/corpu/internal/identity"
+)
+
+// browser is a page visitor: a cookie jar and the CSRF token of the last
+// page, as a browser without scripts has them.
+type browser struct {
+	t    *testing.T
+	base string
+	http *http.Client
+	csrf string
+}
+
+func newBrowser(t *testing.T, srv *TestServer) *browser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: srv.URL, http: &http.Client{Jar: jar}}
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
+
+// get opens a page (following redirects) and returns its status, final
+// path and body.
+func (b *browser) get(path string) (int, string, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
+	req.Header.Set("Accept", "text/html")
+	return b.send(req)
+}
+
+// post sends a form with the page's CSRF token.
+func (b *browser) post(path string, form url.Values) (int, string, string) {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if form.Get("csrf_token") == "" {
+		form.Set("csrf_token", b.csrf)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	return b.send(req)
+}
+
+func (b *browser) send(req *http.Request) (int, string, string) {
+	b.t.Helper()
+	res, err := b.http.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if m := csrfMeta.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return res.StatusCode, res.Request.URL.RequestURI(), string(body)
+}
+
+func (b *browser) signIn(login string) {
+	b.t.Helper()
+	b.get("/sign-in")
+	if s, _, body := b.post("/sign-in", url.Values{"login": {login}, "password": {identity.DemoPassword}}); s != http.StatusOK {
+		b.t.Fatalf("sign-in = %d: %s", s, body)
+	}
+}
+
+func firstMatch(t *testing.T, re, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("page lacks %s", re)
+	}
+	return m[1]
+}
+
+func TestSignInKeepsWhatWasTypedAndLeadsBackToThePageAsked(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, srv)
+	s, path, _ := b.get("/my/jp?year=2026")
+	if s != http.StatusOK || path != "/sign-in?next=%2Fmy%2Fjp%3Fyear%3D2026" {
+		t.Fatalf("an anonymous visit = %d at %s, want the sign-in page with the way back", s, path)
+	}
+	s, _, body := b.post("/sign-in", url.Values{"login": {"budi@diskominfo.bandung.go.id"}, "password": {"wrong"}, "next": {"/my/jp?year=2026"}})
+	if s != http.StatusUnauthorized || !strings.Contains(body, `value="budi@diskominfo.bandung.go.id"`) || !strings.Contains(body, `role="alert"`) || strings.Contains(body, "problem") {
+		t.Fatalf("a wrong password = %d, want the form again with the login kept and the error: %s", s, body)
+	}
+	s, _, body = b.post("/sign-in", url.Values{"login": {""}, "password": {""}})
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="login-error">wajib diisi`) {
+		t.Errorf("an empty form = %d, want each field's error next to it: %s", s, body)
+	}
+	s, path, _ = b.post("/sign-in", url.Values{"login": {"budi@diskominfo.bandung.go.id"}, "password": {identity.DemoPassword}, "next": {"/my/jp?year=2026"}})
+	if s != http.StatusOK || path != "/my/jp?year=2026" {
+		t.Errorf("sign-in = %d at %s, want the page first asked", s, path)
+	}
+	// A form from another site (no token) changes nothing.
+	if s, _, _ := b.post("/sign-out", url.Values{"csrf_token": {"forged-token-forged-token-forged-token-00"}}); s != http.StatusForbidden {
+		t.Errorf("sign-out with a forged token = %d, want 403", s)
+	}
+	if s, path, _ = b.post("/sign-out", nil); s != http.StatusOK || path != "/sign-in" {
+		t.Errorf("sign-out = %d at %s, want the sign-in page", s, path)
+	}
+	if _, path, _ = b.get("/catalogue"); !strings.HasPrefix(path, "/sign-in") {
+		t.Errorf("after sign-out the catalogue is at %s, want sign-in", path)
+	}
+}
+
+func TestALearnerFindsTheDemoCourseEnrolsAndTakesItsQuizWithoutScripts(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, srv)
+	b.signIn("rina@diskominfo.bandung.go.id")
+	_, _, body := b.get("/catalogue?q=literasi&mode=blended")
+	version := firstMatch(t, `href="/courses/([0-9a-f-]+)">Literasi Digital bagi ASN`, body)
+	if s, _, body := b.get("/catalogue?mode=teleport"); s != http.StatusUnprocessableEntity || !strings.Contains(body, `value="teleport"`) && !strings.Contains(body, "field-error") {
+		t.Errorf("an unknown filter = %d, want the form with its error: %s", s, body)
+	}
+	_, _, body = b.get("/courses/" + version)
+	courseID := firstMatch(t, `href="/classes\?course_id=([0-9a-f-]+)"`, body)
+	_, _, body = b.get("/classes?course_id=" + courseID)
+	class := firstMatch(t, `href="/classes/([0-9a-f-]+)"`, body)
+	s, path, body := b.post("/classes/"+class+"/enrol", nil)
+	if s != http.StatusOK || path != "/classes/"+class || !strings.Contains(body, "aktif") {
+		t.Fatalf("enrol = %d at %s, want the class page with an active enrolment: %s", s, path, body)
+	}
+	player := firstMatch(t, `href="(/learn/[^"]+)"`, strings.ReplaceAll(body, "&amp;", "&"))
+	_, _, body = b.get(player)
+	start := firstMatch(t, `action="(/classes/[0-9a-f-]+/quizzes/[0-9a-f-]+/attempts)"`, body)
+	s, path, body = b.post(start, nil)
+	if s != http.StatusOK || !strings.HasPrefix(path, "/attempts/") || strings.Count(body, `class="question"`) != 3 || !strings.Contains(body, `data-deadline=`) {
+		t.Fatalf("start = %d at %s, want the quiz with three questions and its deadline: %s", s, path, body)
+	}
+	attempt := strings.TrimPrefix(path, "/attempts/")
+
+	// The page's script reaches the API with the cookie and the CSRF header only.
+	save := func(header string) int {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/v1/attempts/"+attempt+"/answers/2", strings.NewReader(`{"seq":1,"response":{"value":false}}`))
+		req.Header.Set("Content-Type", "application/json")
+		if header != "" {
+			req.Header.Set("X-CSRF-Token", header)
+		}
+		res, err := b.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := save(""); s != http.StatusUnauthorized {
+		t.Errorf("a save with the cookie but no CSRF header = %d, want 401", s)
+	}
+	if s := save(b.csrf); s != http.StatusOK {
+		t.Errorf("a save from the page's script = %d, want 200", s)
+	}
+	for range 2 { // submit pressed twice
+		if s, path, body = b.post("/attempts/"+attempt+"/submit", nil); s != http.StatusOK || path != "/attempts/"+attempt || !strings.Contains(body, "Hasil kuis") {
+			t.Fatalf("submit = %d at %s, want the result page: %s", s, path, body)
+		}
+	}
+	for _, page := range []string{"/my/classes", "/my/jp", "/classes/" + class} {
+		if s, _, body := b.get(page); s != http.StatusOK || !strings.Contains(body, "<h1>") {
+			t.Errorf("GET %s = %d", page, s)
+		}
+	}
+	if s, _, body := b.get("/classes/00000000-0000-0000-0000-000000000000"); s != http.StatusNotFound || strings.Contains(body, "problem") {
+		t.Errorf("an unknown class = %d, want the 404 page", s)
+	}
+}
