@@ -16,13 +16,13 @@ import (
 // browser is a page visitor: a cookie jar and the CSRF token of the last
 // page, as a browser without scripts has them.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 	csrf string
 }
 
-func newBrowser(t *testing.T, srv *TestServer) *browser {
+func newBrowser(t testing.TB, srv *TestServer) *browser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: srv.URL, http: &http.Client{Jar: jar}}
@@ -76,7 +76,7 @@ func (b *browser) signIn(login string) {
 	}
 }
 
-func firstMatch(t *testing.T, re, body string) string {
+func firstMatch(t testing.TB, re, body string) string {
 	t.Helper()
 	m := regexp.MustCompile(re).FindStringSubmatch(body)
 	if m == nil {
