@@ -245,7 +245,7 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	e.HTTPErrorHandler = site.ErrorHandler(e.HTTPErrorHandler)
 	identity.NewPages(a.auth, site).Mount()
 	course.NewPages(a.courses, site).Mount()
-	delivery.NewPages(a.delivery, site).Mount()
+	delivery.NewPages(a.delivery, site, httpCfg.PublicURL).Mount()
 	quiz.NewPages(a.quizzes, site).Mount()
 	return site, nil
 }

@@ -9,7 +9,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/identity"
 )
 
@@ -182,5 +186,58 @@ func TestALearnerFindsTheDemoCourseEnrolsAndTakesItsQuizWithoutScripts(t *testin
 	}
 	if s, _, body := b.get("/classes/00000000-0000-0000-0000-000000000000"); s != http.StatusNotFound || strings.Contains(body, "problem") {
 		t.Errorf("an unknown class = %d, want the 404 page", s)
+	}
+}
+
+func TestALearnerChecksInWithTheCodeTheInstructorProjects(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	ctx := context.Background()
+	if err := srv.App.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	learner := newBrowser(t, srv)
+	learner.signIn("budi@diskominfo.bandung.go.id")
+	_, _, body := learner.get("/classes")
+	class := firstMatch(t, `href="/classes/([0-9a-f-]+)"`, body)
+	learner.post("/classes/"+class+"/enrol", nil)
+
+	// A face-to-face session that is on now.
+	instructorCtx, rudi, err := srv.App.actingAs(ctx, demoRegionalNIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.App.delivery.SetStaff(instructorCtx, uuid.MustParse(class), []delivery.Staff{{UserID: rudi.UserID, Role: delivery.StaffInstructor}}, false); err != nil {
+		t.Fatal(err)
+	}
+	kind, now := delivery.SessionInPerson, time.Now().UTC()
+	session, err := srv.App.delivery.CreateSession(instructorCtx, uuid.MustParse(class), delivery.SessionInput{Kind: &kind,
+		Title: ptr("Tatap muka sekarang"), StartsAt: ptr(now.Add(-10 * time.Minute)), EndsAt: ptr(now.Add(time.Hour)), Venue: ptr("Aula")}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	instructor := newBrowser(t, srv)
+	instructor.signIn("instruktur@bpsdm.jabarprov.go.id")
+	_, _, body = instructor.get("/classes/" + class)
+	if !strings.Contains(body, "/sessions/"+session.ID.String()+"/code") {
+		t.Fatalf("the class page shows its instructor no projector link: %s", body)
+	}
+	s, _, body := instructor.get("/sessions/" + session.ID.String() + "/code")
+	code := firstMatch(t, `<p class="code"[^>]*>([0-9A-Z]+)</p>`, body)
+	if s != http.StatusOK || !strings.Contains(body, `src="data:image/png;base64,`) || !strings.Contains(body, `http-equiv="refresh"`) {
+		t.Fatalf("projector page = %d, want the code, its QR image and a refresh: %s", s, body)
+	}
+	if s, _, _ := learner.get("/sessions/" + session.ID.String() + "/code"); s != http.StatusForbidden && s != http.StatusNotFound {
+		t.Errorf("a learner opening the projector page = %d, want 403 or 404", s)
+	}
+
+	checkIn := "/sessions/" + session.ID.String() + "/check-in"
+	learner.get(checkIn)
+	s, _, body = learner.post(checkIn, url.Values{"code": {"000000x"}})
+	if s < 400 || s >= 500 || !strings.Contains(body, `id="code-error"`) || !strings.Contains(body, `value="000000x"`) {
+		t.Errorf("a wrong code = %d, want the form with the error next to the field and the code kept: %s", s, body)
+	}
+	if s, _, body = learner.post(checkIn, url.Values{"code": {code}}); s != http.StatusOK || !strings.Contains(body, "Kehadiran Anda sudah tercatat") {
+		t.Errorf("the projected code = %d, want attendance recorded: %s", s, body)
 	}
 }

@@ -1,8 +1,11 @@
 package delivery
 
 import (
+	"encoding/base64"
+	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/webpage"
 )
@@ -18,12 +22,15 @@ import (
 // Pages are the learner's pages of delivery: classes with their schedule,
 // enrolment and withdrawal, my classes and progress, check-in and my JP.
 type Pages struct {
-	svc  *Service
-	site *webpage.Site
+	svc       *Service
+	site      *webpage.Site
+	publicURL string // where learners' phones reach Corpu, for the check-in QR code
 }
 
 // NewPages returns delivery's pages.
-func NewPages(svc *Service, site *webpage.Site) *Pages { return &Pages{svc: svc, site: site} }
+func NewPages(svc *Service, site *webpage.Site, publicURL string) *Pages {
+	return &Pages{svc: svc, site: site, publicURL: strings.TrimSuffix(publicURL, "/")}
+}
 
 // Mount registers the pages.
 func (p *Pages) Mount() {
@@ -37,6 +44,7 @@ func (p *Pages) Mount() {
 	r.GET("/my/jp", p.myJP)
 	r.GET("/sessions/:session_id/check-in", p.checkInForm)
 	r.POST("/sessions/:session_id/check-in", p.checkIn)
+	r.GET("/sessions/:session_id/code", p.projectCode)
 }
 
 const pageLimit = 50
@@ -62,6 +70,7 @@ type classPage struct {
 	Class     Class
 	Sessions  []Session
 	Enrolment *Enrolment // the caller's, when they hold one that is not over
+	Teaches   bool       // the caller is on the class's staff: the projector page's link
 	Now       time.Time
 }
 
@@ -84,6 +93,9 @@ func (p *Pages) class(c echo.Context) error {
 		return err
 	}
 	data := classPage{Class: class, Sessions: sessions.Items, Now: time.Now()}
+	if actor, err := authz.ActorFrom(ctx); err == nil {
+		data.Teaches = slices.ContainsFunc(class.Staff, func(s Staff) bool { return s.UserID == actor.UserID })
+	}
 	for i, e := range mine.Items {
 		if e.Status != EnrolmentWithdrawn && e.Status != EnrolmentRejected {
 			data.Enrolment = &mine.Items[i]
@@ -201,4 +213,34 @@ func (p *Pages) session(c echo.Context) (Session, error) {
 		return Session{}, ErrSessionNotFound
 	}
 	return p.svc.Session(c.Request().Context(), id)
+}
+
+type codePage struct {
+	Session   Session
+	Code      CheckInCode
+	QR        template.URL // a data: URL of the PNG
+	Link      string       // what the QR code opens: the check-in page with the code filled in
+	RefreshIn int          // seconds until the code rotates
+}
+
+// projectCode is the page staff show on a projector during a session: the
+// rotating code, and a QR code that opens the check-in page with the code
+// filled in. It reloads itself when the code rotates.
+func (p *Pages) projectCode(c echo.Context) error {
+	s, err := p.session(c)
+	if err != nil {
+		return err
+	}
+	code, err := p.svc.CheckInCode(c.Request().Context(), s.ID)
+	if err != nil {
+		return err
+	}
+	link := p.publicURL + "/sessions/" + s.ID.String() + "/check-in?code=" + url.QueryEscape(code.Code)
+	png, err := qrPNG(link)
+	if err != nil {
+		return err
+	}
+	return p.site.Render(c, http.StatusOK, "delivery/code", codePage{Session: s, Code: code, Link: link,
+		QR:        template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), //nolint:gosec // our own PNG
+		RefreshIn: max(2, int(time.Until(code.ExpiresAt).Seconds())+1)})
 }
