@@ -240,4 +240,21 @@ func TestALearnerChecksInWithTheCodeTheInstructorProjects(t *testing.T) {
 	if s, _, body = learner.post(checkIn, url.Values{"code": {code}}); s != http.StatusOK || !strings.Contains(body, "Kehadiran Anda sudah tercatat") {
 		t.Errorf("the projected code = %d, want attendance recorded: %s", s, body)
 	}
+
+	// The instructor sees Budi present by code on the roll call and the roster.
+	rollCall := "/sessions/" + session.ID.String() + "/attendance"
+	_, _, body = instructor.get(rollCall)
+	budi := firstMatch(t, `<select id="a-([0-9a-f-]+)"`, body)
+	if !strings.Contains(body, `value="present" selected>hadir (dengan kode)`) {
+		t.Errorf("the roll call does not show the check-in: %s", body)
+	}
+	if s, path, body := instructor.post(rollCall, url.Values{budi: {"excused"}}); s != http.StatusOK || !strings.HasSuffix(path, "saved=1") || !strings.Contains(body, `value="excused" selected`) {
+		t.Errorf("roll call = %d at %s, want the saved roll call with Budi excused: %s", s, path, body)
+	}
+	if s, _, body := instructor.get("/classes/" + class + "/roster"); s != http.StatusOK || !strings.Contains(body, "199204172019031004") {
+		t.Errorf("roster = %d, want Budi's NIP: %s", s, body)
+	}
+	if s, _, _ := learner.get(rollCall); s != http.StatusNotFound && s != http.StatusForbidden {
+		t.Errorf("a learner opening the roll call = %d, want 403 or 404", s)
+	}
 }

@@ -1,8 +1,6 @@
 package delivery
 
 import (
-	"encoding/base64"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,8 +17,10 @@ import (
 	"github.com/corpu/corpu/internal/platform/webpage"
 )
 
-// Pages are the learner's pages of delivery: classes with their schedule,
-// enrolment and withdrawal, my classes and progress, check-in and my JP.
+// Pages are delivery's pages: for learners, classes with their schedule,
+// enrolment and withdrawal, my classes and progress, check-in and my JP;
+// for a class's staff, the roster, the roll call and the projected
+// check-in code (pages_staff.go).
 type Pages struct {
 	svc       *Service
 	site      *webpage.Site
@@ -45,6 +45,9 @@ func (p *Pages) Mount() {
 	r.GET("/sessions/:session_id/check-in", p.checkInForm)
 	r.POST("/sessions/:session_id/check-in", p.checkIn)
 	r.GET("/sessions/:session_id/code", p.projectCode)
+	r.GET("/classes/:class_id/roster", p.roster)
+	r.GET("/sessions/:session_id/attendance", p.rollCallForm)
+	r.POST("/sessions/:session_id/attendance", p.saveRollCall)
 }
 
 const pageLimit = 50
@@ -213,34 +216,4 @@ func (p *Pages) session(c echo.Context) (Session, error) {
 		return Session{}, ErrSessionNotFound
 	}
 	return p.svc.Session(c.Request().Context(), id)
-}
-
-type codePage struct {
-	Session   Session
-	Code      CheckInCode
-	QR        template.URL // a data: URL of the PNG
-	Link      string       // what the QR code opens: the check-in page with the code filled in
-	RefreshIn int          // seconds until the code rotates
-}
-
-// projectCode is the page staff show on a projector during a session: the
-// rotating code, and a QR code that opens the check-in page with the code
-// filled in. It reloads itself when the code rotates.
-func (p *Pages) projectCode(c echo.Context) error {
-	s, err := p.session(c)
-	if err != nil {
-		return err
-	}
-	code, err := p.svc.CheckInCode(c.Request().Context(), s.ID)
-	if err != nil {
-		return err
-	}
-	link := p.publicURL + "/sessions/" + s.ID.String() + "/check-in?code=" + url.QueryEscape(code.Code)
-	png, err := qrPNG(link)
-	if err != nil {
-		return err
-	}
-	return p.site.Render(c, http.StatusOK, "delivery/code", codePage{Session: s, Code: code, Link: link,
-		QR:        template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), //nolint:gosec // our own PNG
-		RefreshIn: max(2, int(time.Until(code.ExpiresAt).Seconds())+1)})
 }
