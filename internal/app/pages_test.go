@@ -258,3 +258,46 @@ func TestALearnerChecksInWithTheCodeTheInstructorProjects(t *testing.T) {
 		t.Errorf("a learner opening the roll call = %d, want 403 or 404", s)
 	}
 }
+
+func TestTheGradingQueueIsForTheClassStaffAndARefusedScoreSaysWhy(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	ctx := context.Background()
+	if err := srv.App.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	learner := newBrowser(t, srv)
+	learner.signIn("budi@diskominfo.bandung.go.id")
+	_, _, body := learner.get("/classes")
+	class := firstMatch(t, `href="/classes/([0-9a-f-]+)"`, body)
+	_, _, body = learner.post("/classes/"+class+"/enrol", nil)
+	_, _, body = learner.get(strings.ReplaceAll(firstMatch(t, `href="(/learn/[^"]+)"`, body), "&amp;", "&"))
+	_, attempt, _ := learner.post(firstMatch(t, `action="(/classes/[0-9a-f-]+/quizzes/[0-9a-f-]+/attempts)"`, body), nil)
+
+	instructorCtx, rudi, err := srv.App.actingAs(ctx, demoRegionalNIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.App.delivery.SetStaff(instructorCtx, uuid.MustParse(class), []delivery.Staff{{UserID: rudi.UserID, Role: delivery.StaffInstructor}}, false); err != nil {
+		t.Fatal(err)
+	}
+	instructor := newBrowser(t, srv)
+	instructor.signIn("instruktur@bpsdm.jabarprov.go.id")
+	_, _, body = instructor.get("/classes/" + class)
+	_, _, body = instructor.get(firstMatch(t, `href="(/learn/[^"]+)">Materi dan penilaian kuis`, strings.ReplaceAll(body, "&amp;", "&")))
+	queue := firstMatch(t, `href="(/classes/[0-9a-f-]+/quizzes/[0-9a-f-]+/grading)"`, body)
+	if s, _, body := instructor.get(queue); s != http.StatusOK || !strings.Contains(body, "Tidak ada esai") {
+		t.Errorf("the instructor's queue = %d, want the empty queue: %s", s, body)
+	}
+	if s, _, _ := learner.get(queue); s != http.StatusNotFound && s != http.StatusForbidden {
+		t.Errorf("a learner opening the grading queue = %d, want 403 or 404", s)
+	}
+	grade := queue + "/" + strings.TrimPrefix(attempt, "/attempts/") + "/1"
+	s, _, body := instructor.post(grade, url.Values{"score": {"banyak"}})
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, "harus berupa angka") {
+		t.Errorf("a score that is no number = %d, want 422 saying why: %s", s, body)
+	}
+	if s, _, _ := learner.post(grade, url.Values{"score": {"1"}}); s != http.StatusNotFound && s != http.StatusForbidden {
+		t.Errorf("a learner grading their own answer = %d, want 403 or 404", s)
+	}
+}

@@ -13,9 +13,10 @@ import (
 	"github.com/corpu/corpu/internal/platform/webpage"
 )
 
-// Pages are the learner's quiz pages: starting an attempt, taking it (the
-// page's script saves answers through the JSON API, see
-// assets/web/static/quiz.js) and its result with the review the quiz allows.
+// Pages are the quiz pages: for learners, starting an attempt, taking it
+// (the page's script saves answers through the JSON API, see
+// assets/web/static/quiz.js) and its result with the review the quiz
+// allows; for a class's staff, the essay grading queue (pages_grading.go).
 type Pages struct {
 	svc  *Service
 	site *webpage.Site
@@ -30,6 +31,8 @@ func (p *Pages) Mount() {
 	r.POST("/classes/:class_id/quizzes/:quiz_id/attempts", p.start)
 	r.GET("/attempts/:attempt_id", p.attempt)
 	r.POST("/attempts/:attempt_id/submit", p.submit)
+	r.GET("/classes/:class_id/quizzes/:quiz_id/grading", p.gradingQueue)
+	r.POST("/classes/:class_id/quizzes/:quiz_id/grading/:attempt_id/:slot", p.gradeEssay)
 }
 
 // start begins an attempt, or resumes the one in progress.
