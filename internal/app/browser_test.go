@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,6 +219,22 @@ func TestALearnerTakesAQuizThroughALostConnectionInChromium(t *testing.T) {
 	setOffline(t, ctx, false)
 	waitFor(t, ctx, "every answer saved after the connection came back",
 		`["1","2","3"].every(s => document.getElementById("state-" + s).classList.contains("state-saved"))`, 20*time.Second)
+
+	// The access token is lost (expired): the script renews the session
+	// with the refresh token and the save goes through.
+	if _, err := chromedp.Call(ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "corpu_access", URL: srv.URL}); err != nil {
+		t.Fatalf("drop the access cookie: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#q-2 input[value="true"]').click();
+		setTimeout(() => document.querySelector('#q-2 input[value="false"]').click(), 300); true`)); err != nil {
+		t.Fatalf("change question 2: %v", err)
+	}
+	waitFor(t, ctx, "question 2 saved again after the session was renewed",
+		`document.querySelector('#q-2').dataset.seq === "3" && document.getElementById("state-2").classList.contains("state-saved")`, 20*time.Second)
+	cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{srv.URL}})
+	if err != nil || !slices.ContainsFunc(cookies.Cookies, func(c *network.Cookie) bool { return c.Name == "corpu_access" && c.HTTPOnly }) {
+		t.Fatalf("cookies after renewal = %v (%v), want a new HttpOnly access cookie", cookies, err)
+	}
 
 	// Submit, pressed twice.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`const f = document.getElementById("quiz");
