@@ -301,3 +301,61 @@ func TestTheGradingQueueIsForTheClassStaffAndARefusedScoreSaysWhy(t *testing.T) 
 		t.Errorf("a learner grading their own answer = %d, want 403 or 404", s)
 	}
 }
+
+func TestAnAuthorBuildsACourseInThePagesAndSubmitsItForReview(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	author := newBrowser(t, srv)
+	author.signIn("instruktur@bpsdm.kemendagri.go.id")
+	author.get("/teach/courses")
+	course := url.Values{"code": {"ETIKA-DIGITAL"}, "title": {""}, "summary": {"Etika bermedia sosial bagi ASN."},
+		"jp_credit": {"4"}, "delivery_mode": {"online"}, "level": {"basic"}, "language": {"id"}, "sharing": {"national"}}
+	s, _, body := author.post("/teach/courses", course)
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="title-error"`) || !strings.Contains(body, `value="ETIKA-DIGITAL"`) ||
+		!strings.Contains(body, "Etika bermedia sosial bagi ASN.") {
+		t.Fatalf("a course without a title = %d, want the form with the error next to the title and the rest kept: %s", s, body)
+	}
+	course.Set("title", "Etika Digital ASN")
+	s, path, body := author.post("/teach/courses", course)
+	if s != http.StatusOK || !strings.HasPrefix(path, "/teach/versions/") {
+		t.Fatalf("create = %d at %s, want the draft: %s", s, path, body)
+	}
+	draft := path
+	if s, _, body = author.post(draft+"/modules", url.Values{"form": {"module"}, "title": {" "}}); s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="module-title-error"`) {
+		t.Errorf("a module without a title = %d, want its error next to the field: %s", s, body)
+	}
+	_, _, body = author.post(draft+"/modules", url.Values{"form": {"module"}, "title": {"Bermedia sosial"}})
+	lessons := firstMatch(t, `action="(/teach/versions/[0-9a-f-]+/modules/[0-9a-f-]+/lessons)"`, body)
+	_, _, body = author.post(lessons, url.Values{"title": {"Jejak digital"}})
+	items := firstMatch(t, `action="(/teach/versions/[0-9a-f-]+/lessons/[0-9a-f-]+/items)"`, body)
+	_, _, body = author.post(items, url.Values{"kind": {"text"}, "title": {"Bacaan"}, "body": {"<p>Pikir dulu sebelum mengunggah.</p><script>alert(1)</script>"}, "required": {"on"}})
+	if !strings.Contains(body, "Bacaan") {
+		t.Fatalf("the item is not on the draft: %s", body)
+	}
+	// Submitting without objectives says what is missing.
+	if s, _, body = author.post(draft+"/submit", nil); s != http.StatusUnprocessableEntity || !strings.Contains(body, "objectives: tujuan pembelajaran wajib diisi") {
+		t.Fatalf("submit without objectives = %d, want 422 naming them: %s", s, body)
+	}
+	lock := firstMatch(t, `name="lock_version" value="(\d+)"`, body)
+	version := url.Values{"form": {"version"}, "title": {"Etika Digital ASN"}, "summary": {"Etika bermedia sosial bagi ASN."},
+		"objectives": {"Menjaga jejak digital\nMengenali hoaks"}, "jp_credit": {"4"}, "lock_version": {lock}}
+	if s, _, body = author.post(draft, version); s != http.StatusOK || !strings.Contains(body, "Mengenali hoaks") {
+		t.Fatalf("saving the objectives = %d: %s", s, body)
+	}
+	// The same form again was read before that change: refused, not overwritten.
+	version.Set("title", "Judul yang basi")
+	if s, _, body = author.post(draft, version); s != http.StatusPreconditionFailed || strings.Contains(body, "<h1>Judul yang basi") {
+		t.Errorf("a stale form = %d, want 412 and the draft unchanged: %s", s, body)
+	}
+	if s, _, body = author.post(draft+"/submit", nil); s != http.StatusOK || !strings.Contains(body, "in_review") {
+		t.Errorf("submit = %d, want the draft in review: %s", s, body)
+	}
+	learner := newBrowser(t, srv)
+	learner.signIn("budi@diskominfo.bandung.go.id")
+	if s, _, _ := learner.post(draft+"/modules", url.Values{"title": {"Sisipan"}}); s != http.StatusNotFound && s != http.StatusForbidden {
+		t.Errorf("a learner adding a module = %d, want 403 or 404", s)
+	}
+}

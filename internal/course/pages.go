@@ -11,8 +11,9 @@ import (
 	"github.com/corpu/corpu/internal/platform/webpage"
 )
 
-// Pages are the learner's pages of the curriculum: the catalogue, a
-// course's outline and the course player.
+// Pages are the curriculum's pages: for learners the catalogue, a course's
+// outline and the course player; for authors the course builder
+// (pages_builder.go).
 type Pages struct {
 	svc  *Service
 	site *webpage.Site
@@ -29,6 +30,7 @@ func (p *Pages) Mount() {
 	r.GET("/courses/:version_id", p.course)
 	r.GET("/learn/:version_id", p.player)
 	r.GET("/learn/items/:item_id/media", p.media)
+	p.mountBuilder(r)
 }
 
 // catalogueLimit keeps the first page light on a slow connection.

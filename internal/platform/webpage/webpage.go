@@ -172,7 +172,25 @@ var funcs = template.FuncMap{
 	"base":     path.Base,
 	"deref":    func(p *float64) float64 { return *p },
 	"percent":  func(f float64) int { return int(f*100 + 0.5) },
+	"dict":     dict,
 	// sanitized marks HTML the services sanitized on write (course texts,
 	// question stems) as safe to show; never use it on anything else.
 	"sanitized": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec // sanitized on write
+}
+
+// dict builds a map from "key", value pairs, to pass several values to a
+// partial: {{template "field" (dict "V" . "Name" "code" "Label" "Kode")}}.
+func dict(pairs ...any) (map[string]any, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		key, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", pairs[i])
+		}
+		m[key] = pairs[i+1]
+	}
+	return m, nil
 }
