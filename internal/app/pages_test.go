@@ -358,4 +358,27 @@ func TestAnAuthorBuildsACourseInThePagesAndSubmitsItForReview(t *testing.T) {
 	if s, _, _ := learner.post(draft+"/modules", url.Values{"title": {"Sisipan"}}); s != http.StatusNotFound && s != http.StatusForbidden {
 		t.Errorf("a learner adding a module = %d, want 403 or 404", s)
 	}
+
+	// The reviewer finds it in the queue and decides with the checklist.
+	reviewer := newBrowser(t, srv)
+	reviewer.signIn("reviewer@bpsdm.kemendagri.go.id")
+	_, _, body = reviewer.get("/review")
+	review := firstMatch(t, `href="(/review/versions/[0-9a-f-]+)">Etika Digital ASN`, body)
+	reviewer.get(review)
+	s, _, body = reviewer.post(review, url.Values{"decision": {"approve"}, "objectives": {"on"}, "comments": {"Sudah baik."}})
+	if s != http.StatusUnprocessableEntity || strings.Count(body, "belum dipenuhi") != 3 || !strings.Contains(body, "Sudah baik.") {
+		t.Errorf("an approval with three boxes unchecked = %d, want each named next to its box and the comment kept: %s", s, body)
+	}
+	if s, _, body = reviewer.post(review, url.Values{"decision": {"request_changes"}}); s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="comments-error"`) {
+		t.Errorf("changes requested without a comment = %d, want the error next to the comments: %s", s, body)
+	}
+	if s, _, _ = author.post(review, url.Values{"decision": {"approve"}, "objectives": {"on"}, "assessment": {"on"}, "jp": {"on"}, "accessibility": {"on"}}); s < 400 {
+		t.Errorf("the author approving their own draft = %d, want a refusal", s)
+	}
+	if s, path, _ := reviewer.post(review, url.Values{"decision": {"approve"}, "objectives": {"on"}, "assessment": {"on"}, "jp": {"on"}, "accessibility": {"on"}}); s != http.StatusOK || !strings.HasPrefix(path, "/review?decided=") {
+		t.Fatalf("approval = %d at %s, want the queue", s, path)
+	}
+	if _, _, body = learner.get("/catalogue?q=etika"); !strings.Contains(body, "Etika Digital ASN") {
+		t.Errorf("the approved course is not in the catalogue: %s", body)
+	}
 }

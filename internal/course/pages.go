@@ -31,6 +31,7 @@ func (p *Pages) Mount() {
 	r.GET("/learn/:version_id", p.player)
 	r.GET("/learn/items/:item_id/media", p.media)
 	p.mountBuilder(r)
+	p.mountReview(r)
 }
 
 // catalogueLimit keeps the first page light on a slow connection.
