@@ -24,7 +24,7 @@ test: services chromium lint
 ## screenshots: refresh docs/screenshots/ with the browser scenario's pages
 screenshots: services chromium
 	mkdir -p docs/screenshots
-	CORPU_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestALearnerTakesAQuizThroughALostConnectionInChromium' ./internal/app
+	CORPU_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'InChromium' ./internal/app
 
 ## lint: gofmt and go vet
 lint:

@@ -263,3 +263,37 @@ func TestALearnerTakesAQuizThroughALostConnectionInChromium(t *testing.T) {
 		t.Errorf("after the switch the page reads %q, want My JP in Indonesian", h1)
 	}
 }
+
+// signInChromium signs a demo user in through the sign-in page.
+func signInChromium(t *testing.T, ctx context.Context, base, login string) {
+	t.Helper()
+	step(t, ctx, "sign in as "+login, chromedp.Navigate(base+"/sign-in"), chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("login"), login), chromedp.SendKeys(chromedp.ID("password"), identity.DemoPassword),
+		chromedp.Submit(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("q")))
+}
+
+func TestTheStaffPagesPassAxeInChromium(t *testing.T) {
+	t.Parallel()
+	ctx := newChromium(t)
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	signInChromium(t, ctx, srv.URL, "instruktur@bpsdm.kemendagri.go.id")
+	step(t, ctx, "open my courses", chromedp.Navigate(srv.URL+"/teach/courses"), chromedp.WaitVisible(chromedp.ID("code")))
+	checkAccessibility(t, ctx, "my courses")
+	screenshot(t, ctx, "teach-courses")
+	step(t, ctx, "create a course with no title",
+		chromedp.SendKeys(chromedp.ID("code"), "AXE-1"), chromedp.Submit(chromedp.ID("code")), chromedp.WaitVisible(chromedp.ID("title-error")))
+	checkAccessibility(t, ctx, "a refused form")
+	step(t, ctx, "create the course",
+		chromedp.SendKeys(chromedp.ID("title"), "Kursus Aksesibel"), chromedp.Submit(chromedp.ID("title")), chromedp.WaitVisible(chromedp.ID("module-title")))
+	step(t, ctx, "add a module", chromedp.SendKeys(chromedp.ID("module-title"), "Modul satu"), chromedp.Submit(chromedp.ID("module-title")),
+		chromedp.WaitVisible(chromedp.CSS(`input[id^="lesson-title-"]`)))
+	checkAccessibility(t, ctx, "draft")
+	screenshot(t, ctx, "draft")
+
+	signInChromium(t, ctx, srv.URL, "reviewer@bpsdm.kemendagri.go.id")
+	step(t, ctx, "open the review queue", chromedp.Navigate(srv.URL+"/review"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	checkAccessibility(t, ctx, "review queue")
+}
