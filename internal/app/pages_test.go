@@ -382,3 +382,44 @@ func TestAnAuthorBuildsACourseInThePagesAndSubmitsItForReview(t *testing.T) {
 		t.Errorf("the approved course is not in the catalogue: %s", body)
 	}
 }
+
+func TestAnAuthorWritesQuestionsAndSetsAQuizUpInThePages(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	author := newBrowser(t, srv)
+	author.signIn("instruktur@bpsdm.kemendagri.go.id")
+	author.get("/teach/banks")
+	s, bank, _ := author.post("/teach/banks", url.Values{"name": {"Bank Etika"}})
+	if s != http.StatusOK || !strings.HasPrefix(bank, "/teach/banks/") {
+		t.Fatalf("create bank = %d at %s", s, bank)
+	}
+	question := url.Values{"type": {"single_choice"}, "stem": {"Apa itu hoaks?"}, "options": {"Berita bohong\nBerita resmi"}}
+	s, _, body := author.post(bank+"/questions", question)
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="options-error"`) || !strings.Contains(body, "Apa itu hoaks?</textarea>") {
+		t.Fatalf("a choice question with no right option = %d, want the error next to the options and the stem kept: %s", s, body)
+	}
+	question.Set("options", "*Berita bohong\nBerita resmi")
+	if s, _, body = author.post(bank+"/questions", question); s != http.StatusOK || !strings.Contains(body, "Apa itu hoaks?") {
+		t.Fatalf("a valid question = %d: %s", s, body)
+	}
+	if s, _, body = author.post(bank+"/questions", url.Values{"type": {"true_false"}, "stem": {"Hoaks boleh disebarkan."}, "correct": {"false"}}); s != http.StatusOK {
+		t.Fatalf("a true/false question = %d: %s", s, body)
+	}
+
+	_, draft, _ := author.post("/teach/courses", url.Values{"code": {"KUIS-ETIKA"}, "title": {"Kuis Etika"}, "delivery_mode": {"online"}, "level": {"basic"}, "language": {"id"}})
+	_, _, body = author.post(draft+"/modules", url.Values{"form": {"module"}, "title": {"Modul"}})
+	_, _, body = author.post(firstMatch(t, `action="(/teach/versions/[0-9a-f-]+/modules/[0-9a-f-]+/lessons)"`, body), url.Values{"title": {"Pelajaran"}})
+	_, _, body = author.post(firstMatch(t, `action="(/teach/versions/[0-9a-f-]+/lessons/[0-9a-f-]+/items)"`, body), url.Values{"kind": {"quiz"}, "title": {"Kuis akhir"}, "required": {"on"}})
+	settings := firstMatch(t, `href="(/teach/quizzes/[0-9a-f-]+)"`, body)
+	author.get(settings)
+	if s, _, body = author.post(settings, url.Values{"attempts_allowed": {"2"}}); s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="bank_id-error"`) || !strings.Contains(body, `value="2"`) {
+		t.Errorf("settings without a bank = %d, want the error next to the bank and the attempts kept: %s", s, body)
+	}
+	s, path, body := author.post(settings, url.Values{"bank_id": {strings.TrimPrefix(bank, "/teach/banks/")}, "time_limit_minutes": {"15"}, "attempts_allowed": {"2"}, "pass_mark": {"70"}})
+	if s != http.StatusOK || !strings.HasSuffix(path, "saved=1") || !strings.Contains(body, "Kuis ini berisi 2 soal") || !strings.Contains(body, "900 s") {
+		t.Errorf("settings = %d at %s, want two questions and 15 minutes: %s", s, path, body)
+	}
+}

@@ -33,6 +33,7 @@ func (p *Pages) Mount() {
 	r.POST("/attempts/:attempt_id/submit", p.submit)
 	r.GET("/classes/:class_id/quizzes/:quiz_id/grading", p.gradingQueue)
 	r.POST("/classes/:class_id/quizzes/:quiz_id/grading/:attempt_id/:slot", p.gradeEssay)
+	p.mountBank(r)
 }
 
 // start begins an attempt, or resumes the one in progress.

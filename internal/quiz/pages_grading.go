@@ -75,11 +75,7 @@ func (p *Pages) gradeEssay(c echo.Context) error {
 	}
 	if err != nil {
 		values := url.Values{"attempt": {attemptID.String()}, "slot": {strconv.Itoa(slot)}, "score": {rawScore}, "comment": {comment}}
-		form, ok := webpage.FormOf(err, webpage.Language(c), values, nil)
-		if !ok || apperr.KindOf(err) == apperr.KindNotFound || apperr.KindOf(err) == apperr.KindForbidden {
-			return err
-		}
-		return p.renderQueue(c, apperr.As(err).Kind.Status(), form)
+		return p.refuse(c, p.renderQueue, err, values, nil)
 	}
 	return webpage.Redirect(c, "/classes/"+c.Param("class_id")+"/quizzes/"+c.Param("quiz_id")+"/grading")
 }
