@@ -423,3 +423,56 @@ func TestAnAuthorWritesQuestionsAndSetsAQuizUpInThePages(t *testing.T) {
 		t.Errorf("settings = %d at %s, want two questions and 15 minutes: %s", s, path, body)
 	}
 }
+
+func TestAnInstituteOpensAClassSchedulesItAndAssignsLearnersInThePages(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rudi := newBrowser(t, srv)
+	rudi.signIn("instruktur@bpsdm.jabarprov.go.id")
+	_, _, body := rudi.get("/catalogue?q=literasi")
+	_, _, body = rudi.get("/courses/" + firstMatch(t, `href="/courses/([0-9a-f-]+)"`, body))
+	_, _, body = rudi.get(strings.ReplaceAll(firstMatch(t, `href="(/teach/classes/new\?version_id=[^"]+)"`, body), "&amp;", "&"))
+	version := firstMatch(t, `name="version_id" value="([0-9a-f-]+)"`, body)
+	class := url.Values{"version_id": {version}, "code": {"LITDIG-BDG-2"}, "starts_on": {"2026-13-01"}, "ends_on": {"2027-01-31"},
+		"capacity": {"25"}, "region_code": {"32.73"}, "policy": {"open"}}
+	s, _, body := rudi.post("/teach/classes", class)
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="starts_on-error"`) || !strings.Contains(body, `value="LITDIG-BDG-2"`) {
+		t.Fatalf("a class starting in month 13 = %d, want the error next to the date and the rest kept: %s", s, body)
+	}
+	class.Set("starts_on", "2026-12-01")
+	s, manage, _ := rudi.post("/teach/classes", class)
+	if s != http.StatusOK || !strings.HasSuffix(manage, "/manage") {
+		t.Fatalf("open the class = %d at %s, want its management page", s, manage)
+	}
+	classPath := strings.TrimSuffix(manage, "/manage")
+	session := url.Values{"kind": {"in_person"}, "title": {"Tatap muka"}, "date": {"2026-12-08"}, "starts_at": {"9 pagi"}, "ends_at": {"12:00"}, "venue": {"Aula"}}
+	if s, _, body = rudi.post(classPath+"/sessions", session); s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="starts_at-error"`) || !strings.Contains(body, `value="9 pagi"`) {
+		t.Errorf("a session starting at '9 pagi' = %d, want the error next to the time, kept: %s", s, body)
+	}
+	session.Set("starts_at", "09:00")
+	if s, _, body = rudi.post(classPath+"/sessions", session); s != http.StatusOK || !strings.Contains(body, "08-12-2026 09:00 WIB") {
+		t.Errorf("schedule = %d, want the session at 09:00 WIB: %s", s, body)
+	}
+	// The instructor may not assign Bandung's civil servants; the province's admin may.
+	if s, _, _ = rudi.post(classPath+"/enrolments/bulk", url.Values{"nips": {"199204172019031004"}}); s != http.StatusForbidden {
+		t.Errorf("the instructor assigning = %d, want 403", s)
+	}
+	admin := newBrowser(t, srv)
+	admin.signIn("admin.jabar@jabarprov.go.id")
+	admin.get(manage)
+	s, _, body = admin.post(classPath+"/enrolments/bulk", url.Values{"nips": {"199204172019031004\n199999999999999999"}})
+	if s != http.StatusOK || !strings.Contains(body, "Terdaftar: 1") || !strings.Contains(body, "199999999999999999") {
+		t.Errorf("assign two NIPs = %d, want one enrolled and the unknown one skipped: %s", s, body)
+	}
+	budi := newBrowser(t, srv)
+	budi.signIn("budi@diskominfo.bandung.go.id")
+	if s, _, _ := budi.get(manage); s != http.StatusNotFound && s != http.StatusForbidden {
+		t.Errorf("a learner opening the management page = %d, want 403 or 404", s)
+	}
+	if _, _, body = budi.get("/my/classes"); !strings.Contains(body, "aktif") {
+		t.Errorf("Budi's classes after the assignment: %s", body)
+	}
+}

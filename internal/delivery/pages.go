@@ -48,6 +48,7 @@ func (p *Pages) Mount() {
 	r.GET("/classes/:class_id/roster", p.roster)
 	r.GET("/sessions/:session_id/attendance", p.rollCallForm)
 	r.POST("/sessions/:session_id/attendance", p.saveRollCall)
+	p.mountManage(r)
 }
 
 const pageLimit = 50
