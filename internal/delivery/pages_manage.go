@@ -75,7 +75,9 @@ type managePage struct {
 	Bulk     *BulkEnrolResult
 }
 
-func (p *Pages) manage(c echo.Context) error { return p.renderManage(c, http.StatusOK, webpage.Form{}, nil) }
+func (p *Pages) manage(c echo.Context) error {
+	return p.renderManage(c, http.StatusOK, webpage.Form{}, nil)
+}
 
 func (p *Pages) renderManage(c echo.Context, status int, form webpage.Form, bulk *BulkEnrolResult) error {
 	id, err := uuid.Parse(c.Param("class_id"))
