@@ -476,3 +476,38 @@ func TestAnInstituteOpensAClassSchedulesItAndAssignsLearnersInThePages(t *testin
 		t.Errorf("Budi's classes after the assignment: %s", body)
 	}
 }
+
+func TestASupervisorApprovesAnEnrolmentRequestInThePages(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rudi := newBrowser(t, srv)
+	rudi.signIn("instruktur@bpsdm.jabarprov.go.id")
+	_, _, body := rudi.get("/catalogue?q=literasi")
+	version := firstMatch(t, `href="/courses/([0-9a-f-]+)"`, body)
+	rudi.get("/teach/classes/new?version_id=" + version)
+	_, manage, _ := rudi.post("/teach/classes", url.Values{"version_id": {version}, "code": {"LITDIG-APPROVAL"}, "starts_on": {"2026-12-01"},
+		"ends_on": {"2027-01-31"}, "capacity": {"10"}, "region_code": {"32"}, "policy": {"approval"}})
+	class := strings.TrimSuffix(manage, "/manage")
+
+	budi := newBrowser(t, srv)
+	budi.signIn("budi@diskominfo.bandung.go.id")
+	if s, _, body := budi.post(class+"/enrol", nil); s != http.StatusOK || !strings.Contains(body, "menunggu persetujuan") {
+		t.Fatalf("a request to join = %d, want the class page saying it awaits approval: %s", s, body)
+	}
+	kabid := newBrowser(t, srv)
+	kabid.signIn("kabid@diskominfo.bandung.go.id")
+	_, _, body = kabid.get("/team")
+	approve := firstMatch(t, `action="(/enrolments/[0-9a-f-]+/approve)"`, body)
+	if s, _, _ := budi.post(approve, nil); s != http.StatusForbidden && s != http.StatusNotFound {
+		t.Errorf("Budi approving his own request = %d, want a refusal", s)
+	}
+	if s, path, body := kabid.post(approve, nil); s != http.StatusOK || path != "/team" || !strings.Contains(body, "Tidak ada permintaan yang menunggu") {
+		t.Errorf("approve = %d at %s, want the team page with nothing waiting: %s", s, path, body)
+	}
+	if _, _, body := budi.get(class); !strings.Contains(body, "<strong>aktif</strong>") {
+		t.Errorf("after approval Budi's class page: %s", body)
+	}
+}

@@ -49,6 +49,7 @@ func (p *Pages) Mount() {
 	r.GET("/sessions/:session_id/attendance", p.rollCallForm)
 	r.POST("/sessions/:session_id/attendance", p.saveRollCall)
 	p.mountManage(r)
+	p.mountTeam(r)
 }
 
 const pageLimit = 50
