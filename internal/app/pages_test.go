@@ -335,6 +335,16 @@ func TestAnAuthorBuildsACourseInThePagesAndSubmitsItForReview(t *testing.T) {
 	if !strings.Contains(body, "Bacaan") {
 		t.Fatalf("the item is not on the draft: %s", body)
 	}
+	_, _, body = author.post(items, url.Values{"kind": {"link"}, "title": {"Pedoman"}, "url": {"https://jdih.setkab.go.id/"}})
+	// The link moves above the reading.
+	link := firstMatch(t, `name="id" value="([0-9a-f-]+)"><button type="submit" name="direction" value="up" class="secondary" aria-label="Naikkan: Pedoman"`, body)
+	if s, _, body = author.post(draft+"/move", url.Values{"id": {link}, "direction": {"up"}, "lock_version": {firstMatch(t, `name="lock_version" value="(\d+)"`, body)}}); s != http.StatusOK ||
+		strings.Index(body, "Pedoman <span") < 0 || strings.Index(body, "Pedoman <span") > strings.Index(body, "Bacaan <span") {
+		t.Errorf("move up = %d, want the link before the reading: %s", s, body)
+	}
+	if s, _, _ = author.post(draft+"/move", url.Values{"id": {link}, "direction": {"down"}, "lock_version": {"1"}}); s != http.StatusPreconditionFailed {
+		t.Errorf("a move from a stale page = %d, want 412", s)
+	}
 	// Submitting without objectives says what is missing.
 	if s, _, body = author.post(draft+"/submit", nil); s != http.StatusUnprocessableEntity || !strings.Contains(body, "objectives: tujuan pembelajaran wajib diisi") {
 		t.Fatalf("submit without objectives = %d, want 422 naming them: %s", s, body)

@@ -3,6 +3,7 @@ package course
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,7 @@ func (p *Pages) mountBuilder(r webpage.Router) {
 	r.POST("/teach/versions/:version_id/modules/:module_id/lessons", p.addLesson)
 	r.POST("/teach/versions/:version_id/lessons/:lesson_id/items", p.addItem)
 	r.POST("/teach/versions/:version_id/submit", p.submitDraft)
+	r.POST("/teach/versions/:version_id/move", p.move)
 }
 
 type teachCoursesPage struct {
@@ -203,4 +205,71 @@ func (p *Pages) submitDraft(c echo.Context) error {
 		return p.refuse(c, p.renderDraft, err, url.Values{"form": {"submit"}})
 	}
 	return webpage.Redirect(c, "/teach/versions/"+id.String())
+}
+
+// move shifts a module, lesson or item one place up or down among its
+// siblings. The form carries the lock version the page was read at, so two
+// authors moving things at once cannot undo each other unseen (412).
+func (p *Pages) move(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := p.version(c)
+	if err != nil {
+		return err
+	}
+	form, _ := c.FormParams()
+	target, err := uuid.Parse(form.Get("id"))
+	if err != nil {
+		return ErrVersionNotFound
+	}
+	step := 1
+	if form.Get("direction") == "up" {
+		step = -1
+	}
+	expect, err := strconv.Atoi(form.Get("lock_version"))
+	if err != nil {
+		return p.refuse(c, p.renderDraft, apperr.Invalid("lock_version", "formulir tidak lengkap; muat ulang halaman", "the form is incomplete; reload the page"), url.Values{"form": {"submit"}})
+	}
+	if _, err := p.svc.Reorder(ctx, v.ID, outlineMoving(v, target, step), expect); err != nil {
+		return p.refuse(c, p.renderDraft, err, url.Values{"form": {"submit"}})
+	}
+	return webpage.Redirect(c, "/teach/versions/"+v.ID.String())
+}
+
+// outlineMoving is v's outline with the module, lesson or item id swapped
+// with its neighbour step places away; at an end nothing moves.
+func outlineMoving(v Version, id uuid.UUID, step int) Outline {
+	out := make(Outline, len(v.Modules))
+	moduleIDs := make([]uuid.UUID, len(v.Modules))
+	for mi, m := range v.Modules {
+		moduleIDs[mi] = m.ID
+		out[mi] = OutlineModule{ID: m.ID, Lessons: make([]OutlineLesson, len(m.Lessons))}
+		for li, l := range m.Lessons {
+			items := make([]uuid.UUID, len(l.Items))
+			for ii, it := range l.Items {
+				items[ii] = it.ID
+			}
+			swapWithNeighbour(items, id, step)
+			out[mi].Lessons[li] = OutlineLesson{ID: l.ID, ItemIDs: items}
+		}
+		swapLesson(out[mi].Lessons, id, step)
+	}
+	if i := slices.Index(moduleIDs, id); i >= 0 && i+step >= 0 && i+step < len(out) {
+		out[i], out[i+step] = out[i+step], out[i]
+	}
+	return out
+}
+
+func swapWithNeighbour(ids []uuid.UUID, id uuid.UUID, step int) {
+	if i := slices.Index(ids, id); i >= 0 && i+step >= 0 && i+step < len(ids) {
+		ids[i], ids[i+step] = ids[i+step], ids[i]
+	}
+}
+
+func swapLesson(lessons []OutlineLesson, id uuid.UUID, step int) {
+	for i := range lessons {
+		if lessons[i].ID == id && i+step >= 0 && i+step < len(lessons) {
+			lessons[i], lessons[i+step] = lessons[i+step], lessons[i]
+			return
+		}
+	}
 }
