@@ -521,3 +521,33 @@ func TestASupervisorApprovesAnEnrolmentRequestInThePages(t *testing.T) {
 		t.Errorf("after approval Budi's class page: %s", body)
 	}
 }
+
+func TestAnOrganisationAdminGrantsAndRevokesARoleInThePages(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin := newBrowser(t, srv)
+	admin.signIn("admin.jabar@jabarprov.go.id")
+	_, _, body := admin.get("/admin/users?q=rina")
+	user := firstMatch(t, `href="(/admin/users/[0-9a-f-]+)">Rina`, body)
+	_, _, body = admin.get(user)
+	if s, _, body := admin.post(user+"/grants", url.Values{"role": {"mentor"}}); s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="org_id-error"`) {
+		t.Errorf("a grant without an organisation = %d, want the error next to it: %s", s, body)
+	}
+	org := firstMatch(t, `<option value="([0-9a-f-]+)">Dinas Komunikasi dan Informatika Kota Bandung`, body)
+	if s, _, body := admin.post(user+"/grants", url.Values{"role": {"mentor"}, "org_id": {org}}); s != http.StatusOK || !strings.Contains(body, "<td>mentor</td>") {
+		t.Fatalf("grant = %d, want the role listed: %s", s, body)
+	}
+	_, _, body = admin.get(user)
+	revoke := firstMatch(t, `(?s)<td>mentor</td>.*?action="(/admin/users/[0-9a-f-]+/grants/[0-9a-f-]+/revoke)"`, body)
+	rina := newBrowser(t, srv)
+	rina.signIn("rina@diskominfo.bandung.go.id")
+	if s, _, _ := rina.post(revoke, nil); s != http.StatusNotFound && s != http.StatusForbidden {
+		t.Errorf("Rina revoking a grant = %d, want a refusal", s)
+	}
+	if s, _, body := admin.post(revoke, nil); s != http.StatusOK || strings.Contains(body, "<td>mentor</td>") {
+		t.Errorf("revoke = %d, want the role gone: %s", s, body)
+	}
+}

@@ -53,6 +53,7 @@ func (p *Pages) Mount() {
 	pub.POST("/password-reset", p.requestReset)
 	pub.GET("/password-reset/confirm", p.resetConfirmForm)
 	pub.POST("/password-reset/confirm", p.confirmReset)
+	p.mountAdmin(p.site.SignedIn())
 }
 
 type signInPage struct{ Next string }
