@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,8 +117,12 @@ type View struct {
 	Path     string // the current page, for the language switch and sign-in's way back
 	CSRF     string
 	SignedIn bool
-	Data     any
-	Form     Form
+	// Works is true for a signed-in user holding any role beyond learner:
+	// the layout then links the staff pages. It only hides links; every
+	// page is authorized by its service.
+	Works bool
+	Data  any
+	Form  Form
 }
 
 // T picks the text of the page's language: {{.T "Masuk" "Sign in"}}.
@@ -134,8 +139,11 @@ func (s *Site) RenderForm(c echo.Context, status int, name string, data any, for
 	if !ok {
 		return fmt.Errorf("webpage: no page %q", name)
 	}
-	_, err := authz.ActorFrom(c.Request().Context())
+	actor, err := authz.ActorFrom(c.Request().Context())
 	v := View{Lang: Language(c), Path: c.Request().URL.RequestURI(), CSRF: csrfToken(c), SignedIn: err == nil, Data: data, Form: form}
+	if err == nil {
+		v.Works = slices.ContainsFunc(actor.Grants, func(g authz.Grant) bool { return g.Role != authz.RoleLearner })
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		return fmt.Errorf("webpage: render %s: %w", name, err)
