@@ -133,6 +133,9 @@
           question(slot).dataset.seq = r.body.seq;
           if (current && current.seq === entry.seq) { current.state = "saved"; show(slot, "saved"); }
         } else if (r.status === 409 || r.status === 422 || r.status === 404 || r.status === 403) {
+          // A stale seq (another tab saved a newer answer): the next change
+          // must go above the stored seq to win.
+          if (typeof r.body.seq === "number") question(slot).dataset.seq = r.body.seq;
           if (current && current.seq === entry.seq) { current.state = "refused"; show(slot, "refused", r.body.detail || r.body.title); }
           if (r.body.type && r.body.type.indexOf("attempt_closed") >= 0) closed();
         } else {
