@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -47,7 +46,7 @@ type Site struct {
 // New parses every page template once; a broken template fails start-up.
 func New(opts Options) (*Site, error) {
 	s := &Site{opts: opts, templates: map[string]*template.Template{}}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(opts.Files, "layout.html")
+	base, err := template.New("layout.html").Funcs(templateFuncs()).ParseFS(opts.Files, "layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("webpage: layout: %w", err)
 	}
@@ -172,18 +171,20 @@ func (s *Site) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // learner's own zone is a later refinement.
 var wib = time.FixedZone("WIB", 7*60*60)
 
-var funcs = template.FuncMap{
-	"datetime": func(t time.Time) string { return t.In(wib).Format("02-01-2006 15:04 MST") },
-	"date":     func(t time.Time) string { return t.In(wib).Format("02-01-2006") },
-	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"join":     strings.Join,
-	"base":     path.Base,
-	"deref":    func(p *float64) float64 { return *p },
-	"percent":  func(f float64) int { return int(f*100 + 0.5) },
-	"dict":     dict,
-	// sanitized marks HTML the services sanitized on write (course texts,
-	// question stems) as safe to show; never use it on anything else.
-	"sanitized": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec // sanitized on write
+// templateFuncs are the helpers every template may call.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"datetime": func(t time.Time) string { return t.In(wib).Format("02-01-2006 15:04 MST") },
+		"date":     func(t time.Time) string { return t.In(wib).Format("02-01-2006") },
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"join":     strings.Join,
+		"deref":    func(p *float64) float64 { return *p },
+		"percent":  func(f float64) int { return int(f*100 + 0.5) },
+		"dict":     dict,
+		// sanitized marks HTML the services sanitized on write (course texts,
+		// question stems) as safe to show; never use it on anything else.
+		"sanitized": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec // sanitized on write
+	}
 }
 
 // dict builds a map from "key", value pairs, to pass several values to a
