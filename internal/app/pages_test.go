@@ -134,6 +134,9 @@ func TestALearnerFindsTheDemoCourseEnrolsAndTakesItsQuizWithoutScripts(t *testin
 	b.signIn("rina@diskominfo.bandung.go.id")
 	_, _, body := b.get("/catalogue?q=literasi&mode=blended")
 	version := firstMatch(t, `href="/courses/([0-9a-f-]+)">Literasi Digital bagi ASN`, body)
+	if _, _, body := b.get("/catalogue?tag=pelayanan-publik"); strings.Contains(body, "Literasi Digital bagi ASN") {
+		t.Errorf("the demo course matches a topic it lacks: %s", body)
+	}
 	if s, _, body := b.get("/catalogue?mode=teleport"); s != http.StatusUnprocessableEntity || !strings.Contains(body, `value="teleport"`) && !strings.Contains(body, "field-error") {
 		t.Errorf("an unknown filter = %d, want the form with its error: %s", s, body)
 	}
@@ -186,6 +189,19 @@ func TestALearnerFindsTheDemoCourseEnrolsAndTakesItsQuizWithoutScripts(t *testin
 	}
 	if s, _, body := b.get("/classes/00000000-0000-0000-0000-000000000000"); s != http.StatusNotFound || strings.Contains(body, "problem") {
 		t.Errorf("an unknown class = %d, want the 404 page", s)
+	}
+	// Reading the text item marks it done; then Rina withdraws.
+	_, _, body = b.get(player)
+	done := firstMatch(t, `action="(/enrolments/[0-9a-f-]+/items/[0-9a-f-]+/done)"`, body)
+	if s, path, _ := b.post(done, url.Values{"back": {player}}); s != http.StatusOK || !strings.HasPrefix(path, "/learn/") {
+		t.Errorf("mark done = %d at %s, want back in the player", s, path)
+	}
+	if _, _, body = b.get("/my/classes"); !strings.Contains(body, `value="25"`) {
+		t.Errorf("after one of four required items my classes shows: %s", body)
+	}
+	_, _, body = b.get("/classes/" + class)
+	if s, _, body := b.post(firstMatch(t, `action="(/enrolments/[0-9a-f-]+/withdraw)"`, body), nil); s != http.StatusOK || !strings.Contains(body, `action="/classes/`+class+`/enrol"`) {
+		t.Errorf("withdraw = %d, want the class page offering to enrol again: %s", s, body)
 	}
 }
 

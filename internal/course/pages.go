@@ -46,7 +46,7 @@ type cataloguePage struct {
 
 func (p *Pages) catalogue(c echo.Context) error {
 	q := c.QueryParams()
-	f := CatalogueFilter{Query: q.Get("q"), Tag: q.Get("tag"), Mode: DeliveryMode(q.Get("mode")),
+	f := CatalogueFilter{Query: q.Get("q"), Tag: q.Get("tag"), Competency: q.Get("competency"), Mode: DeliveryMode(q.Get("mode")),
 		Level: Level(q.Get("level")), Language: Language(q.Get("language"))}
 	data := cataloguePage{Modes: []DeliveryMode{ModeOnline, ModeBlended, ModeClassroom},
 		Levels: []Level{LevelBasic, LevelIntermediate, LevelAdvanced}}
