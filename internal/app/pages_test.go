@@ -567,3 +567,29 @@ func TestAnOrganisationAdminGrantsAndRevokesARoleInThePages(t *testing.T) {
 		t.Errorf("revoke = %d, want the role gone: %s", s, body)
 	}
 }
+
+func TestPasswordResetPagesAnswerAlikeAndKeepErrorsNextToTheFields(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, srv)
+	b.get("/password-reset")
+	for _, login := range []string{"budi@diskominfo.bandung.go.id", "nobody@example.go.id"} {
+		if s, _, body := b.post("/password-reset", url.Values{"login": {login}}); s != http.StatusOK || !strings.Contains(body, "Jika akun itu ada") {
+			t.Errorf("a reset for %s = %d, want the same answer for known and unknown accounts: %s", login, s, body)
+		}
+	}
+	if s, _, body := b.post("/password-reset", url.Values{"login": {" "}}); s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="login-error"`) {
+		t.Errorf("an empty login = %d, want the error next to it: %s", s, body)
+	}
+	b.get("/password-reset/confirm?token=cprt_bad")
+	s, _, body := b.post("/password-reset/confirm", url.Values{"token": {"cprt_bad"}, "password": {"Sandi-Baru-2026!x"}, "password_again": {"lain"}})
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="password_again-error"`) || strings.Contains(body, "Sandi-Baru-2026!x") {
+		t.Errorf("mismatched passwords = %d, want the error next to the repeat and no password echoed: %s", s, body)
+	}
+	if s, _, body = b.post("/password-reset/confirm", url.Values{"token": {"cprt_bad"}, "password": {"Sandi-Baru-2026!x"}, "password_again": {"Sandi-Baru-2026!x"}}); s < 400 || s >= 500 || !strings.Contains(body, `role="alert"`) {
+		t.Errorf("a bad link = %d, want the form with why: %s", s, body)
+	}
+}
