@@ -217,7 +217,7 @@ func (p *Pages) saveQuizSettings(c echo.Context) error {
 		}
 	}
 	if err != nil {
-		return p.refuse(c, p.renderQuizSettings, err, form, map[string]string{"sections": "bank_id"})
+		return p.refuse(c, p.renderQuizSettings, err, form, map[string]string{"sections": "bank_id", "time_limit_seconds": "time_limit_minutes"})
 	}
 	return webpage.Redirect(c, "/teach/quizzes/"+id.String()+"?saved=1")
 }
