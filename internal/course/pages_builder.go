@@ -67,29 +67,19 @@ func (p *Pages) createCourse(c echo.Context) error {
 	if jp := strings.TrimSpace(form.Get("jp_credit")); jp != "" {
 		n, perr := strconv.ParseFloat(strings.ReplaceAll(jp, ",", "."), 64)
 		if perr != nil {
-			return p.refuse(c, p.renderTeachCourses, apperr.Invalid("jp_credit", "harus berupa angka", "must be a number"), form)
+			return webpage.Refuse(c, apperr.Invalid("jp_credit", "harus berupa angka", "must be a number"), form, nil, p.renderTeachCourses)
 		}
 		patch.JPCredit = Some(n)
 	}
 	created, err := p.svc.CreateCourse(ctx, NewCourse{OrgID: actor.HomeOrgID, Code: strings.TrimSpace(form.Get("code")),
 		Sharing: Sharing(form.Get("sharing")), Version: patch})
 	if err != nil {
-		return p.refuse(c, p.renderTeachCourses, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderTeachCourses)
 	}
 	if created.Open == nil {
 		return webpage.Redirect(c, "/teach/courses")
 	}
 	return webpage.Redirect(c, "/teach/versions/"+created.Open.ID.String())
-}
-
-// refuse shows a form again with the service's errors, or returns an error
-// that is nobody's typing mistake.
-func (p *Pages) refuse(c echo.Context, render func(echo.Context, int, webpage.Form) error, err error, values url.Values) error {
-	form, ok := webpage.FormOf(err, webpage.Language(c), values, nil)
-	if !ok || apperr.KindOf(err) == apperr.KindNotFound || apperr.KindOf(err) == apperr.KindForbidden {
-		return err
-	}
-	return render(c, apperr.As(err).Kind.Status(), form)
 }
 
 type draftPage struct {
@@ -128,16 +118,16 @@ func (p *Pages) updateDraft(c echo.Context) error {
 	if jp := strings.TrimSpace(form.Get("jp_credit")); jp != "" {
 		n, perr := strconv.ParseFloat(strings.ReplaceAll(jp, ",", "."), 64)
 		if perr != nil {
-			return p.refuse(c, p.renderDraft, apperr.Invalid("jp_credit", "harus berupa angka", "must be a number"), form)
+			return webpage.Refuse(c, apperr.Invalid("jp_credit", "harus berupa angka", "must be a number"), form, nil, p.renderDraft)
 		}
 		patch.JPCredit = Some(n)
 	}
 	expect, err := strconv.Atoi(form.Get("lock_version"))
 	if err != nil || expect < 1 {
-		return p.refuse(c, p.renderDraft, apperr.Invalid("lock_version", "formulir tidak lengkap; muat ulang halaman", "the form is incomplete; reload the page"), form)
+		return webpage.Refuse(c, apperr.Invalid("lock_version", "formulir tidak lengkap; muat ulang halaman", "the form is incomplete; reload the page"), form, nil, p.renderDraft)
 	}
 	if _, err := p.svc.UpdateVersion(c.Request().Context(), id, patch, expect); err != nil {
-		return p.refuse(c, p.renderDraft, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderDraft)
 	}
 	return webpage.Redirect(c, "/teach/versions/"+id.String())
 }
@@ -150,7 +140,7 @@ func (p *Pages) addModule(c echo.Context) error {
 	form, _ := c.FormParams()
 	title, summary := form.Get("title"), form.Get("summary")
 	if _, err := p.svc.AddModule(c.Request().Context(), id, ModuleInput{Title: &title, Summary: &summary}); err != nil {
-		return p.refuse(c, p.renderDraft, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderDraft)
 	}
 	return webpage.Redirect(c, "/teach/versions/"+id.String())
 }
@@ -164,7 +154,7 @@ func (p *Pages) addLesson(c echo.Context) error {
 	title := form.Get("title")
 	l, err := p.svc.AddLesson(c.Request().Context(), moduleID, ModuleInput{Title: &title})
 	if err != nil {
-		return p.refuse(c, p.renderDraft, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderDraft)
 	}
 	return webpage.Redirect(c, "/teach/versions/"+l.VersionID.String()+"#lesson-"+l.ID.String())
 }
@@ -191,7 +181,7 @@ func (p *Pages) addItem(c echo.Context) error {
 	}
 	it, err := p.svc.AddItem(c.Request().Context(), lessonID, in)
 	if err != nil {
-		return p.refuse(c, p.renderDraft, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderDraft)
 	}
 	return webpage.Redirect(c, "/teach/versions/"+it.VersionID.String()+"#lesson-"+lessonID.String())
 }
@@ -202,7 +192,7 @@ func (p *Pages) submitDraft(c echo.Context) error {
 		return ErrVersionNotFound
 	}
 	if _, _, err := p.svc.Submit(c.Request().Context(), id); err != nil {
-		return p.refuse(c, p.renderDraft, err, url.Values{"form": {"submit"}})
+		return webpage.Refuse(c, err, url.Values{"form": {"submit"}}, nil, p.renderDraft)
 	}
 	return webpage.Redirect(c, "/teach/versions/"+id.String())
 }
@@ -227,10 +217,10 @@ func (p *Pages) move(c echo.Context) error {
 	}
 	expect, err := strconv.Atoi(form.Get("lock_version"))
 	if err != nil {
-		return p.refuse(c, p.renderDraft, apperr.Invalid("lock_version", "formulir tidak lengkap; muat ulang halaman", "the form is incomplete; reload the page"), url.Values{"form": {"submit"}})
+		return webpage.Refuse(c, apperr.Invalid("lock_version", "formulir tidak lengkap; muat ulang halaman", "the form is incomplete; reload the page"), url.Values{"form": {"submit"}}, nil, p.renderDraft)
 	}
 	if _, err := p.svc.Reorder(ctx, v.ID, outlineMoving(v, target, step), expect); err != nil {
-		return p.refuse(c, p.renderDraft, err, url.Values{"form": {"submit"}})
+		return webpage.Refuse(c, err, url.Values{"form": {"submit"}}, nil, p.renderDraft)
 	}
 	return webpage.Redirect(c, "/teach/versions/"+v.ID.String())
 }

@@ -75,7 +75,7 @@ func (p *Pages) decide(c echo.Context) error {
 		Objectives: form.Get("objectives") == "on", Assessment: form.Get("assessment") == "on",
 		JP: form.Get("jp") == "on", Accessibility: form.Get("accessibility") == "on"}}
 	if _, _, err := p.svc.Review(c.Request().Context(), id, in); err != nil {
-		return p.refuse(c, p.renderReview, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderReview)
 	}
 	return webpage.Redirect(c, "/review?"+url.Values{"decided": {id.String()}}.Encode())
 }

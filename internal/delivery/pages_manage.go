@@ -57,13 +57,13 @@ func (p *Pages) createClass(c echo.Context) error {
 	capacity, err := strconv.Atoi(strings.TrimSpace(form.Get("capacity")))
 	v.Check(err == nil, "capacity", "harus bilangan bulat", "must be a whole number")
 	if err := v.Err(); err != nil {
-		return p.refuse(c, p.renderNewClass, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderNewClass)
 	}
 	class, err := p.svc.CreateClass(ctx, ClassInput{VersionID: versionID, OrgID: actor.HomeOrgID, Code: strings.TrimSpace(form.Get("code")),
 		StartsOn: startsOn, EndsOn: endsOn, Capacity: capacity, Waitlist: form.Get("waitlist") == "on",
 		Policy: Policy(form.Get("policy")), RegionCode: strings.TrimSpace(form.Get("region_code"))})
 	if err != nil {
-		return p.refuse(c, p.renderNewClass, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderNewClass)
 	}
 	return webpage.Redirect(c, "/classes/"+class.ID.String()+"/manage")
 }
@@ -122,7 +122,7 @@ func (p *Pages) createSession(c echo.Context) error {
 	ends, errEnd := clockOn(day, form.Get("ends_at"))
 	v.Check(errEnd == nil, "ends_at", "harus jam, mis. 12:00", "must be a time such as 12:00")
 	if err := v.Err(); err != nil {
-		return p.refuse(c, p.renderManageForm, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderManageForm)
 	}
 	kind, title, venue := SessionKind(form.Get("kind")), form.Get("title"), form.Get("venue")
 	in := SessionInput{Kind: &kind, Title: &title, StartsAt: &starts, EndsAt: &ends, Venue: &venue}
@@ -130,7 +130,7 @@ func (p *Pages) createSession(c echo.Context) error {
 		in.MeetingURL = &u
 	}
 	if _, err := p.svc.CreateSession(c.Request().Context(), id, in, form.Get("force") == "on"); err != nil {
-		return p.refuse(c, p.renderManageForm, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderManageForm)
 	}
 	return webpage.Redirect(c, "/classes/"+id.String()+"/manage")
 }
@@ -159,17 +159,7 @@ func (p *Pages) enrolInBulk(c echo.Context) error {
 	}
 	res, err := p.svc.EnrolInBulk(c.Request().Context(), id, BulkEnrolInput{NIPs: nips})
 	if err != nil {
-		return p.refuse(c, p.renderManageForm, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderManageForm)
 	}
 	return p.renderManage(c, http.StatusOK, webpage.Form{}, &res)
-}
-
-// refuse shows a form again with the service's errors, or returns an error
-// that is nobody's typing mistake.
-func (p *Pages) refuse(c echo.Context, render func(echo.Context, int, webpage.Form) error, err error, values url.Values) error {
-	form, ok := webpage.FormOf(err, webpage.Language(c), values, map[string]string{"nips": "nips"})
-	if !ok || apperr.KindOf(err) == apperr.KindNotFound || apperr.KindOf(err) == apperr.KindForbidden {
-		return err
-	}
-	return render(c, apperr.As(err).Kind.Status(), form)
 }

@@ -34,9 +34,9 @@ func (p *Pages) users(c echo.Context) error {
 	if q != "" {
 		res, err := p.auth.svc.SearchUsers(c.Request().Context(), UserFilter{Query: q}, page.Request{Limit: 50})
 		if err != nil {
-			return p.refuse(c, func(c echo.Context, status int, f webpage.Form) error {
+			return webpage.Refuse(c, err, form.Values, nil, func(c echo.Context, status int, f webpage.Form) error {
 				return p.site.RenderForm(c, status, "identity/users", data, f)
-			}, err, form.Values)
+			})
 		}
 		data.Users = res.Items
 	}
@@ -86,7 +86,7 @@ func (p *Pages) grant(c echo.Context) error {
 		_, err = p.auth.svc.Grant(c.Request().Context(), id, authz.Role(form.Get("role")), orgID)
 	}
 	if err != nil {
-		return p.refuse(c, p.renderUser, err, form)
+		return webpage.Refuse(c, err, form, nil, p.renderUser)
 	}
 	return webpage.Redirect(c, "/admin/users/"+id.String())
 }
@@ -97,17 +97,7 @@ func (p *Pages) revoke(c echo.Context) error {
 		return ErrGrantNotFound
 	}
 	if err := p.auth.svc.Revoke(c.Request().Context(), grantID); err != nil {
-		return p.refuse(c, p.renderUser, err, url.Values{})
+		return webpage.Refuse(c, err, url.Values{}, nil, p.renderUser)
 	}
 	return webpage.Redirect(c, "/admin/users/"+c.Param("user_id"))
-}
-
-// refuse shows a form again with the service's errors (a refused grant says
-// why above the form), or returns an error that is nobody's typing mistake.
-func (p *Pages) refuse(c echo.Context, render func(echo.Context, int, webpage.Form) error, err error, values url.Values) error {
-	form, ok := webpage.FormOf(err, webpage.Language(c), values, nil)
-	if !ok || apperr.KindOf(err) == apperr.KindNotFound {
-		return err
-	}
-	return render(c, apperr.As(err).Kind.Status(), form)
 }

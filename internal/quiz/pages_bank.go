@@ -35,14 +35,6 @@ var questionFields = map[string]string{
 	"content.body.correct": "correct", "body.correct": "correct", "content.body.text_answers": "answers", "body.text_answers": "answers",
 }
 
-func (p *Pages) refuse(c echo.Context, render func(echo.Context, int, webpage.Form) error, err error, values url.Values, fields map[string]string) error {
-	form, ok := webpage.FormOf(err, webpage.Language(c), values, fields)
-	if !ok || apperr.KindOf(err) == apperr.KindNotFound || apperr.KindOf(err) == apperr.KindForbidden {
-		return err
-	}
-	return render(c, apperr.As(err).Kind.Status(), form)
-}
-
 type banksPage struct{ Banks []Bank }
 
 func (p *Pages) banks(c echo.Context) error { return p.renderBanks(c, http.StatusOK, webpage.Form{}) }
@@ -65,7 +57,7 @@ func (p *Pages) createBank(c echo.Context) error {
 	name := strings.TrimSpace(form.Get("name"))
 	b, err := p.svc.CreateBank(c.Request().Context(), BankInput{OrgID: actor.HomeOrgID, Name: &name})
 	if err != nil {
-		return p.refuse(c, p.renderBanks, err, form, nil)
+		return webpage.Refuse(c, err, form, nil, p.renderBanks)
 	}
 	return webpage.Redirect(c, "/teach/banks/"+b.ID.String())
 }
@@ -107,7 +99,7 @@ func (p *Pages) createQuestion(c echo.Context) error {
 		_, err = p.svc.CreateQuestion(c.Request().Context(), id, QuestionInput{Content: &content})
 	}
 	if err != nil {
-		return p.refuse(c, p.renderBank, err, form, questionFields)
+		return webpage.Refuse(c, err, form, questionFields, p.renderBank)
 	}
 	return webpage.Redirect(c, "/teach/banks/"+id.String())
 }
@@ -217,7 +209,7 @@ func (p *Pages) saveQuizSettings(c echo.Context) error {
 		}
 	}
 	if err != nil {
-		return p.refuse(c, p.renderQuizSettings, err, form, map[string]string{"sections": "bank_id", "time_limit_seconds": "time_limit_minutes"})
+		return webpage.Refuse(c, err, form, map[string]string{"sections": "bank_id", "time_limit_seconds": "time_limit_minutes"}, p.renderQuizSettings)
 	}
 	return webpage.Redirect(c, "/teach/quizzes/"+id.String()+"?saved=1")
 }

@@ -75,7 +75,7 @@ func (p *Pages) gradeEssay(c echo.Context) error {
 	}
 	if err != nil {
 		values := url.Values{"attempt": {attemptID.String()}, "slot": {strconv.Itoa(slot)}, "score": {rawScore}, "comment": {comment}}
-		return p.refuse(c, p.renderQueue, err, values, nil)
+		return webpage.Refuse(c, err, values, nil, p.renderQueue)
 	}
 	return webpage.Redirect(c, "/classes/"+c.Param("class_id")+"/quizzes/"+c.Param("quiz_id")+"/grading")
 }

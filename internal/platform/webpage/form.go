@@ -3,6 +3,8 @@ package webpage
 import (
 	"net/url"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/corpu/corpu/internal/platform/apperr"
 )
 
@@ -46,4 +48,20 @@ func FormOf(err error, lang string, values url.Values, fields map[string]string)
 		f.Message = e.Message.In(lang)
 	}
 	return f, true
+}
+
+// Refuse answers a form the service refused: the form again (by render)
+// with the errors next to their fields and the status of the refusal. An
+// error no change to the form can fix — internal, a missing session, a
+// thing not found or not allowed — is returned for the error page.
+func Refuse(c echo.Context, err error, values url.Values, renames map[string]string, render func(echo.Context, int, Form) error) error {
+	switch apperr.KindOf(err) {
+	case apperr.KindNotFound, apperr.KindForbidden:
+		return err
+	}
+	form, ok := FormOf(err, Language(c), values, renames)
+	if !ok {
+		return err
+	}
+	return render(c, apperr.As(err).Kind.Status(), form)
 }

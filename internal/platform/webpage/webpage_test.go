@@ -214,3 +214,35 @@ func TestLocalPathKeepsVisitorsOnTheSite(t *testing.T) {
 		}
 	}
 }
+
+func TestRefuseShowsTheFormAgainOnlyForWhatTheVisitorCanFix(t *testing.T) {
+	notFound := apperr.New(apperr.KindNotFound, "x.not_found", "Tidak ada.", "Not found.")
+	forbidden := apperr.New(apperr.KindForbidden, "x.forbidden", "Tidak boleh.", "Not allowed.")
+	conflict := apperr.New(apperr.KindConflict, "x.conflict", "Bentrok.", "Clash.")
+	for _, tc := range []struct {
+		name     string
+		err      error
+		rendered int // the status the form is shown with; 0 when the error is returned
+	}{
+		{"a field error", apperr.Invalid("title", "wajib diisi", "is required"), http.StatusUnprocessableEntity},
+		{"a conflict", conflict, http.StatusConflict},
+		{"something not found", notFound, 0},
+		{"something not allowed", forbidden, 0},
+		{"an internal error", errors.New("db down"), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/", nil), httptest.NewRecorder())
+			rendered := 0
+			err := Refuse(c, tc.err, url.Values{"title": {"x"}}, nil, func(_ echo.Context, status int, f Form) error {
+				rendered = status
+				if f.Value("title") != "x" || !f.Invalid() {
+					t.Errorf("form = %+v, want the typed value and the error", f)
+				}
+				return nil
+			})
+			if rendered != tc.rendered || (tc.rendered == 0) != (err != nil) {
+				t.Errorf("Refuse = rendered %d, err %v; want rendered %d", rendered, err, tc.rendered)
+			}
+		})
+	}
+}
