@@ -108,12 +108,7 @@ func (p *Pages) updateDraft(c echo.Context) error {
 	}
 	form, _ := c.FormParams()
 	title, summary := form.Get("title"), form.Get("summary")
-	var objectives []string
-	for _, line := range strings.Split(form.Get("objectives"), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			objectives = append(objectives, line)
-		}
-	}
+	objectives := webpage.Lines(form.Get("objectives"))
 	patch := VersionPatch{Title: &title, Summary: &summary, Objectives: &objectives}
 	if jp := strings.TrimSpace(form.Get("jp_credit")); jp != "" {
 		n, perr := strconv.ParseFloat(strings.ReplaceAll(jp, ",", "."), 64)

@@ -151,13 +151,7 @@ func (p *Pages) enrolInBulk(c echo.Context) error {
 		return ErrClassNotFound
 	}
 	form, _ := c.FormParams()
-	var nips []string
-	for _, line := range strings.Split(form.Get("nips"), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			nips = append(nips, line)
-		}
-	}
-	res, err := p.svc.EnrolInBulk(c.Request().Context(), id, BulkEnrolInput{NIPs: nips})
+	res, err := p.svc.EnrolInBulk(c.Request().Context(), id, BulkEnrolInput{NIPs: webpage.Lines(form.Get("nips"))})
 	if err != nil {
 		return webpage.Refuse(c, err, form, nil, p.renderManageForm)
 	}

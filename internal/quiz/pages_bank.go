@@ -119,12 +119,12 @@ func questionFromForm(form url.Values) (Content, error) {
 	switch c.Type {
 	case TypeSingleChoice, TypeMultipleChoice:
 		var right int
-		for _, line := range lines(form.Get("options")) {
+		for _, line := range webpage.Lines(form.Get("options")) {
 			if strings.HasPrefix(line, "*") {
 				right++
 			}
 		}
-		for _, line := range lines(form.Get("options")) {
+		for _, line := range webpage.Lines(form.Get("options")) {
 			o := Option{Text: strings.TrimSpace(strings.TrimPrefix(line, "*"))}
 			if strings.HasPrefix(line, "*") {
 				o.Weight = 1 / float64(right)
@@ -138,21 +138,11 @@ func questionFromForm(form url.Values) (Content, error) {
 			c.Body.Correct = &v
 		}
 	case TypeShortAnswer:
-		for _, line := range lines(form.Get("answers")) {
+		for _, line := range webpage.Lines(form.Get("answers")) {
 			c.Body.TextAnswers = append(c.Body.TextAnswers, TextAnswer{Text: line, Credit: 1})
 		}
 	}
 	return c, nil
-}
-
-func lines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 type quizSettingsPage struct {

@@ -2,6 +2,7 @@ package webpage
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,4 +65,16 @@ func Refuse(c echo.Context, err error, values url.Values, renames map[string]str
 		return err
 	}
 	return render(c, apperr.As(err).Kind.Status(), form)
+}
+
+// Lines splits a textarea's value into its non-blank lines, trimmed: the
+// lists forms take one per line (NIPs, objectives, options).
+func Lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
