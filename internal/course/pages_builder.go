@@ -65,7 +65,7 @@ func (p *Pages) createCourse(c echo.Context) error {
 	lang, mode, level := Language(form.Get("language")), DeliveryMode(form.Get("delivery_mode")), Level(form.Get("level"))
 	patch := VersionPatch{Title: &title, Summary: &summary, Language: &lang, DeliveryMode: &mode, Level: &level}
 	if jp := strings.TrimSpace(form.Get("jp_credit")); jp != "" {
-		n, perr := strconv.ParseFloat(strings.ReplaceAll(jp, ",", "."), 64)
+		n, perr := webpage.ParseDecimal(jp)
 		if perr != nil {
 			return webpage.Refuse(c, apperr.Invalid("jp_credit", "harus berupa angka", "must be a number"), form, nil, p.renderTeachCourses)
 		}
@@ -111,7 +111,7 @@ func (p *Pages) updateDraft(c echo.Context) error {
 	objectives := webpage.Lines(form.Get("objectives"))
 	patch := VersionPatch{Title: &title, Summary: &summary, Objectives: &objectives}
 	if jp := strings.TrimSpace(form.Get("jp_credit")); jp != "" {
-		n, perr := strconv.ParseFloat(strings.ReplaceAll(jp, ",", "."), 64)
+		n, perr := webpage.ParseDecimal(jp)
 		if perr != nil {
 			return webpage.Refuse(c, apperr.Invalid("jp_credit", "harus berupa angka", "must be a number"), form, nil, p.renderDraft)
 		}

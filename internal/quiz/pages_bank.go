@@ -3,7 +3,6 @@ package quiz
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -110,7 +109,7 @@ func (p *Pages) createQuestion(c echo.Context) error {
 func questionFromForm(form url.Values) (Content, error) {
 	c := Content{Type: Type(form.Get("type")), Stem: strings.TrimSpace(form.Get("stem"))}
 	if pts := strings.TrimSpace(form.Get("points")); pts != "" {
-		n, err := strconv.ParseFloat(strings.ReplaceAll(pts, ",", "."), 64)
+		n, err := webpage.ParseDecimal(pts)
 		if err != nil {
 			return c, apperr.Invalid("points", "harus berupa angka", "must be a number")
 		}
@@ -213,7 +212,7 @@ func quizSettingsFromForm(form url.Values) (QuizInput, uuid.UUID, error) {
 		if s == "" {
 			return nil
 		}
-		n, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", "."), 64)
+		n, err := webpage.ParseDecimal(s)
 		v.Check(err == nil, field, "harus berupa angka", "must be a number")
 		return &n
 	}

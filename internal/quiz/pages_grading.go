@@ -67,7 +67,7 @@ func (p *Pages) gradeEssay(c echo.Context) error {
 		return ErrSlotNotFound
 	}
 	rawScore, comment := strings.TrimSpace(c.FormValue("score")), c.FormValue("comment")
-	score, perr := strconv.ParseFloat(strings.ReplaceAll(rawScore, ",", "."), 64)
+	score, perr := webpage.ParseDecimal(rawScore)
 	if perr != nil {
 		err = apperr.Invalid("score", "harus berupa angka", "must be a number")
 	} else {

@@ -2,6 +2,7 @@ package webpage
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -77,4 +78,10 @@ func Lines(s string) []string {
 		}
 	}
 	return out
+}
+
+// ParseDecimal reads a number as people in Indonesia type it, with a comma
+// or a point before the decimals ("2,5" or "2.5"), around spaces.
+func ParseDecimal(s string) (float64, error) {
+	return strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(s), ",", "."), 64)
 }
