@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 export CORPU_OBJECTSTORE_ACCESS_KEY ?= minioadmin
 
-.PHONY: run test services build lint bench load clean-testdbs scale-data scale-measure
+.PHONY: run test services chromium screenshots build lint bench load clean-testdbs scale-data scale-measure
 
 ## services: start whatever of PostgreSQL, Redis and the S3 store is not running
 services:
@@ -13,9 +13,18 @@ services:
 run: services
 	$(GO) run ./cmd/corpu dev
 
+## chromium: install Debian's Chromium for the browser tests when none is installed
+chromium:
+	@bash .ci/chromium.sh
+
 ## test: start the services, check formatting and vet, run every test with the race detector
-test: services lint
+test: services chromium lint
 	$(GO) test -race -count=1 -timeout 25m ./...
+
+## screenshots: refresh docs/screenshots/ with the browser scenario's pages
+screenshots: services chromium
+	mkdir -p docs/screenshots
+	CORPU_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'InChromium' ./internal/app
 
 ## lint: gofmt and go vet
 lint:

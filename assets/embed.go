@@ -1,8 +1,8 @@
 // Package assets embeds the files Corpu serves or renders: the OpenAPI
-// document, the certificate fonts, and later templates and web pages.
+// document, the certificate fonts, and the web pages.
 package assets
 
-import _ "embed"
+import "embed"
 
 // OpenAPI is the OpenAPI 3.1 document served at /openapi.yaml.
 //
@@ -17,3 +17,9 @@ var (
 	//go:embed fonts/DejaVuSerif-Bold.ttf
 	CertificateFontBold []byte
 )
+
+// Web holds the web pages' layout, templates (a folder per domain) and
+// static files (styles and small hand-written scripts).
+//
+//go:embed web
+var Web embed.FS

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -37,6 +38,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/platform/web"
+	"github.com/corpu/corpu/internal/platform/webpage"
 	"github.com/corpu/corpu/internal/quiz"
 	"github.com/corpu/corpu/internal/upload"
 )
@@ -142,7 +144,11 @@ func New(deps *Deps) (*App, error) {
 	}
 	a.subscribe()
 	a.registerMetrics()
-	a.http = a.newHTTP()
+	server, err := a.newHTTP()
+	if err != nil {
+		return nil, err
+	}
+	a.http = server
 	return a, nil
 }
 
@@ -238,7 +244,7 @@ func (a *App) newCertificates() error {
 		Enrolments: certificateEnrolments{delivery: a.delivery, courses: a.courses},
 		Jobs:       certificateJobs{jobs: a.jobs}, Images: certificateImages{uploads: a.uploads}, MasterKey: masterKey, KeyDir: a.deps.Config.Certificate.KeyDir,
 		PublicURL:    a.deps.Config.HTTP.PublicURL,
-		ReminderDays: a.deps.Config.Certificate.ReminderDays})
+		ReminderDays: a.deps.Config.Certificate.ReminderDays, Grades: a.grades})
 	if err != nil {
 		return fmt.Errorf("certificates: %w", err)
 	}
@@ -249,7 +255,7 @@ func (a *App) newCertificates() error {
 // HTTP returns the API server with every route mounted.
 func (a *App) HTTP() *echo.Echo { return a.http }
 
-func (a *App) newHTTP() *echo.Echo {
+func (a *App) newHTTP() (*echo.Echo, error) {
 	e := web.New(web.Options{
 		Config:   a.deps.Config.HTTP,
 		Log:      a.deps.Log,
@@ -261,6 +267,10 @@ func (a *App) newHTTP() *echo.Echo {
 			"objectstore": a.deps.Store.Ping,
 		},
 	})
+	site, err := a.newSite(e)
+	if err != nil {
+		return nil, err
+	}
 	authHandler := identity.NewAuthHandler(a.auth)
 	authHandler.MountWellKnown(e)
 	authHandler.MountPublic(e.Group("/api/v1"))
@@ -269,8 +279,10 @@ func (a *App) newHTTP() *echo.Echo {
 	verification.MountAPI(e.Group("/api/v1"))
 	verification.MountPage(e)
 
-	// Idempotency keys are per caller, so they are read after sign-in.
-	api := e.Group("/api/v1", a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
+	// Idempotency keys are per caller, so they are read after sign-in. The
+	// pages' scripts reach the API with the session cookie and the CSRF
+	// header (webpage.Site.APIBridge).
+	api := e.Group("/api/v1", site.APIBridge, a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
 	authHandler.Mount(api)
 	identity.NewHandler(a.identity).Mount(api)
 	audit.NewHandler(a.audit).Mount(api)
@@ -283,7 +295,29 @@ func (a *App) newHTTP() *echo.Echo {
 	certificate.NewHandler(a.certs).Mount(api)
 	gradebook.NewHandler(a.grades).Mount(api)
 	assignment.NewHandler(a.assign).Mount(api)
-	return e
+	return e, nil
+}
+
+// newSite mounts the web pages at "/": each domain's pages over the same
+// services as its API.
+func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
+	files, err := fs.Sub(assets.Web, "web")
+	if err != nil {
+		return nil, fmt.Errorf("web assets: %w", err)
+	}
+	httpCfg := a.deps.Config.HTTP
+	site, err := webpage.New(webpage.Options{Files: files, Sessions: a.auth.PageSessions(), Log: a.deps.Log,
+		Secure: a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://")})
+	if err != nil {
+		return nil, err
+	}
+	site.Mount(e)
+	e.HTTPErrorHandler = site.ErrorHandler(e.HTTPErrorHandler)
+	identity.NewPages(a.auth, site).Mount()
+	course.NewPages(a.courses, site).Mount()
+	delivery.NewPages(a.delivery, site, httpCfg.PublicURL).Mount()
+	quiz.NewPages(a.quizzes, site).Mount()
+	return site, nil
 }
 
 // Worker returns the task server with every handler and periodic task registered.

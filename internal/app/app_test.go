@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/corpu/corpu/assets"
+	"github.com/corpu/corpu/internal/platform/webpage"
 )
 
 func TestTheOpenAPIDocumentDescribesExactlyTheRegisteredRoutes(t *testing.T) {
@@ -25,7 +26,7 @@ func TestTheOpenAPIDocumentDescribesExactlyTheRegisteredRoutes(t *testing.T) {
 	param := regexp.MustCompile(`:([a-z_]+)`)
 	registered := map[string]bool{}
 	for _, r := range srv.App.HTTP().Routes() {
-		if r.Method == "echo_route_not_found" {
+		if r.Method == "echo_route_not_found" || strings.HasPrefix(r.Name, webpage.RouteNamePrefix) {
 			continue
 		}
 		path := param.ReplaceAllString(r.Path, "{$1}")

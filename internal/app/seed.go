@@ -108,6 +108,9 @@ func (a *App) authorDemoCourse(ctx context.Context, orgID uuid.UUID) (uuid.UUID,
 			return uuid.Nil, err
 		}
 	}
+	if err := a.addDemoQuiz(ctx, orgID, l.ID); err != nil {
+		return uuid.Nil, err
+	}
 	return versionID, nil
 }
 

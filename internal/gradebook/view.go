@@ -2,6 +2,7 @@ package gradebook
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -54,4 +55,20 @@ func (s *Service) Gradebook(ctx context.Context, classID uuid.UUID, f RowFilter,
 		return page.Result[Row]{}, err
 	}
 	return page.Build(rows, req.Limit, func(r Row) page.Position { return page.Position{ID: r.UserID.String()} }), nil
+}
+
+// FinalGrade is a learner's final percent in a class, as printed on the
+// certificate of their completion; ok is false while the class has no final
+// grade for them. It answers the system, not a caller: the certificate
+// worker asks on the learner's behalf.
+func (s *Service) FinalGrade(ctx context.Context, classID, userID uuid.UUID) (percent float64, ok bool, err error) {
+	rows, err := s.store.results(ctx, classID, []uuid.UUID{userID})
+	if err != nil {
+		return 0, false, fmt.Errorf("final grade of %s in %s: %w", userID, classID, err)
+	}
+	r, found := rows[userID]
+	if !found || r.FinalPercent == nil {
+		return 0, false, nil
+	}
+	return *r.FinalPercent, true, nil
 }
