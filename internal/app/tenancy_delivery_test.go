@@ -353,9 +353,18 @@ func TestEveryCourseAndDeliveryEndpointAsEveryRoleInsideAndOutsideTheOwningSubtr
 						} `json:"learner"`
 					} `json:"items"`
 				}](t, raw)
+				// The demo data's own enrolments are not this fixture's to judge.
+				ours := map[string]bool{}
+				for _, ids := range wantTeam {
+					for _, id := range ids {
+						ours[id] = true
+					}
+				}
 				var ids []string
 				for _, it := range res.Items {
-					ids = append(ids, it.ID)
+					if ours[it.ID] {
+						ids = append(ids, it.ID)
+					}
 					if caller == "bandung supervisor" && it.Learner.OrgID != f.org["DISKOMINFO-BANDUNG"] {
 						t.Errorf("team enrolments as %s include a learner of %s", caller, it.Learner.OrgID)
 					}
