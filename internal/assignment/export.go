@@ -3,7 +3,6 @@ package assignment
 import (
 	"archive/zip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,11 +81,7 @@ func (s *Service) HandleExportSubmissions(ctx context.Context, t *asynq.Task) er
 	if err := queue.Decode(t, &p); err != nil {
 		return err
 	}
-	if _, err := s.jobs.Start(ctx, p.JobID); errors.Is(err, job.ErrFinished) {
-		return nil
-	} else if errors.Is(err, job.ErrNotFound) {
-		return fmt.Errorf("%s: job %s: %w", TypeExportSubmissions, p.JobID, asynq.SkipRetry)
-	} else if err != nil {
+	if _, ok, err := job.BeginTask(ctx, s.jobs, TypeExportSubmissions, p.JobID); !ok {
 		return err
 	}
 	a, err := s.store.assignment(ctx, p.AssignmentID)

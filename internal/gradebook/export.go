@@ -3,7 +3,6 @@ package gradebook
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -72,11 +71,7 @@ func (s *Service) HandleExport(ctx context.Context, t *asynq.Task) error {
 	if err := queue.Decode(t, &p); err != nil {
 		return err
 	}
-	if _, err := s.jobs.Start(ctx, p.JobID); errors.Is(err, job.ErrFinished) {
-		return nil
-	} else if errors.Is(err, job.ErrNotFound) {
-		return fmt.Errorf("%s: job %s: %w", TypeExport, p.JobID, asynq.SkipRetry)
-	} else if err != nil {
+	if _, ok, err := job.BeginTask(ctx, s.jobs, TypeExport, p.JobID); !ok {
 		return err
 	}
 	body, contentType, err := s.Export(ctx, p.ClassID, p.Format)

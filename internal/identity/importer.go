@@ -171,14 +171,8 @@ func failure(id, en string) error { return &importFailure{msg: apperr.Text{ID: i
 
 // Run runs the import job with id: the task handler calls it.
 func (im *Importer) Run(ctx context.Context, jobID uuid.UUID) error {
-	j, err := im.jobs.Start(ctx, jobID)
-	if errors.Is(err, job.ErrFinished) {
-		return nil
-	}
-	if errors.Is(err, job.ErrNotFound) {
-		return fmt.Errorf("%s: job %s: %w: %w", TypeImportUsers, jobID, err, asynq.SkipRetry)
-	}
-	if err != nil {
+	j, ok, err := job.BeginTask(ctx, im.jobs, TypeImportUsers, jobID)
+	if !ok {
 		return err
 	}
 	var params importParams

@@ -168,14 +168,8 @@ func (e *importFailure) Error() string { return e.msg.EN }
 // one transaction, together with the job's success. A job already over does
 // nothing; a file that cannot be read fails the job.
 func (s *Service) RunImport(ctx context.Context, jobID uuid.UUID) error {
-	j, err := s.jobs.Start(ctx, jobID)
-	if errors.Is(err, job.ErrFinished) {
-		return nil
-	}
-	if errors.Is(err, job.ErrNotFound) {
-		return fmt.Errorf("%s: job %s: %w", TypeImportQuestions, jobID, asynq.SkipRetry)
-	}
-	if err != nil {
+	j, ok, err := job.BeginTask(ctx, s.jobs, TypeImportQuestions, jobID)
+	if !ok {
 		return err
 	}
 	var p importParams

@@ -2,7 +2,6 @@ package quiz
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -98,11 +97,7 @@ func (s *Service) HandleStatistics(ctx context.Context, t *asynq.Task) error {
 	if err := queue.Decode(t, &p); err != nil {
 		return err
 	}
-	if _, err := s.jobs.Start(ctx, p.JobID); errors.Is(err, job.ErrFinished) {
-		return nil
-	} else if errors.Is(err, job.ErrNotFound) {
-		return fmt.Errorf("%s: job %s: %w", TypeStatistics, p.JobID, asynq.SkipRetry)
-	} else if err != nil {
+	if _, ok, err := job.BeginTask(ctx, s.jobs, TypeStatistics, p.JobID); !ok {
 		return err
 	}
 	st, err := s.ComputeStatistics(ctx, p.QuizID)
