@@ -37,7 +37,9 @@ type submissionBody struct {
 	} `json:"files"`
 }
 
-func TestAGroupAssignmentWithPeerReviewRubricGradingALatePenaltyAndAResubmissionEndsInReleasedGrades(t *testing.T) {
+// The whole life of a project assignment, from a group's first hand-in to the
+// gradebook completing the class of those who passed.
+func TestAGroupAssignmentWithPeerReviewRubricGradingALatePenaltyAndAResubmissionEndsInTheGradebooksCompletion(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
@@ -223,5 +225,49 @@ func TestAGroupAssignmentWithPeerReviewRubricGradingALatePenaltyAndAResubmission
 	events = graded()
 	if len(events) != 6 || events[4].Points != 70.4 || events[5].Points != 70.4 {
 		t.Fatalf("assignment:graded events after the change = %+v, want two more at 70.4", events)
+	}
+
+	// 4. The gradebook decides completion and training hours: with a pass mark
+	// of 80, the group graded 100 completes the class and earns its 4 JP, the
+	// group at 70.4 stays enrolled.
+	w.must(t, instructor, "PUT", "/api/v1/classes/"+class+"/gradebook/settings", map[string]any{"pass_mark": 80, "categories": []map[string]any{
+		{"key": "proyek", "name": "Proyek", "weight": 100, "items": []string{item}},
+	}}, nil, 200)
+	workerCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.srv.App.RunWorker(workerCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	statusIn := func(l *apiClient) string {
+		var mine struct {
+			Items []struct {
+				ClassID string `json:"class_id"`
+				Status  string `json:"status"`
+			} `json:"items"`
+		}
+		w.must(t, l, "GET", "/api/v1/me/enrolments", nil, &mine, 200)
+		for _, e := range mine.Items {
+			if e.ClassID == class {
+				return e.Status
+			}
+		}
+		return ""
+	}
+	for deadline := time.Now().Add(30 * time.Second); statusIn(budi) != "completed" || statusIn(rina) != "completed"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after the release: Budi %q, Rina %q, want both completed by the gradebook", statusIn(budi), statusIn(rina))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var jp struct {
+		JP float64 `json:"jp"`
+	}
+	w.must(t, budi, "GET", "/api/v1/me/jp", nil, &jp, 200)
+	if jp.JP < 4 {
+		t.Errorf("Budi's JP this year = %v, want the class's 4 among them", jp.JP)
+	}
+	for _, l := range []*apiClient{sari, dedi} {
+		if s := statusIn(l); s != "active" {
+			t.Errorf("a learner graded 70.4 against a pass mark of 80 is %q, want active", s)
+		}
 	}
 }
