@@ -187,9 +187,9 @@ func (s *Service) issuerScope(ctx context.Context, instituteID uuid.UUID, notFou
 // Issue issues by hand the certificate of a completed enrolment, with the
 // registrar's reason: for a completion whose certificate did not come.
 func (s *Service) Issue(ctx context.Context, enrolmentID uuid.UUID, reason string) (Certificate, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 1000 {
-		return Certificate{}, apperr.Invalid("reason", "Alasan wajib diisi (paling banyak 1000 karakter).", "A reason is required (at most 1000 characters).")
+	reason, err := checkReason(reason)
+	if err != nil {
+		return Certificate{}, err
 	}
 	comp, err := s.enrolments.Completion(ctx, enrolmentID)
 	if err != nil {
@@ -198,6 +198,9 @@ func (s *Service) Issue(ctx context.Context, enrolmentID uuid.UUID, reason strin
 	actor, path, err := s.issuerScope(ctx, comp.InstituteID, ErrEnrolmentNotFound)
 	if err != nil {
 		return Certificate{}, err
+	}
+	if comp.UserID == actor.UserID {
+		return Certificate{}, ErrOwnCertificate
 	}
 	var out Certificate
 	err = s.db.WithTx(ctx, func(ctx context.Context) error {
@@ -216,12 +219,12 @@ func (s *Service) Issue(ctx context.Context, enrolmentID uuid.UUID, reason strin
 
 // Revoke revokes a certificate with a reason; verifiers see it revoked.
 func (s *Service) Revoke(ctx context.Context, id uuid.UUID, reason string) (Certificate, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 1000 {
-		return Certificate{}, apperr.Invalid("reason", "Alasan wajib diisi (paling banyak 1000 karakter).", "A reason is required (at most 1000 characters).")
+	reason, err := checkReason(reason)
+	if err != nil {
+		return Certificate{}, err
 	}
 	var out Certificate
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		c, actor, path, err := s.manage(ctx, id)
 		if err != nil {
 			return err
@@ -247,12 +250,12 @@ func (s *Service) Revoke(ctx context.Context, id uuid.UUID, reason string) (Cert
 // Reissue replaces a certificate after a correction (a misspelt name): a
 // new serial whose facts name the old one; the old one reads as superseded.
 func (s *Service) Reissue(ctx context.Context, id uuid.UUID, reason string) (Certificate, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 1000 {
-		return Certificate{}, apperr.Invalid("reason", "Alasan wajib diisi (paling banyak 1000 karakter).", "A reason is required (at most 1000 characters).")
+	reason, err := checkReason(reason)
+	if err != nil {
+		return Certificate{}, err
 	}
 	var out Certificate
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		old, actor, path, err := s.manage(ctx, id)
 		if err != nil {
 			return err
@@ -287,7 +290,22 @@ func (s *Service) manage(ctx context.Context, id uuid.UUID) (Certificate, *authz
 	}
 	issuer := actor.Can(authz.CertificateIssue, path)
 	holder := c.UserID == actor.UserID && actor.MaySelf(authz.SelfLearn)
-	return c, actor, path, authz.Decide(issuer || holder, issuer, ErrNotFound)
+	if err := authz.Decide(issuer || holder, issuer, ErrNotFound); err != nil {
+		return c, actor, path, err
+	}
+	if c.UserID == actor.UserID {
+		return c, actor, path, ErrOwnCertificate
+	}
+	return c, actor, path, nil
+}
+
+// checkReason trims the reason every manual act on a certificate needs.
+func checkReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 1000 {
+		return "", apperr.Invalid("reason", "Alasan wajib diisi (paling banyak 1000 karakter).", "A reason is required (at most 1000 characters).")
+	}
+	return reason, nil
 }
 
 // auditView is what the audit log keeps of a certificate: no facts or signature.

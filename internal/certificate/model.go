@@ -93,6 +93,9 @@ var (
 	ErrNotCompleted = apperr.New(apperr.KindInvalid, "certificate.enrolment_not_completed",
 		"Pendaftaran ini belum selesai; sertifikat belum dapat diterbitkan.",
 		"The enrolment is not completed; no certificate can be issued yet.")
+	ErrOwnCertificate = apperr.New(apperr.KindForbidden, "certificate.own",
+		"Sertifikat Anda sendiri diterbitkan, dicabut atau diterbitkan ulang oleh petugas lain.",
+		"Your own certificate is issued, revoked or re-issued by another registrar.")
 	ErrAlreadyIssued = apperr.New(apperr.KindConflict, "certificate.already_issued",
 		"Pendaftaran ini sudah memiliki sertifikat.", "The enrolment already has a certificate.")
 	ErrRevoked = apperr.New(apperr.KindConflict, "certificate.revoked",

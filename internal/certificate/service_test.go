@@ -17,6 +17,7 @@ import (
 
 	"github.com/corpu/corpu/internal/identity/token"
 	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/authz"
 )
 
 func completedTask(t testing.TB, enrolmentID uuid.UUID) *asynq.Task {
@@ -378,5 +379,35 @@ func TestTheSweepIssuesWhatALostCompletionTaskMissed(t *testing.T) {
 	}
 	if n, err := f.svc.IssueMissed(context.Background(), f.clock.Add(-missedWindow)); err != nil || n != 0 {
 		t.Errorf("IssueMissed again = %d, %v; want nothing more", n, err)
+	}
+}
+
+// A registrar who is also the learner does not issue, revoke or re-issue
+// their own certificate: a second person is the point of each.
+func TestNoRegistrarIssuesRevokesOrReissuesTheirOwnCertificate(t *testing.T) {
+	f := newFixture(t)
+	registrar := f.registrar()
+	me, err := authz.ActorFrom(registrar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := f.completed(t, "Rina", true)
+	mine.UserID = me.UserID
+	f.people[me.UserID] = f.people[f.completed(t, "Rina", true).UserID]
+	f.enrolments.add(mine)
+	if _, err := f.svc.Issue(registrar, mine.EnrolmentID, "Tidak terbit otomatis"); !errors.Is(err, ErrOwnCertificate) {
+		t.Errorf("Issue of one's own = %v, want ErrOwnCertificate", err)
+	}
+	c := f.issueOnCompletion(t, mine)
+	for name, act := range map[string]func() error{
+		"revoke":  func() error { _, err := f.svc.Revoke(registrar, c.ID, "salah"); return err },
+		"reissue": func() error { _, err := f.svc.Reissue(registrar, c.ID, "Nama salah eja"); return err },
+	} {
+		if err := act(); !errors.Is(err, ErrOwnCertificate) {
+			t.Errorf("%s of one's own = %v, want ErrOwnCertificate", name, err)
+		}
+	}
+	if v, err := f.svc.Verify(context.Background(), c.Serial); err != nil || v.Status != StatusValid {
+		t.Errorf("Verify after the refusals = %+v, %v; want the certificate still valid", v, err)
 	}
 }
