@@ -104,6 +104,13 @@ func TestBadSubmissionsAndGradesGetAClear4xxAndWriteNothing(t *testing.T) {
 	w.must(t, instructor, "PUT", base+"/settings", map[string]any{"due_at": time.Now().UTC().Add(-2 * time.Hour),
 		"cutoff_at": time.Now().UTC().Add(-time.Hour), "late_policy": "flag"}, nil, 200)
 	w.must(t, budi, "POST", base+"/submissions", map[string]any{"file_ids": []string{small}}, nil, 409)
+	// The instructor, enrolled too, gives herself no extension.
+	var me struct {
+		User idResponse `json:"user"`
+	}
+	w.must(t, instructor, "GET", "/api/v1/me", nil, &me, 200)
+	w.must(t, instructor, "PUT", base+"/extensions/"+me.User.ID,
+		map[string]any{"due_at": time.Now().UTC().Add(30 * time.Minute)}, nil, 403)
 	// Rina's extension past the cut-off lets her hand in, on time.
 	w.must(t, instructor, "PUT", base+"/extensions/"+w.fixture.user["rina@diskominfo.bandung.go.id"],
 		map[string]any{"due_at": time.Now().UTC().Add(30 * time.Minute)}, nil, 204)

@@ -98,11 +98,15 @@ func (s *Service) SetClassSettings(ctx context.Context, in ClassSettings) (Class
 }
 
 // SetExtension grants a learner of a class a later due date for an
-// assignment (nil takes it back); the class's staff do.
+// assignment (nil takes it back); the class's staff do, never for
+// themselves when they are enrolled too.
 func (s *Service) SetExtension(ctx context.Context, classID, itemID, userID uuid.UUID, due *time.Time) error {
 	sc, err := s.staffScope(ctx, classID, itemID)
 	if err != nil {
 		return err
+	}
+	if userID == sc.actor.UserID {
+		return ErrOwnExtension
 	}
 	enrolled, err := s.enrolled(ctx, classID, []uuid.UUID{userID})
 	if err != nil {

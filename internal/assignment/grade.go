@@ -48,6 +48,8 @@ type GradeInput struct {
 var (
 	ErrOwnWork = apperr.New(apperr.KindForbidden, "assignment.own_work",
 		"Anda tidak dapat menilai kiriman Anda sendiri atau kelompok Anda.", "You may not grade your own or your group's submission.")
+	ErrOwnExtension = apperr.New(apperr.KindForbidden, "assignment.own_extension",
+		"Perpanjangan waktu untuk Anda sendiri diberikan oleh staf kelas yang lain.", "Your own extension is granted by another member of the class's staff.")
 	ErrSameModerator = apperr.New(apperr.KindConflict, "assignment.same_moderator",
 		"Penilai kedua harus orang lain dari penilai pertama.", "The second grader must be someone other than the first.")
 	ErrNoFirstGrade = apperr.New(apperr.KindConflict, "assignment.no_first_grade",
