@@ -277,7 +277,6 @@ func (a *App) newHTTP() (*echo.Echo, error) {
 	// Anyone verifies a certificate without signing in.
 	verification := certificate.NewPublicHandler(a.certs, a.deps.Config.Certificate.VerifyPDFLimitBytes)
 	verification.MountAPI(e.Group("/api/v1"))
-	verification.MountPage(e)
 
 	// Idempotency keys are per caller, so they are read after sign-in. The
 	// pages' scripts reach the API with the session cookie and the CSRF
@@ -307,7 +306,7 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	}
 	httpCfg := a.deps.Config.HTTP
 	site, err := webpage.New(webpage.Options{Files: files, Sessions: a.auth.PageSessions(), Log: a.deps.Log,
-		Secure: a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://")})
+		Secure: a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://"), UploadOrigins: []string{a.deps.Store.Origin()}})
 	if err != nil {
 		return nil, err
 	}
@@ -317,6 +316,7 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	course.NewPages(a.courses, site).Mount()
 	delivery.NewPages(a.delivery, site, httpCfg.PublicURL).Mount()
 	quiz.NewPages(a.quizzes, site).Mount()
+	certificate.NewPages(a.certs, site, a.jobs, certificateClasses{delivery: a.delivery}).Mount()
 	return site, nil
 }
 

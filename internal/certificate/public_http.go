@@ -18,9 +18,8 @@ import (
 
 // PublicHandler serves verification to anyone, without signing in.
 type PublicHandler struct {
-	svc        *Service
-	pdfLimit   int64
-	verifyPage *pageRenderer
+	svc      *Service
+	pdfLimit int64
 }
 
 // DefaultPDFLimit bounds a PDF sent for checking unless configured.
@@ -32,7 +31,7 @@ func NewPublicHandler(svc *Service, pdfLimit int64) *PublicHandler {
 	if pdfLimit <= 0 {
 		pdfLimit = DefaultPDFLimit
 	}
-	return &PublicHandler{svc: svc, pdfLimit: pdfLimit, verifyPage: newPageRenderer()}
+	return &PublicHandler{svc: svc, pdfLimit: pdfLimit}
 }
 
 // MountAPI mounts GET /verify/{serial} and POST /verify/{serial}/pdf on the
@@ -73,11 +72,6 @@ func (h *PublicHandler) jwks(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
 	return c.JSONBlob(http.StatusOK, set)
-}
-
-// MountPage mounts the HTML page /verify/{serial} the QR code opens.
-func (h *PublicHandler) MountPage(e *echo.Echo) {
-	e.GET("/verify/:serial", h.page)
 }
 
 type verificationResponse struct {
@@ -166,24 +160,4 @@ func (h *PublicHandler) digestOf(c echo.Context) (string, error) {
 		return in.SHA256, nil
 	}
 	return "", ErrNotPDF
-}
-
-func (h *PublicHandler) page(c echo.Context) error {
-	lang := web.Language(c.Request())
-	v, err := h.svc.Verify(c.Request().Context(), serialParam(c))
-	status := http.StatusOK
-	switch {
-	case errors.Is(err, ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(err, ErrMalformedSerial):
-		status = http.StatusBadRequest
-	case err != nil:
-		return err
-	}
-	body, err := h.verifyPage.render(lang, serialParam(c), v, status)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Content-Language", lang)
-	return c.HTMLBlob(status, body)
 }

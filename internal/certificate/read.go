@@ -89,3 +89,35 @@ func (s *Service) Expiring(ctx context.Context, orgID uuid.UUID, days int, req p
 		return page.Position{Key: c.ExpiresAt.UTC().Format(time.RFC3339Nano), ID: c.ID.String()}
 	}), nil
 }
+
+// MaxClassCertificates bounds the certificates ClassCertificates lists.
+const MaxClassCertificates = 1000
+
+// ClassCertificates lists a class's certificates, by serial, for an issuer
+// of the institute that ran it; anyone else is told the class does not
+// exist.
+func (s *Service) ClassCertificates(ctx context.Context, classID uuid.UUID) ([]Certificate, error) {
+	instituteID, err := s.enrolments.ClassInstitute(ctx, classID)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.issuerScope(ctx, instituteID, ErrClassNotFound); err != nil {
+		return nil, err
+	}
+	return s.store.ofClass(ctx, classID, MaxClassCertificates)
+}
+
+// StatusOf is a certificate's status now.
+func (s *Service) StatusOf(c Certificate) Status { return c.StatusAt(s.now()) }
+
+// HolderFacts are the names a certificate shows, read from its signed facts.
+type HolderFacts struct {
+	Learner, NIP, Course, Institute string
+	JP                              float64
+}
+
+// FactsOf reads the names of a certificate's signed facts.
+func FactsOf(c Certificate) HolderFacts {
+	f, _ := parseFacts(c.Facts) // facts were stored from this struct's JSON
+	return HolderFacts{Learner: f.Learner.Name, NIP: f.Learner.NIP, Course: f.Course.Title, Institute: f.Institute.Name, JP: f.Course.JP}
+}

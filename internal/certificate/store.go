@@ -303,3 +303,12 @@ func (s store) templates(ctx context.Context, orgID uuid.UUID, req page.Request)
 	}
 	return out, nil
 }
+
+// ofClass lists a class's certificates (superseded ones too), by serial.
+func (s store) ofClass(ctx context.Context, classID uuid.UUID, limit int) ([]Certificate, error) {
+	var rows []certificateRow
+	if err := s.db.Conn(ctx).Where("class_id = ?", classID).Order("serial, id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list certificates of class %s: %w", classID, err)
+	}
+	return toCertificates(rows), nil
+}

@@ -93,6 +93,13 @@ type Presigned struct {
 	ExpiresAt time.Time
 }
 
+// Origin is the scheme and host presigned URLs point at, for a page's
+// Content-Security-Policy to let its scripts upload there.
+func (s *Store) Origin() string {
+	u := s.client.EndpointURL()
+	return u.Scheme + "://" + u.Host
+}
+
 // PresignPut returns a URL the client PUTs the object's bytes to.
 func (s *Store) PresignPut(ctx context.Context, key string) (Presigned, error) {
 	u, err := s.client.PresignedPutObject(ctx, s.bucket, key, s.presignTTL)

@@ -33,6 +33,9 @@ type Options struct {
 	Sessions Sessions
 	Secure   bool // cookies only over HTTPS (production)
 	Log      *slog.Logger
+	// UploadOrigins are where pages' scripts send files straight to (the
+	// object store's presigned URLs), besides the site itself.
+	UploadOrigins []string
 }
 
 // Site renders pages and holds the routers domains mount them on.
@@ -41,11 +44,16 @@ type Site struct {
 	templates map[string]*template.Template // by page name, e.g. "course/catalogue"
 	public    Router
 	signedIn  Router
+	csp       string // the Content-Security-Policy of every page
 }
 
 // New parses every page template once; a broken template fails start-up.
 func New(opts Options) (*Site, error) {
 	s := &Site{opts: opts, templates: map[string]*template.Template{}}
+	s.csp = "default-src 'self'; img-src 'self' data: https:; media-src 'self' https: http:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	if len(opts.UploadOrigins) > 0 {
+		s.csp += "; connect-src 'self' " + strings.Join(opts.UploadOrigins, " ")
+	}
 	base, err := template.New("layout.html").Funcs(templateFuncs()).ParseFS(opts.Files, "layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("webpage: layout: %w", err)
@@ -160,7 +168,7 @@ func Redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSe
 func (s *Site) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; media-src 'self' https: http:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		return next(c)
