@@ -317,6 +317,7 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	delivery.NewPages(a.delivery, site, httpCfg.PublicURL).Mount()
 	quiz.NewPages(a.quizzes, site).Mount()
 	certificate.NewPages(a.certs, site, a.jobs, certificateClasses{delivery: a.delivery}).Mount()
+	identity.NewImportPages(a.importer, site).Mount()
 	return site, nil
 }
 

@@ -32,6 +32,7 @@ func (p *Pages) Mount() {
 	r.GET("/learn/items/:item_id/media", p.media)
 	p.mountBuilder(r)
 	p.mountReview(r)
+	p.mountMedia(r)
 }
 
 // catalogueLimit keeps the first page light on a slow connection.

@@ -43,6 +43,7 @@ type ImportJobs interface {
 	Progress(ctx context.Context, id uuid.UUID, done, total int) error
 	Succeed(ctx context.Context, id uuid.UUID, result any, resultKey, errorReportKey string) error
 	Fail(ctx context.Context, id uuid.UUID, msg string) error
+	Get(ctx context.Context, id uuid.UUID) (job.Job, error) // a job of the caller's, for the import pages
 }
 
 // Importer brings civil servants in from the CSV files HR systems export:

@@ -15,12 +15,14 @@ import (
 )
 
 // The organisation admin's pages for people: finding a user in their
-// subtree, and granting or revoking a role on an organisation. The service
+// subtree, changing their basic fields, and granting or revoking a role on
+// an organisation. The service
 // keeps the rules (only inside the admin's subtree, never to oneself).
 
 func (p *Pages) mountAdmin(r webpage.Router) {
 	r.GET("/admin/users", p.users)
 	r.GET("/admin/users/:user_id", p.user)
+	r.POST("/admin/users/:user_id", p.editUser)
 	r.POST("/admin/users/:user_id/grants", p.grant)
 	r.POST("/admin/users/:user_id/grants/:grant_id/revoke", p.revoke)
 }
@@ -44,6 +46,7 @@ func (p *Pages) users(c echo.Context) error {
 }
 
 type userPage struct {
+	Saved  bool
 	User   User
 	Grants []RoleGrant
 	Orgs   []Organization
@@ -70,7 +73,25 @@ func (p *Pages) renderUser(c echo.Context, status int, form webpage.Form) error 
 	if err != nil {
 		return err
 	}
-	return p.site.RenderForm(c, status, "identity/user", userPage{User: u, Grants: grants, Orgs: orgs.Items, Roles: authz.Roles}, form)
+	if form.Value("form") != "profile" {
+		// The profile form starts from the record.
+		if form.Values == nil {
+			form.Values = url.Values{}
+		}
+		for k, v := range map[string]string{"name": u.Name, "email": u.Email, "phone": u.Phone, "position_title": u.PositionTitle, "grade": u.Grade} {
+			form.Values.Set("profile_"+k, v)
+		}
+	} else {
+		for _, k := range []string{"name", "email", "phone", "position_title", "grade"} {
+			form.Values.Set("profile_"+k, form.Value(k))
+			if msg, ok := form.Errors[k]; ok {
+				form.Errors["profile_"+k] = msg
+				delete(form.Errors, k)
+			}
+		}
+	}
+	return p.site.RenderForm(c, status, "identity/user", userPage{User: u, Grants: grants, Orgs: orgs.Items, Roles: authz.Roles,
+		Saved: c.QueryParam("saved") == "1" && status == http.StatusOK}, form)
 }
 
 func (p *Pages) grant(c echo.Context) error {
@@ -100,4 +121,27 @@ func (p *Pages) revoke(c echo.Context) error {
 		return webpage.Refuse(c, err, url.Values{}, nil, p.renderUser)
 	}
 	return webpage.Redirect(c, "/admin/users/"+c.Param("user_id"))
+}
+
+// editUser changes a user's basic fields (name, e-mail, phone, position,
+// grade); the rest of the record stays as it is.
+func (p *Pages) editUser(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("user_id"))
+	if err != nil {
+		return ErrUserNotFound
+	}
+	ctx := c.Request().Context()
+	u, err := p.auth.svc.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	form, _ := c.FormParams()
+	form.Set("form", "profile")
+	in := UserInput{NIP: u.NIP, NationalID: u.NationalID, Name: strings.TrimSpace(form.Get("name")), Email: strings.TrimSpace(form.Get("email")),
+		Phone: strings.TrimSpace(form.Get("phone")), PositionTitle: strings.TrimSpace(form.Get("position_title")), PositionType: u.PositionType,
+		FunctionalPost: u.FunctionalPost, Grade: strings.TrimSpace(form.Get("grade")), OrgID: u.OrgID, WorkUnitID: u.WorkUnitID, SupervisorID: u.SupervisorID}
+	if _, err := p.auth.svc.UpdateUser(ctx, id, in); err != nil {
+		return webpage.Refuse(c, err, form, nil, p.renderUser)
+	}
+	return webpage.Redirect(c, "/admin/users/"+id.String()+"?saved=1")
 }

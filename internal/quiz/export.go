@@ -199,6 +199,11 @@ func (h *Handler) exportBank(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return sendExport(c, e, format)
+}
+
+// sendExport answers with the bank's file as a download.
+func sendExport(c echo.Context, e BankExport, format string) error {
 	var buf bytes.Buffer
 	if err := e.Write(&buf, format); err != nil {
 		return err

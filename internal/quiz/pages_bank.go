@@ -25,6 +25,7 @@ func (p *Pages) mountBank(r webpage.Router) {
 	r.POST("/teach/banks/:bank_id/questions", p.createQuestion)
 	r.GET("/teach/quizzes/:quiz_id", p.quizSettings)
 	r.POST("/teach/quizzes/:quiz_id", p.saveQuizSettings)
+	p.mountImport(r)
 }
 
 // questionFields are the service's names of a question's fields as the
@@ -32,6 +33,7 @@ func (p *Pages) mountBank(r webpage.Router) {
 var questionFields = map[string]string{
 	"content.stem": "stem", "content.points": "points", "content.body.options": "options", "body.options": "options",
 	"content.body.correct": "correct", "body.correct": "correct", "content.body.text_answers": "answers", "body.text_answers": "answers",
+	"content.body.numeric_answers": "numeric", "body.numeric_answers": "numeric", "content.body.prompts": "pairs", "body.prompts": "pairs",
 }
 
 type banksPage struct{ Banks []Bank }
@@ -84,7 +86,7 @@ func (p *Pages) renderBank(c echo.Context, status int, form webpage.Form) error 
 		return err
 	}
 	return p.site.RenderForm(c, status, "quiz/bank", bankPage{Bank: b, Questions: qs.Items,
-		Types: []Type{TypeSingleChoice, TypeMultipleChoice, TypeTrueFalse, TypeShortAnswer, TypeEssay}}, form)
+		Types: []Type{TypeSingleChoice, TypeMultipleChoice, TypeTrueFalse, TypeShortAnswer, TypeNumeric, TypeMatching, TypeOrdering, TypeEssay}}, form)
 }
 
 func (p *Pages) createQuestion(c echo.Context) error {
@@ -104,8 +106,10 @@ func (p *Pages) createQuestion(c echo.Context) error {
 }
 
 // questionFromForm reads the form's plain fields: options one per line,
-// those that are right marked with a leading "*"; accepted short answers
-// one per line.
+// those that are right marked with a leading "*" (for ordering, in the
+// right order); accepted short answers one per line; numeric answers one
+// per line as "value | tolerance"; matching pairs one per line as
+// "prompt | answer".
 func questionFromForm(form url.Values) (Content, error) {
 	c := Content{Type: Type(form.Get("type")), Stem: strings.TrimSpace(form.Get("stem"))}
 	if pts := strings.TrimSpace(form.Get("points")); pts != "" {
@@ -139,6 +143,39 @@ func questionFromForm(form url.Values) (Content, error) {
 	case TypeShortAnswer:
 		for _, line := range webpage.Lines(form.Get("answers")) {
 			c.Body.TextAnswers = append(c.Body.TextAnswers, TextAnswer{Text: line, Credit: 1})
+		}
+	case TypeOrdering:
+		for _, line := range webpage.Lines(form.Get("options")) {
+			c.Body.Options = append(c.Body.Options, Option{Text: strings.TrimSpace(strings.TrimPrefix(line, "*"))})
+		}
+	case TypeNumeric:
+		for _, line := range webpage.Lines(form.Get("numeric")) {
+			value, tolerance, _ := strings.Cut(line, "|")
+			v, err := webpage.ParseDecimal(value)
+			tol := 0.0
+			if err == nil && strings.TrimSpace(tolerance) != "" {
+				tol, err = webpage.ParseDecimal(tolerance)
+			}
+			if err != nil {
+				return c, apperr.Invalid("numeric", "tulis angka, atau angka | toleransi", "write a number, or number | tolerance")
+			}
+			c.Body.Numeric = append(c.Body.Numeric, NumericAnswer{Value: v, Tolerance: tol, Credit: 1})
+		}
+	case TypeMatching:
+		answers := map[string]string{} // answer text to its option's id
+		for _, line := range webpage.Lines(form.Get("pairs")) {
+			prompt, answer, ok := strings.Cut(line, "|")
+			prompt, answer = strings.TrimSpace(prompt), strings.TrimSpace(answer)
+			if !ok || prompt == "" || answer == "" {
+				return c, apperr.Invalid("pairs", "tulis setiap pasangan sebagai pertanyaan | jawaban", "write each pair as prompt | answer")
+			}
+			id, seen := answers[answer]
+			if !seen {
+				id = NewOptionID()
+				answers[answer] = id
+				c.Body.Options = append(c.Body.Options, Option{ID: id, Text: answer})
+			}
+			c.Body.Prompts = append(c.Body.Prompts, Prompt{Text: prompt, Answer: id})
 		}
 	}
 	return c, nil

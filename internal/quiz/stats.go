@@ -19,6 +19,7 @@ type Jobs interface {
 	Start(ctx context.Context, id uuid.UUID) (job.Job, error)
 	Succeed(ctx context.Context, id uuid.UUID, result any, resultKey, errorReportKey string) error
 	Fail(ctx context.Context, id uuid.UUID, msg string) error
+	Get(ctx context.Context, id uuid.UUID) (job.Job, error) // a job of the caller's, for the import pages
 }
 
 // SetJobs plugs in the job service, which statistics need. Call it before serving.

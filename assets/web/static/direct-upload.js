@@ -2,7 +2,9 @@
 // the object store (POST /api/v1/uploads answers presigned URLs; the bytes
 // go with XMLHttpRequest so the progress bar moves; 64 MiB and more go in
 // parts), completes the upload, then calls the API named by data-then
-// ("POST /api/v1/...") with the form's other fields and the file_id. A 202
+// ("POST /api/v1/...") with the form's other fields and the file_id
+// (data-upload="by-kind" takes the purpose from the form's kind: course_video
+// or course_document). A 202
 // answer with a job goes to data-next with {id} replaced; any other success
 // reloads data-next or the page. A refused request shows its errors next to
 // the fields, in the page's language.
@@ -98,11 +100,11 @@
     var doc = problem && problem.body;
     if (doc && doc.errors) {
       doc.errors.forEach(function (fe) {
-        var name = fe.field === "size" || fe.field === "content_type" || fe.field === "filename" || fe.field === "purpose" ? "file" : fe.field;
+        var name = ["size", "content_type", "filename", "purpose", "file_id", "sha256"].indexOf(fe.field) >= 0 ? "file" : fe.field;
         var input = form.querySelector('[name="' + name + '"]');
         if (!input) { rest.push(fe.message); return; }
         var p = document.createElement("p");
-        p.className = "field-error"; p.id = name + "-error"; p.dataset.script = "1"; p.textContent = fe.message;
+        p.className = "field-error"; p.id = (input.id || name) + "-error"; p.dataset.script = "1"; p.textContent = fe.message;
         input.setAttribute("aria-invalid", "true"); input.setAttribute("aria-describedby", p.id);
         input.insertAdjacentElement("afterend", p);
       });
@@ -122,7 +124,8 @@
       if (!el.name || el.type === "file" || el.name === "csrf_token" || el.disabled) return;
       if (el.type === "checkbox") { body[el.name] = el.checked; return; }
       if (el.type === "radio" && !el.checked) return;
-      if (el.value !== "") body[el.name] = el.value;
+      if (el.value === "") return;
+      body[el.name] = el.dataset.type === "number" ? Number(el.value.replace(",", ".")) : el.value;
     });
     return body;
   }
@@ -142,7 +145,10 @@
       button.disabled = true;
       bar.hidden = false; bar.value = 0; bar.max = file.size || 1;
       status.textContent = form.dataset.sending;
-      send(file, form.dataset.upload, orgId, function (n, total) {
+      var purpose = form.dataset.upload;
+      var kind = form.querySelector('[name="kind"]');
+      if (purpose === "by-kind" && kind) purpose = "course_" + kind.value;
+      send(file, purpose, orgId, function (n, total) {
         bar.max = total || 1; bar.value = n;
         status.textContent = form.dataset.sending + " " + Math.round(100 * n / (total || 1)) + "%";
       }).then(function (stored) {
