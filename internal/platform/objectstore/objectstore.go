@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/cors"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
@@ -98,6 +99,19 @@ type Presigned struct {
 func (s *Store) Origin() string {
 	u := s.client.EndpointURL()
 	return u.Scheme + "://" + u.Host
+}
+
+// AllowBrowserOrigins lets pages served from origins send files straight to
+// the bucket with presigned URLs, and read the ETag of each part: the
+// bucket's CORS rule. Presigned requests carry their own signature and no
+// cookie, so the rule opens nothing without one.
+func (s *Store) AllowBrowserOrigins(ctx context.Context, origins []string) error {
+	rule := cors.Rule{AllowedOrigin: origins, AllowedMethod: []string{http.MethodGet, http.MethodPut, http.MethodHead},
+		AllowedHeader: []string{"*"}, ExposeHeader: []string{"ETag"}, MaxAgeSeconds: 3600}
+	if err := s.client.SetBucketCors(ctx, s.bucket, cors.NewConfig([]cors.Rule{rule})); err != nil {
+		return fmt.Errorf("allow browser uploads to bucket %s from %v: %w", s.bucket, origins, err)
+	}
+	return nil
 }
 
 // PresignPut returns a URL the client PUTs the object's bytes to.
