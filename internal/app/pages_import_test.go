@@ -197,3 +197,35 @@ func TestTheMediaPageOffersUploadsForEachLessonToTheDraftsAuthorsOnly(t *testing
 		t.Errorf("another organisation's learner on the media page = %d, want 404", s)
 	}
 }
+
+func TestTheBankEditorWritesNumericMatchingAndOrderingQuestions(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	author := newBrowser(t, srv)
+	author.signIn("instruktur@bpsdm.kemendagri.go.id")
+	author.get("/teach/banks")
+	_, bank, _ := author.post("/teach/banks", url.Values{"name": {"Bank Ragam"}})
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"a numeric answer that is no number", url.Values{"type": {"numeric"}, "stem": {"Berapa JP setahun?"}, "numeric": {"dua puluh"}}, http.StatusUnprocessableEntity, `id="numeric-error"`},
+		{"a numeric answer with a comma and a tolerance", url.Values{"type": {"numeric"}, "stem": {"Berapa JP setahun?"}, "numeric": {"20 | 0,5"}}, http.StatusOK, "numeric · 1 poin"},
+		{"a matching pair without its answer", url.Values{"type": {"matching"}, "stem": {"Jodohkan."}, "pairs": {"SPBE |\nTTE | Tanda tangan elektronik"}}, http.StatusUnprocessableEntity, `id="pairs-error"`},
+		{"matching pairs", url.Values{"type": {"matching"}, "stem": {"Jodohkan."}, "pairs": {"SPBE | Pemerintahan berbasis elektronik\nTTE | Tanda tangan elektronik"}}, http.StatusOK, "matching · 1 poin"},
+		{"an ordering in the right order", url.Values{"type": {"ordering"}, "stem": {"Urutkan."}, "options": {"Rencana\nPelaksanaan\nEvaluasi"}}, http.StatusOK, "ordering · 1 poin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("points", "1")
+			s, _, body := author.post(bank+"/questions", tc.form)
+			if s != tc.status || !strings.Contains(body, tc.want) {
+				t.Errorf("= %d, want %d with %q: %s", s, tc.status, tc.want, body)
+			}
+		})
+	}
+}
