@@ -16,6 +16,7 @@ func TestTheCertificatesPublicPageVerifiesInChromium(t *testing.T) {
 	if err := srv.App.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	runWorker(t, srv)
 
 	// The holder opens My certificates and copies the share link.
 	signInChromium(t, ctx, srv.URL, "kabid@diskominfo.bandung.go.id")
@@ -62,6 +63,15 @@ func TestTheCertificatesPublicPageVerifiesInChromium(t *testing.T) {
 		t.Errorf("the revoked certificate's page reads %q (%v), want REVOKED with the reason", text, err)
 	}
 	checkAccessibility(t, anon, "revoked verification page")
+
+	// A bulk issue for the class follows its job to the result.
+	step(t, ctx, "open the class again", chromedp.Navigate(srv.URL+"/institute/certificates"))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Array.from(document.querySelectorAll('a[href^="/institute/classes/"]')).find(a => a.textContent.includes("Etika")).click(); true`)); err != nil {
+		t.Fatalf("open the class's certificates: %v", err)
+	}
+	step(t, ctx, "issue for the class", chromedp.WaitVisible(chromedp.ID("issue-all")), chromedp.Click(chromedp.ID("issue-all")))
+	waitOrDump(t, ctx, "the bulk issue's result", `!!document.getElementById("bulk-result")`, 60*time.Second)
+	checkAccessibility(t, ctx, "bulk issue result")
 
 	// The template editor.
 	step(t, ctx, "open a new template", chromedp.Navigate(srv.URL+"/institute/certificates"),

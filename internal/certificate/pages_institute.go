@@ -79,9 +79,6 @@ func (p *Pages) institute(c echo.Context) error {
 	return p.site.Render(c, http.StatusOK, "certificate/institute", data)
 }
 
-// templateFields name the service's fields as the form does.
-var templateFields = map[string]string{}
-
 type templatePage struct {
 	OrgID        uuid.UUID
 	Template     *Template // nil for a new one
@@ -160,7 +157,7 @@ func (p *Pages) createTemplate(c echo.Context) error {
 			return webpage.Redirect(c, "/institute/certificate-templates/"+t.ID.String()+"?saved=1")
 		}
 	}
-	return webpage.Refuse(c, err, form, templateFields, func(c echo.Context, status int, f webpage.Form) error {
+	return webpage.Refuse(c, err, form, nil, func(c echo.Context, status int, f webpage.Form) error {
 		return p.renderTemplate(c, status, orgID, nil, f)
 	})
 }
@@ -211,7 +208,7 @@ func (p *Pages) saveTemplate(c echo.Context) error {
 			return webpage.Redirect(c, "/institute/certificate-templates/"+id.String()+"?saved=1")
 		}
 	}
-	return webpage.Refuse(c, err, form, templateFields, func(c echo.Context, status int, f webpage.Form) error {
+	return webpage.Refuse(c, err, form, nil, func(c echo.Context, status int, f webpage.Form) error {
 		return p.renderTemplate(c, status, current.OrgID, &current, f)
 	})
 }

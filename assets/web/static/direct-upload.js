@@ -23,7 +23,10 @@
         // The access token expired: renew the session once and send again.
         return fetch("/session/renew", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
           .then(function (renewed) {
-            if (renewed.status === 401) { location.href = "/sign-in?next=" + encodeURIComponent(location.pathname + location.search); }
+            if (renewed.status === 401) {
+              location.href = "/sign-in?next=" + encodeURIComponent(location.pathname + location.search);
+              return new Promise(function () {}); // leaving the page
+            }
             return api(method, path, body, true);
           });
       }

@@ -12,7 +12,13 @@
     function poll() {
       fetch("/api/v1/jobs/" + box.dataset.job, { credentials: "same-origin", headers: { "Accept": "application/json", "X-CSRF-Token": csrf } })
         .then(function (res) {
-          if (res.status === 401) return fetch("/session/renew", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" }).then(function () { return null; });
+          if (res.status === 401) {
+            // The access token expired: renew it, or sign in again and come back.
+            return fetch("/session/renew", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" }).then(function (renewed) {
+              if (renewed.status === 401) location.href = "/sign-in?next=" + encodeURIComponent(location.pathname + location.search);
+              return null;
+            });
+          }
           return res.ok ? res.json() : null;
         })
         .then(function (j) {
