@@ -16,7 +16,6 @@ func TestTheCertificatesPublicPageVerifiesInChromium(t *testing.T) {
 	if err := srv.App.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	runWorker(t, srv)
 
 	// The holder opens My certificates and copies the share link.
 	signInChromium(t, ctx, srv.URL, "kabid@diskominfo.bandung.go.id")
@@ -63,9 +62,19 @@ func TestTheCertificatesPublicPageVerifiesInChromium(t *testing.T) {
 		t.Errorf("the revoked certificate's page reads %q (%v), want REVOKED with the reason", text, err)
 	}
 	checkAccessibility(t, anon, "revoked verification page")
+}
 
+func TestARegistrarIssuesForAClassAndWritesATemplateInChromium(t *testing.T) {
+	t.Parallel()
+	ctx := newChromium(t)
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, srv)
+	signInChromium(t, ctx, srv.URL, "registrar@bpsdm.jabarprov.go.id")
 	// A bulk issue for the class follows its job to the result.
-	step(t, ctx, "open the class again", chromedp.Navigate(srv.URL+"/institute/certificates"))
+	step(t, ctx, "open the institute's certificates", chromedp.Navigate(srv.URL+"/institute/certificates"), chromedp.WaitVisible(chromedp.CSS(`a[href^="/institute/classes/"]`)))
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Array.from(document.querySelectorAll('a[href^="/institute/classes/"]')).find(a => a.textContent.includes("Etika")).click(); true`)); err != nil {
 		t.Fatalf("open the class's certificates: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-func TestFilesGoStraightToTheObjectStoreFromTheImportAndMediaPagesInChromium(t *testing.T) {
+func TestAQuestionImportAndALessonsDocumentGoStraightToTheObjectStoreInChromium(t *testing.T) {
 	t.Parallel()
 	ctx := newChromium(t)
 	srv := NewTestServer(t)
@@ -23,13 +23,7 @@ func TestFilesGoStraightToTheObjectStoreFromTheImportAndMediaPagesInChromium(t *
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	csv, pdf := filepath.Join(dir, "pegawai.csv"), filepath.Join(dir, "maklumat.pdf")
-	if err := os.WriteFile(csv, []byte("nip,nama,email,kode_unit\n"+
-		"199001012015011001,Asep Sunandar,asep@diskominfo.bandung.go.id,DISKOMINFO-BANDUNG\n"+
-		"12345,NIP Keliru,keliru@diskominfo.bandung.go.id,DISKOMINFO-BANDUNG\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pdf := filepath.Join(t.TempDir(), "maklumat.pdf")
 	if err := os.WriteFile(pdf, []byte("%PDF-1.4\n%maklumat pelayanan\n"+strings.Repeat("0", 4096)+"\n%%EOF\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +70,22 @@ func TestFilesGoStraightToTheObjectStoreFromTheImportAndMediaPagesInChromium(t *
 		t.Errorf("the progress bar never moved during the upload (%v)", err)
 	}
 	screenshot(t, ctx, "media")
+}
 
+func TestAnHRImportGoesStraightToTheObjectStoreAndShowsTheRefusedRowsInChromium(t *testing.T) {
+	t.Parallel()
+	ctx := newChromium(t)
+	srv := NewTestServer(t)
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, srv)
+	csv := filepath.Join(t.TempDir(), "pegawai.csv")
+	if err := os.WriteFile(csv, []byte("nip,nama,email,kode_unit\n"+
+		"199001012015011001,Asep Sunandar,asep@diskominfo.bandung.go.id,DISKOMINFO-BANDUNG\n"+
+		"12345,NIP Keliru,keliru@diskominfo.bandung.go.id,DISKOMINFO-BANDUNG\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// An organisation admin imports people and reads the refused row.
 	signInChromium(t, ctx, srv.URL, "admin.jabar@jabarprov.go.id")
 	step(t, ctx, "open the HR import", chromedp.Navigate(srv.URL+"/admin/imports"), chromedp.WaitVisible(chromedp.ID("file")))
