@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,9 @@ func TestALearnerDownloadsAndSharesTheirCertificateAndAnyoneVerifiesIt(t *testin
 		if s != http.StatusOK || !strings.Contains(body, `data-status="valid"`) || !strings.Contains(body, tc.want) || !strings.Contains(body, "Hendra Wijaya") ||
 			!strings.Contains(body, `href="/static/corpu.css"`) {
 			t.Errorf("the verification page in %s without a session = %d, want it valid on the site's layout: %s", tc.lang, s, body)
+		}
+		if !regexp.MustCompile(`</dt><dd>\d{2}-\d{2}-\d{4}</dd>\s*<dt>(Diterbitkan|Issued)`).MatchString(body) {
+			t.Errorf("the completion date is not written as the pages write dates: %s", body)
 		}
 	}
 	// Another learner neither downloads it nor lists it.

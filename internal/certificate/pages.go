@@ -114,6 +114,8 @@ type verifyPage struct {
 	APIPath string
 	// ReplacedBy is the URL form of the correction's serial, when superseded.
 	ReplacedBy string
+	// CompletedOn is the completion date as the pages write dates.
+	CompletedOn string
 }
 
 // verify is the public page a certificate's QR code and share link open:
@@ -138,6 +140,10 @@ func (p *Pages) verify(c echo.Context) error {
 			data.Grade = strconv.FormatFloat(*v.Facts.Grade, 'f', 1, 64)
 		}
 		data.APIPath = "/api/v1/verify/" + URLSerial(v.Serial)
+		data.CompletedOn = v.Facts.CompletedOn
+		if d, err := time.Parse(time.DateOnly, v.Facts.CompletedOn); err == nil {
+			data.CompletedOn = d.Format("02-01-2006")
+		}
 		if v.SupersededBy != "" {
 			data.ReplacedBy = URLSerial(v.SupersededBy)
 		}
