@@ -307,7 +307,8 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	}
 	httpCfg := a.deps.Config.HTTP
 	site, err := webpage.New(webpage.Options{Files: files, Sessions: a.auth.PageSessions(), Log: a.deps.Log,
-		Secure: a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://")})
+		Secure:         a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://"),
+		ConnectOrigins: []string{a.deps.Store.Origin()}})
 	if err != nil {
 		return nil, err
 	}
@@ -317,6 +318,9 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	course.NewPages(a.courses, site).Mount()
 	delivery.NewPages(a.delivery, site, httpCfg.PublicURL).Mount()
 	quiz.NewPages(a.quizzes, site).Mount()
+	names := pageNames{courses: a.courses, delivery: a.delivery, people: a.identity}
+	assignment.NewPages(a.assign, site, names).Mount()
+	gradebook.NewPages(a.grades, site, names, a.jobs).Mount()
 	return site, nil
 }
 

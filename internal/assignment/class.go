@@ -130,6 +130,8 @@ type ClassView struct {
 	Settings   ClassSettings
 	// YourDueAt is the learner's due date, their extension's if they have one.
 	YourDueAt *time.Time
+	// Staff and Learner are the caller's standing in the class.
+	Staff, Learner bool
 }
 
 // ClassAssignment returns an assignment of a class with the class's dates to
@@ -146,7 +148,7 @@ func (s *Service) ClassAssignment(ctx context.Context, classID, itemID uuid.UUID
 	if err != nil {
 		return ClassView{}, err
 	}
-	view := ClassView{Assignment: sc.a, Settings: cs, YourDueAt: cs.DueAt}
+	view := ClassView{Assignment: sc.a, Settings: cs, YourDueAt: cs.DueAt, Staff: sc.access.Staff, Learner: sc.access.Learner}
 	if sc.access.Learner {
 		ext, err := s.store.extension(ctx, classID, itemID, sc.actor.UserID)
 		if err != nil {

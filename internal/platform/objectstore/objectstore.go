@@ -272,3 +272,10 @@ func sanitizeFilename(name string) string {
 		return r
 	}, name)
 }
+
+// Origin is where presigned URLs point ("http://127.0.0.1:9000"): pages
+// allow their scripts to send files there.
+func (s *Store) Origin() string {
+	u := s.client.EndpointURL()
+	return u.Scheme + "://" + u.Host
+}

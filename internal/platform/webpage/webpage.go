@@ -33,19 +33,25 @@ type Options struct {
 	Sessions Sessions
 	Secure   bool // cookies only over HTTPS (production)
 	Log      *slog.Logger
+	// ConnectOrigins are the origins pages' scripts may send to besides
+	// Corpu itself: the object store that presigned uploads go to.
+	ConnectOrigins []string
 }
 
 // Site renders pages and holds the routers domains mount them on.
 type Site struct {
 	opts      Options
 	templates map[string]*template.Template // by page name, e.g. "course/catalogue"
+	csp       string
 	public    Router
 	signedIn  Router
 }
 
 // New parses every page template once; a broken template fails start-up.
 func New(opts Options) (*Site, error) {
-	s := &Site{opts: opts, templates: map[string]*template.Template{}}
+	s := &Site{opts: opts, templates: map[string]*template.Template{},
+		csp: "default-src 'self'; img-src 'self' data: https:; media-src 'self' https: http:; connect-src " +
+			strings.TrimSpace("'self' "+strings.Join(opts.ConnectOrigins, " ")) + "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"}
 	base, err := template.New("layout.html").Funcs(templateFuncs()).ParseFS(opts.Files, "layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("webpage: layout: %w", err)
@@ -160,7 +166,7 @@ func Redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSe
 func (s *Site) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; media-src 'self' https: http:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		return next(c)

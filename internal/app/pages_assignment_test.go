@@ -1,0 +1,178 @@
+package app
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// rubricAssignment is a world's assignment of BPSDM Jawa Barat graded by the
+// two-criteria rubric, taking text, links and one PDF, in a class Budi
+// learns in.
+type rubricAssignment struct {
+	class, item, rubric string
+}
+
+func (w *world) rubricAssignment(t *testing.T, code string) rubricAssignment {
+	t.Helper()
+	var rubric idResponse
+	w.must(t, w.as[mInstructor], "POST", "/api/v1/rubrics", serviceRubric(w.bpsdmJabar), &rubric, 201)
+	settings := map[string]any{"instructions": "Tulis rencana digitalisasi layanan unit Anda.", "allow_text": true,
+		"allow_links": true, "max_files": 1, "file_types": []string{"application/pdf"}, "max_file_size": 1 << 20,
+		"max_points": 100, "rubric_id": rubric.ID}
+	_, version, item := w.publishAssignment(t, code, settings)
+	class := w.newAssignmentClass(t, version)
+	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+class+"/enrolments", nil, nil, 201)
+	return rubricAssignment{class: class, item: item, rubric: rubric.ID}
+}
+
+func TestALearnerHandsInAndAnInstructorGradesByRubricOnThePagesWithoutScripts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ra := w.rubricAssignment(t, "TUGAS-HALAMAN")
+	page := "/classes/" + ra.class + "/assignments/" + ra.item
+
+	budi := newBrowser(t, w.srv)
+	budi.signIn("budi@diskominfo.bandung.go.id")
+	s, _, body := budi.get(page)
+	for _, want := range []string{"Tulis rencana digitalisasi layanan unit Anda.", "Rubrik Rencana Layanan", `name="key"`, "Belum ada kiriman."} {
+		if s != http.StatusOK || !strings.Contains(body, want) {
+			t.Fatalf("the assignment page = %d, lacks %q: %s", s, want, body)
+		}
+	}
+	key := firstMatch(t, `name="key" value="([^"]+)"`, body)
+
+	// Bad input: the form again, the error next to its field, what was typed kept.
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		field  string
+		kept   string
+		status int
+	}{
+		{"an empty hand-in", url.Values{"key": {key}}, `id="files-error">kiriman kosong`, "", http.StatusUnprocessableEntity},
+		{"a link that is no URL", url.Values{"key": {key}, "text": {"Draf saya"}, "links": {"bukan tautan"}},
+			`id="links-error">harus URL http atau https`, ">Draf saya</textarea>", http.StatusUnprocessableEntity},
+		{"a file that is not the learner's", url.Values{"key": {key}, "file_id": {ra.rubric}}, `id="files-error">berkas tidak ditemukan`, "", http.StatusUnprocessableEntity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, body := budi.post(page+"/submissions", tc.form)
+			if s != tc.status || !strings.Contains(body, tc.field) || !strings.Contains(body, tc.kept) || strings.Contains(body, "problem") {
+				t.Errorf("%s = %d, want %d with %q and %q: %s", tc.name, s, tc.status, tc.field, tc.kept, body)
+			}
+			if !strings.Contains(body, `value="`+key+`"`) {
+				t.Errorf("the refused form lost its key: the retry would make a second version")
+			}
+		})
+	}
+
+	// Handed in twice with the same key: one version.
+	for range 2 {
+		s, path, body := budi.post(page+"/submissions", url.Values{"key": {key}, "text": {"Rencana perizinan daring."}})
+		if s != http.StatusOK || !strings.HasPrefix(path, page+"?submitted=1") || !strings.Contains(body, `id="submitted"`) {
+			t.Fatalf("hand-in = %d at %s, want version 1 shown: %s", s, path, body)
+		}
+	}
+	var versions int64
+	if err := w.srv.Deps.DB.Conn(t.Context()).Table("assignment_submissions").Where("class_id = ?", ra.class).Count(&versions).Error; err != nil || versions != 1 {
+		t.Errorf("versions = %d (%v), want the one", versions, err)
+	}
+	if _, _, body := budi.post(page+"/submissions", url.Values{"key": {key}, "csrf_token": {"forged-token-forged-token-forged-token-00"}, "text": {"x"}}); !strings.Contains(body, "kedaluwarsa") {
+		t.Errorf("a hand-in without the page's token was not refused: %s", body)
+	}
+
+	// The instructor's queue and grading page.
+	teacher := newBrowser(t, w.srv)
+	teacher.signIn(jabarInstructorEmail)
+	s, _, body = teacher.get(page + "/grading")
+	if s != http.StatusOK || !strings.Contains(body, "Budi") {
+		t.Fatalf("the grading queue = %d, want Budi's work: %s", s, body)
+	}
+	grade := firstMatch(t, `href="(/assignment-submissions/[0-9a-f-]+/grade)"`, body)
+	s, _, body = teacher.get(grade)
+	if s != http.StatusOK || !strings.Contains(body, `name="level-analisis"`) || !strings.Contains(body, "Rencana perizinan daring.") {
+		t.Fatalf("the grading page = %d, want the rubric and the work: %s", s, body)
+	}
+	s, _, body = teacher.post(grade, url.Values{"criteria": {"analisis,solusi"}, "level-analisis": {"baik"}, "feedback": {"Analisis tajam."}})
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="level-solusi-error">wajib diisi`) ||
+		!strings.Contains(body, "Analisis tajam.</textarea>") || !strings.Contains(body, `value="baik" data-points="5" checked`) {
+		t.Fatalf("a rubric with a criterion left out = %d, want its error next to it and the choices kept: %s", s, body)
+	}
+	s, path, body := teacher.post(grade, url.Values{"criteria": {"analisis,solusi"}, "level-analisis": {"baik"}, "level-solusi": {"kurang"}, "feedback": {"Analisis tajam."}})
+	if s != http.StatusOK || !strings.HasSuffix(path, "?saved=1") || !strings.Contains(body, "60 / 100") {
+		t.Fatalf("grading = %d at %s, want 6 of 10 rubric points as 60 / 100: %s", s, path, body)
+	}
+	if _, _, body := budi.get(page); strings.Contains(body, `id="result"`) {
+		t.Errorf("the learner sees a result before its release: %s", body)
+	}
+	s, _, body = teacher.post(page+"/release", nil)
+	if s != http.StatusOK || !strings.Contains(body, `id="release-summary"`) {
+		t.Fatalf("release = %d: %s", s, body)
+	}
+	s, _, body = budi.get(page)
+	for _, want := range []string{`id="result"`, "60 / 100", "Analisis masalah</td><td>Baik</td>", "Analisis tajam."} {
+		if s != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("the released result lacks %q: %s", want, body)
+		}
+	}
+	if s, _, body := budi.get("/classes/" + ra.class + "/grades"); s != http.StatusOK || !strings.Contains(body, `id="final"`) {
+		t.Errorf("my grades = %d: %s", s, body)
+	}
+	s, _, body = teacher.get("/classes/" + ra.class + "/gradebook")
+	if s != http.StatusOK || !strings.Contains(body, `id="start-export"`) {
+		t.Fatalf("the class gradebook = %d: %s", s, body)
+	}
+	s, path, body = teacher.post("/classes/"+ra.class+"/gradebook/exports", url.Values{"format": {"csv"}})
+	if s != http.StatusOK || !strings.Contains(path, "export=") || !strings.Contains(body, `id="export-state"`) {
+		t.Errorf("starting the export = %d at %s, want the gradebook following the job: %s", s, path, body)
+	}
+}
+
+func TestTheAssignmentAndGradebookPagesAreNotFoundOutsideTheClass(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ra := w.rubricAssignment(t, "TUGAS-BATAS")
+	page := "/classes/" + ra.class + "/assignments/" + ra.item
+	var sub idResponse
+	w.must(t, w.as[mLearner], "POST", "/api/v1"+page+"/submissions", map[string]any{"text": "Rencana."}, &sub, 201)
+	w.createStaff(t, "instruktur.lain@bpsdm.jatimprov.go.id", "198401012009011010", w.bpsdmJatim, "instructor")
+
+	for _, tc := range []struct {
+		who   string
+		login string
+		paths []string
+	}{
+		{"another organisation's learner", "fajar@bappeda.sidoarjokab.go.id",
+			[]string{page, page + "/grading", "/assignment-submissions/" + sub.ID + "/grade", "/classes/" + ra.class + "/grades", "/classes/" + ra.class + "/gradebook"}},
+		{"another organisation's instructor", "instruktur.lain@bpsdm.jatimprov.go.id",
+			[]string{page, page + "/grading", "/assignment-submissions/" + sub.ID + "/grade", "/assignment-submissions/" + sub.ID + "/files/" + sub.ID, "/classes/" + ra.class + "/gradebook"}},
+		{"the class's learner on the staff pages", "budi@diskominfo.bandung.go.id",
+			[]string{page + "/grading", "/assignment-submissions/" + sub.ID + "/grade", "/classes/" + ra.class + "/gradebook"}},
+	} {
+		t.Run(tc.who, func(t *testing.T) {
+			b := newBrowser(t, w.srv)
+			b.signIn(tc.login)
+			for _, p := range tc.paths {
+				s, _, body := b.get(p)
+				if s != http.StatusNotFound && s != http.StatusForbidden || strings.Contains(body, "Rencana.") || strings.Contains(body, "problem") {
+					t.Errorf("GET %s = %d, want a 404 page without the work: %s", p, s, body)
+				}
+				if tc.who != "the class's learner on the staff pages" && s != http.StatusNotFound {
+					t.Errorf("GET %s = %d, want 404: another organisation may not learn the class exists", p, s)
+				}
+			}
+			b.get("/my/classes")
+			if s, _, _ := b.post("/assignment-submissions/"+sub.ID+"/grade", url.Values{"points": {"100"}}); s != http.StatusNotFound && s != http.StatusForbidden {
+				t.Errorf("grading from outside = %d, want refused", s)
+			}
+			if s, _, _ := b.post(page+"/release", nil); s != http.StatusNotFound && s != http.StatusForbidden {
+				t.Errorf("release from outside = %d, want refused", s)
+			}
+		})
+	}
+	var grades int64
+	if err := w.srv.Deps.DB.Conn(t.Context()).Table("assignment_grades").Count(&grades).Error; err != nil || grades != 0 {
+		t.Errorf("grades = %d (%v), want none written", grades, err)
+	}
+}
