@@ -120,7 +120,7 @@ func (p *Pages) renderAssignment(c echo.Context, status int, form webpage.Form) 
 		return webpage.Redirect(c, assignmentPath(classID, itemID)+"/grading")
 	}
 	data := learnerPage{ClassID: classID, View: view, ServerNow: p.svc.now(), Key: uuid.NewString(),
-		Accept: strings.Join(view.Assignment.FileTypes, ","), 
+		Accept:  strings.Join(view.Assignment.FileTypes, ","),
 		MaxSize: sizeText(view.Assignment.MaxFileSize)}
 	if view.YourDueAt != nil && view.Settings.DueAt != nil && !view.YourDueAt.Equal(*view.Settings.DueAt) {
 		data.Extended = true
