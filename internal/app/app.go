@@ -71,6 +71,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		_ = rdb.Close()
 		return nil, err
 	}
+	// Pages send files straight to the bucket from the site's origin.
+	if err := store.AllowBrowsers(ctx, []string{strings.TrimSuffix(cfg.HTTP.PublicURL, "/")}); err != nil {
+		log.WarnContext(ctx, "browsers cannot upload to the object store", "err", err)
+	}
 	return &Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Store: store, Queues: queue.NewNames(cfg.Queue.Namespace)}, nil
 }
 

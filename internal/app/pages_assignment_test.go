@@ -11,7 +11,7 @@ import (
 // two-criteria rubric, taking text, links and one PDF, in a class Budi
 // learns in.
 type rubricAssignment struct {
-	class, item, rubric string
+	class, item, rubric, version string
 }
 
 func (w *world) rubricAssignment(t *testing.T, code string) rubricAssignment {
@@ -24,7 +24,7 @@ func (w *world) rubricAssignment(t *testing.T, code string) rubricAssignment {
 	_, version, item := w.publishAssignment(t, code, settings)
 	class := w.newAssignmentClass(t, version)
 	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+class+"/enrolments", nil, nil, 201)
-	return rubricAssignment{class: class, item: item, rubric: rubric.ID}
+	return rubricAssignment{class: class, item: item, rubric: rubric.ID, version: version}
 }
 
 func TestALearnerHandsInAndAnInstructorGradesByRubricOnThePagesWithoutScripts(t *testing.T) {

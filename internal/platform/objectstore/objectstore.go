@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/cors"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
@@ -278,4 +279,17 @@ func sanitizeFilename(name string) string {
 func (s *Store) Origin() string {
 	u := s.client.EndpointURL()
 	return u.Scheme + "://" + u.Host
+}
+
+// AllowBrowsers lets pages served from origins send files to the bucket
+// with presigned URLs (PUT, and GET for downloads), reading the ETag that
+// completing an upload in parts needs. Without it a browser's upload is
+// refused by the same-origin rule.
+func (s *Store) AllowBrowsers(ctx context.Context, origins []string) error {
+	cfg := cors.NewConfig([]cors.Rule{{AllowedOrigin: origins, AllowedMethod: []string{http.MethodPut, http.MethodGet, http.MethodHead},
+		AllowedHeader: []string{"*"}, ExposeHeader: []string{"ETag"}, MaxAgeSeconds: 3600}})
+	if err := s.client.SetBucketCors(ctx, s.bucket, cfg); err != nil {
+		return fmt.Errorf("allow browsers from %v to bucket %s: %w", origins, s.bucket, err)
+	}
+	return nil
 }
