@@ -176,3 +176,47 @@ func TestTheAssignmentAndGradebookPagesAreNotFoundOutsideTheClass(t *testing.T) 
 		t.Errorf("grades = %d (%v), want none written", grades, err)
 	}
 }
+
+func TestALearnerSignsUpToAGroupOnTheAssignmentPageAndHandsInForIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	_, version, item := w.publishAssignment(t, "TUGAS-KELOMPOK", map[string]any{"instructions": "Kerjakan berkelompok.",
+		"mode": "group", "allow_text": true, "max_points": 100})
+	class := w.newAssignmentClass(t, version)
+	w.must(t, w.as[mLearner], "POST", "/api/v1/classes/"+class+"/enrolments", nil, nil, 201)
+	var open, closed idResponse
+	w.must(t, w.as[mInstructor], "POST", "/api/v1/classes/"+class+"/assignment-groups",
+		map[string]any{"name": "Tim Perizinan", "self_signup": true, "max_size": 2}, &open, 201)
+	w.must(t, w.as[mInstructor], "POST", "/api/v1/classes/"+class+"/assignment-groups",
+		map[string]any{"name": "Tim Tertutup", "max_size": 2}, &closed, 201)
+	page := "/classes/" + class + "/assignments/" + item
+
+	budi := newBrowser(t, w.srv)
+	budi.signIn("budi@diskominfo.bandung.go.id")
+	s, _, body := budi.get(page)
+	if s != http.StatusOK || !strings.Contains(body, "/assignment-groups/"+open.ID+"/join") || strings.Contains(body, closed.ID) ||
+		strings.Contains(body, `id="submit-form"`) {
+		t.Fatalf("before sign-up the page = %d, want the open group to join and no hand-in form: %s", s, body)
+	}
+	if s, _, _ := budi.post("/classes/"+class+"/assignment-groups/"+open.ID+"/join", url.Values{"csrf_token": {"forged-token-forged-token-forged-token-00"}}); s != http.StatusForbidden {
+		t.Errorf("a sign-up without the page's token = %d, want 403", s)
+	}
+	budi.get(page)
+	if s, _, body := budi.post("/classes/"+class+"/assignment-groups/"+closed.ID+"/join", url.Values{"back": {page}}); s != http.StatusConflict ||
+		!strings.Contains(body, "pendaftaran mandiri tidak dibuka") {
+		t.Errorf("signing up to a group the instructors form = %d, want 409 with the reason: %s", s, body)
+	}
+	budi.get(page)
+	s, path, body := budi.post("/classes/"+class+"/assignment-groups/"+open.ID+"/join", url.Values{"back": {"https://evil.example/"}})
+	if s != http.StatusOK || path != "/classes/"+class {
+		t.Errorf("a sign-up sent back elsewhere = %d at %s, want the class page", s, path)
+	}
+	s, _, body = budi.get(page)
+	if s != http.StatusOK || !strings.Contains(body, "<strong>Tim Perizinan</strong> (1/2)") || !strings.Contains(body, `id="submit-form"`) {
+		t.Fatalf("after sign-up the page = %d, want the group and the hand-in form: %s", s, body)
+	}
+	key := firstMatch(t, `name="key" value="([^"]+)"`, body)
+	if s, _, body := budi.post(page+"/submissions", url.Values{"key": {key}, "text": {"Rencana tim."}}); s != http.StatusOK || !strings.Contains(body, `id="submitted"`) {
+		t.Errorf("the group's hand-in = %d: %s", s, body)
+	}
+}
