@@ -82,6 +82,16 @@ func TestALearnerHandsInAndAnInstructorGradesByRubricOnThePagesWithoutScripts(t 
 		t.Errorf("a hand-in without the page's token was not refused: %s", body)
 	}
 
+	// A file uploaded through the API goes with the next version; its link
+	// sends the learner to the object store.
+	file := uploadFile(t, w.as[mLearner], "assignment_submission", w.diskominfo, "rencana.pdf", "application/pdf", pdf("rencana"))
+	_, _, body = budi.get(page)
+	s, _, body = budi.post(page+"/submissions", url.Values{"key": {firstMatch(t, `name="key" value="([^"]+)"`, body)}, "file_id": {file}})
+	download := firstMatch(t, `href="(/assignment-submissions/[0-9a-f-]+/files/`+file+`)"`, body)
+	if s, _, got := budi.get(download); s != http.StatusOK || !strings.HasPrefix(got, "%PDF") {
+		t.Errorf("the file's link = %d %.20q, want the PDF from the object store", s, got)
+	}
+
 	// The instructor's queue and grading page.
 	teacher := newBrowser(t, w.srv)
 	teacher.signIn(jabarInstructorEmail)
@@ -91,7 +101,7 @@ func TestALearnerHandsInAndAnInstructorGradesByRubricOnThePagesWithoutScripts(t 
 	}
 	grade := firstMatch(t, `href="(/assignment-submissions/[0-9a-f-]+/grade)"`, body)
 	s, _, body = teacher.get(grade)
-	if s != http.StatusOK || !strings.Contains(body, `name="level-analisis"`) || !strings.Contains(body, "Rencana perizinan daring.") {
+	if s != http.StatusOK || !strings.Contains(body, `name="level-analisis"`) || !strings.Contains(body, "rencana.pdf") {
 		t.Fatalf("the grading page = %d, want the rubric and the work: %s", s, body)
 	}
 	s, _, body = teacher.post(grade, url.Values{"criteria": {"analisis,solusi"}, "level-analisis": {"baik"}, "feedback": {"Analisis tajam."}})
