@@ -144,6 +144,12 @@ func (s *Service) ClassAssignment(ctx context.Context, classID, itemID uuid.UUID
 	if err := authz.Decide(true, sc.access.Staff || sc.access.Learner, ErrAssignmentNotFound); err != nil {
 		return ClassView{}, err
 	}
+	return s.classView(ctx, sc, classID)
+}
+
+// classView is a class's assignment with its dates, the learner's own due date.
+func (s *Service) classView(ctx context.Context, sc classScope, classID uuid.UUID) (ClassView, error) {
+	itemID := sc.a.ItemID
 	cs, err := s.store.classSettings(ctx, classID, itemID)
 	if err != nil {
 		return ClassView{}, err

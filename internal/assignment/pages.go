@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
-	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/webpage"
 )
 
@@ -112,16 +110,18 @@ func (p *Pages) renderAssignment(c echo.Context, status int, form webpage.Form) 
 		return err
 	}
 	ctx := c.Request().Context()
-	view, err := p.svc.ClassAssignment(ctx, classID, itemID)
+	lv, err := p.svc.LearnerPage(ctx, classID, itemID)
 	if err != nil {
 		return err
 	}
+	view := lv.ClassView
 	if view.Staff && !view.Learner {
 		return webpage.Redirect(c, assignmentPath(classID, itemID)+"/grading")
 	}
 	data := learnerPage{ClassID: classID, View: view, ServerNow: p.svc.now(), Key: uuid.NewString(),
-		Accept:  strings.Join(view.Assignment.FileTypes, ","),
-		MaxSize: sizeText(view.Assignment.MaxFileSize)}
+		Accept:   strings.Join(view.Assignment.FileTypes, ","),
+		MaxSize:  sizeText(view.Assignment.MaxFileSize),
+		Versions: lv.Versions, Result: lv.Result, Rubric: lv.Rubric, Group: lv.Group, OpenTeams: lv.OpenGroups}
 	if view.YourDueAt != nil && view.Settings.DueAt != nil && !view.YourDueAt.Equal(*view.Settings.DueAt) {
 		data.Extended = true
 	}
@@ -139,22 +139,6 @@ func (p *Pages) renderAssignment(c echo.Context, status int, form webpage.Form) 
 	if data.Title, err = p.title(ctx, view.Assignment); err != nil {
 		return err
 	}
-	list, err := p.svc.ListSubmissions(ctx, classID, itemID)
-	if err != nil {
-		return err
-	}
-	data.Versions = list.Items
-	if data.Result, err = p.svc.MyResult(ctx, classID, itemID); err != nil {
-		return err
-	}
-	if data.Rubric, err = p.svc.ClassRubric(ctx, classID, itemID); err != nil {
-		return err
-	}
-	if view.Assignment.Mode == ModeGroup {
-		if err := p.groups(ctx, classID, &data); err != nil {
-			return err
-		}
-	}
 	return p.site.RenderForm(c, status, "assignment/assignment", data, form)
 }
 
@@ -165,30 +149,6 @@ func (p *Pages) title(ctx context.Context, a Assignment) (string, error) {
 		return "", err
 	}
 	return titles[a.ItemID], nil
-}
-
-// groups finds the learner's group, or the groups open to sign-up.
-func (p *Pages) groups(ctx context.Context, classID uuid.UUID, data *learnerPage) error {
-	actor, err := authz.ActorFrom(ctx)
-	if err != nil {
-		return err
-	}
-	groups, err := p.svc.Groups(ctx, classID)
-	if err != nil {
-		return err
-	}
-	for i, g := range groups {
-		if slices.Contains(g.Members, actor.UserID) {
-			data.Group = &groups[i]
-			return nil
-		}
-	}
-	for _, g := range groups {
-		if g.SelfSignup && len(g.Members) < g.MaxSize {
-			data.OpenTeams = append(data.OpenTeams, g)
-		}
-	}
-	return nil
 }
 
 // submitFields are the form's names of the service's fields.
