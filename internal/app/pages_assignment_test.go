@@ -113,6 +113,9 @@ func TestALearnerHandsInAndAnInstructorGradesByRubricOnThePagesWithoutScripts(t 
 	if s != http.StatusOK || !strings.HasSuffix(path, "?saved=1") || !strings.Contains(body, "60 / 100") {
 		t.Fatalf("grading = %d at %s, want 6 of 10 rubric points as 60 / 100: %s", s, path, body)
 	}
+	if _, _, body := teacher.get(page + "/grading"); !strings.Contains(body, "<td>60 / 100</td>") {
+		t.Errorf("the queue does not show the grade given: %s", body)
+	}
 	if _, _, body := budi.get(page); strings.Contains(body, `id="result"`) {
 		t.Errorf("the learner sees a result before its release: %s", body)
 	}

@@ -82,11 +82,7 @@ func (p *Pages) queue(c echo.Context) error {
 	}
 	for _, sub := range list.Items {
 		row := queueRow{Submission: sub, Who: who[sub.ID], Flags: len(list.Flags[sub.ID])}
-		grades, err := p.svc.Grades(ctx, sub.ID)
-		if err != nil {
-			return err
-		}
-		if g, ok := effectiveGrade(grades); ok {
+		if g, ok := list.Graded[sub.ID]; ok {
 			row.Graded, row.Points = true, g.Points
 		}
 		data.Rows = append(data.Rows, row)
