@@ -95,6 +95,8 @@ func TestALearnerHandsInAFileAndAnInstructorGradesItByRubricInChromium(t *testin
 		chromedp.Click(chromedp.CSS(`input[name="level-solusi"][value="kurang"]`)))
 	waitFor(t, ctx, "the computed score", `document.getElementById("score-value").textContent === "60"`, 5*time.Second)
 	step(t, ctx, "write the feedback", chromedp.SendKeys(chromedp.ID("feedback"), "Analisis tajam; solusinya perlu rinci."))
+	step(t, ctx, "attach a feedback file", chromedp.SetUploadFiles(chromedp.ID("feedback-files"), []string{file}))
+	waitFor(t, ctx, "the feedback file uploaded", `!!document.querySelector('#feedback-uploads .state-saved') && !!document.querySelector('input[name="feedback_file_id"]')`, 30*time.Second)
 	checkAccessibility(t, ctx, "grading page")
 	screenshot(t, ctx, "assignment-grade")
 	step(t, ctx, "save the grade", chromedp.Click(chromedp.ID("save-grade")), chromedp.WaitVisible(chromedp.ID("saved")))
@@ -108,6 +110,9 @@ func TestALearnerHandsInAFileAndAnInstructorGradesItByRubricInChromium(t *testin
 		if err != nil || !strings.Contains(result, want) {
 			t.Errorf("the result reads %q (%v), want %q", result, err, want)
 		}
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#result a[href^="http"]').length`)); err != nil || n != 1 {
+		t.Errorf("feedback file links = %d (%v), want the one the grader attached", n, err)
 	}
 	checkAccessibility(t, ctx, "learner assignment with its result")
 	screenshot(t, ctx, "assignment-result")

@@ -109,6 +109,11 @@ func TestALearnerHandsInAndAnInstructorGradesByRubricOnThePagesWithoutScripts(t 
 		!strings.Contains(body, "Analisis tajam.</textarea>") || !strings.Contains(body, `value="baik" data-points="5" checked`) {
 		t.Fatalf("a rubric with a criterion left out = %d, want its error next to it and the choices kept: %s", s, body)
 	}
+	s, _, body = teacher.post(grade, url.Values{"criteria": {"analisis,solusi"}, "level-analisis": {"baik"}, "level-solusi": {"kurang"},
+		"feedback": {"Analisis tajam."}, "feedback_file_id": {file}})
+	if s != http.StatusUnprocessableEntity || !strings.Contains(body, `id="feedback-files-error">berkas tidak ditemukan`) {
+		t.Fatalf("a feedback file that is the learner's = %d, want its error next to the feedback files: %s", s, body)
+	}
 	s, path, body := teacher.post(grade, url.Values{"criteria": {"analisis,solusi"}, "level-analisis": {"baik"}, "level-solusi": {"kurang"}, "feedback": {"Analisis tajam."}})
 	if s != http.StatusOK || !strings.HasSuffix(path, "?saved=1") || !strings.Contains(body, "60 / 100") {
 		t.Fatalf("grading = %d at %s, want 6 of 10 rubric points as 60 / 100: %s", s, path, body)

@@ -150,6 +150,8 @@ type gradePage struct {
 	Rubric    *Rubric
 	Criteria  []criterionPage
 	MaxRubric float64
+	// MaxFeedbackSize is the largest feedback file the upload flow takes.
+	MaxFeedbackSize int64
 	Grades    []Grade
 	Saved     bool
 }
@@ -190,7 +192,7 @@ func (p *Pages) renderGrade(c echo.Context, status int, form webpage.Form) error
 	}
 	ctx := c.Request().Context()
 	s := sub.Submission
-	data := gradePage{View: view, Sub: sub, Saved: c.QueryParam("saved") == "1"}
+	data := gradePage{View: view, Sub: sub, Saved: c.QueryParam("saved") == "1", MaxFeedbackSize: submissionRule.MaxSize}
 	if data.Title, err = p.title(ctx, view.Assignment); err != nil {
 		return err
 	}
@@ -212,6 +214,9 @@ func (p *Pages) renderGrade(c echo.Context, status int, form webpage.Form) error
 			prior = g.Levels
 			if !form.Invalid() {
 				form.Values = url.Values{"feedback": {g.Feedback}, "points": {strconv.FormatFloat(g.Points, 'f', -1, 64)}}
+				for _, id := range g.FeedbackFileIDs {
+					form.Values.Add("feedback_file_id", id.String())
+				}
 			}
 		}
 	}
@@ -240,8 +245,16 @@ func (p *Pages) grade(c echo.Context) error {
 		return apperr.Invalid("feedback", "formulir tidak terbaca", "the form cannot be read")
 	}
 	in := GradeInput{Role: form.Get("role"), Feedback: form.Get("feedback"), Levels: map[string]string{}}
-	values := url.Values{"feedback": {in.Feedback}, "points": {form.Get("points")}, "role": {in.Role}}
-	renames := map[string]string{}
+	values := url.Values{"feedback": {in.Feedback}, "points": {form.Get("points")}, "role": {in.Role}, "feedback_file_id": form["feedback_file_id"]}
+	renames := map[string]string{"feedback_file_ids": "feedback_files"}
+	for i, raw := range form["feedback_file_id"] {
+		id, perr := uuid.Parse(raw)
+		if perr != nil {
+			return webpage.Refuse(c, apperr.Invalid("feedback_files", "berkas tidak ditemukan", "file not found"), values, nil, p.renderGrade)
+		}
+		in.FeedbackFileIDs = append(in.FeedbackFileIDs, id)
+		renames[fmt.Sprintf("feedback_file_ids[%d]", i)] = "feedback_files"
+	}
 	for name := range form {
 		if crit, ok := strings.CutPrefix(name, "level-"); ok {
 			in.Levels[crit] = form.Get(name)

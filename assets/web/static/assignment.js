@@ -52,87 +52,93 @@
     });
   }
 
-  // --- the hand-in form ---
-  var form = document.getElementById("submit-form");
-  var input = document.getElementById("files");
-  var list = document.getElementById("uploads");
-  var uploading = 0, sending = false;
-  var t = form ? form.dataset : {};
+  // --- file inputs that upload (the hand-in form, the grader's feedback files) ---
+  // An <input type=file data-upload-list=ID data-field=NAME> uploads each
+  // chosen file and adds a hidden NAME input with its id to its form; the
+  // form's data-* attributes hold the texts.
+  var uploading = 0;
 
-  function row(file) {
-    var li = document.createElement("li");
-    var label = document.createElement("span");
-    label.textContent = file.name + " ";
-    var bar = document.createElement("progress");
-    bar.max = file.size || 1; bar.value = 0;
-    bar.setAttribute("aria-label", t.uploading + " " + file.name);
-    var state = document.createElement("span");
-    state.className = "state";
-    li.appendChild(label); li.appendChild(bar); li.appendChild(state);
-    list.appendChild(li);
-    return { li: li, bar: bar, state: state };
-  }
+  function uploader(input) {
+    var form = input.form, list = document.getElementById(input.dataset.uploadList), t = form.dataset;
 
-  function fail(r, msg) {
-    r.state.textContent = msg;
-    r.state.className = "state state-refused";
-    r.li.setAttribute("role", "alert");
-  }
+    function row(file) {
+      var li = document.createElement("li");
+      var label = document.createElement("span");
+      label.textContent = file.name + " ";
+      var bar = document.createElement("progress");
+      bar.max = file.size || 1; bar.value = 0;
+      bar.setAttribute("aria-label", t.uploading + " " + file.name);
+      var state = document.createElement("span");
+      state.className = "state";
+      li.appendChild(label); li.appendChild(bar); li.appendChild(state);
+      list.appendChild(li);
+      return { li: li, bar: bar, state: state };
+    }
 
-  function upload(file) {
-    var r = row(file);
-    if (+t.maxSize && file.size > +t.maxSize) { fail(r, t.tooLarge); return; }
-    if (form.querySelectorAll('input[name="file_id"]').length + uploading >= +t.maxFiles) { fail(r, t.tooMany); return; }
-    uploading++;
-    r.state.textContent = t.uploading;
-    r.state.className = "state state-waiting";
-    api("POST", "/uploads", { purpose: "assignment_submission", filename: file.name,
-      content_type: file.type || "application/octet-stream", size: file.size })
-      .then(function (p) {
-        if (!p.parts || !p.parts.length) {
-          return put(p.url, p.headers, file, function (n) { r.bar.value = n; })
-            .then(function () { return api("POST", "/uploads/" + p.upload_id + "/complete"); });
-        }
-        // A large file goes in parts, one after another.
-        var done = [], sent = 0;
-        return p.parts.reduce(function (chain, part) {
-          return chain.then(function () {
-            var start = (part.part_number - 1) * p.part_size;
-            var blob = file.slice(start, Math.min(file.size, start + p.part_size));
-            return put(part.url, {}, blob, function (n) { r.bar.value = sent + n; }).then(function (etag) {
-              sent += blob.size; done.push({ part_number: part.part_number, etag: etag });
+    function fail(r, msg) {
+      r.state.textContent = msg;
+      r.state.className = "state state-refused";
+      r.li.setAttribute("role", "alert");
+    }
+
+    function upload(file) {
+      var r = row(file);
+      if (+input.dataset.maxSize && file.size > +input.dataset.maxSize) { fail(r, t.tooLarge); return; }
+      if (form.querySelectorAll('input[name="' + input.dataset.field + '"]').length + uploading >= +input.dataset.maxFiles) { fail(r, t.tooMany); return; }
+      uploading++;
+      r.state.textContent = t.uploading;
+      r.state.className = "state state-waiting";
+      api("POST", "/uploads", { purpose: "assignment_submission", filename: file.name,
+        content_type: file.type || "application/octet-stream", size: file.size })
+        .then(function (p) {
+          if (!p.parts || !p.parts.length) {
+            return put(p.url, p.headers, file, function (n) { r.bar.value = n; })
+              .then(function () { return api("POST", "/uploads/" + p.upload_id + "/complete"); });
+          }
+          // A large file goes in parts, one after another.
+          var done = [], sent = 0;
+          return p.parts.reduce(function (chain, part) {
+            return chain.then(function () {
+              var start = (part.part_number - 1) * p.part_size;
+              var blob = file.slice(start, Math.min(file.size, start + p.part_size));
+              return put(part.url, {}, blob, function (n) { r.bar.value = sent + n; }).then(function (etag) {
+                sent += blob.size; done.push({ part_number: part.part_number, etag: etag });
+              });
             });
-          });
-        }, Promise.resolve()).then(function () { return api("POST", "/uploads/" + p.upload_id + "/complete", { parts: done }); });
-      })
-      .then(function (f) {
-        var hidden = document.createElement("input");
-        hidden.type = "hidden"; hidden.name = "file_id"; hidden.value = f.file_id;
-        form.appendChild(hidden);
-        r.bar.value = r.bar.max;
-        r.state.textContent = t.uploaded;
-        r.state.className = "state state-saved";
-      })
-      .catch(function (e) { fail(r, e.message === "network" ? t.failed : e.message); })
-      .then(function () { uploading--; });
-  }
+          }, Promise.resolve()).then(function () { return api("POST", "/uploads/" + p.upload_id + "/complete", { parts: done }); });
+        })
+        .then(function (f) {
+          var hidden = document.createElement("input");
+          hidden.type = "hidden"; hidden.name = input.dataset.field; hidden.value = f.file_id;
+          form.appendChild(hidden);
+          r.bar.value = r.bar.max;
+          r.state.textContent = t.uploaded;
+          r.state.className = "state state-saved";
+        })
+        .catch(function (e) { fail(r, e.message === "network" ? t.failed : e.message); })
+        .then(function () { uploading--; });
+    }
 
-  if (form && input) {
     input.addEventListener("change", function () {
       Array.prototype.forEach.call(input.files, upload);
       input.value = "";
     });
   }
-  if (form) {
+  Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-upload-list]"), uploader);
+
+  // A form waits for its uploads; a second press while sending does
+  // nothing (and the hand-in's key would make it harmless anyway).
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-uploading]"), function (form) {
+    var sending = false;
     form.addEventListener("submit", function (e) {
-      // Wait for the uploads; a second press while sending does nothing
-      // (and the form's key would make it harmless anyway).
       if (uploading > 0 || sending) { e.preventDefault(); return; }
       sending = true;
-      document.getElementById("submit").disabled = true;
-      document.getElementById("submit-state").textContent = t.sending;
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      var state = form.querySelector(".submit-state");
+      if (state) state.textContent = form.dataset.sending;
     });
-  }
+  });
 
   // --- the grading form: the score the chosen levels earn ---
   var grade = document.getElementById("grade-form");
