@@ -152,8 +152,8 @@ type gradePage struct {
 	MaxRubric float64
 	// MaxFeedbackSize is the largest feedback file the upload flow takes.
 	MaxFeedbackSize int64
-	Grades    []Grade
-	Saved     bool
+	Grades          []Grade
+	Saved           bool
 }
 
 type criterionPage struct {
