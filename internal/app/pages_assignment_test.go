@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rubricAssignment is a world's assignment of BPSDM Jawa Barat graded by the
@@ -236,5 +237,39 @@ func TestALearnerSignsUpToAGroupOnTheAssignmentPageAndHandsInForIt(t *testing.T)
 	key := firstMatch(t, `name="key" value="([^"]+)"`, body)
 	if s, _, body := budi.post(page+"/submissions", url.Values{"key": {key}, "text": {"Rencana tim."}}); s != http.StatusOK || !strings.Contains(body, `id="submitted"`) {
 		t.Errorf("the group's hand-in = %d: %s", s, body)
+	}
+}
+
+func TestTheAssignmentPageTellsTheLearnerWhenWorkIsLateOrNoLongerAccepted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ra := w.rubricAssignment(t, "TUGAS-TELAT")
+	page := "/classes/" + ra.class + "/assignments/" + ra.item
+	settings := "/api/v1" + page + "/settings"
+	budi := newBrowser(t, w.srv)
+	budi.signIn("budi@diskominfo.bandung.go.id")
+	past := time.Now().UTC().Add(-25 * time.Hour)
+
+	// Two days late under a 10% a day penalty: handed in, marked and shown as such.
+	w.must(t, w.as[mInstructor], "PUT", settings, map[string]any{"due_at": past, "cutoff_at": time.Now().UTC().AddDate(0, 0, 5),
+		"late_policy": "penalty", "penalty_per_day": 10}, nil, 200)
+	_, _, body := budi.get(page)
+	if !strings.Contains(body, "kiriman sekarang ditandai terlambat") || !strings.Contains(body, "diterima dengan potongan 10% per hari") {
+		t.Errorf("a page past its due date does not say handing in is late: %s", body)
+	}
+	s, _, body := budi.post(page+"/submissions", url.Values{"key": {firstMatch(t, `name="key" value="([^"]+)"`, body)}, "text": {"Terlambat."}})
+	if s != http.StatusOK || !strings.Contains(body, "<strong>terlambat</strong> 2 hari (−20%)") {
+		t.Errorf("the late version's history = %d, want it late by 2 days, -20%%: %s", s, body)
+	}
+
+	// Late work refused: no form, the reason instead; a form sent anyway is refused with it.
+	w.must(t, w.as[mInstructor], "PUT", settings, map[string]any{"due_at": past, "late_policy": "refuse"}, nil, 200)
+	_, _, body = budi.get(page)
+	if strings.Contains(body, `id="submit-form"`) || !strings.Contains(body, "Kiriman tidak diterima lagi") {
+		t.Errorf("a page that takes no more work still offers the form: %s", body)
+	}
+	s, _, body = budi.post(page+"/submissions", url.Values{"key": {"late-key"}, "text": {"Terlambat lagi."}})
+	if s != http.StatusConflict || !strings.Contains(body, "tidak menerima kiriman terlambat") {
+		t.Errorf("a late hand-in the class refuses = %d, want 409 with the reason: %s", s, body)
 	}
 }
