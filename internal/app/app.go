@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,11 +73,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		_ = rdb.Close()
 		return nil, err
 	}
-	// Pages send files straight to the bucket from the site's origin.
-	if err := store.AllowBrowsers(ctx, []string{strings.TrimSuffix(cfg.HTTP.PublicURL, "/")}); err != nil {
-		log.WarnContext(ctx, "browsers cannot upload to the object store", "err", err)
+	// Pages send uploads straight to the bucket; a store without CORS
+	// support leaves the API's uploads working and only the pages' failing.
+	if err := store.AllowBrowserOrigins(ctx, siteOrigins(cfg.HTTP)); err != nil {
+		log.WarnContext(ctx, "the pages cannot upload to the object store", "err", err)
 	}
 	return &Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Store: store, Queues: queue.NewNames(cfg.Queue.Namespace)}, nil
+}
+
+// siteOrigins are the origins the site's pages are served from: the public
+// URL's, and those allowed to call the API.
+func siteOrigins(cfg config.HTTP) []string {
+	origins := slices.Clone(cfg.CORSOrigins)
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
+		origins = append(origins, u.Scheme+"://"+u.Host)
+	}
+	return origins
 }
 
 // Close closes the connections.
@@ -311,8 +324,7 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	}
 	httpCfg := a.deps.Config.HTTP
 	site, err := webpage.New(webpage.Options{Files: files, Sessions: a.auth.PageSessions(), Log: a.deps.Log,
-		Secure:         a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://"),
-		ConnectOrigins: []string{a.deps.Store.Origin()}})
+		Secure: a.deps.Config.Env == "production" || strings.HasPrefix(httpCfg.PublicURL, "https://"), UploadOrigins: []string{a.deps.Store.Origin()}})
 	if err != nil {
 		return nil, err
 	}

@@ -23,9 +23,6 @@ func TestALearnerHandsInAFileAndAnInstructorGradesItByRubricInChromium(t *testin
 	srv := w.srv
 	ra := w.rubricAssignment(t, "TUGAS-CHROMIUM")
 	page := srv.URL + "/classes/" + ra.class + "/assignments/" + ra.item
-	if err := srv.Deps.Store.AllowBrowsers(context.Background(), []string{srv.URL}); err != nil {
-		t.Fatal(err)
-	}
 	// The worker carries the released grade to the gradebook and writes the export.
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	workerDone := make(chan struct{})

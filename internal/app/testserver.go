@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"net/http/httptest"
 	"testing"
@@ -46,5 +47,8 @@ func NewTestServer(t testing.TB) *TestServer {
 	}
 	srv := httptest.NewServer(a.HTTP())
 	t.Cleanup(srv.Close)
+	if err := store.AllowBrowserOrigins(context.Background(), []string{srv.URL}); err != nil {
+		t.Fatalf("let the pages upload: %v", err)
+	}
 	return &TestServer{Server: srv, App: a, Deps: deps}
 }

@@ -10,7 +10,7 @@ func TestABrowserOnTheSiteMayUploadToThePresignedURLAndNoOtherSiteMay(t *testing
 	t.Parallel()
 	s := NewTestStore(t)
 	const site = "https://corpu.example.go.id"
-	if err := s.AllowBrowsers(context.Background(), []string{site}); err != nil {
+	if err := s.AllowBrowserOrigins(context.Background(), []string{site}); err != nil {
 		t.Fatalf("AllowBrowsers: %v", err)
 	}
 	p, err := s.PresignPut(context.Background(), "uploads/cors-check")

@@ -94,6 +94,26 @@ type Presigned struct {
 	ExpiresAt time.Time
 }
 
+// Origin is the scheme and host presigned URLs point at, for a page's
+// Content-Security-Policy to let its scripts upload there.
+func (s *Store) Origin() string {
+	u := s.client.EndpointURL()
+	return u.Scheme + "://" + u.Host
+}
+
+// AllowBrowserOrigins lets pages served from origins send files straight to
+// the bucket with presigned URLs, and read the ETag of each part: the
+// bucket's CORS rule. Presigned requests carry their own signature and no
+// cookie, so the rule opens nothing without one.
+func (s *Store) AllowBrowserOrigins(ctx context.Context, origins []string) error {
+	rule := cors.Rule{AllowedOrigin: origins, AllowedMethod: []string{http.MethodGet, http.MethodPut, http.MethodHead},
+		AllowedHeader: []string{"*"}, ExposeHeader: []string{"ETag"}, MaxAgeSeconds: 3600}
+	if err := s.client.SetBucketCors(ctx, s.bucket, cors.NewConfig([]cors.Rule{rule})); err != nil {
+		return fmt.Errorf("allow browser uploads to bucket %s from %v: %w", s.bucket, origins, err)
+	}
+	return nil
+}
+
 // PresignPut returns a URL the client PUTs the object's bytes to.
 func (s *Store) PresignPut(ctx context.Context, key string) (Presigned, error) {
 	u, err := s.client.PresignedPutObject(ctx, s.bucket, key, s.presignTTL)
@@ -272,24 +292,4 @@ func sanitizeFilename(name string) string {
 		}
 		return r
 	}, name)
-}
-
-// Origin is where presigned URLs point ("http://127.0.0.1:9000"): pages
-// allow their scripts to send files there.
-func (s *Store) Origin() string {
-	u := s.client.EndpointURL()
-	return u.Scheme + "://" + u.Host
-}
-
-// AllowBrowsers lets pages served from origins send files to the bucket
-// with presigned URLs (PUT, and GET for downloads), reading the ETag that
-// completing an upload in parts needs. Without it a browser's upload is
-// refused by the same-origin rule.
-func (s *Store) AllowBrowsers(ctx context.Context, origins []string) error {
-	cfg := cors.NewConfig([]cors.Rule{{AllowedOrigin: origins, AllowedMethod: []string{http.MethodPut, http.MethodGet, http.MethodHead},
-		AllowedHeader: []string{"*"}, ExposeHeader: []string{"ETag"}, MaxAgeSeconds: 3600}})
-	if err := s.client.SetBucketCors(ctx, s.bucket, cfg); err != nil {
-		return fmt.Errorf("allow browsers from %v to bucket %s: %w", origins, s.bucket, err)
-	}
-	return nil
 }

@@ -33,25 +33,27 @@ type Options struct {
 	Sessions Sessions
 	Secure   bool // cookies only over HTTPS (production)
 	Log      *slog.Logger
-	// ConnectOrigins are the origins pages' scripts may send to besides
-	// Corpu itself: the object store that presigned uploads go to.
-	ConnectOrigins []string
+	// UploadOrigins are where pages' scripts send files straight to (the
+	// object store's presigned URLs), besides the site itself.
+	UploadOrigins []string
 }
 
 // Site renders pages and holds the routers domains mount them on.
 type Site struct {
 	opts      Options
 	templates map[string]*template.Template // by page name, e.g. "course/catalogue"
-	csp       string
 	public    Router
 	signedIn  Router
+	csp       string // the Content-Security-Policy of every page
 }
 
 // New parses every page template once; a broken template fails start-up.
 func New(opts Options) (*Site, error) {
-	s := &Site{opts: opts, templates: map[string]*template.Template{},
-		csp: "default-src 'self'; img-src 'self' data: https:; media-src 'self' https: http:; connect-src " +
-			strings.TrimSpace("'self' "+strings.Join(opts.ConnectOrigins, " ")) + "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"}
+	s := &Site{opts: opts, templates: map[string]*template.Template{}}
+	s.csp = "default-src 'self'; img-src 'self' data: https:; media-src 'self' https: http:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	if len(opts.UploadOrigins) > 0 {
+		s.csp += "; connect-src 'self' " + strings.Join(opts.UploadOrigins, " ")
+	}
 	base, err := template.New("layout.html").Funcs(templateFuncs()).ParseFS(opts.Files, "layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("webpage: layout: %w", err)
