@@ -68,6 +68,14 @@ func TestALearnerHandsInAndAnInstructorGradesByRubricOnThePagesWithoutScripts(t 
 		})
 	}
 
+	// In English, the same refusal reads in English.
+	budi.get("/language?to=en&next=" + url.QueryEscape(page))
+	if s, _, body := budi.post(page+"/submissions", url.Values{"key": {key}}); s != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, `id="files-error">the submission is empty`) || !strings.Contains(body, `lang="en"`) {
+		t.Errorf("an empty hand-in in English = %d: %s", s, body)
+	}
+	budi.get("/language?to=id&next=" + url.QueryEscape(page))
+
 	// Handed in twice with the same key: one version.
 	for range 2 {
 		s, path, body := budi.post(page+"/submissions", url.Values{"key": {key}, "text": {"Rencana perizinan daring."}})
