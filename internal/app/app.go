@@ -335,6 +335,9 @@ func (a *App) newSite(e *echo.Echo) (*webpage.Site, error) {
 	quiz.NewPages(a.quizzes, site).Mount()
 	certificate.NewPages(a.certs, site, a.jobs, certificateClasses{delivery: a.delivery}).Mount()
 	identity.NewImportPages(a.importer, site).Mount()
+	names := pageNames{courses: a.courses, delivery: a.delivery, people: a.identity}
+	assignment.NewPages(a.assign, site, names).Mount()
+	gradebook.NewPages(a.grades, site, names, a.jobs).Mount()
 	return site, nil
 }
 

@@ -130,6 +130,8 @@ type ClassView struct {
 	Settings   ClassSettings
 	// YourDueAt is the learner's due date, their extension's if they have one.
 	YourDueAt *time.Time
+	// Staff and Learner are the caller's standing in the class.
+	Staff, Learner bool
 }
 
 // ClassAssignment returns an assignment of a class with the class's dates to
@@ -142,11 +144,17 @@ func (s *Service) ClassAssignment(ctx context.Context, classID, itemID uuid.UUID
 	if err := authz.Decide(true, sc.access.Staff || sc.access.Learner, ErrAssignmentNotFound); err != nil {
 		return ClassView{}, err
 	}
+	return s.classView(ctx, sc, classID)
+}
+
+// classView is a class's assignment with its dates, the learner's own due date.
+func (s *Service) classView(ctx context.Context, sc classScope, classID uuid.UUID) (ClassView, error) {
+	itemID := sc.a.ItemID
 	cs, err := s.store.classSettings(ctx, classID, itemID)
 	if err != nil {
 		return ClassView{}, err
 	}
-	view := ClassView{Assignment: sc.a, Settings: cs, YourDueAt: cs.DueAt}
+	view := ClassView{Assignment: sc.a, Settings: cs, YourDueAt: cs.DueAt, Staff: sc.access.Staff, Learner: sc.access.Learner}
 	if sc.access.Learner {
 		ext, err := s.store.extension(ctx, classID, itemID, sc.actor.UserID)
 		if err != nil {

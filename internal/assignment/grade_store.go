@@ -45,17 +45,27 @@ func (s store) saveGrade(ctx context.Context, g Grade) error {
 }
 
 func (s store) grades(ctx context.Context, submissionID uuid.UUID) ([]Grade, error) {
+	byID, err := s.gradesOf(ctx, []uuid.UUID{submissionID})
+	return byID[submissionID], err
+}
+
+// gradesOf lists the grades of several submissions at once, by submission.
+func (s store) gradesOf(ctx context.Context, submissionIDs []uuid.UUID) (map[uuid.UUID][]Grade, error) {
+	out := map[uuid.UUID][]Grade{}
+	if len(submissionIDs) == 0 {
+		return out, nil
+	}
 	var rows []gradeRow
-	if err := s.db.Conn(ctx).Where("submission_id = ?", submissionID).Order("graded_at").Find(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Where("submission_id IN ?", submissionIDs).Order("graded_at").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list grades: %w", err)
 	}
-	out := make([]Grade, len(rows))
-	for i, r := range rows {
-		out[i] = Grade{SubmissionID: r.SubmissionID, Role: r.Role, GraderID: r.GraderID, Points: r.Points, Feedback: r.Feedback,
+	for _, r := range rows {
+		g := Grade{SubmissionID: r.SubmissionID, Role: r.Role, GraderID: r.GraderID, Points: r.Points, Feedback: r.Feedback,
 			FeedbackFileIDs: append([]uuid.UUID{}, r.FeedbackFileIDs...), GradedAt: r.GradedAt.UTC()}
-		if err := json.Unmarshal(r.Levels, &out[i].Levels); err != nil {
+		if err := json.Unmarshal(r.Levels, &g.Levels); err != nil {
 			return nil, fmt.Errorf("decode grade levels: %w", err)
 		}
+		out[r.SubmissionID] = append(out[r.SubmissionID], g)
 	}
 	return out, nil
 }

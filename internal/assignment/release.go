@@ -166,6 +166,11 @@ func (s *Service) MyResult(ctx context.Context, classID, itemID uuid.UUID) (Resu
 		}
 		owner = g.ID
 	}
+	return s.resultView(ctx, classID, itemID, owner)
+}
+
+// resultView is an owner's released result with its grade and feedback files.
+func (s *Service) resultView(ctx context.Context, classID, itemID, owner uuid.UUID) (ResultView, error) {
 	r, err := s.store.result(ctx, classID, itemID, owner)
 	if err != nil || r == nil {
 		return ResultView{}, err

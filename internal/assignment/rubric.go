@@ -238,3 +238,24 @@ func (s *Service) rubricUsableAt(ctx context.Context, id uuid.UUID, coursePath s
 	}
 	return nil
 }
+
+// ClassRubric returns the rubric a class's assignment is graded by to the
+// class's staff and learners (learners read it before they hand in, and
+// their result by it); nil when the assignment is graded by points.
+func (s *Service) ClassRubric(ctx context.Context, classID, itemID uuid.UUID) (*Rubric, error) {
+	sc, err := s.classAssignment(ctx, classID, itemID)
+	if err != nil {
+		return nil, err
+	}
+	if err := authz.Decide(true, sc.access.Staff || sc.access.Learner, ErrAssignmentNotFound); err != nil {
+		return nil, err
+	}
+	if sc.a.RubricID == nil {
+		return nil, nil
+	}
+	rb, err := s.store.rubric(ctx, *sc.a.RubricID, false)
+	if err != nil {
+		return nil, err
+	}
+	return &rb, nil
+}

@@ -274,6 +274,9 @@ type SubmissionList struct {
 	Items     []Submission
 	Anonymous bool                 // a grader of a blind assignment: no names
 	Flags     map[uuid.UUID][]Flag // for graders: likenesses to others' work
+	// Graded is, for graders, the grade that counts of each submission
+	// that has one (agreed, or a first no second grader disputes).
+	Graded map[uuid.UUID]Grade
 }
 
 // ListSubmissions lists a class's submissions of an assignment: every
@@ -298,7 +301,20 @@ func (s *Service) ListSubmissions(ctx context.Context, classID, itemID uuid.UUID
 			ids[i] = sub.ID
 		}
 		flags, err := s.store.flags(ctx, ids)
-		return SubmissionList{Items: subs, Anonymous: sc.a.Blind, Flags: flags}, err
+		if err != nil {
+			return SubmissionList{}, err
+		}
+		grades, err := s.store.gradesOf(ctx, ids)
+		if err != nil {
+			return SubmissionList{}, err
+		}
+		graded := map[uuid.UUID]Grade{}
+		for id, gs := range grades {
+			if g, ok := effectiveGrade(gs); ok {
+				graded[id] = g
+			}
+		}
+		return SubmissionList{Items: subs, Anonymous: sc.a.Blind, Flags: flags, Graded: graded}, nil
 	}
 	owner := sc.actor.UserID
 	if sc.a.Mode == ModeGroup {

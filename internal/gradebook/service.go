@@ -2,6 +2,7 @@ package gradebook
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,7 +13,6 @@ import (
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/queue"
-	"io"
 )
 
 // Class is a class as the gradebook needs it: where it belongs and the
