@@ -1,57 +1,10 @@
 // Corpu's assignment pages. The hand-in form uploads each chosen file
-// straight to the object store: the API gives a presigned URL (or one per
-// part for a large file), an XMLHttpRequest PUTs the bytes with a progress
-// bar, the API completes the upload, and the form carries the file's id. The
+// straight to the object store (Corpu.sendFile in upload.js, which must load
+// first) with a progress bar, and the form carries the file's id. The
 // form's key makes a second press hand in one version. The grading form
 // shows the score the chosen rubric levels earn.
 (function () {
   "use strict";
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var lang = document.documentElement.lang || "id";
-
-  function api(method, path, body) {
-    var opts = {
-      method: method, credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrf, "Accept-Language": lang, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    };
-    return fetch("/api/v1" + path, opts).then(function (res) {
-      if (res.status !== 401) return res;
-      // The access token expired: renew the session once and send again.
-      return fetch("/session/renew", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
-        .then(function (renewed) {
-          if (renewed.status === 401) { location.href = "/sign-in?next=" + encodeURIComponent(location.pathname); throw new Error("signed out"); }
-          return fetch("/api/v1" + path, opts);
-        });
-    }).then(function (res) {
-      return res.json().catch(function () { return {}; }).then(function (b) {
-        if (!res.ok) {
-          var msg = b.detail || b.title || String(res.status);
-          if (b.errors && b.errors.length) msg = b.errors.map(function (e) { return e.message; }).join("; ");
-          throw new Error(msg);
-        }
-        return b;
-      });
-    });
-  }
-
-  // put sends bytes to a presigned URL, reporting progress; it resolves
-  // with the object store's ETag (needed to complete an upload in parts).
-  function put(url, headers, blob, onProgress) {
-    return new Promise(function (resolve, reject) {
-      var xhr = new XMLHttpRequest();
-      xhr.open("PUT", url);
-      Object.keys(headers || {}).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
-      xhr.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded); };
-      xhr.onload = function () {
-        if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.getResponseHeader("ETag") || "");
-        else reject(new Error(String(xhr.status)));
-      };
-      xhr.onerror = function () { reject(new Error("network")); };
-      xhr.send(blob);
-    });
-  }
-
   // --- file inputs that upload (the hand-in form, the grader's feedback files) ---
   // An <input type=file data-upload-list=ID data-field=NAME> uploads each
   // chosen file and adds a hidden NAME input with its id to its form; the
@@ -88,25 +41,7 @@
       uploading++;
       r.state.textContent = t.uploading;
       r.state.className = "state state-waiting";
-      api("POST", "/uploads", { purpose: "assignment_submission", filename: file.name,
-        content_type: file.type || "application/octet-stream", size: file.size })
-        .then(function (p) {
-          if (!p.parts || !p.parts.length) {
-            return put(p.url, p.headers, file, function (n) { r.bar.value = n; })
-              .then(function () { return api("POST", "/uploads/" + p.upload_id + "/complete"); });
-          }
-          // A large file goes in parts, one after another.
-          var done = [], sent = 0;
-          return p.parts.reduce(function (chain, part) {
-            return chain.then(function () {
-              var start = (part.part_number - 1) * p.part_size;
-              var blob = file.slice(start, Math.min(file.size, start + p.part_size));
-              return put(part.url, {}, blob, function (n) { r.bar.value = sent + n; }).then(function (etag) {
-                sent += blob.size; done.push({ part_number: part.part_number, etag: etag });
-              });
-            });
-          }, Promise.resolve()).then(function () { return api("POST", "/uploads/" + p.upload_id + "/complete", { parts: done }); });
-        })
+      Corpu.sendFile(file, "assignment_submission", "", function (n) { r.bar.value = n; })
         .then(function (f) {
           var hidden = document.createElement("input");
           hidden.type = "hidden"; hidden.name = input.dataset.field; hidden.value = f.file_id;
@@ -115,7 +50,7 @@
           r.state.textContent = t.uploaded;
           r.state.className = "state state-saved";
         })
-        .catch(function (e) { fail(r, e.message === "network" ? t.failed : e.message); })
+        .catch(function (problem) { fail(r, Corpu.message(problem, t.failed)); })
         .then(function () { uploading--; });
     }
 

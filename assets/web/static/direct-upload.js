@@ -1,7 +1,6 @@
 // Corpu's file forms: a form with data-upload sends its file straight to
-// the object store (POST /api/v1/uploads answers presigned URLs; the bytes
-// go with XMLHttpRequest so the progress bar moves; 64 MiB and more go in
-// parts), completes the upload, then calls the API named by data-then
+// the object store (Corpu.sendFile in upload.js, which must load first),
+// then calls the API named by data-then
 // ("POST /api/v1/...") with the form's other fields and the file_id
 // (data-upload="by-kind" takes the purpose from the form's kind: course_video
 // or course_document). A 202
@@ -10,83 +9,7 @@
 // the fields, in the page's language.
 (function () {
   "use strict";
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var lang = document.documentElement.lang || "id";
-
-  function api(method, path, body, retried) {
-    return fetch(path, {
-      method: method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": lang, "X-CSRF-Token": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (res) {
-      if (res.status === 401 && !retried) {
-        // The access token expired: renew the session once and send again.
-        return fetch("/session/renew", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
-          .then(function (renewed) {
-            if (renewed.status === 401) {
-              location.href = "/sign-in?next=" + encodeURIComponent(location.pathname + location.search);
-              return new Promise(function () {}); // leaving the page
-            }
-            return api(method, path, body, true);
-          });
-      }
-      return res.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        return { status: res.status, ok: res.ok, body: data };
-      });
-    });
-  }
-
-  // put sends one slice to a presigned URL, reporting bytes sent.
-  function put(url, blob, headers, onProgress) {
-    return new Promise(function (resolve, reject) {
-      var xhr = new XMLHttpRequest();
-      xhr.open("PUT", url);
-      Object.keys(headers || {}).forEach(function (h) {
-        if (h.toLowerCase() !== "host" && h.toLowerCase() !== "content-length") xhr.setRequestHeader(h, headers[h]);
-      });
-      xhr.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded); };
-      xhr.onload = function () {
-        if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.getResponseHeader("ETag") || "");
-        else reject(new Error("PUT " + xhr.status));
-      };
-      xhr.onerror = function () { reject(new Error("network")); };
-      xhr.send(blob);
-    });
-  }
-
-  // send uploads a file for a purpose and resolves with the stored file.
-  function send(file, purpose, orgId, onProgress) {
-    var body = { purpose: purpose, filename: file.name, content_type: file.type || "application/octet-stream", size: file.size };
-    if (orgId) body.org_id = orgId;
-    return api("POST", "/api/v1/uploads", body).then(function (created) {
-      if (!created.ok) throw created;
-      var p = created.body, parts = p.parts || [];
-      var done;
-      if (parts.length === 0) {
-        done = put(p.url, file, p.headers, function (n) { onProgress(n, file.size); }).then(function () { return {}; });
-      } else {
-        var sent = {}, etags = [];
-        var total = function () { return Object.keys(sent).reduce(function (s, k) { return s + sent[k]; }, 0); };
-        done = parts.reduce(function (chain, part) {
-          return chain.then(function () {
-            var from = (part.part_number - 1) * p.part_size;
-            return put(part.url, file.slice(from, Math.min(from + p.part_size, file.size)), p.headers, function (n) {
-              sent[part.part_number] = n; onProgress(total(), file.size);
-            }).then(function (etag) { etags.push({ part_number: part.part_number, etag: etag }); });
-          });
-        }, Promise.resolve()).then(function () { return { parts: etags }; });
-      }
-      return done.then(function (completion) {
-        onProgress(file.size, file.size);
-        return api("POST", "/api/v1/uploads/" + p.upload_id + "/complete", completion);
-      }).then(function (completed) {
-        if (!completed.ok) throw completed;
-        return completed.body;
-      });
-    });
-  }
+  var api = Corpu.api, send = Corpu.sendFile;
 
   function clearErrors(form) {
     Array.prototype.forEach.call(form.querySelectorAll(".field-error[data-script]"), function (e) { e.remove(); });
