@@ -178,6 +178,7 @@ func (a *App) subscribe() {
 	a.events.Handle(gradebook.TypeRecomputeClass, a.grades.HandleRecomputeClass)
 	a.events.Handle(gradebook.TypeExport, a.grades.HandleExport, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
+	a.events.Handle(quiz.TypeRegrade, a.quizzes.HandleRegrade, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeImportQuestions, a.quizzes.HandleImportQuestions, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
 	// Certificates: one per completed enrolment, issued by its own consumer

@@ -33,6 +33,7 @@ type Slot struct {
 	Score             *float64
 	Comment           string
 	Content           Content // the version's content
+	KeyRevision       int     // of the version's key, when read with the slot
 }
 
 // Attempt is one sitting of a quiz by a learner of a class.
@@ -78,7 +79,15 @@ func (s *Service) publishedQuiz(ctx context.Context, id uuid.UUID) (Quiz, error)
 
 // content returns a used question version's content, from the cache when it can.
 func (s *Service) content(ctx context.Context, versionID uuid.UUID) (Content, error) {
-	if c, ok := s.versions.get(versionID); ok {
+	return s.contentAt(ctx, versionID, 0)
+}
+
+// contentAt returns a used question version's content with its key at
+// revision rev or later: a cached content of an older key (corrected since
+// in another process) is read again. rev 0 takes any key, for what does not
+// depend on it (the stem and options a learner sees, an answer's shape).
+func (s *Service) contentAt(ctx context.Context, versionID uuid.UUID, rev int) (Content, error) {
+	if c, ok := s.versions.get(versionID); ok && c.KeyRevision >= rev {
 		return c, nil
 	}
 	m, err := s.store.versions(ctx, []uuid.UUID{versionID})
@@ -142,7 +151,7 @@ func (s *Service) GetAttempt(ctx context.Context, id uuid.UUID) (AttemptView, er
 		return AttemptView{}, err
 	}
 	for i := range slots {
-		if slots[i].Content, err = s.content(ctx, slots[i].QuestionVersionID); err != nil {
+		if slots[i].Content, err = s.contentAt(ctx, slots[i].QuestionVersionID, slots[i].KeyRevision); err != nil {
 			return AttemptView{}, err
 		}
 	}

@@ -52,6 +52,7 @@ type slotRow struct {
 	GradedBy          *uuid.UUID
 	GradedAt          *time.Time
 	Comment           string
+	KeyRevision       int `gorm:"->"` // read with a join of the slot's version, never written
 }
 
 func (slotRow) TableName() string { return "quiz_attempt_slots" }
@@ -137,14 +138,19 @@ func (s store) createAttempt(ctx context.Context, a Attempt) error {
 	return nil
 }
 
+// slots reads an attempt's slots with the revision of each version's key.
 func (s store) slots(ctx context.Context, attemptID uuid.UUID) ([]Slot, error) {
 	var rows []slotRow
-	if err := s.db.Conn(ctx).Where("attempt_id = ?", attemptID).Order("slot").Find(&rows).Error; err != nil {
+	err := s.db.Conn(ctx).Raw(`SELECT s.*, v.key_revision FROM quiz_attempt_slots s
+		JOIN question_versions v ON v.id = s.question_version_id
+		WHERE s.attempt_id = ? ORDER BY s.slot`, attemptID).Scan(&rows).Error
+	if err != nil {
 		return nil, fmt.Errorf("read attempt slots: %w", err)
 	}
 	out := make([]Slot, len(rows))
 	for i, r := range rows {
 		out[i] = r.toSlot()
+		out[i].KeyRevision = r.KeyRevision
 	}
 	return out, nil
 }
@@ -349,9 +355,11 @@ func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []
 		Points            float64
 		Response          []byte
 		SlotScore         *float64
+		KeyRevision       int
 	}
-	err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score, s.slot, s.question_version_id, s.type, s.points, s.response, s.score AS slot_score
+	err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score, s.slot, s.question_version_id, s.type, s.points, s.response, s.score AS slot_score, v.key_revision
 		FROM quiz_attempts a JOIN quiz_attempt_slots s ON s.attempt_id = a.id
+			JOIN question_versions v ON v.id = s.question_version_id
 			CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
 		WHERE a.id = ? ORDER BY s.slot FOR UPDATE OF a`, id).Scan(&rows).Error
 	if err != nil {
@@ -363,7 +371,7 @@ func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []
 	slots := make([]Slot, len(rows))
 	for i, r := range rows {
 		slots[i] = Slot{Slot: r.Slot, QuestionVersionID: r.QuestionVersionID, Type: Type(r.Type), Points: r.Points,
-			Response: r.Response, Score: r.SlotScore}
+			Response: r.Response, Score: r.SlotScore, KeyRevision: r.KeyRevision}
 	}
 	r := rows[0]
 	return Attempt{ID: r.ID, QuizID: r.QuizID, ClassID: r.ClassID, UserID: r.UserID, Number: r.Number, State: r.State,
@@ -422,4 +430,21 @@ func (s store) pendingEssays(ctx context.Context, classID, quizID, questionID uu
 		out[i] = PendingEssay{AttemptID: r.AttemptID, UserID: r.UserID, Slot: r.Slot, QuestionID: r.QuestionID, Points: r.Points, Response: r.Response}
 	}
 	return out, nil
+}
+
+// regradeAttempts lists the finished attempts of a quiz (those that showed
+// one of questionIDs, when given) by id.
+func (s store) regradeAttempts(ctx context.Context, quizID uuid.UUID, questionIDs []uuid.UUID) ([]uuid.UUID, error) {
+	q := `SELECT a.id FROM quiz_attempts a WHERE a.quiz_id = ? AND a.state IN ('graded', 'needs_grading')`
+	args := []any{quizID}
+	if len(questionIDs) > 0 {
+		q += ` AND EXISTS (SELECT 1 FROM quiz_attempt_slots s JOIN question_versions v ON v.id = s.question_version_id
+			WHERE s.attempt_id = a.id AND v.question_id = ANY(?::uuid[]))`
+		args = append(args, database.Array[uuid.UUID](questionIDs))
+	}
+	var ids []uuid.UUID
+	if err := s.db.Conn(ctx).Raw(q+` ORDER BY a.id`, args...).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("list attempts to regrade: %w", err)
+	}
+	return ids, nil
 }

@@ -37,6 +37,8 @@ func (h *Handler) Mount(api *echo.Group) {
 	api.GET("/quizzes/:quiz_id", h.getQuiz)
 	api.PUT("/quizzes/:quiz_id", h.setQuiz)
 	api.POST("/quizzes/:quiz_id/statistics", h.startStatistics)
+	api.POST("/quizzes/:quiz_id/regrade", h.startRegrade)
+	api.PUT("/question-banks/:bank_id/questions/:question_id/versions/:number/key", h.fixKey)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/settings", h.setClassSettings)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/extra-attempts/:user_id", h.setExtraAttempts)
 	api.GET("/classes/:class_id/quizzes/:quiz_id/attempts", h.listClassAttempts)
