@@ -127,6 +127,7 @@ func New(deps *Deps) (*App, error) {
 		MaxConcurrentStarts: deps.Config.Quiz.MaxConcurrentStarts})
 	a.quizzes.SetJobs(a.jobs)
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
+	a.quizzes.SetMedia(a.uploads, a.uploads)
 	a.grades = gradebook.NewService(gradebook.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Jobs: a.jobs, Objects: deps.Store,
 		Classes: gradebookClasses{delivery: a.delivery, courses: a.courses, people: a.identity,
 			access: quizClasses{delivery: a.delivery, orgs: a.identity}}})

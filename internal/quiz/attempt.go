@@ -32,8 +32,9 @@ type Slot struct {
 	SavedAt           *time.Time
 	Score             *float64
 	Comment           string
-	Content           Content // the version's content
-	KeyRevision       int     // of the version's key, when read with the slot
+	Content           Content     // the version's content
+	Media             []MediaLink // the stem's media, for a caller who sees the question
+	KeyRevision       int         // of the version's key, when read with the slot
 }
 
 // Attempt is one sitting of a quiz by a learner of a class.
@@ -159,8 +160,13 @@ func (s *Service) GetAttempt(ctx context.Context, id uuid.UUID) (AttemptView, er
 	return s.view(ctx, a, own, q, cs)
 }
 
-// view decides what the caller sees of an attempt.
-func (s *Service) view(_ context.Context, a Attempt, learner bool, q Quiz, cs ClassSettings) (AttemptView, error) {
+// view decides what the caller sees of an attempt: the questions with their
+// media (the caller is its learner or the class's staff), and the score,
+// key and feedback as review allows.
+func (s *Service) view(ctx context.Context, a Attempt, learner bool, q Quiz, cs ClassSettings) (AttemptView, error) {
+	if err := s.mediaLinks(ctx, a.Slots); err != nil {
+		return AttemptView{}, err
+	}
 	v := AttemptView{Attempt: a}
 	if !learner {
 		v.ShowScore, v.ShowAnswers, v.ShowFeedback = true, true, true

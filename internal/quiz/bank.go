@@ -332,6 +332,9 @@ func (s *Service) CreateQuestion(ctx context.Context, bankID uuid.UUID, in Quest
 		if err := s.checkCategory(ctx, bankID, q.CategoryID); err != nil {
 			return err
 		}
+		if err := s.checkMedia(ctx, sc, &q.Content); err != nil {
+			return err
+		}
 		if err := s.store.createQuestion(ctx, q); err != nil {
 			return err
 		}
@@ -412,6 +415,9 @@ func (s *Service) UpdateQuestion(ctx context.Context, bankID, id uuid.UUID, in Q
 			c := *in.Content
 			c.Normalize()
 			if err := c.Validate(); err != nil {
+				return err
+			}
+			if err := s.checkMedia(ctx, sc, &c); err != nil {
 				return err
 			}
 			after.Content = c

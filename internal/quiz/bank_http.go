@@ -196,6 +196,9 @@ type questionRequest struct {
 	Stem           string     `json:"stem"`
 	Points         float64    `json:"points"`
 	Feedback       string     `json:"feedback"`
+	Media          []struct {
+		FileID uuid.UUID `json:"file_id"`
+	} `json:"media"`
 	Body
 }
 
@@ -203,6 +206,9 @@ func (r questionRequest) toInput() QuestionInput {
 	in := QuestionInput{CategoryID: r.CategoryID, Name: r.Name, CompetencyTags: r.CompetencyTags}
 	if r.Type != nil {
 		in.Content = &Content{Type: *r.Type, Stem: r.Stem, Points: r.Points, Feedback: r.Feedback, Body: r.Body}
+		for _, m := range r.Media {
+			in.Content.Media = append(in.Content.Media, Media{FileID: m.FileID})
+		}
 	}
 	return in
 }
@@ -218,6 +224,7 @@ type questionResponse struct {
 	Stem           string     `json:"stem"`
 	Points         float64    `json:"points"`
 	Feedback       string     `json:"feedback"`
+	Media          []Media    `json:"media"`
 	Body
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -226,7 +233,8 @@ type questionResponse struct {
 func toQuestionResponse(q Question) questionResponse {
 	return questionResponse{ID: q.ID, BankID: q.BankID, CategoryID: q.CategoryID, Name: q.Name,
 		CompetencyTags: nonNil(q.CompetencyTags), Version: q.Version, Type: q.Content.Type, Stem: q.Content.Stem,
-		Points: q.Content.Points, Feedback: q.Content.Feedback, Body: q.Content.Body, CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}
+		Points: q.Content.Points, Feedback: q.Content.Feedback, Media: nonNil(q.Content.Media), Body: q.Content.Body,
+		CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}
 }
 
 func questionIDs(c echo.Context) (bankID, questionID uuid.UUID, err error) {

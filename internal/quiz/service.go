@@ -102,6 +102,9 @@ type Service struct {
 	jobs    Jobs
 	files   ImportFiles   // uploads of question imports
 	objects ImportObjects // their bytes
+	// question media: the uploads they are and their download URLs
+	mediaFiles ImportFiles
+	mediaURLs  MediaURLs
 	// What attempts read again and again and never changes once cached:
 	// the quizzes of published versions, the question versions attempts
 	// used, and the layouts of the attempts this process started or saved to.
