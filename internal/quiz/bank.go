@@ -440,6 +440,7 @@ func (s *Service) UpdateQuestion(ctx context.Context, bankID, id uuid.UUID, in Q
 		out = after
 		return s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.update", "question", id, before, after))
 	})
+	s.fresh.put(id, freshQuestion{}) // this process's next start reads it again
 	return out, err
 }
 
@@ -458,6 +459,10 @@ func (s *Service) ArchiveQuestion(ctx context.Context, bankID, id uuid.UUID) err
 		if err := s.store.archiveQuestion(ctx, id, s.now()); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.archive", "question", id, q, nil))
+		if err := s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.archive", "question", id, q, nil)); err != nil {
+			return err
+		}
+		s.fresh.put(id, freshQuestion{})
+		return nil
 	})
 }

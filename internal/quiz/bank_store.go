@@ -405,16 +405,44 @@ func (s store) questionsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []questionRow
-	if err := s.db.Conn(ctx).Where("id IN ? AND archived_at IS NULL", ids).Find(&rows).Error; err != nil {
+	// One statement for the questions and their current versions: a start
+	// reads its quiz's questions every time.
+	var rows []struct {
+		ID             uuid.UUID
+		BankID         uuid.UUID
+		CategoryID     *uuid.UUID
+		Name           string
+		CompetencyTags database.TextArray
+		CurrentVersion int
+		CreatedBy      uuid.UUID
+		ArchivedAt     *time.Time
+		CreatedAt      time.Time
+		UpdatedAt      time.Time
+		VersionID      uuid.UUID
+		Type           string
+		Stem           string
+		Points         float64
+		Feedback       string
+		Body           []byte
+		Media          []byte
+		KeyRevision    int
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT q.id, q.bank_id, q.category_id, q.name, q.competency_tags, q.current_version, q.created_by, q.archived_at,
+			q.created_at, q.updated_at, v.id AS version_id, v.type, v.stem, v.points, v.feedback, v.body, v.media, v.key_revision
+		FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.number = q.current_version
+		WHERE q.id IN ? AND q.archived_at IS NULL`, ids).Scan(&rows).Error
+	if err != nil {
 		return nil, fmt.Errorf("read questions: %w", err)
 	}
-	qs, err := s.withVersions(ctx, rows)
-	if err != nil {
-		return nil, err
-	}
-	for _, q := range qs {
-		out[q.ID] = q
+	for _, r := range rows {
+		c, err := versionRow{ID: r.VersionID, Type: r.Type, Stem: r.Stem, Points: r.Points, Feedback: r.Feedback,
+			Body: r.Body, Media: r.Media, KeyRevision: r.KeyRevision}.toContent()
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = Question{ID: r.ID, BankID: r.BankID, CategoryID: r.CategoryID, Name: r.Name,
+			CompetencyTags: nonNil(r.CompetencyTags), Version: r.CurrentVersion, VersionID: r.VersionID, Content: c,
+			CreatedBy: r.CreatedBy, ArchivedAt: r.ArchivedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	}
 	return out, nil
 }
