@@ -38,10 +38,12 @@ import (
 const usage = `usage: corpu [--config file] <command>
 
 commands:
-  serve [--migrate]        run the HTTP API (with --migrate, apply migrations first)
+  serve [--migrate] [--pprof ADDR]
+                           run the HTTP API (with --migrate, apply migrations first;
+                           with --pprof, Go's profiler on a loopback ADDR)
   worker                   run background tasks, the scheduler and the outbox relay
                            (with /metrics and /healthz on worker.metrics_addr)
-  dev                      migrate, seed, and run serve and worker in one process
+  dev [--pprof ADDR]       migrate, seed, and run serve and worker in one process
   migrate up|down|status   manage the database schema
   seed [--migrate]         load demo data (idempotent; with --migrate, apply migrations first)
   healthcheck [--url URL]  exit 0 when the API's /healthz answers
@@ -97,11 +99,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "serve":
 		flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 		migrate := flags.Bool("migrate", false, "apply pending migrations before serving")
+		pprofAddr := flags.String("pprof", "", "serve Go's profiler at /debug/pprof/ on this loopback address")
 		if err := flags.Parse(rest); err != nil {
 			return err
 		}
 		return withApp(ctx, cfg, log, *migrate, false, func(a *app.App) error {
-			return serveHTTP(ctx, a, cfg, log)
+			g, ctx := errgroup.WithContext(ctx)
+			if *pprofAddr != "" {
+				g.Go(func() error { return servePprof(ctx, *pprofAddr, log) })
+			}
+			g.Go(func() error { return serveHTTP(ctx, a, cfg, log) })
+			return g.Wait()
 		})
 	case "worker":
 		return withApp(ctx, cfg, log, false, false, func(a *app.App) error {
@@ -118,8 +126,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return g.Wait()
 		})
 	case "dev":
+		flags := flag.NewFlagSet("dev", flag.ContinueOnError)
+		pprofAddr := flags.String("pprof", "", "serve Go's profiler at /debug/pprof/ on this loopback address")
+		if err := flags.Parse(rest); err != nil {
+			return err
+		}
 		return withApp(ctx, cfg, log, true, true, func(a *app.App) error {
 			g, ctx := errgroup.WithContext(ctx)
+			if *pprofAddr != "" {
+				g.Go(func() error { return servePprof(ctx, *pprofAddr, log) })
+			}
 			g.Go(func() error { return serveHTTP(ctx, a, cfg, log) })
 			g.Go(func() error { return a.RunWorker(ctx) })
 			return g.Wait()

@@ -144,6 +144,7 @@ func New(deps *Deps) (*App, error) {
 		MaxConcurrentStarts: deps.Config.Quiz.MaxConcurrentStarts})
 	a.quizzes.SetJobs(a.jobs)
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
+	a.quizzes.SetMedia(a.uploads, a.uploads)
 	a.grades = gradebook.NewService(gradebook.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Jobs: a.jobs, Objects: deps.Store,
 		Classes: gradebookClasses{delivery: a.delivery, courses: a.courses, people: a.identity,
 			access: quizClasses{delivery: a.delivery, orgs: a.identity}}})
@@ -195,6 +196,7 @@ func (a *App) subscribe() {
 	a.events.Handle(gradebook.TypeRecomputeClass, a.grades.HandleRecomputeClass)
 	a.events.Handle(gradebook.TypeExport, a.grades.HandleExport, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())
+	a.events.Handle(quiz.TypeRegrade, a.quizzes.HandleRegrade, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeImportQuestions, a.quizzes.HandleImportQuestions, queue.OwnTransactions())
 	a.quizzes.Sweeps(a.events)
 	// Certificates: one per completed enrolment, issued by its own consumer

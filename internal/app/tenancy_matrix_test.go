@@ -646,6 +646,12 @@ func (w *world) matrix() map[string]matrixCase {
 			want: want(hidden, bankReaders)},
 		"startQuizStatistics": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/statistics" }, map[string]any{}),
 			want: want(hidden, bankReaders)},
+		// A key fix is the bank's authors'; a regrade, the course's authors'.
+		"fixQuestionKey": {build: w.quizSend("PUT", func(q *quizWorld) string {
+			return "/api/v1/question-banks/" + q.bank + "/questions/" + q.question + "/versions/1/key"
+		}, map[string]any{"correct": false}), want: want(hidden, authors)},
+		"startQuizRegrade": {build: w.quizSend("POST", func(q *quizWorld) string { return "/api/v1/quizzes/" + q.item + "/regrade" }, map[string]any{}),
+			want: want(hidden, authors)},
 		"setClassQuizSettings": {build: w.quizSend("PUT", func(q *quizWorld) string { return "/api/v1/classes/" + q.class + "/quizzes/" + q.item + "/settings" },
 			map[string]any{"time_limit_seconds": 3600}), want: want(hidden, classManagers)},
 		"setQuizExtraAttempts": {build: w.quizSend("PUT", func(q *quizWorld) string {

@@ -32,7 +32,9 @@ type Slot struct {
 	SavedAt           *time.Time
 	Score             *float64
 	Comment           string
-	Content           Content // the version's content
+	Content           Content     // the version's content
+	Media             []MediaLink // the stem's media, for a caller who sees the question
+	KeyRevision       int         // of the version's key, when read with the slot
 }
 
 // Attempt is one sitting of a quiz by a learner of a class.
@@ -78,7 +80,15 @@ func (s *Service) publishedQuiz(ctx context.Context, id uuid.UUID) (Quiz, error)
 
 // content returns a used question version's content, from the cache when it can.
 func (s *Service) content(ctx context.Context, versionID uuid.UUID) (Content, error) {
-	if c, ok := s.versions.get(versionID); ok {
+	return s.contentAt(ctx, versionID, 0)
+}
+
+// contentAt returns a used question version's content with its key at
+// revision rev or later: a cached content of an older key (corrected since
+// in another process) is read again. rev 0 takes any key, for what does not
+// depend on it (the stem and options a learner sees, an answer's shape).
+func (s *Service) contentAt(ctx context.Context, versionID uuid.UUID, rev int) (Content, error) {
+	if c, ok := s.versions.get(versionID); ok && c.KeyRevision >= rev {
 		return c, nil
 	}
 	m, err := s.store.versions(ctx, []uuid.UUID{versionID})
@@ -142,7 +152,7 @@ func (s *Service) GetAttempt(ctx context.Context, id uuid.UUID) (AttemptView, er
 		return AttemptView{}, err
 	}
 	for i := range slots {
-		if slots[i].Content, err = s.content(ctx, slots[i].QuestionVersionID); err != nil {
+		if slots[i].Content, err = s.contentAt(ctx, slots[i].QuestionVersionID, slots[i].KeyRevision); err != nil {
 			return AttemptView{}, err
 		}
 	}
@@ -150,8 +160,13 @@ func (s *Service) GetAttempt(ctx context.Context, id uuid.UUID) (AttemptView, er
 	return s.view(ctx, a, own, q, cs)
 }
 
-// view decides what the caller sees of an attempt.
-func (s *Service) view(_ context.Context, a Attempt, learner bool, q Quiz, cs ClassSettings) (AttemptView, error) {
+// view decides what the caller sees of an attempt: the questions with their
+// media (the caller is its learner or the class's staff), and the score,
+// key and feedback as review allows.
+func (s *Service) view(ctx context.Context, a Attempt, learner bool, q Quiz, cs ClassSettings) (AttemptView, error) {
+	if err := s.mediaLinks(ctx, a.Slots); err != nil {
+		return AttemptView{}, err
+	}
 	v := AttemptView{Attempt: a}
 	if !learner {
 		v.ShowScore, v.ShowAnswers, v.ShowFeedback = true, true, true

@@ -210,6 +210,7 @@ func toAttemptResponse(v AttemptView) attemptResponse {
 	for i, sl := range v.Slots {
 		sr := slotResponse{questionView: toQuestionView(sl.Slot, sl.Content.View(sl.OptionOrder)), Response: sl.Response, Seq: sl.Seq}
 		sr.Points = sl.Points
+		sr.Media = toMediaResponses(sl.Media)
 		if len(sr.Response) == 0 {
 			sr.Response = json.RawMessage("null")
 		}

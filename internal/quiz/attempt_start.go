@@ -43,7 +43,9 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 	if !ca.Learner || !actor.MaySelf(authz.SelfLearn) {
 		return AttemptView{}, authz.ErrForbidden
 	}
-	cs, err := s.store.classSettings(ctx, classID, quizID)
+	// The class's window, the learner's extra attempts and whether they
+	// have an attempt open, in one round trip.
+	cs, extra, openID, err := s.store.startFacts(ctx, classID, quizID, actor.UserID)
 	if err != nil {
 		return AttemptView{}, err
 	}
@@ -51,9 +53,13 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 	if cs.OpensAt != nil && now.Before(*cs.OpensAt) || cs.ClosesAt != nil && !now.Before(*cs.ClosesAt) {
 		return AttemptView{}, ErrQuizClosed
 	}
-	if open, err := s.store.openAttempt(ctx, quizID, classID, actor.UserID); err != nil {
-		return AttemptView{}, err
-	} else if open != nil {
+	var open *Attempt
+	if openID != nil {
+		if open, err = s.store.openAttempt(ctx, quizID, classID, actor.UserID); err != nil {
+			return AttemptView{}, err
+		}
+	}
+	if open != nil {
 		if !s.overdue(*open, now) {
 			v, err := s.view(ctx, *open, true, q, cs)
 			v.Resumed = true
@@ -62,10 +68,6 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 		if err := s.close(ctx, open.ID); err != nil {
 			return AttemptView{}, err
 		}
-	}
-	extra, err := s.store.extraAttempts(ctx, classID, quizID, actor.UserID)
-	if err != nil {
-		return AttemptView{}, err
 	}
 	slots, err := s.layout(ctx, q)
 	if err != nil {
@@ -88,18 +90,14 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 	for _, sl := range slots {
 		a.MaxScore += sl.Points
 	}
-	err = s.db.WithTx(ctx, func(ctx context.Context) error {
-		used, err := s.store.countAttempts(ctx, quizID, classID, actor.UserID)
-		if err != nil {
-			return err
-		}
-		if q.AttemptsAllowed > 0 && used >= q.AttemptsAllowed+extra {
-			return ErrNoAttemptsLeft
-		}
-		a.Number = used + 1
-		return s.store.createAttempt(ctx, a)
-	})
-	if err != nil {
+	allowed := 0
+	if q.AttemptsAllowed > 0 {
+		allowed = q.AttemptsAllowed + extra
+	}
+	// One statement counts the learner's attempts, numbers this one and
+	// writes it with its slots; two starts at once take the same number and
+	// the unique key turns the second away.
+	if a.Number, err = s.store.createAttempt(ctx, a, allowed); err != nil {
 		return AttemptView{}, err
 	}
 	for _, sl := range slots {
@@ -153,7 +151,7 @@ func (s *Service) layout(ctx context.Context, q Quiz) ([]Slot, error) {
 	for i, p := range picks {
 		ids[i] = p.id
 	}
-	qs, err := s.store.questionsByID(ctx, ids)
+	qs, err := s.startQuestions(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -179,4 +177,46 @@ func (s *Service) layout(ctx context.Context, q Quiz) ([]Slot, error) {
 		return nil, ErrQuizEmpty
 	}
 	return slots, nil
+}
+
+// questionFreshness is how long a start may use a question read by another
+// start: a burst of learners starting together reads its questions once a
+// second instead of once each; an edit reaches the starts of the next second.
+const questionFreshness = time.Second
+
+type freshQuestion struct {
+	q  Question
+	at time.Time
+}
+
+// startQuestions returns the live questions of ids with their current
+// versions, as read within the last questionFreshness.
+func (s *Service) startQuestions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Question, error) {
+	now := time.Now()
+	out := make(map[uuid.UUID]Question, len(ids))
+	var missing []uuid.UUID
+	for _, id := range ids {
+		if f, ok := s.fresh.get(id); ok && now.Sub(f.at) < questionFreshness {
+			if f.q.ID != uuid.Nil { // the zero Question: archived or gone when read
+				out[id] = f.q
+			}
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := s.store.questionsByID(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range missing {
+		q := read[id]
+		s.fresh.put(id, freshQuestion{q: q, at: now})
+		if q.ID != uuid.Nil {
+			out[id] = q
+		}
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package quiz
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -52,6 +53,7 @@ type slotRow struct {
 	GradedBy          *uuid.UUID
 	GradedAt          *time.Time
 	Comment           string
+	KeyRevision       int `gorm:"->"` // read with a join of the slot's version, never written
 }
 
 func (slotRow) TableName() string { return "quiz_attempt_slots" }
@@ -105,46 +107,65 @@ func (s store) openAttempt(ctx context.Context, quizID, classID, userID uuid.UUI
 	return &a, nil
 }
 
-// countAttempts counts a learner's attempts of a quiz in a class, locking
-// them so that two starts at once count one after the other.
-func (s store) countAttempts(ctx context.Context, quizID, classID, userID uuid.UUID) (int, error) {
-	var numbers []int
-	err := s.db.Conn(ctx).Raw(`SELECT number FROM quiz_attempts WHERE quiz_id = ? AND class_id = ? AND user_id = ? FOR UPDATE`,
-		quizID, classID, userID).Scan(&numbers).Error
-	if err != nil {
-		return 0, fmt.Errorf("count attempts: %w", err)
-	}
-	return len(numbers), nil
-}
-
-func (s store) createAttempt(ctx context.Context, a Attempt) error {
-	r := attemptRow{ID: a.ID, QuizID: a.QuizID, ClassID: a.ClassID, UserID: a.UserID, Number: a.Number, State: a.State,
-		StartedAt: a.StartedAt, Deadline: a.Deadline, MaxScore: a.MaxScore}
-	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
-		if _, ok := database.UniqueViolation(err); ok {
-			return ErrAttemptOpen
-		}
-		return fmt.Errorf("create attempt: %w", err)
-	}
-	rows := make([]slotRow, len(a.Slots))
+// createAttempt writes an attempt in progress with its slots in one
+// statement, numbered after the learner's attempts so far, unless allowed
+// (when not 0) of them are used: then ErrNoAttemptsLeft and nothing is
+// written. Two starts at once take the same number; the unique key refuses
+// the second with ErrAttemptOpen.
+func (s store) createAttempt(ctx context.Context, a Attempt, allowed int) (int, error) {
+	n := len(a.Slots)
+	nums, versions, types, points, orders := make([]int, n), make([]uuid.UUID, n), make([]string, n), make([]float64, n), make([]string, n)
 	for i, sl := range a.Slots {
-		rows[i] = slotRow{AttemptID: a.ID, Slot: sl.Slot, QuestionVersionID: sl.QuestionVersionID, Type: string(sl.Type),
-			Points: sl.Points, OptionOrder: database.TextArray(nonNil(sl.OptionOrder))}
+		order, err := json.Marshal(nonNil(sl.OptionOrder))
+		if err != nil {
+			return 0, err
+		}
+		nums[i], versions[i], types[i], points[i], orders[i] = sl.Slot, sl.QuestionVersionID, string(sl.Type), sl.Points, string(order)
 	}
-	if err := s.db.Conn(ctx).Omit("Response", "SavedAt", "Score", "GradedBy", "GradedAt").Create(&rows).Error; err != nil {
-		return fmt.Errorf("create attempt slots: %w", err)
+	var numbers []int
+	err := s.db.Conn(ctx).Raw(`WITH used AS (
+			SELECT count(*) AS n FROM quiz_attempts WHERE quiz_id = @quiz AND class_id = @class AND user_id = @user),
+		attempt AS (
+			INSERT INTO quiz_attempts (id, quiz_id, class_id, user_id, number, state, started_at, deadline, max_score)
+			SELECT @id, @quiz, @class, @user, used.n + 1, @state, @started, @deadline, @max FROM used
+			WHERE CAST(@allowed AS int) = 0 OR used.n < CAST(@allowed AS int)
+			RETURNING number),
+		slots AS (
+			INSERT INTO quiz_attempt_slots (attempt_id, slot, question_version_id, type, points, option_order)
+			SELECT @id, v.slot, v.version_id, v.type, v.points, ARRAY(SELECT jsonb_array_elements_text(v.option_order::jsonb))
+			FROM attempt, unnest(CAST(@nums AS int[]), CAST(@versions AS uuid[]), CAST(@types AS text[]), CAST(@points AS numeric[]), CAST(@orders AS text[]))
+				AS v(slot, version_id, type, points, option_order))
+		SELECT number FROM attempt`,
+		sql.Named("id", a.ID), sql.Named("quiz", a.QuizID), sql.Named("class", a.ClassID), sql.Named("user", a.UserID),
+		sql.Named("state", a.State), sql.Named("started", a.StartedAt), sql.Named("deadline", a.Deadline),
+		sql.Named("max", a.MaxScore), sql.Named("allowed", allowed), sql.Named("nums", database.Array[int](nums)),
+		sql.Named("versions", database.Array[uuid.UUID](versions)), sql.Named("types", database.Array[string](types)),
+		sql.Named("points", database.Array[float64](points)), sql.Named("orders", database.Array[string](orders))).
+		Scan(&numbers).Error
+	if err != nil {
+		if _, ok := database.UniqueViolation(err); ok {
+			return 0, ErrAttemptOpen
+		}
+		return 0, fmt.Errorf("create attempt: %w", err)
 	}
-	return nil
+	if len(numbers) == 0 {
+		return 0, ErrNoAttemptsLeft
+	}
+	return numbers[0], nil
 }
 
 func (s store) slots(ctx context.Context, attemptID uuid.UUID) ([]Slot, error) {
 	var rows []slotRow
-	if err := s.db.Conn(ctx).Where("attempt_id = ?", attemptID).Order("slot").Find(&rows).Error; err != nil {
+	err := s.db.Conn(ctx).Raw(`SELECT s.*, v.key_revision FROM quiz_attempt_slots s
+		JOIN question_versions v ON v.id = s.question_version_id
+		WHERE s.attempt_id = ? ORDER BY s.slot`, attemptID).Scan(&rows).Error
+	if err != nil {
 		return nil, fmt.Errorf("read attempt slots: %w", err)
 	}
 	out := make([]Slot, len(rows))
 	for i, r := range rows {
 		out[i] = r.toSlot()
+		out[i].KeyRevision = r.KeyRevision
 	}
 	return out, nil
 }
@@ -349,9 +370,11 @@ func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []
 		Points            float64
 		Response          []byte
 		SlotScore         *float64
+		KeyRevision       int
 	}
-	err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score, s.slot, s.question_version_id, s.type, s.points, s.response, s.score AS slot_score
+	err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score, s.slot, s.question_version_id, s.type, s.points, s.response, s.score AS slot_score, v.key_revision
 		FROM quiz_attempts a JOIN quiz_attempt_slots s ON s.attempt_id = a.id
+			JOIN question_versions v ON v.id = s.question_version_id
 			CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
 		WHERE a.id = ? ORDER BY s.slot FOR UPDATE OF a`, id).Scan(&rows).Error
 	if err != nil {
@@ -363,7 +386,7 @@ func (s store) attemptForGrading(ctx context.Context, id uuid.UUID) (Attempt, []
 	slots := make([]Slot, len(rows))
 	for i, r := range rows {
 		slots[i] = Slot{Slot: r.Slot, QuestionVersionID: r.QuestionVersionID, Type: Type(r.Type), Points: r.Points,
-			Response: r.Response, Score: r.SlotScore}
+			Response: r.Response, Score: r.SlotScore, KeyRevision: r.KeyRevision}
 	}
 	r := rows[0]
 	return Attempt{ID: r.ID, QuizID: r.QuizID, ClassID: r.ClassID, UserID: r.UserID, Number: r.Number, State: r.State,
@@ -422,4 +445,21 @@ func (s store) pendingEssays(ctx context.Context, classID, quizID, questionID uu
 		out[i] = PendingEssay{AttemptID: r.AttemptID, UserID: r.UserID, Slot: r.Slot, QuestionID: r.QuestionID, Points: r.Points, Response: r.Response}
 	}
 	return out, nil
+}
+
+// regradeAttempts lists the finished attempts of a quiz (those that showed
+// one of questionIDs, when given) by id.
+func (s store) regradeAttempts(ctx context.Context, quizID uuid.UUID, questionIDs []uuid.UUID) ([]uuid.UUID, error) {
+	q := `SELECT a.id FROM quiz_attempts a WHERE a.quiz_id = ? AND a.state IN ('graded', 'needs_grading')`
+	args := []any{quizID}
+	if len(questionIDs) > 0 {
+		q += ` AND EXISTS (SELECT 1 FROM quiz_attempt_slots s JOIN question_versions v ON v.id = s.question_version_id
+			WHERE s.attempt_id = a.id AND v.question_id = ANY(?::uuid[]))`
+		args = append(args, database.Array[uuid.UUID](questionIDs))
+	}
+	var ids []uuid.UUID
+	if err := s.db.Conn(ctx).Raw(q+` ORDER BY a.id`, args...).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("list attempts to regrade: %w", err)
+	}
+	return ids, nil
 }

@@ -332,6 +332,9 @@ func (s *Service) CreateQuestion(ctx context.Context, bankID uuid.UUID, in Quest
 		if err := s.checkCategory(ctx, bankID, q.CategoryID); err != nil {
 			return err
 		}
+		if err := s.checkMedia(ctx, sc, &q.Content); err != nil {
+			return err
+		}
 		if err := s.store.createQuestion(ctx, q); err != nil {
 			return err
 		}
@@ -414,6 +417,9 @@ func (s *Service) UpdateQuestion(ctx context.Context, bankID, id uuid.UUID, in Q
 			if err := c.Validate(); err != nil {
 				return err
 			}
+			if err := s.checkMedia(ctx, sc, &c); err != nil {
+				return err
+			}
 			after.Content = c
 			used, err := s.store.versionUsed(ctx, before.VersionID)
 			if err != nil {
@@ -434,6 +440,7 @@ func (s *Service) UpdateQuestion(ctx context.Context, bankID, id uuid.UUID, in Q
 		out = after
 		return s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.update", "question", id, before, after))
 	})
+	s.fresh.put(id, freshQuestion{}) // this process's next start reads it again
 	return out, err
 }
 
@@ -452,6 +459,10 @@ func (s *Service) ArchiveQuestion(ctx context.Context, bankID, id uuid.UUID) err
 		if err := s.store.archiveQuestion(ctx, id, s.now()); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.archive", "question", id, q, nil))
+		if err := s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.archive", "question", id, q, nil)); err != nil {
+			return err
+		}
+		s.fresh.put(id, freshQuestion{})
+		return nil
 	})
 }

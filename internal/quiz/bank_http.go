@@ -37,6 +37,8 @@ func (h *Handler) Mount(api *echo.Group) {
 	api.GET("/quizzes/:quiz_id", h.getQuiz)
 	api.PUT("/quizzes/:quiz_id", h.setQuiz)
 	api.POST("/quizzes/:quiz_id/statistics", h.startStatistics)
+	api.POST("/quizzes/:quiz_id/regrade", h.startRegrade)
+	api.PUT("/question-banks/:bank_id/questions/:question_id/versions/:number/key", h.fixKey)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/settings", h.setClassSettings)
 	api.PUT("/classes/:class_id/quizzes/:quiz_id/extra-attempts/:user_id", h.setExtraAttempts)
 	api.GET("/classes/:class_id/quizzes/:quiz_id/attempts", h.listClassAttempts)
@@ -194,6 +196,9 @@ type questionRequest struct {
 	Stem           string     `json:"stem"`
 	Points         float64    `json:"points"`
 	Feedback       string     `json:"feedback"`
+	Media          []struct {
+		FileID uuid.UUID `json:"file_id"`
+	} `json:"media"`
 	Body
 }
 
@@ -201,6 +206,9 @@ func (r questionRequest) toInput() QuestionInput {
 	in := QuestionInput{CategoryID: r.CategoryID, Name: r.Name, CompetencyTags: r.CompetencyTags}
 	if r.Type != nil {
 		in.Content = &Content{Type: *r.Type, Stem: r.Stem, Points: r.Points, Feedback: r.Feedback, Body: r.Body}
+		for _, m := range r.Media {
+			in.Content.Media = append(in.Content.Media, Media{FileID: m.FileID})
+		}
 	}
 	return in
 }
@@ -216,6 +224,7 @@ type questionResponse struct {
 	Stem           string     `json:"stem"`
 	Points         float64    `json:"points"`
 	Feedback       string     `json:"feedback"`
+	Media          []Media    `json:"media"`
 	Body
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -224,7 +233,8 @@ type questionResponse struct {
 func toQuestionResponse(q Question) questionResponse {
 	return questionResponse{ID: q.ID, BankID: q.BankID, CategoryID: q.CategoryID, Name: q.Name,
 		CompetencyTags: nonNil(q.CompetencyTags), Version: q.Version, Type: q.Content.Type, Stem: q.Content.Stem,
-		Points: q.Content.Points, Feedback: q.Content.Feedback, Body: q.Content.Body, CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}
+		Points: q.Content.Points, Feedback: q.Content.Feedback, Media: nonNil(q.Content.Media), Body: q.Content.Body,
+		CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}
 }
 
 func questionIDs(c echo.Context) (bankID, questionID uuid.UUID, err error) {

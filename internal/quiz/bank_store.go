@@ -222,27 +222,36 @@ type questionRow struct {
 func (questionRow) TableName() string { return "questions" }
 
 type versionRow struct {
-	ID         uuid.UUID
-	QuestionID uuid.UUID
-	Number     int
-	Type       string
-	Stem       string
-	Points     float64
-	Feedback   string
-	Body       []byte `gorm:"type:jsonb"`
-	CreatedBy  uuid.UUID
-	CreatedAt  time.Time
+	ID          uuid.UUID
+	QuestionID  uuid.UUID
+	Number      int
+	Type        string
+	Stem        string
+	Points      float64
+	Feedback    string
+	Body        []byte `gorm:"type:jsonb"`
+	Media       []byte `gorm:"type:jsonb"`
+	KeyRevision int
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
 }
 
 func (versionRow) TableName() string { return "question_versions" }
 
 func (r versionRow) toContent() (Content, error) {
-	c := Content{Type: Type(r.Type), Stem: r.Stem, Points: r.Points, Feedback: r.Feedback}
+	c := Content{Type: Type(r.Type), Stem: r.Stem, Points: r.Points, Feedback: r.Feedback, KeyRevision: r.KeyRevision}
 	if err := json.Unmarshal(r.Body, &c.Body); err != nil {
 		return Content{}, fmt.Errorf("decode question version %s: %w", r.ID, err)
 	}
+	if len(r.Media) > 0 {
+		if err := json.Unmarshal(r.Media, &c.Media); err != nil {
+			return Content{}, fmt.Errorf("decode question version %s media: %w", r.ID, err)
+		}
+	}
 	return c, nil
 }
+
+func mediaJSON(m []Media) ([]byte, error) { return json.Marshal(nonNil(m)) }
 
 func (s store) createQuestion(ctx context.Context, q Question) error {
 	r := questionRow{ID: q.ID, BankID: q.BankID, CategoryID: q.CategoryID, Name: q.Name, CompetencyTags: q.CompetencyTags,
@@ -258,8 +267,13 @@ func (s store) createVersion(ctx context.Context, q Question) error {
 	if err != nil {
 		return err
 	}
+	media, err := mediaJSON(q.Content.Media)
+	if err != nil {
+		return err
+	}
 	r := versionRow{ID: q.VersionID, QuestionID: q.ID, Number: q.Version, Type: string(q.Content.Type), Stem: q.Content.Stem,
-		Points: q.Content.Points, Feedback: q.Content.Feedback, Body: body, CreatedBy: q.CreatedBy, CreatedAt: q.UpdatedAt}
+		Points: q.Content.Points, Feedback: q.Content.Feedback, Body: body, Media: media, KeyRevision: 1,
+		CreatedBy: q.CreatedBy, CreatedAt: q.UpdatedAt}
 	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("create question version: %w", translate(err))
 	}
@@ -271,9 +285,42 @@ func (s store) updateVersion(ctx context.Context, q Question) error {
 	if err != nil {
 		return err
 	}
+	media, err := mediaJSON(q.Content.Media)
+	if err != nil {
+		return err
+	}
 	return s.db.Conn(ctx).Model(&versionRow{}).Where("id = ?", q.VersionID).Updates(map[string]any{
 		"type": string(q.Content.Type), "stem": q.Content.Stem, "points": q.Content.Points,
-		"feedback": q.Content.Feedback, "body": body}).Error
+		"feedback": q.Content.Feedback, "body": body, "media": media}).Error
+}
+
+// version reads a question's version by number, locked when asked.
+func (s store) version(ctx context.Context, questionID uuid.UUID, number int, forUpdate bool) (uuid.UUID, Content, error) {
+	var r versionRow
+	q := s.db.Conn(ctx).Where("question_id = ? AND number = ?", questionID, number)
+	if forUpdate {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := database.Take(q, &r, ErrQuestionNotFound, "get question %s version %d", questionID, number); err != nil {
+		return uuid.Nil, Content{}, err
+	}
+	c, err := r.toContent()
+	return r.ID, c, err
+}
+
+// fixKey writes a corrected key over a version's and counts the correction.
+func (s store) fixKey(ctx context.Context, versionID uuid.UUID, b Body) (int, error) {
+	body, err := json.Marshal(b)
+	if err != nil {
+		return 0, err
+	}
+	var rev int
+	err = s.db.Conn(ctx).Raw(`UPDATE question_versions SET body = ?, key_revision = key_revision + 1 WHERE id = ? RETURNING key_revision`,
+		body, versionID).Scan(&rev).Error
+	if err != nil {
+		return 0, fmt.Errorf("fix question key: %w", err)
+	}
+	return rev, nil
 }
 
 func (s store) updateQuestion(ctx context.Context, q Question) error {
@@ -358,16 +405,44 @@ func (s store) questionsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []questionRow
-	if err := s.db.Conn(ctx).Where("id IN ? AND archived_at IS NULL", ids).Find(&rows).Error; err != nil {
+	// One statement for the questions and their current versions: a start
+	// reads its quiz's questions every time.
+	var rows []struct {
+		ID             uuid.UUID
+		BankID         uuid.UUID
+		CategoryID     *uuid.UUID
+		Name           string
+		CompetencyTags database.TextArray
+		CurrentVersion int
+		CreatedBy      uuid.UUID
+		ArchivedAt     *time.Time
+		CreatedAt      time.Time
+		UpdatedAt      time.Time
+		VersionID      uuid.UUID
+		Type           string
+		Stem           string
+		Points         float64
+		Feedback       string
+		Body           []byte
+		Media          []byte
+		KeyRevision    int
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT q.id, q.bank_id, q.category_id, q.name, q.competency_tags, q.current_version, q.created_by, q.archived_at,
+			q.created_at, q.updated_at, v.id AS version_id, v.type, v.stem, v.points, v.feedback, v.body, v.media, v.key_revision
+		FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.number = q.current_version
+		WHERE q.id IN ? AND q.archived_at IS NULL`, ids).Scan(&rows).Error
+	if err != nil {
 		return nil, fmt.Errorf("read questions: %w", err)
 	}
-	qs, err := s.withVersions(ctx, rows)
-	if err != nil {
-		return nil, err
-	}
-	for _, q := range qs {
-		out[q.ID] = q
+	for _, r := range rows {
+		c, err := versionRow{ID: r.VersionID, Type: r.Type, Stem: r.Stem, Points: r.Points, Feedback: r.Feedback,
+			Body: r.Body, Media: r.Media, KeyRevision: r.KeyRevision}.toContent()
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = Question{ID: r.ID, BankID: r.BankID, CategoryID: r.CategoryID, Name: r.Name,
+			CompetencyTags: nonNil(r.CompetencyTags), Version: r.CurrentVersion, VersionID: r.VersionID, Content: c,
+			CreatedBy: r.CreatedBy, ArchivedAt: r.ArchivedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	}
 	return out, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/corpu/corpu/internal/platform/apperr"
 )
 
@@ -130,7 +132,22 @@ type Content struct {
 	Points   float64
 	Feedback string // general feedback, shown when review allows
 	Body     Body
+	// Media are the uploaded files (purpose question_media) the stem shows,
+	// handed to learners as short-lived URLs with the attempt's layout.
+	Media []Media
+	// KeyRevision counts the corrections of the version's key (1 before
+	// any); 0 when not read from the database.
+	KeyRevision int
 }
+
+// Media is an image, audio or video file a question's stem shows.
+type Media struct {
+	FileID      uuid.UUID `json:"file_id"`
+	ContentType string    `json:"content_type"` // as sniffed at upload
+}
+
+// maxMedia bounds the files one question shows.
+const maxMedia = 10
 
 // Limits of a question.
 const (
@@ -201,6 +218,14 @@ func (c Content) Validate() error {
 	v.Check(c.Stem != "", "stem", "wajib diisi", "is required")
 	v.Check(utf8.RuneCountInString(c.Stem) <= maxStem, "stem", "terlalu panjang", "is too long")
 	v.Check(finite(c.Points) && c.Points >= 0 && c.Points <= 1000, "points", "harus antara 0 dan 1000", "must be between 0 and 1000")
+	v.Check(len(c.Media) <= maxMedia, "media", "paling banyak 10 berkas", "must have at most 10 files")
+	seenMedia := map[uuid.UUID]bool{}
+	for i, m := range c.Media {
+		field := fmt.Sprintf("media[%d].file_id", i)
+		v.Check(m.FileID != uuid.Nil, field, "wajib diisi", "is required")
+		v.Check(!seenMedia[m.FileID], field, "berkas yang sama disebut dua kali", "names the same file twice")
+		seenMedia[m.FileID] = true
+	}
 	b := c.Body
 	unused := func(ok bool, field string) {
 		v.Check(ok, "body."+field, "tidak berlaku untuk jenis soal ini", "does not apply to this question type")

@@ -2,6 +2,7 @@ package quiz
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -118,6 +119,35 @@ func (s store) classSettings(ctx context.Context, classID, quizID uuid.UUID) (Cl
 	return cs, nil
 }
 
+// startFacts reads what a start checks of a learner in one statement: the
+// class's settings of the quiz (zero when none), the extra attempts granted
+// and the id of an attempt in progress, if any.
+func (s store) startFacts(ctx context.Context, classID, quizID, userID uuid.UUID) (ClassSettings, int, *uuid.UUID, error) {
+	var rows []struct {
+		OpensAt          *time.Time
+		ClosesAt         *time.Time
+		TimeLimitSeconds *int
+		Extra            int
+		OpenID           *uuid.UUID
+	}
+	err := s.db.Conn(ctx).Raw(`SELECT cs.opens_at, cs.closes_at, cs.time_limit_seconds,
+			COALESCE((SELECT extra FROM quiz_extra_attempts WHERE class_id = @class AND quiz_id = @quiz AND user_id = @user), 0) AS extra,
+			(SELECT id FROM quiz_attempts WHERE quiz_id = @quiz AND class_id = @class AND user_id = @user AND state = 'in_progress'
+				ORDER BY number DESC LIMIT 1) AS open_id
+		FROM (SELECT 1) AS one LEFT JOIN quiz_class_settings cs ON cs.class_id = @class AND cs.quiz_id = @quiz`,
+		sql.Named("class", classID), sql.Named("quiz", quizID), sql.Named("user", userID)).Scan(&rows).Error
+	if err != nil {
+		return ClassSettings{}, 0, nil, fmt.Errorf("read start facts: %w", err)
+	}
+	cs := ClassSettings{ClassID: classID, QuizID: quizID}
+	if len(rows) != 1 {
+		return cs, 0, nil, nil
+	}
+	r := rows[0]
+	cs.OpensAt, cs.ClosesAt, cs.TimeLimitSeconds = r.OpensAt, r.ClosesAt, r.TimeLimitSeconds
+	return cs, r.Extra, r.OpenID, nil
+}
+
 func (s store) setExtraAttempts(ctx context.Context, classID, quizID, userID uuid.UUID, extra int, by uuid.UUID, at time.Time) error {
 	conn := s.db.Conn(ctx)
 	if extra == 0 {
@@ -126,16 +156,6 @@ func (s store) setExtraAttempts(ctx context.Context, classID, quizID, userID uui
 	return conn.Exec(`INSERT INTO quiz_extra_attempts (class_id, quiz_id, user_id, extra, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (class_id, quiz_id, user_id) DO UPDATE SET extra = excluded.extra, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 		classID, quizID, userID, extra, by, at).Error
-}
-
-func (s store) extraAttempts(ctx context.Context, classID, quizID, userID uuid.UUID) (int, error) {
-	var extra []int
-	err := s.db.Conn(ctx).Raw("SELECT extra FROM quiz_extra_attempts WHERE class_id = ? AND quiz_id = ? AND user_id = ?",
-		classID, quizID, userID).Scan(&extra).Error
-	if err != nil || len(extra) == 0 {
-		return 0, err
-	}
-	return extra[0], nil
 }
 
 func (s store) copyQuizzes(ctx context.Context, versionID uuid.UUID, newIDs map[uuid.UUID]uuid.UUID, at time.Time) error {

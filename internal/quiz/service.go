@@ -102,12 +102,17 @@ type Service struct {
 	jobs    Jobs
 	files   ImportFiles   // uploads of question imports
 	objects ImportObjects // their bytes
+	// question media: the uploads they are and their download URLs
+	mediaFiles ImportFiles
+	mediaURLs  MediaURLs
 	// What attempts read again and again and never changes once cached:
 	// the quizzes of published versions, the question versions attempts
 	// used, and the layouts of the attempts this process started or saved to.
 	quizzes  *memo[uuid.UUID, Quiz]
 	versions *memo[uuid.UUID, Content]
 	layouts  *memo[uuid.UUID, layout]
+	// the questions starts draw, for a second (startQuestions)
+	fresh *memo[uuid.UUID, freshQuestion]
 	// failAfterSlots, in tests, makes grading fail after so many slots, as a
 	// worker killed mid-way.
 	failAfterSlots int
@@ -130,7 +135,8 @@ func NewService(d Deps) *Service {
 	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
 		starts: make(chan struct{}, starts), quizzes: newMemo[uuid.UUID, Quiz](10_000),
-		versions: newMemo[uuid.UUID, Content](20_000), layouts: newMemo[uuid.UUID, layout](100_000)}
+		versions: newMemo[uuid.UUID, Content](20_000), layouts: newMemo[uuid.UUID, layout](100_000),
+		fresh: newMemo[uuid.UUID, freshQuestion](10_000)}
 }
 
 // The errors of the quiz domain.

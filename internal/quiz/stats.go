@@ -17,6 +17,7 @@ import (
 type Jobs interface {
 	Create(ctx context.Context, kind string, perm authz.Permission, orgID uuid.UUID, params any) (job.Job, error)
 	Start(ctx context.Context, id uuid.UUID) (job.Job, error)
+	Progress(ctx context.Context, id uuid.UUID, done, total int) error
 	Succeed(ctx context.Context, id uuid.UUID, result any, resultKey, errorReportKey string) error
 	Fail(ctx context.Context, id uuid.UUID, msg string) error
 	Get(ctx context.Context, id uuid.UUID) (job.Job, error) // a job of the caller's, for the import pages

@@ -86,7 +86,7 @@ func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
 			if !sl.Type.AutoGraded() {
 				continue
 			}
-			c, err := s.content(ctx, sl.QuestionVersionID)
+			c, err := s.contentAt(ctx, sl.QuestionVersionID, sl.KeyRevision)
 			if err != nil {
 				return err
 			}

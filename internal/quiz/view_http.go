@@ -1,5 +1,11 @@
 package quiz
 
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
 // optionResponse is an option as a learner sees it.
 type optionResponse struct {
 	ID   string `json:"id"`
@@ -16,6 +22,26 @@ type questionView struct {
 	Options []optionResponse `json:"options"`
 	Prompts []optionResponse `json:"prompts,omitempty"`
 	Units   []string         `json:"units,omitempty"`
+	Media   []mediaResponse  `json:"media,omitempty"`
+}
+
+// mediaResponse is a medium of a stem with its short-lived URL.
+type mediaResponse struct {
+	FileID      uuid.UUID `json:"file_id"`
+	ContentType string    `json:"content_type"`
+	URL         string    `json:"url"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+func toMediaResponses(in []MediaLink) []mediaResponse {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]mediaResponse, len(in))
+	for i, m := range in {
+		out[i] = mediaResponse{FileID: m.FileID, ContentType: m.ContentType, URL: m.URL, ExpiresAt: m.ExpiresAt.UTC()}
+	}
+	return out
 }
 
 func toOptionResponses(in []LearnerOption) []optionResponse {

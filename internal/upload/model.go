@@ -34,6 +34,9 @@ const (
 	// PurposeQuestionImport is a Moodle XML or GIFT file of questions for a
 	// question bank; the authors of courses (who author banks) upload it.
 	PurposeQuestionImport Purpose = "question_import"
+	// PurposeQuestionMedia is an image, audio or video file a question's
+	// stem shows, for the question banks of the organisation.
+	PurposeQuestionMedia Purpose = "question_media"
 	// PurposeCertificateImage is a logo, background or signature image of
 	// an institute's certificate templates.
 	PurposeCertificateImage Purpose = "certificate_image"
@@ -90,6 +93,14 @@ var Rules = map[Purpose]Rule{
 		Types:    []string{"text/xml", "text/plain"},
 		Declared: []string{"application/xml", "application/octet-stream"},
 		MaxSize:  50 * MiB, // Moodle XML carries embedded images in base64
+	},
+	PurposeQuestionMedia: {
+		Permission: authz.CourseAuthor,
+		// http.DetectContentType names Ogg audio application/ogg and an MP3
+		// only when it starts with an ID3 tag.
+		Types:    []string{"image/png", "image/jpeg", "image/webp", "image/gif", "audio/mpeg", "audio/wave", "application/ogg", "video/mp4", "video/webm"},
+		Declared: []string{"audio/mp3", "audio/wav", "audio/x-wav", "audio/ogg"},
+		MaxSize:  100 * MiB,
 	},
 	PurposeCertificateImage: {
 		Permission: authz.CertificateIssue,
@@ -171,8 +182,8 @@ func (in *Input) normalize() (Rule, error) {
 	var v apperr.Validation
 	rule, ok := Rules[in.Purpose]
 	v.Check(ok, "purpose",
-		"harus salah satu dari: user_import, course_video, course_document, course_image, assignment_submission, question_import",
-		"must be one of: user_import, course_video, course_document, course_image, assignment_submission, question_import")
+		"harus salah satu dari: user_import, course_video, course_document, course_image, assignment_submission, question_import, question_media, certificate_image",
+		"must be one of: user_import, course_video, course_document, course_image, assignment_submission, question_import, question_media, certificate_image")
 	v.Check(validFilename(in.Filename), "filename",
 		"wajib diisi, paling banyak 255 byte, tanpa garis miring atau karakter kendali",
 		"is required, at most 255 bytes, without slashes or control characters")
