@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -260,6 +261,10 @@ type importRun struct {
 	known    map[uint64]uuid.UUID
 	fileSize int64
 	read     *countingReader
+	// readBytes is how much of the file the batches written so far came
+	// from (the reading goroutine is ahead of them).
+	readBytes    int64
+	lastProgress time.Time
 }
 
 func (r *importRun) ctx(ctx context.Context) context.Context {
@@ -336,35 +341,7 @@ func (r *importRun) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	batch := make([]importRow, 0, im.batchSize)
-	for {
-		rec, line, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var lineErr *csvio.LineError
-		switch {
-		case errors.As(err, &lineErr):
-			r.res.Rows++
-			batch = append(batch, importRow{line: lineErr.Line, errs: fieldError("",
-				"baris CSV tidak dapat dibaca: "+lineErr.Err.Error(), "the CSV row cannot be read: "+lineErr.Err.Error())})
-		case err != nil:
-			return fmt.Errorf("read import file: %w", err)
-		default:
-			row, ok := r.parseRow(rec, line)
-			if !ok {
-				continue
-			}
-			batch = append(batch, row)
-		}
-		if len(batch) == im.batchSize {
-			if err := r.flush(ctx, batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := r.flush(ctx, batch); err != nil {
+	if err := r.importBatches(ctx, cr); err != nil {
 		return err
 	}
 	if err := r.linkSupervisors(ctx); err != nil {
@@ -490,7 +467,8 @@ var positionTypeAliases = map[string]PositionType{
 // parseRow validates a record as CreateUser does, without the database (its
 // batch claims its NIP and e-mail address, see fileClaims); ok is false for a
 // blank row. A refused row stays in its batch so the report keeps the order
-// of the file.
+// of the file. It runs on the reading goroutine (see importBatches): it
+// reads the run's settings and writes nothing of it.
 func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 	c := &r.cols
 	blank := true
@@ -503,7 +481,6 @@ func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 	if blank {
 		return importRow{}, false // spreadsheets export empty rows as ",,,"
 	}
-	r.res.Rows++
 	for _, f := range rec {
 		if !utf8.ValidString(f) || strings.ContainsRune(f, 0) {
 			return importRow{line: line, rawNIP: strings.ToValidUTF8(c.get(rec, colNIP), "?"), errs: fieldError("",

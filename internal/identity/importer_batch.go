@@ -2,14 +2,18 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/csvio"
 	"github.com/corpu/corpu/internal/platform/database"
 )
 
@@ -63,7 +67,16 @@ func (r *importRun) flush(ctx context.Context, batch []importRow) error {
 	}
 	var err error
 	for attempt := 1; attempt <= maxBatchAttempts; attempt++ {
-		err = r.im.svc.db.WithTx(ctx, func(ctx context.Context) error { return r.writeBatch(ctx, rows) })
+		err = r.im.svc.db.WithTx(ctx, func(ctx context.Context) error {
+			// The batch's commit need not wait for the disk: a crash loses at
+			// most the last moments of batches, which the job's retry writes
+			// again (it starts from the first row, and the upsert is by NIP);
+			// the job's end is committed as usual, and so flushes them all.
+			if err := r.im.svc.db.Conn(ctx).Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+				return err
+			}
+			return r.writeBatch(ctx, rows)
+		})
 		if _, unique := database.UniqueViolation(err); !unique {
 			break
 		}
@@ -87,12 +100,22 @@ func (r *importRun) flush(ctx context.Context, batch []importRow) error {
 	if err := r.claims.record(ctx, rows); err != nil {
 		return err
 	}
-	return r.im.jobs.Progress(ctx, r.job.ID, r.res.Rows, r.estimateTotal())
+	// Progress is a commit of its own, waited for: once a second is enough
+	// for a client polling the job, and for a cancel to be noticed.
+	if now := time.Now(); r.lastProgress.IsZero() || now.Sub(r.lastProgress) >= progressEvery {
+		r.lastProgress = now
+		return r.im.jobs.Progress(ctx, r.job.ID, r.res.Rows, r.estimateTotal())
+	}
+	return nil
 }
+
+// progressEvery is how often a running import reports its progress (and
+// finds out whether it was cancelled); the first batch always reports.
+const progressEvery = time.Second
 
 // estimateTotal guesses the number of rows from the bytes read so far.
 func (r *importRun) estimateTotal() int {
-	read := r.read.n
+	read := r.readBytes
 	if read <= 0 || r.fileSize <= read {
 		return r.res.Rows
 	}
@@ -406,4 +429,89 @@ func (r *importRun) linkSupervisors(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// readBatch is a batch of rows as the reading goroutine hands it over.
+type readBatch struct {
+	rows  []importRow
+	count int   // data rows read, the refused ones included
+	bytes int64 // of the file read up to the batch's last row
+}
+
+// importBatches reads the file on a goroutine of its own, a batch ahead of
+// the one being written: parsing and checking the rows (a third of the
+// import's time in this process) then overlaps with PostgreSQL writing the
+// batch before.
+func (r *importRun) importBatches(ctx context.Context, cr *csvio.Reader) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan readBatch, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		readErr <- r.readBatches(ctx, cr, batches)
+	}()
+	var err error
+	for b := range batches {
+		if err != nil {
+			continue // drain, so the reader ends before the file is closed
+		}
+		r.res.Rows += b.count
+		r.readBytes = b.bytes
+		if err = r.flush(ctx, b.rows); err != nil {
+			cancel()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return <-readErr
+}
+
+// readBatches parses the file into batches of the importer's size and sends
+// them on out, the last one possibly short.
+func (r *importRun) readBatches(ctx context.Context, cr *csvio.Reader, out chan<- readBatch) error {
+	size := r.im.batchSize
+	b := readBatch{rows: make([]importRow, 0, size)}
+	send := func() error {
+		b.bytes = r.read.n
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b = readBatch{rows: make([]importRow, 0, size)}
+		return nil
+	}
+	for {
+		rec, line, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var lineErr *csvio.LineError
+		switch {
+		case errors.As(err, &lineErr):
+			b.count++
+			b.rows = append(b.rows, importRow{line: lineErr.Line, errs: fieldError("",
+				"baris CSV tidak dapat dibaca: "+lineErr.Err.Error(), "the CSV row cannot be read: "+lineErr.Err.Error())})
+		case err != nil:
+			return fmt.Errorf("read import file: %w", err)
+		default:
+			row, ok := r.parseRow(rec, line)
+			if !ok {
+				continue
+			}
+			b.count++
+			b.rows = append(b.rows, row)
+		}
+		if len(b.rows) == size {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if b.count == 0 {
+		return nil
+	}
+	return send()
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/database"
@@ -121,16 +122,18 @@ func (c *fileClaims) record(ctx context.Context, rows []batchRow) error {
 	// Plain arrays encode far cheaper than arrays of pointers: "" and 0
 	// stand for NULL and are turned back into it in the statement.
 	var nips, lines, supervisors database.Array[int64]
-	var emails, ids, raws database.TextArray
+	var emails, raws database.TextArray
+	var ids database.Array[pgtype.UUID]
 	var unchanged database.Array[bool]
 	for _, row := range rows {
 		if !row.claims {
 			continue
 		}
-		var id, raw string
+		var id pgtype.UUID
+		var raw string
 		var sup int64
 		if row.outcome != outcomeFailed {
-			id = row.userID.String()
+			id = pgtype.UUID{Bytes: row.userID, Valid: true}
 			if row.deferred {
 				sup, _ = strconv.ParseInt(row.supervisor, 10, 64)
 				raw = row.rawNIP
@@ -143,11 +146,15 @@ func (c *fileClaims) record(ctx context.Context, rows []batchRow) error {
 	if len(nips) == 0 {
 		return nil
 	}
+	// No ON CONFLICT: check let through only rows whose NIP and address no
+	// line holds, each once, and the conflict check doubled the statement's
+	// cost. A conflict would be a second attempt of the job running at the
+	// same time: it fails this one, whose retry starts again.
 	err := c.db.Conn(ctx).Exec(`INSERT INTO import_claims (job_id, nip, email, line, user_id, supervisor_nip, raw_nip, unchanged)
-		SELECT ?, nip, email, line, NULLIF(id, '')::uuid, NULLIF(supervisor_nip, 0), NULLIF(raw_nip, ''), unchanged
-		FROM unnest(?::bigint[], ?::text[], ?::int[], ?::text[], ?::bigint[], ?::text[], ?::boolean[])
-			AS v(nip, email, line, id, supervisor_nip, raw_nip, unchanged)
-		ON CONFLICT DO NOTHING`, c.jobID, nips, emails, lines, ids, supervisors, raws, unchanged).Error
+		SELECT ?, nip, email, line, id, NULLIF(supervisor_nip, 0), NULLIF(raw_nip, ''), unchanged
+		FROM unnest(?::bigint[], ?::text[], ?::int[], ?::uuid[], ?::bigint[], ?::text[], ?::boolean[])
+			AS v(nip, email, line, id, supervisor_nip, raw_nip, unchanged)`,
+		c.jobID, nips, emails, lines, ids, supervisors, raws, unchanged).Error
 	if err != nil {
 		return fmt.Errorf("record the claims of an import batch: %w", err)
 	}
