@@ -40,6 +40,15 @@ type batchRow struct {
 	// the link is made once every row is in.
 	supervisorID *uuid.UUID
 	deferred     bool
+	// inLine is set when the supervisor is known to be in the person's line
+	// (their organisation or above): one of the batch's own rows.
+	inLine bool
+}
+
+// batchPerson is a person the batch writes, as a supervisor of its rows.
+type batchPerson struct {
+	id      uuid.UUID
+	orgPath string
 }
 
 // maxBatchAttempts bounds the retries of a batch that lost a race for an
@@ -191,7 +200,7 @@ func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
 
 	// First the rows that may be written, with their ids, so a supervisor
 	// anywhere in the batch is known when the rows are written.
-	inBatch := make(map[uint64]uuid.UUID, len(rows))
+	inBatch := make(map[uint64]batchPerson, len(rows))
 	for i := range rows {
 		row := &rows[i]
 		if row.errs != nil {
@@ -211,7 +220,7 @@ func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
 		if ex != nil {
 			row.userID = ex.ID
 		}
-		inBatch[row.nip] = row.userID
+		inBatch[row.nip] = batchPerson{id: row.userID, orgPath: r.units[row.unitCode].Path}
 	}
 
 	now := r.im.svc.now()
@@ -263,10 +272,12 @@ func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
 func (r *importRun) afterWrite(ctx context.Context, writes []batchRow, transfers []Transfer) error {
 	st := r.im.svc.store
 	payload := UsersImportedPayload{JobID: r.job.ID, OrgID: r.root.ID, OrgPath: r.root.Path, Created: []uuid.UUID{}, Updated: []uuid.UUID{}}
-	var readdressed, ids []uuid.UUID
+	var readdressed, unchecked []uuid.UUID
 	fromPaths := map[uuid.UUID]string{}
 	for _, row := range writes {
-		ids = append(ids, row.userID)
+		if row.supervisorID != nil && !row.inLine {
+			unchecked = append(unchecked, row.userID)
+		}
 		if row.existing == nil {
 			payload.Created = append(payload.Created, row.userID)
 			continue
@@ -281,7 +292,7 @@ func (r *importRun) afterWrite(ctx context.Context, writes []batchRow, transfers
 		return err
 	}
 	if r.cols.has(colSupervisor) { // the file named supervisors: only those in each person's line stay
-		if err := st.clearSupervisorsOutsideLine(ctx, ids); err != nil {
+		if err := st.clearSupervisorsOutsideLine(ctx, unchecked); err != nil {
 			return err
 		}
 	}
@@ -297,9 +308,10 @@ func (r *importRun) afterWrite(ctx context.Context, writes []batchRow, transfers
 
 // resolveSupervisor sets the supervisor to write with the row: the one the
 // file names when they are in this batch or an earlier one, else (deferred)
-// the one the person has now.
-func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]uuid.UUID) {
-	row.supervisorID, row.deferred = nil, false
+// the one the person has now. A supervisor of this batch outside the
+// person's line is not written (afterWrite checks the others in SQL).
+func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]batchPerson) {
+	row.supervisorID, row.deferred, row.inLine = nil, false, false
 	if row.existing != nil {
 		row.supervisorID = row.existing.SupervisorID
 	}
@@ -311,8 +323,10 @@ func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]uuid.UUI
 		return
 	}
 	n, _ := strconv.ParseUint(row.supervisor, 10, 64)
-	if id, ok := inBatch[n]; ok {
-		row.supervisorID = &id
+	if sup, ok := inBatch[n]; ok {
+		if authz.Inside(r.units[row.unitCode].Path, sup.orgPath) {
+			row.supervisorID, row.inLine = &sup.id, true
+		}
 		return
 	}
 	if id, ok := r.known[n]; ok {

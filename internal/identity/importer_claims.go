@@ -147,8 +147,8 @@ func (c *fileClaims) record(ctx context.Context, rows []batchRow) error {
 		return nil
 	}
 	// No ON CONFLICT: check let through only rows whose NIP and address no
-	// line holds, each once, and the conflict check doubled the statement's
-	// cost. A conflict would be a second attempt of the job running at the
+	// line holds, each once, and the conflict check made the statement a third
+	// dearer. A conflict would be a second attempt of the job running at the
 	// same time: it fails this one, whose retry starts again.
 	err := c.db.Conn(ctx).Exec(`INSERT INTO import_claims (job_id, nip, email, line, user_id, supervisor_nip, raw_nip, unchanged)
 		SELECT ?, nip, email, line, id, NULLIF(supervisor_nip, 0), NULLIF(raw_nip, ''), unchanged
