@@ -44,6 +44,8 @@ type ImportJobs interface {
 	Progress(ctx context.Context, id uuid.UUID, done, total int) error
 	Succeed(ctx context.Context, id uuid.UUID, result any, resultKey, errorReportKey string) error
 	Fail(ctx context.Context, id uuid.UUID, msg string) error
+	// Over names those of ids whose job ended before the time, or is gone.
+	Over(ctx context.Context, ids []uuid.UUID, before time.Time) ([]uuid.UUID, error)
 }
 
 // Importer brings civil servants in from the CSV files HR systems export:
@@ -184,7 +186,7 @@ func (im *Importer) Run(ctx context.Context, jobID uuid.UUID) error {
 	defer func() {
 		run.report.discard()
 		if run.claims.db != nil {
-			if err := run.claims.forget(context.WithoutCancel(ctx)); err != nil {
+			if err := run.claims.end(context.WithoutCancel(ctx)); err != nil {
 				slog.WarnContext(ctx, "import: forget the claims", "job", jobID, "error", err)
 			}
 		}
@@ -332,7 +334,10 @@ func (r *importRun) execute(ctx context.Context) error {
 		return err
 	}
 	r.units = map[string]*Organization{}
-	r.claims = fileClaims{db: im.svc.db, jobID: r.job.ID, analyzeAt: firstAnalyze}
+	r.claims = fileClaims{db: im.svc.db, jobID: r.job.ID, analyzeAt: firstAnalyze, now: im.svc.now}
+	if err := r.claims.beat(ctx); err != nil { // before any claim: the sweep leaves a live attempt alone
+		return err
+	}
 	if err := r.claims.forget(ctx); err != nil { // what an earlier attempt claimed
 		return err
 	}

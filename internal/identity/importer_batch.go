@@ -109,6 +109,9 @@ func (r *importRun) flush(ctx context.Context, batch []importRow) error {
 	if err := r.claims.record(ctx, rows); err != nil {
 		return err
 	}
+	if err := r.claims.beat(ctx); err != nil {
+		return err
+	}
 	// Progress is a commit of its own, waited for: once a second is enough
 	// for a client polling the job, and for a cancel to be noticed.
 	if now := time.Now(); r.lastProgress.IsZero() || now.Sub(r.lastProgress) >= progressEvery {
@@ -389,6 +392,9 @@ type supervisorLink struct {
 // link (and keeps the one they had).
 func (r *importRun) linkSupervisors(ctx context.Context) error {
 	for after := 0; ; {
+		if err := r.claims.beat(ctx); err != nil {
+			return err
+		}
 		links, err := r.claims.deferredLinks(ctx, after, r.im.batchSize)
 		if err != nil || len(links) == 0 {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -26,18 +27,54 @@ type fileClaims struct {
 	// held counts the claims recorded; at analyzeAt the table's statistics
 	// are refreshed (see record).
 	held, analyzeAt int
+	now             func() time.Time
+	lastBeat        time.Time
 }
 
 // firstAnalyze is how many claims make the first refresh of the table's
 // statistics; each later one waits for four times as many.
 const firstAnalyze = 2_000
 
-// forget removes what the job remembered: when it starts (a retry begins
-// again from the first row) and when it ends.
+// forget removes what the job remembered when it starts: a retry begins
+// again from the first row.
 func (c *fileClaims) forget(ctx context.Context) error {
 	if err := c.db.Conn(ctx).Exec(`DELETE FROM import_claims WHERE job_id = ?`, c.jobID).Error; err != nil {
 		return fmt.Errorf("forget the claims of import %s: %w", c.jobID, err)
 	}
+	return nil
+}
+
+// end removes what the job remembered, and its sign of life, when the
+// attempt ends however it ends. A process that dies first leaves them to
+// the sweep (SweepClaims).
+func (c *fileClaims) end(ctx context.Context) error {
+	return c.db.WithTx(ctx, func(ctx context.Context) error {
+		if err := c.forget(ctx); err != nil {
+			return err
+		}
+		if err := c.db.Conn(ctx).Exec(`DELETE FROM import_runs WHERE job_id = ?`, c.jobID).Error; err != nil {
+			return fmt.Errorf("end import %s: %w", c.jobID, err)
+		}
+		return nil
+	})
+}
+
+// heartbeatEvery is how often a running attempt renews its sign of life;
+// the sweep waits for claimsGrace of silence, far longer.
+const heartbeatEvery = time.Minute
+
+// beat records that the attempt is alive, at most every heartbeatEvery.
+func (c *fileClaims) beat(ctx context.Context) error {
+	now := c.now()
+	if !c.lastBeat.IsZero() && now.Sub(c.lastBeat) < heartbeatEvery {
+		return nil
+	}
+	err := c.db.Conn(ctx).Exec(`INSERT INTO import_runs (job_id, heartbeat_at) VALUES (?, ?)
+		ON CONFLICT (job_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at`, c.jobID, now).Error
+	if err != nil {
+		return fmt.Errorf("record that import %s runs: %w", c.jobID, err)
+	}
+	c.lastBeat = now
 	return nil
 }
 
