@@ -340,15 +340,24 @@ func (r *importRun) resolveSupervisor(row *batchRow, inBatch map[uint64]batchPer
 }
 
 // findKnownSupervisors looks up, among the people earlier batches brought
-// in, the supervisors the batch's rows name.
+// in, the supervisors the batch's rows name. A supervisor whose own row in
+// this batch claims their NIP is not looked up: no earlier batch brought
+// them in (resolveSupervisor finds them in the batch, or nowhere if their
+// row is refused later, as before).
 func (r *importRun) findKnownSupervisors(ctx context.Context, batch []importRow) error {
 	r.known = nil
 	if !r.cols.has(colSupervisor) {
 		return nil
 	}
+	claimed := make(map[string]bool, len(batch))
+	for _, row := range batch {
+		if row.claims {
+			claimed[row.in.NIP] = true
+		}
+	}
 	var nips []uint64
 	for _, row := range batch {
-		if row.errs == nil && row.supervisor != "" {
+		if row.errs == nil && row.supervisor != "" && !claimed[row.supervisor] {
 			n, _ := strconv.ParseUint(row.supervisor, 10, 64)
 			nips = append(nips, n)
 		}
