@@ -15,6 +15,7 @@ import (
 
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/identity/password"
+	"github.com/corpu/corpu/internal/platform/config"
 )
 
 // teamPage is one page of GET /team/enrolments.
@@ -263,5 +264,57 @@ func TestSignInBeyondTheHashingBoundAnswers429WithRetryAfter(t *testing.T) {
 	})
 	if s := c.do("POST", "/api/v1/auth/login", body, nil); s != http.StatusOK {
 		t.Errorf("sign-in once a slot is free = %d, want 200", s)
+	}
+}
+
+// Signing in and refreshing need the database too: with the pool saturated
+// they wait at most the request's timeout and answer 503 with Retry-After,
+// never 401 (a client would sign its user out).
+func TestSignInAndRefreshUnderASaturatedPoolAnswer503WithRetryAfterNever401(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t, func(cfg *config.Config) { cfg.HTTP.RequestTimeoutSeconds = 2 })
+	if err := srv.App.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := anonymous(t, srv)
+	signIn := map[string]string{"login": callers["bandung supervisor"], "password": identity.DemoPassword}
+	var tokens struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if s := c.do("POST", "/api/v1/auth/login", signIn, &tokens); s != http.StatusOK || tokens.RefreshToken == "" {
+		t.Fatalf("sign-in = %d, want 200 with a refresh token", s)
+	}
+	pool := srv.Deps.DB.SQL()
+	pool.SetMaxOpenConns(1)
+	held, err := pool.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		body       any
+	}{
+		{"sign-in", "/api/v1/auth/login", signIn},
+		{"refresh", "/api/v1/auth/refresh", map[string]string{"refresh_token": tokens.RefreshToken}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, _ := json.Marshal(tt.body)
+			res, err := http.Post(srv.URL+tt.path, "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+				t.Errorf("%s under a saturated pool = %d (Retry-After %q) %s, want 503 with Retry-After, never 401",
+					tt.name, res.StatusCode, res.Header.Get("Retry-After"), data)
+			}
+		})
+	}
+	held.Close()
+	pool.SetMaxOpenConns(10)
+	if s := c.do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": tokens.RefreshToken}, nil); s != http.StatusOK {
+		t.Errorf("refresh once the pool frees = %d, want 200: the session outlived the saturation", s)
 	}
 }

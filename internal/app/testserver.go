@@ -21,16 +21,21 @@ type TestServer struct {
 }
 
 // NewTestServer starts the API for one test; it stops when the test ends.
-func NewTestServer(t testing.TB) *TestServer {
+// Each of adjust may change the configuration before the API is wired.
+func NewTestServer(t testing.TB, adjust ...func(*config.Config)) *TestServer {
 	t.Helper()
 	cfg, err := config.Load("", nil)
 	if err != nil {
 		t.Fatalf("test config: %v", err)
 	}
+
 	cfg.HTTP.CORSOrigins = []string{"https://corpu.example.go.id"}
 	// Password hashes cost what they must in production; tests sign in
 	// hundreds of times on busy machines and hash at the minimum.
 	cfg.Auth.PasswordMemoryKiB, cfg.Auth.PasswordIterations, cfg.Auth.PasswordParallelism = 64, 1, 1
+	for _, f := range adjust {
+		f(&cfg)
+	}
 	rdb, names := queue.NewTestRedis(t)
 	store := objectstore.NewTestStore(t)
 	deps := &Deps{

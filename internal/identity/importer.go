@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -44,6 +45,8 @@ type ImportJobs interface {
 	Succeed(ctx context.Context, id uuid.UUID, result any, resultKey, errorReportKey string) error
 	Fail(ctx context.Context, id uuid.UUID, msg string) error
 	Get(ctx context.Context, id uuid.UUID) (job.Job, error) // a job of the caller's, for the import pages
+	// Over names those of ids whose job ended before the time, or is gone.
+	Over(ctx context.Context, ids []uuid.UUID, before time.Time) ([]uuid.UUID, error)
 }
 
 // Importer brings civil servants in from the CSV files HR systems export:
@@ -184,7 +187,7 @@ func (im *Importer) Run(ctx context.Context, jobID uuid.UUID) error {
 	defer func() {
 		run.report.discard()
 		if run.claims.db != nil {
-			if err := run.claims.forget(context.WithoutCancel(ctx)); err != nil {
+			if err := run.claims.end(context.WithoutCancel(ctx)); err != nil {
 				slog.WarnContext(ctx, "import: forget the claims", "job", jobID, "error", err)
 			}
 		}
@@ -261,6 +264,10 @@ type importRun struct {
 	known    map[uint64]uuid.UUID
 	fileSize int64
 	read     *countingReader
+	// readBytes is how much of the file the batches written so far came
+	// from (the reading goroutine is ahead of them).
+	readBytes    int64
+	lastProgress time.Time
 }
 
 func (r *importRun) ctx(ctx context.Context) context.Context {
@@ -328,7 +335,10 @@ func (r *importRun) execute(ctx context.Context) error {
 		return err
 	}
 	r.units = map[string]*Organization{}
-	r.claims = fileClaims{db: im.svc.db, jobID: r.job.ID, analyzeAt: firstAnalyze}
+	r.claims = fileClaims{db: im.svc.db, jobID: r.job.ID, analyzeAt: firstAnalyze, now: im.svc.now}
+	if err := r.claims.beat(ctx); err != nil { // before any claim: the sweep leaves a live attempt alone
+		return err
+	}
 	if err := r.claims.forget(ctx); err != nil { // what an earlier attempt claimed
 		return err
 	}
@@ -337,35 +347,7 @@ func (r *importRun) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	batch := make([]importRow, 0, im.batchSize)
-	for {
-		rec, line, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var lineErr *csvio.LineError
-		switch {
-		case errors.As(err, &lineErr):
-			r.res.Rows++
-			batch = append(batch, importRow{line: lineErr.Line, errs: fieldError("",
-				"baris CSV tidak dapat dibaca: "+lineErr.Err.Error(), "the CSV row cannot be read: "+lineErr.Err.Error())})
-		case err != nil:
-			return fmt.Errorf("read import file: %w", err)
-		default:
-			row, ok := r.parseRow(rec, line)
-			if !ok {
-				continue
-			}
-			batch = append(batch, row)
-		}
-		if len(batch) == im.batchSize {
-			if err := r.flush(ctx, batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := r.flush(ctx, batch); err != nil {
+	if err := r.importBatches(ctx, cr); err != nil {
 		return err
 	}
 	if err := r.linkSupervisors(ctx); err != nil {
@@ -491,7 +473,8 @@ var positionTypeAliases = map[string]PositionType{
 // parseRow validates a record as CreateUser does, without the database (its
 // batch claims its NIP and e-mail address, see fileClaims); ok is false for a
 // blank row. A refused row stays in its batch so the report keeps the order
-// of the file.
+// of the file. It runs on the reading goroutine (see importBatches): it
+// reads the run's settings and writes nothing of it.
 func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 	c := &r.cols
 	blank := true
@@ -504,7 +487,6 @@ func (r *importRun) parseRow(rec []string, line int) (importRow, bool) {
 	if blank {
 		return importRow{}, false // spreadsheets export empty rows as ",,,"
 	}
-	r.res.Rows++
 	for _, f := range rec {
 		if !utf8.ValidString(f) || strings.ContainsRune(f, 0) {
 			return importRow{line: line, rawNIP: strings.ToValidUTF8(c.get(rec, colNIP), "?"), errs: fieldError("",

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/database"
@@ -25,18 +27,54 @@ type fileClaims struct {
 	// held counts the claims recorded; at analyzeAt the table's statistics
 	// are refreshed (see record).
 	held, analyzeAt int
+	now             func() time.Time
+	lastBeat        time.Time
 }
 
 // firstAnalyze is how many claims make the first refresh of the table's
 // statistics; each later one waits for four times as many.
 const firstAnalyze = 2_000
 
-// forget removes what the job remembered: when it starts (a retry begins
-// again from the first row) and when it ends.
+// forget removes what the job remembered when it starts: a retry begins
+// again from the first row.
 func (c *fileClaims) forget(ctx context.Context) error {
 	if err := c.db.Conn(ctx).Exec(`DELETE FROM import_claims WHERE job_id = ?`, c.jobID).Error; err != nil {
 		return fmt.Errorf("forget the claims of import %s: %w", c.jobID, err)
 	}
+	return nil
+}
+
+// end removes what the job remembered, and its sign of life, when the
+// attempt ends however it ends. A process that dies first leaves them to
+// the sweep (SweepClaims).
+func (c *fileClaims) end(ctx context.Context) error {
+	return c.db.WithTx(ctx, func(ctx context.Context) error {
+		if err := c.forget(ctx); err != nil {
+			return err
+		}
+		if err := c.db.Conn(ctx).Exec(`DELETE FROM import_runs WHERE job_id = ?`, c.jobID).Error; err != nil {
+			return fmt.Errorf("end import %s: %w", c.jobID, err)
+		}
+		return nil
+	})
+}
+
+// heartbeatEvery is how often a running attempt renews its sign of life;
+// the sweep waits for claimsGrace of silence, far longer.
+const heartbeatEvery = time.Minute
+
+// beat records that the attempt is alive, at most every heartbeatEvery.
+func (c *fileClaims) beat(ctx context.Context) error {
+	now := c.now()
+	if !c.lastBeat.IsZero() && now.Sub(c.lastBeat) < heartbeatEvery {
+		return nil
+	}
+	err := c.db.Conn(ctx).Exec(`INSERT INTO import_runs (job_id, heartbeat_at) VALUES (?, ?)
+		ON CONFLICT (job_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at`, c.jobID, now).Error
+	if err != nil {
+		return fmt.Errorf("record that import %s runs: %w", c.jobID, err)
+	}
+	c.lastBeat = now
 	return nil
 }
 
@@ -121,16 +159,18 @@ func (c *fileClaims) record(ctx context.Context, rows []batchRow) error {
 	// Plain arrays encode far cheaper than arrays of pointers: "" and 0
 	// stand for NULL and are turned back into it in the statement.
 	var nips, lines, supervisors database.Array[int64]
-	var emails, ids, raws database.TextArray
+	var emails, raws database.TextArray
+	var ids database.Array[pgtype.UUID]
 	var unchanged database.Array[bool]
 	for _, row := range rows {
 		if !row.claims {
 			continue
 		}
-		var id, raw string
+		var id pgtype.UUID
+		var raw string
 		var sup int64
 		if row.outcome != outcomeFailed {
-			id = row.userID.String()
+			id = pgtype.UUID{Bytes: row.userID, Valid: true}
 			if row.deferred {
 				sup, _ = strconv.ParseInt(row.supervisor, 10, 64)
 				raw = row.rawNIP
@@ -143,11 +183,15 @@ func (c *fileClaims) record(ctx context.Context, rows []batchRow) error {
 	if len(nips) == 0 {
 		return nil
 	}
+	// No ON CONFLICT: check let through only rows whose NIP and address no
+	// line holds, each once, and the conflict check made the statement a third
+	// dearer. A conflict would be a second attempt of the job running at the
+	// same time: it fails this one, whose retry starts again.
 	err := c.db.Conn(ctx).Exec(`INSERT INTO import_claims (job_id, nip, email, line, user_id, supervisor_nip, raw_nip, unchanged)
-		SELECT ?, nip, email, line, NULLIF(id, '')::uuid, NULLIF(supervisor_nip, 0), NULLIF(raw_nip, ''), unchanged
-		FROM unnest(?::bigint[], ?::text[], ?::int[], ?::text[], ?::bigint[], ?::text[], ?::boolean[])
-			AS v(nip, email, line, id, supervisor_nip, raw_nip, unchanged)
-		ON CONFLICT DO NOTHING`, c.jobID, nips, emails, lines, ids, supervisors, raws, unchanged).Error
+		SELECT ?, nip, email, line, id, NULLIF(supervisor_nip, 0), NULLIF(raw_nip, ''), unchanged
+		FROM unnest(?::bigint[], ?::text[], ?::int[], ?::uuid[], ?::bigint[], ?::text[], ?::boolean[])
+			AS v(nip, email, line, id, supervisor_nip, raw_nip, unchanged)`,
+		c.jobID, nips, emails, lines, ids, supervisors, raws, unchanged).Error
 	if err != nil {
 		return fmt.Errorf("record the claims of an import batch: %w", err)
 	}

@@ -2,8 +2,11 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/corpu/corpu/internal/job"
 	"github.com/corpu/corpu/internal/upload"
@@ -56,5 +59,41 @@ func TestAnImportThatStartsAgainForgetsItsEarlierAttemptAndLeavesNothingBehind(t
 	}
 	if n := f.count(t, "SELECT count(*) FROM import_claims WHERE job_id = ?", j.ID); n != 0 {
 		t.Errorf("claims left after the import = %d, want 0", n)
+	}
+}
+
+func TestImportUsersKeepsOnlySupervisorsInThePersonsLine(t *testing.T) {
+	t.Parallel()
+	file := "nip,name,email,unit_code,supervisor_nip\n" +
+		impNIP(1) + ",Kepala Badan,p1@agency.go.id,AGENCY,\n" +
+		impNIP(2) + ",Kepala A,p2@agency.go.id,UNIT-A," + impNIP(1) + "\n" + // the agency is above unit A: kept
+		impNIP(3) + ",Staf B,p3@agency.go.id,UNIT-B," + impNIP(2) + "\n" + // unit A is beside unit B: not kept
+		impNIP(4) + ",Staf A,p4@agency.go.id,UNIT-A," + impNIP(2) + "\n" + // the same unit: kept
+		impNIP(5) + ",Staf B2,p5@agency.go.id,UNIT-B," + impNIP(6) + "\n" + // later in the file, beside: not kept
+		impNIP(6) + ",Staf A2,p6@agency.go.id,UNIT-A," + impNIP(2) + "\n"
+	// In one batch the supervisors are the batch's own rows; in batches of
+	// one they are earlier batches' people or, for line 6, linked at the end.
+	for _, size := range []int{1000, 1} {
+		t.Run(fmt.Sprintf("batches of %d", size), func(t *testing.T) {
+			t.Parallel()
+			f := newImpFixture(t)
+			f.im.batchSize = size
+			j, res := f.importCSV(t, file, false)
+			if j.Status != job.StatusSucceeded || res.Created != 6 || res.Failed != 0 {
+				t.Fatalf("import = %s %+v, want 6 created", j.Status, res)
+			}
+			for _, c := range []struct {
+				nip        int
+				supervisor int // 0: none
+			}{{1, 0}, {2, 1}, {3, 0}, {4, 2}, {5, 0}, {6, 2}} {
+				var want *uuid.UUID
+				if c.supervisor != 0 {
+					want = ptr(f.userByNIP(t, impNIP(c.supervisor)).ID)
+				}
+				if got := f.userByNIP(t, impNIP(c.nip)).SupervisorID; !sameID(got, want) {
+					t.Errorf("supervisor of person %d = %v, want %v", c.nip, got, want)
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
@@ -16,13 +17,13 @@ import (
 // statement over a batch of rows has a handful of parameters however large
 // the batch. Ids are sent as text and cast: ?::uuid[].
 
-// idText is an id as array text, or nil (NULL).
-func idText(id *uuid.UUID) *string {
+// pgUUID is an optional id as an element of a uuid[] parameter: pgx sends
+// it in binary, where a text element would go through its text form.
+func pgUUID(id *uuid.UUID) pgtype.UUID {
 	if id == nil {
-		return nil
+		return pgtype.UUID{}
 	}
-	s := id.String()
-	return &s
+	return pgtype.UUID{Bytes: *id, Valid: true}
 }
 
 // existingUser is what an import compares a row with.
@@ -82,16 +83,16 @@ func (s store) upsertImported(ctx context.Context, rows []batchRow, cols *column
 	// Each column travels as one array parameter, so a batch of a thousand
 	// people is a dozen parameters, not twelve thousand.
 	n := len(rows)
-	ids, nips, names, emails := make(database.TextArray, n), make(database.TextArray, n), make(database.TextArray, n), make(database.TextArray, n)
+	ids, nips, names, emails := make(database.UUIDArray, n), make(database.TextArray, n), make(database.TextArray, n), make(database.TextArray, n)
 	phones, titles, types := make(database.Array[*string], n), make(database.Array[*string], n), make(database.Array[*string], n)
 	posts, grades := make(database.Array[*string], n), make(database.Array[*string], n)
-	orgs, units, sups := make(database.TextArray, n), make(database.Array[*string], n), make(database.Array[*string], n)
+	orgs, units, sups := make(database.UUIDArray, n), make(database.Array[pgtype.UUID], n), make(database.Array[pgtype.UUID], n)
 	for i, row := range rows {
 		in := &row.in
-		ids[i], nips[i], names[i], emails[i] = row.userID.String(), in.NIP, in.Name, in.Email
+		ids[i], nips[i], names[i], emails[i] = row.userID, in.NIP, in.Name, in.Email
 		phones[i], titles[i], types[i] = database.NullIfEmpty(in.Phone), database.NullIfEmpty(in.PositionTitle), database.NullIfEmpty(string(in.PositionType))
 		posts[i], grades[i] = database.NullIfEmpty(in.FunctionalPost), database.NullIfEmpty(in.Grade)
-		orgs[i], units[i], sups[i] = in.OrgID.String(), idText(row.workUnitID), idText(row.supervisorID)
+		orgs[i], units[i], sups[i] = in.OrgID, pgUUID(row.workUnitID), pgUUID(row.supervisorID)
 	}
 	var b strings.Builder
 	b.WriteString(`INSERT INTO users (id, nip, name, email, phone, position_title, position_type, functional_post, grade,
@@ -188,13 +189,9 @@ func (s store) clearSupervisorsOutsideLine(ctx context.Context, userIDs []uuid.U
 	if len(userIDs) == 0 {
 		return nil
 	}
-	ids := make(database.TextArray, len(userIDs))
-	for i, id := range userIDs {
-		ids[i] = id.String()
-	}
 	err := s.db.Conn(ctx).Exec(`UPDATE users u SET supervisor_id = NULL
 		FROM organizations o, users sup JOIN organizations so ON so.id = sup.org_id
-		WHERE u.id = ANY(?::uuid[]) AND o.id = u.org_id AND sup.id = u.supervisor_id AND NOT starts_with(o.path, so.path)`, ids).Error
+		WHERE u.id = ANY(?::uuid[]) AND o.id = u.org_id AND sup.id = u.supervisor_id AND NOT starts_with(o.path, so.path)`, database.UUIDArray(userIDs)).Error
 	if err != nil {
 		return fmt.Errorf("clear supervisors outside the line: %w", err)
 	}
@@ -209,9 +206,9 @@ type supervisorSet struct {
 // setSupervisors applies links to people inside the subtree at root in one
 // statement and returns the people whose supervisor changed.
 func (s store) setSupervisors(ctx context.Context, links []supervisorSet, root string) ([]uuid.UUID, error) {
-	users, sups := make(database.TextArray, len(links)), make(database.TextArray, len(links))
+	users, sups := make(database.UUIDArray, len(links)), make(database.UUIDArray, len(links))
 	for i, l := range links {
-		users[i], sups[i] = l.user.String(), l.supervisor.String()
+		users[i], sups[i] = l.user, l.supervisor
 	}
 	var changed []uuid.UUID
 	err := s.db.Conn(ctx).Raw(`UPDATE users u SET supervisor_id = v.sup, updated_at = now()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 func TestArrayRoundTripsThroughPostgres(t *testing.T) {
@@ -105,6 +106,46 @@ func TestUUIDArrayRoundTripsThroughPostgres(t *testing.T) {
 			}
 			if (got.IDs == nil) != (tt.ids == nil) || !slices.Equal(got.IDs, tt.ids) {
 				t.Errorf("ids = %v, want %v", got.IDs, tt.ids)
+			}
+		})
+	}
+}
+
+// Array parameters of a known type go to PostgreSQL in binary (pgx's
+// ArrayGetter); these are the element types Corpu sends, each to the column
+// type it is cast to, with NULL elements where the type allows them.
+func TestArrayParametersOfEachElementTypeArriveIntact(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	id := uuid.MustParse("0190a0b0-0000-7000-8000-000000000001")
+	s := func(v string) *string { return &v }
+	tests := []struct {
+		name  string
+		query string
+		arg   any
+		want  string
+	}{
+		{"text", "SELECT array_to_string(?::text[], '|', '∅')", TextArray{"a", "b,c", `"q"`, ""}, `a|b,c|"q"|`},
+		{"text with NULL", "SELECT array_to_string(?::text[], '|', '∅')", Array[*string]{s("x"), nil}, "x|∅"},
+		{"bigint", "SELECT array_to_string(?::bigint[], '|')", Array[int64]{199001012020011001, -1}, "199001012020011001|-1"},
+		{"int", "SELECT array_to_string(?::int[], '|')", Array[int]{1, 2, 3}, "1|2|3"},
+		{"numeric from float64", "SELECT array_to_string(?::numeric[], '|')", Array[float64]{0.5, 2.25, 10}, "0.5|2.25|10"},
+		{"boolean", "SELECT array_to_string(?::boolean[], '|')", Array[bool]{true, false}, "t|f"},
+		{"uuid", "SELECT array_to_string(?::uuid[], '|')", UUIDArray{id}, id.String()},
+		{"uuid with NULL", "SELECT array_to_string(?::uuid[], '|', '∅')", Array[pgtype.UUID]{{Bytes: id, Valid: true}, {}}, id.String() + "|∅"},
+		{"uuid sent as text", "SELECT array_to_string(?::uuid[], '|')", TextArray{id.String()}, id.String()},
+		{"empty", "SELECT coalesce(array_to_string(?::text[], '|'), 'NULL')", TextArray{}, ""},
+		{"nil", "SELECT coalesce(array_to_string(?::text[], '|'), 'NULL')", TextArray(nil), "NULL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			if err := db.Conn(ctx).Raw(tt.query, tt.arg).Scan(&got).Error; err != nil {
+				t.Fatalf("%s: %v", tt.query, err)
+			}
+			if got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.query, got, tt.want)
 			}
 		})
 	}
