@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/identity/password"
 	"github.com/corpu/corpu/internal/platform/config"
+	"github.com/corpu/corpu/internal/platform/queue"
 )
 
 // teamPage is one page of GET /team/enrolments.
@@ -316,5 +320,50 @@ func TestSignInAndRefreshUnderASaturatedPoolAnswer503WithRetryAfterNever401(t *t
 	pool.SetMaxOpenConns(10)
 	if s := c.do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": tokens.RefreshToken}, nil); s != http.StatusOK {
 		t.Errorf("refresh once the pool frees = %d, want 200: the session outlived the saturation", s)
+	}
+}
+
+// The worker runs the import-claims sweep (hourly by its scheduler; here
+// enqueued at once): the claims of an import whose job is gone are removed,
+// those of an attempt alive a minute ago are kept.
+func TestTheWorkerSweepsTheClaimsImportsLeftBehind(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	ctx := context.Background()
+	db := srv.Deps.DB.Conn(ctx)
+	gone, alive := uuid.New(), uuid.New()
+	for i, job := range []uuid.UUID{gone, alive} {
+		if err := db.Exec(`INSERT INTO import_claims (job_id, nip, email, line) VALUES (?, ?, ?, 2)`,
+			job, 199001012020011001+i, fmt.Sprintf("p%d@agency.go.id", i)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Exec(`INSERT INTO import_runs (job_id, heartbeat_at) VALUES (?, now() - interval '1 minute')`, alive).Error; err != nil {
+		t.Fatal(err)
+	}
+	worker, err := srv.App.Worker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	workerCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = worker.Run(workerCtx) }()
+	t.Cleanup(func() { stop(); <-stopped })
+	if err := queue.NewClient(srv.Deps.Redis, srv.Deps.Queues).Enqueue(ctx, "queue:reconcile:import-claims", struct{}{}, queue.Low); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var left []uuid.UUID
+		if err := db.Raw("SELECT job_id FROM import_claims").Scan(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 1 && left[0] == alive {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("claims after the sweep = %v, want only those of the live attempt %s", left, alive)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
