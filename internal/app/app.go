@@ -175,7 +175,7 @@ func New(deps *Deps) (*App, error) {
 func (a *App) subscribe() {
 	sender := mail.NewSender(a.deps.Config.Mail, a.deps.Log)
 	a.events.Handle(identity.TypeSendMail, a.auth.HandleSendMail(sender))
-	a.events.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers, queue.OwnTransactions())
+	a.events.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers, queue.OwnTransactions(), queue.WithTimeout(identity.ImportTimeout))
 	a.importer.Sweeps(a.events, a.deps.Log) // what imports whose process died left in import_claims
 	a.events.Subscribe(delivery.TypeEnrolmentCompleted, delivery.ConsumerCompletionMail, a.delivery.HandleEnrolmentCompleted(sender))
 	// Identity announces these for the rollups and profiles to come; until

@@ -28,7 +28,8 @@ type ActorCacheConfig struct {
 	// TTL only bounds how long a change Redis never heard of (Redis down at
 	// that moment) can go unseen. Negative turns the cache off.
 	TTL time.Duration
-	// Size is how many access tokens the cache holds at most; 10,000.
+	// Size is how many access tokens the cache holds at most; 50,000 (a
+	// national exam's learners, each entry a few KiB).
 	Size int
 }
 
@@ -37,7 +38,7 @@ func (c ActorCacheConfig) withDefaults() ActorCacheConfig {
 		c.TTL = 30 * time.Second
 	}
 	if c.Size <= 0 {
-		c.Size = 10_000
+		c.Size = 50_000
 	}
 	return c
 }

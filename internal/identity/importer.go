@@ -29,6 +29,11 @@ import (
 // TypeImportUsers is the task that runs one HR import of users.
 const TypeImportUsers = "identity:import-users"
 
+// ImportTimeout is how long one run of an import may take: a national file
+// of 4.3 million rows took 7 to 21 minutes on a 2-core server, too close to
+// Asynq's default of 30, which would cut it off and start it again forever.
+const ImportTimeout = 6 * time.Hour
+
 // JobKindUserImport is the kind of the job a client polls during an import.
 const JobKindUserImport = "user_import"
 

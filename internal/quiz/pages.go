@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,6 +98,26 @@ type questionPage struct {
 	Bool     string // "true", "false" or ""
 	Score    *float64
 	Feedback string
+	Media    []mediaPage
+}
+
+// mediaPage is one of a stem's files as the page shows it: an image, a
+// sound or a video, by its presigned URL.
+type mediaPage struct {
+	Kind string // "image", "audio" or "video"
+	URL  string
+}
+
+// mediaKind says how a page shows a file of contentType.
+func mediaKind(contentType string) string {
+	switch {
+	case strings.HasPrefix(contentType, "image/"):
+		return "image"
+	case strings.HasPrefix(contentType, "audio/"), contentType == "application/ogg":
+		return "audio"
+	default:
+		return "video"
+	}
 }
 
 type optionPage struct {
@@ -144,6 +165,9 @@ func (p *Pages) attempt(c echo.Context) error {
 func toQuestionPage(s Slot, a AttemptView) questionPage {
 	view := s.Content.View(s.OptionOrder)
 	q := questionPage{Slot: s.Slot, Type: view.Type, Stem: view.Stem, Points: s.Points, Seq: s.Seq, Units: view.Units}
+	for _, m := range s.Media {
+		q.Media = append(q.Media, mediaPage{Kind: mediaKind(m.ContentType), URL: m.URL})
+	}
 	var saved savedAnswer
 	if len(s.Response) > 0 {
 		_ = json.Unmarshal(s.Response, &saved) // stored answers were checked on save

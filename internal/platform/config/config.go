@@ -138,7 +138,7 @@ type Auth struct {
 	// ActorCacheTTLSeconds is how long a session's caller is kept in memory
 	// (checked against Redis on every request); 0 = 30, negative = off.
 	ActorCacheTTLSeconds int `yaml:"actor_cache_ttl_seconds"`
-	ActorCacheSize       int `yaml:"actor_cache_size"` // entries; 0 = 10,000
+	ActorCacheSize       int `yaml:"actor_cache_size"` // entries; 0 = 50,000
 	// SigningKeyDir is a directory of keys made by `corpu keys create` and
 	// `corpu keys rotate`, shared by every process of an installation.
 	SigningKeyDir string `yaml:"signing_key_dir"`

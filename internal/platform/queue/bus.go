@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -56,6 +57,7 @@ type consumer struct {
 type consumerOptions struct {
 	queue    string
 	maxRetry int
+	timeout  time.Duration
 	ownTx    bool
 }
 
@@ -86,6 +88,10 @@ func OnQueue(queue string) ConsumerOption { return func(o *consumerOptions) { o.
 
 // WithMaxRetry retries the consumer's tasks up to n times instead of the event's count.
 func WithMaxRetry(n int) ConsumerOption { return func(o *consumerOptions) { o.maxRetry = n } }
+
+// WithTimeout lets one run of the consumer's task last up to d instead of
+// Asynq's 30 minutes, for work that grows with its input (a national HR file).
+func WithTimeout(d time.Duration) ConsumerOption { return func(o *consumerOptions) { o.timeout = d } }
 
 // OwnTransactions runs the handler outside the bus's transaction, for long
 // work that commits in steps (an import). The delivery is recorded done after

@@ -508,3 +508,45 @@ func TestWiringMistakesPanic(t *testing.T) {
 		})
 	}
 }
+
+func TestAJobGivenALongerTimeOutKeepsItWhenSentAndSentAgain(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	w.bus.Handle("test:long-job", func(context.Context, *asynq.Task) error { return nil }, OwnTransactions(), WithTimeout(6*time.Hour))
+	w.bus.Handle("test:short-job", func(context.Context, *asynq.Task) error { return nil })
+	w.relay.RedeliverAfter = 0
+	ctx := context.Background()
+	for _, typ := range []string{"test:long-job", "test:short-job"} {
+		if _, err := w.outbox.Add(ctx, Job{Type: typ, Payload: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeouts := func(when string) map[string]time.Duration {
+		t.Helper()
+		tasks, err := asynq.NewInspectorFromRedisClient(w.rdb).ListPendingTasks(w.names.Of(Default))
+		if err != nil {
+			t.Fatalf("%s: list pending tasks: %v", when, err)
+		}
+		got := map[string]time.Duration{}
+		for _, task := range tasks {
+			got[task.Type] = task.Timeout
+		}
+		return got
+	}
+	want := func(when string, got map[string]time.Duration) {
+		t.Helper()
+		if got["test:long-job"] != 6*time.Hour {
+			t.Errorf("%s: the long job's time-out = %v, want 6h", when, got["test:long-job"])
+		}
+		if d, ok := got["test:short-job"]; !ok || d == 6*time.Hour {
+			t.Errorf("%s: the short job's time-out = %v (sent: %v), want Asynq's default", when, d, ok)
+		}
+	}
+	w.relayAll()
+	want("relayed", timeouts("relayed"))
+	w.loseRedis()
+	if n, err := w.relay.RedeliverOnce(ctx); err != nil || n != 2 {
+		t.Fatalf("RedeliverOnce(after Redis lost the tasks) = %d, %v; want 2", n, err)
+	}
+	want("sent again", timeouts("sent again"))
+}

@@ -157,7 +157,8 @@ func (r *Relay) fanOut(ctx context.Context, row outboxRow) error {
 	route := r.bus.routes[row.TaskType]
 	if route == nil {
 		r.log.WarnContext(ctx, "outbox row of a type no consumer is registered for on the bus; relayed untracked", "type", row.TaskType)
-		return r.enqueue(ctx, row, row.TaskType, row.ID.String(), row.Queue, row.MaxRetry)
+		_, err := r.enqueueOnce(ctx, row, row.TaskType, row.ID.String(), taskOptions{queue: row.Queue, maxRetry: row.MaxRetry})
+		return err
 	}
 	for _, c := range route.consumers {
 		if err := r.db.Conn(ctx).Exec(`INSERT INTO outbox_deliveries (event_id, consumer, sends) VALUES (?, ?, 1)
@@ -173,28 +174,40 @@ func (r *Relay) fanOut(ctx context.Context, row outboxRow) error {
 }
 
 func (r *Relay) send(ctx context.Context, row outboxRow, c *consumer) error {
-	queue, maxRetry := row.Queue, row.MaxRetry
-	if c.opts.queue != "" {
-		queue = c.opts.queue
-	}
-	if c.opts.maxRetry > 0 {
-		maxRetry = c.opts.maxRetry
-	}
-	return r.enqueue(ctx, row, c.taskType, c.taskID(row.ID), queue, maxRetry)
-}
-
-func (r *Relay) enqueue(ctx context.Context, row outboxRow, taskType, taskID, queue string, maxRetry int) error {
-	_, err := r.enqueueOnce(ctx, row, taskType, taskID, queue, maxRetry)
+	_, err := r.enqueueOnce(ctx, row, c.taskType, c.taskID(row.ID), c.taskOptions(row))
 	return err
 }
 
+// taskOptions are how one task is sent: its queue, retries and time limit.
+type taskOptions struct {
+	queue    string
+	maxRetry int
+	timeout  time.Duration // 0: Asynq's default
+}
+
+// taskOptions are how c's task for row is sent: the row's queue and retries
+// unless the consumer names its own.
+func (c *consumer) taskOptions(row outboxRow) taskOptions {
+	d := taskOptions{queue: row.Queue, maxRetry: row.MaxRetry, timeout: c.opts.timeout}
+	if c.opts.queue != "" {
+		d.queue = c.opts.queue
+	}
+	if c.opts.maxRetry > 0 {
+		d.maxRetry = c.opts.maxRetry
+	}
+	return d
+}
+
 // enqueueOnce reports whether Redis took the task (false: it already held it).
-func (r *Relay) enqueueOnce(ctx context.Context, row outboxRow, taskType, taskID, queue string, maxRetry int) (bool, error) {
+func (r *Relay) enqueueOnce(ctx context.Context, row outboxRow, taskType, taskID string, d taskOptions) (bool, error) {
 	opts := []asynq.Option{
 		asynq.TaskID(taskID),
-		asynq.Queue(r.names.Of(queue)),
-		asynq.MaxRetry(maxRetry),
+		asynq.Queue(r.names.Of(d.queue)),
+		asynq.MaxRetry(d.maxRetry),
 		asynq.Retention(r.retention),
+	}
+	if d.timeout > 0 {
+		opts = append(opts, asynq.Timeout(d.timeout))
 	}
 	if row.ProcessAt != nil && row.ProcessAt.After(time.Now()) {
 		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
@@ -234,15 +247,8 @@ func (r *Relay) RedeliverOnce(ctx context.Context) (int, error) {
 			if c == nil {
 				continue // the consumer is gone from this build; another worker may know it
 			}
-			queue, maxRetry := d.Queue, d.MaxRetry
-			if c.opts.queue != "" {
-				queue = c.opts.queue
-			}
-			if c.opts.maxRetry > 0 {
-				maxRetry = c.opts.maxRetry
-			}
 			row := outboxRow{ID: d.ID, TaskType: d.TaskType, Payload: d.Payload, Queue: d.Queue, MaxRetry: d.MaxRetry, ProcessAt: d.ProcessAt}
-			took, err := r.enqueueOnce(ctx, row, c.taskType, c.taskID(d.ID), queue, maxRetry)
+			took, err := r.enqueueOnce(ctx, row, c.taskType, c.taskID(d.ID), c.taskOptions(row))
 			if err != nil {
 				return nil // Redis is down: try again on the next tick
 			}

@@ -10,14 +10,15 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-func TestPageScriptsMaySendOnlyToCorpuAndTheObjectStore(t *testing.T) {
+func TestPageScriptsMaySendOnlyToCorpuAndTheObjectStoreAndPagesShowItsImages(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		origins []string
-		want    string
+		want    []string
 	}{
-		{"without an object store", nil, "default-src 'self';"},
-		{"with the object store", []string{"https://s3.corpu.example.go.id"}, "connect-src 'self' https://s3.corpu.example.go.id"},
+		{"without an object store", nil, []string{"default-src 'self';", "img-src 'self' data: https:;"}},
+		{"with the object store", []string{"http://127.0.0.1:9000"}, []string{"connect-src 'self' http://127.0.0.1:9000",
+			"img-src 'self' data: https: http://127.0.0.1:9000;"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			site, err := New(Options{Files: testFiles, Sessions: &fakeSessions{}, Log: slog.New(slog.DiscardHandler), UploadOrigins: tc.origins})
@@ -29,8 +30,13 @@ func TestPageScriptsMaySendOnlyToCorpuAndTheObjectStore(t *testing.T) {
 			site.Public().GET("/page", func(c echo.Context) error { return site.Render(c, http.StatusOK, "test/form", nil) })
 			w := serve(e, httptest.NewRequest(http.MethodGet, "/page", nil))
 			csp := w.Header().Get("Content-Security-Policy")
-			if !strings.Contains(csp, tc.want) || !strings.Contains(csp, "default-src 'self'") || tc.origins == nil && strings.Contains(csp, "connect-src") {
-				t.Errorf("Content-Security-Policy = %q, want %q", csp, tc.want)
+			for _, want := range tc.want {
+				if !strings.Contains(csp, want) {
+					t.Errorf("Content-Security-Policy = %q, want %q in it", csp, want)
+				}
+			}
+			if tc.origins == nil && strings.Contains(csp, "connect-src") {
+				t.Errorf("Content-Security-Policy = %q lets scripts connect elsewhere without an object store", csp)
 			}
 		})
 	}

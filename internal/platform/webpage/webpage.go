@@ -33,8 +33,9 @@ type Options struct {
 	Sessions Sessions
 	Secure   bool // cookies only over HTTPS (production)
 	Log      *slog.Logger
-	// UploadOrigins are where pages' scripts send files straight to (the
-	// object store's presigned URLs), besides the site itself.
+	// UploadOrigins are the object store's origins: pages' scripts send
+	// files straight to them and pages show images from them (presigned
+	// URLs), besides the site itself.
 	UploadOrigins []string
 }
 
@@ -50,7 +51,8 @@ type Site struct {
 // New parses every page template once; a broken template fails start-up.
 func New(opts Options) (*Site, error) {
 	s := &Site{opts: opts, templates: map[string]*template.Template{}}
-	s.csp = "default-src 'self'; img-src 'self' data: https:; media-src 'self' https: http:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	images := strings.Join(append([]string{"'self'", "data:", "https:"}, opts.UploadOrigins...), " ")
+	s.csp = "default-src 'self'; img-src " + images + "; media-src 'self' https: http:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 	if len(opts.UploadOrigins) > 0 {
 		s.csp += "; connect-src 'self' " + strings.Join(opts.UploadOrigins, " ")
 	}
