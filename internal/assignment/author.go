@@ -53,9 +53,9 @@ func (s *Service) AuthorAssignment(ctx context.Context, itemID uuid.UUID) (Autho
 	return view, nil
 }
 
-// CheckInput reports the field errors in setting an assignment to in, on
+// checkInput reports the field errors in setting an assignment to in, on
 // top of a (its present settings or a new one's defaults), writing nothing.
-func CheckInput(a Assignment, in Input) error { return in.apply(&a) }
+func checkInput(a Assignment, in Input) error { return in.apply(&a) }
 
 // ClassLearners returns who learns in a class, to its staff: the roster an
 // extension is granted from.

@@ -152,7 +152,7 @@ func (p *Pages) saveAuthor(c echo.Context) error {
 		var none *uuid.UUID
 		in.RubricID = &none
 	}
-	if err := CheckInput(view.Assignment, in); err != nil {
+	if err := checkInput(view.Assignment, in); err != nil {
 		return refuse(err)
 	}
 	revision, _ := strconv.Atoi(form.Get("rubric_revision"))
