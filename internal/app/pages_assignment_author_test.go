@@ -141,6 +141,18 @@ func TestAnAuthorSetsUpAnAssignmentAndItsRubricOnThePageAndTheGraderSeesTheCrite
 	if s != http.StatusOK || !strings.Contains(body, `id="frozen"`) || strings.Contains(body, `id="save-assignment"`) {
 		t.Errorf("the author page of a published version = %d, want it read-only: %s", s, body)
 	}
+	// A form sent anyway with a changed rubric: the settings are refused, so
+	// the rubric written before them in the same transaction is undone.
+	rubricsNow := count("rubrics")
+	s, _, body = teacher.post(page, authorForm("Analisis masalah | Baik = 4 | Kurang = 1\nSolusi | Baik = 5 | Kurang = 1", "100"))
+	if s != http.StatusConflict || !strings.Contains(body, "tugasnya tidak dapat diubah") || !strings.Contains(body, "Baik = 4 | Kurang = 1\nSolusi | Baik = 5 | Kurang = 1</textarea>") {
+		t.Errorf("changing a published version's assignment = %d, want 409 with the reason and the form kept: %s", s, body)
+	}
+	var revision int
+	if err := w.srv.Deps.DB.Conn(t.Context()).Raw("SELECT r.revision FROM rubrics r JOIN assignments a ON a.rubric_id = r.id WHERE a.item_id = ?", item).
+		Scan(&revision).Error; err != nil || revision != 2 || count("rubrics") != rubricsNow {
+		t.Errorf("after the refusal the rubric's revision = %d (%v), rubrics %d (was %d): want nothing written", revision, err, count("rubrics"), rubricsNow)
+	}
 }
 
 func TestTheAuthorPageIsNotFoundOutsideTheCourseAndRefusesAFormWithoutItsToken(t *testing.T) {
