@@ -22,7 +22,9 @@ func TestTheAssignmentSettingsPagesAreAccessibleInChromium(t *testing.T) {
 	step(t, ctx, "type a rubric line without levels", chromedp.SendKeys(chromedp.ID("rubric"), "Analisis masalah"),
 		chromedp.Click(chromedp.ID("save-assignment")), chromedp.WaitVisible(chromedp.ID("rubric-error")))
 	checkAccessibility(t, ctx, "assignment settings with a refused rubric")
+	screenshot(t, ctx, "assignment-settings")
 	step(t, ctx, "open the class's dates", chromedp.Navigate(srv.URL+"/classes/"+ra.class+"/assignments/"+ra.item+"/settings"),
 		chromedp.WaitVisible(chromedp.ID("save-extension")))
 	checkAccessibility(t, ctx, "assignment dates in the class")
+	screenshot(t, ctx, "assignment-class-settings")
 }
