@@ -269,3 +269,33 @@ func TestClassStaffSetTheDatesAndAnExtensionAndTheLearnerSeesTheirDueDate(t *tes
 		t.Errorf("the stored extension = %s (%v), want 17:00 WIB as 10:00 UTC", due, err)
 	}
 }
+
+func TestARubricOtherAssignmentsShareIsNotChangedUnderThemFromTheAuthorPage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ra := w.rubricAssignment(t, "TUGAS-RUBRIK-BERSAMA")
+	_, item := w.draftAssignment(t, "TUGAS-RUBRIK-DRAF")
+	w.must(t, w.as[mInstructor], "PUT", "/api/v1/assignments/"+item, map[string]any{"allow_text": true, "rubric_id": ra.rubric}, nil, 201)
+	page := "/teach/assignments/" + item
+	teacher := newBrowser(t, w.srv)
+	teacher.signIn(jabarInstructorEmail)
+	if s, _, body := teacher.get(page); s != http.StatusOK || !strings.Contains(body, "Analisis masalah | Kurang = 1 | Baik = 5") {
+		t.Fatalf("the author page = %d, want the shared rubric as lines: %s", s, body)
+	}
+	s, _, body := teacher.post(page, authorForm("Analisis masalah | Kurang = 1 | Baik = 5\nSolusi | Kurang = 1 | Baik = 10", "100"))
+	if s != http.StatusOK || !strings.Contains(body, "Solusi | Kurang = 1 | Baik = 10") {
+		t.Fatalf("saving a changed shared rubric = %d: %s", s, body)
+	}
+	var rows []struct {
+		ID       string
+		Revision int
+	}
+	db := w.srv.Deps.DB.Conn(t.Context())
+	if err := db.Raw("SELECT r.id, r.revision FROM rubrics r JOIN assignments a ON a.rubric_id = r.id WHERE a.item_id IN (?, ?) ORDER BY a.item_id = ?",
+		ra.item, item, item).Scan(&rows).Error; err != nil || len(rows) != 2 {
+		t.Fatalf("rubrics of both assignments: %v %v", rows, err)
+	}
+	if rows[0].ID != ra.rubric || rows[0].Revision != 1 || rows[1].ID == ra.rubric {
+		t.Errorf("after the change the published assignment's rubric = %+v, the draft's = %+v: want the shared one untouched and a new one for the draft", rows[0], rows[1])
+	}
+}

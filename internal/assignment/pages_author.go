@@ -172,8 +172,8 @@ func (p *Pages) saveAuthor(c echo.Context) error {
 }
 
 // saveRubric writes the typed rubric: nil (grading by points) when it is
-// empty, else the assignment's rubric changed when its criteria changed, or
-// a new rubric of the course's organisation.
+// empty, else the assignment's own rubric changed when its criteria
+// changed, or a new rubric of the course's organisation.
 func (p *Pages) saveRubric(ctx context.Context, view AuthorView, criteria []Criterion, revision int) (*uuid.UUID, error) {
 	if len(criteria) == 0 {
 		return nil, nil
@@ -182,17 +182,26 @@ func (p *Pages) saveRubric(ctx context.Context, view AuthorView, criteria []Crit
 		if rubricText(&Rubric{Criteria: criteria}) == rubricText(rb) {
 			return &rb.ID, nil
 		}
-		if revision == 0 {
-			revision = rb.Revision
-		}
-		out, err := p.svc.UpdateRubric(ctx, rb.ID, revision, rb.Name, criteria)
-		if err == nil {
-			return &out.ID, nil
-		}
-		// A rubric of an organisation above, which this author may use but
-		// not change: the changed criteria become the course's own rubric.
-		if k := apperr.KindOf(err); k != apperr.KindNotFound && k != apperr.KindForbidden {
+		// A rubric other assignments are graded by too (other courses,
+		// published versions) is not changed under them: the changed
+		// criteria become a rubric of this course's organisation.
+		shared, err := p.svc.store.rubricSharedBeyond(ctx, rb.ID, view.Item.ItemID)
+		if err != nil {
 			return nil, err
+		}
+		if !shared {
+			if revision == 0 {
+				revision = rb.Revision
+			}
+			out, err := p.svc.UpdateRubric(ctx, rb.ID, revision, rb.Name, criteria)
+			if err == nil {
+				return &out.ID, nil
+			}
+			// A rubric of an organisation above, which this author may use
+			// but not change: likewise a new rubric.
+			if k := apperr.KindOf(err); k != apperr.KindNotFound && k != apperr.KindForbidden {
+				return nil, err
+			}
 		}
 	}
 	title, err := p.title(ctx, view.Assignment)
