@@ -305,6 +305,9 @@ func parseRubric(text string, current []Criterion) ([]Criterion, error) {
 		}
 		prior := findCriterion(current, title)
 		crit := Criterion{ID: uniqueID(idFor(prior, title), usedCrit), Title: title}
+		if prior != nil {
+			crit.Description = prior.Description // the one-line format has no place for it: kept
+		}
 		usedCrit[crit.ID] = true
 		usedLevel := map[string]bool{}
 		for _, raw := range parts[1:] {
@@ -334,6 +337,9 @@ func parseRubric(text string, current []Criterion) ([]Criterion, error) {
 				id = priorLevel.ID
 			}
 			lv := Level{ID: uniqueID(id, usedLevel), Title: ltitle, Points: pts}
+			if priorLevel != nil {
+				lv.Description = priorLevel.Description
+			}
 			usedLevel[lv.ID] = true
 			crit.Levels = append(crit.Levels, lv)
 		}

@@ -8,7 +8,8 @@ import (
 )
 
 func TestARubricTypedOneCriterionALineIsReadOrToldWhichLineIsWrong(t *testing.T) {
-	current := []Criterion{{ID: "analisis", Title: "Analisis masalah", Levels: []Level{{ID: "baik", Title: "Baik", Points: 5}}}}
+	current := []Criterion{{ID: "analisis", Title: "Analisis masalah", Description: "Akar masalah layanan",
+		Levels: []Level{{ID: "baik", Title: "Baik", Description: "Tiga akar masalah", Points: 5}}}}
 	for _, tc := range []struct {
 		name   string
 		text   string
@@ -41,6 +42,9 @@ func TestARubricTypedOneCriterionALineIsReadOrToldWhichLineIsWrong(t *testing.T)
 			}
 			var ids []string
 			for _, c := range got {
+				if c.ID == "analisis" && (c.Description != "Akar masalah layanan" || c.Levels[0].Description != "Tiga akar masalah") {
+					t.Errorf("a kept criterion lost its descriptions: %+v", c)
+				}
 				var levels []string
 				for _, l := range c.Levels {
 					levels = append(levels, l.ID)
