@@ -176,3 +176,13 @@ func (s store) rubrics(ctx context.Context, orgIDs []uuid.UUID, all bool) ([]Rub
 	}
 	return out, nil
 }
+
+// rubricSharedBeyond reports whether an assignment other than itemID is
+// graded by the rubric.
+func (s store) rubricSharedBeyond(ctx context.Context, rubricID, itemID uuid.UUID) (bool, error) {
+	var n int64
+	if err := s.db.Conn(ctx).Table("assignments").Where("rubric_id = ? AND item_id <> ?", rubricID, itemID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("count assignments of rubric %s: %w", rubricID, err)
+	}
+	return n > 0, nil
+}

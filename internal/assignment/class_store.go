@@ -80,3 +80,21 @@ func (s store) extension(ctx context.Context, classID, assignmentID, userID uuid
 	d := due[0].UTC()
 	return &d, nil
 }
+
+// extensions returns every extended due date of a class's assignment by learner.
+func (s store) extensions(ctx context.Context, classID, assignmentID uuid.UUID) (map[uuid.UUID]time.Time, error) {
+	var rows []struct {
+		UserID uuid.UUID
+		DueAt  time.Time
+	}
+	err := s.db.Conn(ctx).Raw("SELECT user_id, due_at FROM assignment_extensions WHERE class_id = ? AND assignment_id = ?",
+		classID, assignmentID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("read assignment extensions: %w", err)
+	}
+	out := make(map[uuid.UUID]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.UserID] = r.DueAt.UTC()
+	}
+	return out, nil
+}

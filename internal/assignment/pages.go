@@ -50,6 +50,8 @@ func (p *Pages) Mount() {
 	r.POST("/classes/:class_id/assignment-groups/:group_id/join", p.joinGroup)
 	r.GET("/assignment-submissions/:submission_id/files/:file_id", p.download)
 	p.mountGrading(r)
+	p.mountAuthor(r)
+	p.mountClassSettings(r)
 }
 
 // classItem reads the class and assignment ids of a page's path.

@@ -34,6 +34,7 @@ type queuePage struct {
 	Anonymous bool
 	Released  string // after a release: how many were released and are pending
 	Pending   string
+	Author    bool // the caller may open the assignment's author page
 }
 
 type queueRow struct {
@@ -76,6 +77,11 @@ func (p *Pages) queue(c echo.Context) error {
 		return err
 	}
 	data.Anonymous = list.Anonymous
+	if _, aerr := p.svc.AuthorAssignment(ctx, itemID); aerr == nil {
+		data.Author = true
+	} else if k := apperr.KindOf(aerr); k != apperr.KindNotFound && k != apperr.KindForbidden {
+		return aerr
+	}
 	who, err := p.owners(ctx, classID, view.Assignment, list)
 	if err != nil {
 		return err

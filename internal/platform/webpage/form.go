@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -85,3 +86,15 @@ func Lines(s string) []string {
 func ParseDecimal(s string) (float64, error) {
 	return strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(s), ",", "."), 64)
 }
+
+// dateTimeLayout is how an <input type="datetime-local"> sends a time.
+const dateTimeLayout = "2006-01-02T15:04"
+
+// ParseDateTime reads a datetime-local field's value as a time in WIB, the
+// zone pages show times in.
+func ParseDateTime(s string) (time.Time, error) {
+	return time.ParseInLocation(dateTimeLayout, strings.TrimSpace(s), wib)
+}
+
+// DateTimeValue is a time as a datetime-local field shows it, in WIB.
+func DateTimeValue(t time.Time) string { return t.In(wib).Format(dateTimeLayout) }
