@@ -61,6 +61,7 @@ type examConfig struct {
 	staffPassword   string
 	learnerPassword string
 	prefix          string // of every code the run provisions
+	prepareOnly     bool   // provision and sign in, then stop: the exam comes later
 }
 
 // parseExamFlags reads and checks the exam subcommand's command line.
@@ -87,6 +88,7 @@ func parseExamFlags(args []string, stderr io.Writer) (examConfig, error) {
 	fs.StringVar(&cfg.staffPassword, "password", demoPassword, "password of -admin, -author and -reviewer")
 	fs.StringVar(&cfg.learnerPassword, "learner-password", demoPassword, "password given to the provisioned learners")
 	fs.StringVar(&cfg.prefix, "prefix", "LOADEXAM", "prefix of the codes of everything provisioned (a new prefix provisions anew)")
+	fs.BoolVar(&cfg.prepareOnly, "prepare-only", false, "provision and sign in (tokens into -token-cache), then stop before the exam clock")
 	if err := fs.Parse(args); err != nil {
 		return examConfig{}, err
 	}
@@ -201,7 +203,7 @@ func runExam(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%d acknowledged saves were lost", res.LostSaves)
 	case res.Errors5xx > cfg.max5xx:
 		return fmt.Errorf("%d 5xx answers, above -max-5xx %d", res.Errors5xx, cfg.max5xx)
-	case res.Started == 0:
+	case res.Started == 0 && !cfg.prepareOnly:
 		return errors.New("no attempt started")
 	}
 	return nil
@@ -248,6 +250,9 @@ func (e *exam) run(ctx context.Context) (examResult, error) {
 		res.SignInPerS = float64(signIns) / took.Seconds()
 	}
 	defer e.saveTokens(sessions)
+	if e.cfg.prepareOnly {
+		return res, nil
+	}
 
 	e.logf("ping at full speed for %v", e.cfg.phase)
 	n, errs, elapsed, _ := e.c.hammer(ctx, "/api/v1/ping", sessions, e.cfg.workers, e.cfg.phase)

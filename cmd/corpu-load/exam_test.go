@@ -584,6 +584,34 @@ func TestExamRefreshesCachedTokensThatAreAboutToExpire(t *testing.T) {
 	}
 }
 
+func TestExamPrepareOnlySignsEveryoneInAndStartsNoAttemptSoTheExamRunSignsNobodyIn(t *testing.T) {
+	t.Parallel()
+	f := newExamCorpu()
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	cache := filepath.Join(t.TempDir(), "tokens.json")
+
+	err, res, _ := runExamAgainst(t, srv, cache, "-prepare-only")
+	if err != nil {
+		t.Fatalf("prepare = %v", err)
+	}
+	f.mu.Lock()
+	attempts := len(f.attempts)
+	f.mu.Unlock()
+	if res.SignIns != 6 || f.learnerLogins() != 6 || attempts != 0 || res.Started != 0 || res.BaselineRPS != 0 {
+		t.Errorf("signins %d, server saw %d, attempts %d, started %d, baseline %.0f; want 6, 6, 0, 0, 0 (nothing measured)",
+			res.SignIns, f.learnerLogins(), attempts, res.Started, res.BaselineRPS)
+	}
+
+	err, res, _ = runExamAgainst(t, srv, cache)
+	if err != nil {
+		t.Fatalf("exam after prepare = %v", err)
+	}
+	if res.SignIns != 0 || res.CachedTokens != 6 || f.learnerLogins() != 6 || res.Started == 0 {
+		t.Errorf("signins %d, cached %d, learner sign-ins %d, started %d; want 0, 6, still 6, some", res.SignIns, res.CachedTokens, f.learnerLogins(), res.Started)
+	}
+}
+
 func TestExamFlagsAreChecked(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
