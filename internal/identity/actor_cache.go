@@ -23,10 +23,13 @@ import (
 // ActorCacheConfig configures the actor cache. Zero fields take the defaults
 // noted.
 type ActorCacheConfig struct {
-	// TTL is the longest an entry is used; 30 seconds. Each use also checks
+	// TTL is the longest an entry is used; 2 minutes. Each use also checks
 	// the entry's versions in Redis, so a change stops an entry at once; the
 	// TTL only bounds how long a change Redis never heard of (Redis down at
-	// that moment) can go unseen. Negative turns the cache off.
+	// that moment, unnoticed by this process) can go unseen. It is longer
+	// than an exam's 30-second autosave, so a learner's saves find their
+	// caller here instead of reloading them (three queries and a signature
+	// check) on every save. Negative turns the cache off.
 	TTL time.Duration
 	// Size is how many access tokens the cache holds at most; 50,000 (a
 	// national exam's learners, each entry a few KiB).
@@ -35,7 +38,7 @@ type ActorCacheConfig struct {
 
 func (c ActorCacheConfig) withDefaults() ActorCacheConfig {
 	if c.TTL == 0 {
-		c.TTL = 30 * time.Second
+		c.TTL = 2 * time.Minute
 	}
 	if c.Size <= 0 {
 		c.Size = 50_000
@@ -69,6 +72,10 @@ type actorCache struct {
 	// redisDownUntil (unix nanoseconds) skips Redis, and so the cache, for a
 	// moment after it failed, so a dead Redis does not slow every request.
 	redisDownUntil atomic.Int64
+	// missedChanges is set when Redis failed: changes published meanwhile
+	// may never have reached it, so the first answer after it returns
+	// empties the cache.
+	missedChanges atomic.Bool
 
 	hits, misses atomic.Int64
 }
@@ -123,14 +130,21 @@ func (c *actorCache) versions(ctx context.Context, userID uuid.UUID) (v [2]strin
 		c.redisDown(err)
 		return v, false
 	}
+	if c.missedChanges.CompareAndSwap(true, false) {
+		c.mu.Lock()
+		clear(c.entries)
+		c.mu.Unlock()
+	}
 	for i, val := range vals {
 		v[i], _ = val.(string) // nil: never changed, or so long ago the key expired
 	}
 	return v, true
 }
 
-// redisDown notes that Redis failed: the cache is skipped for a second.
+// redisDown notes that Redis failed: the cache is skipped for a second, and
+// emptied when Redis answers again.
 func (c *actorCache) redisDown(err error) {
+	c.missedChanges.Store(true)
 	c.redisDownUntil.Store(time.Now().Add(time.Second).UnixNano())
 	c.log.Warn("actor cache: Redis does not answer; authenticating from the database", "error", err)
 }
@@ -148,11 +162,19 @@ func (c *actorCache) get(ctx context.Context, bearer string, now time.Time) (e *
 		c.drop(bearer, e)
 		return nil, v, false
 	}
-	if v, vok = c.versions(ctx, e.actor.UserID); !vok || v != e.versions {
+	// The entry must also still be held after the versions were read: the
+	// read empties the cache when Redis just came back.
+	if v, vok = c.versions(ctx, e.actor.UserID); !vok || v != e.versions || !c.holds(bearer, e) {
 		c.drop(bearer, e)
 		return nil, v, vok
 	}
 	return e, v, true
+}
+
+func (c *actorCache) holds(bearer string, e *cachedActor) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.entries[bearer] == e
 }
 
 func (c *actorCache) drop(bearer string, e *cachedActor) {

@@ -271,6 +271,42 @@ func TestWithoutRedisRequestsAreAuthenticatedFromTheDatabase(t *testing.T) {
 	}
 }
 
+func TestAChangeMadeWhileRedisWasDownIsSeenOnceRedisAnswersAgain(t *testing.T) {
+	t.Parallel()
+	f := newTestAuth(t, AuthConfig{})
+	second := f.secondProcess(t)
+	ctx := context.Background()
+	ani := f.addUser(t, "ani@kemenpan.go.id", goodPassword, StatusActive)
+	budi := f.addUser(t, "budi@kemenpan.go.id", goodPassword, StatusActive)
+	aniTokens, err := f.auth.Login(ctx, ani.Email, goodPassword, "test-agent", "10.0.0.1")
+	must(t, err)
+	budiTokens, err := f.auth.Login(ctx, budi.Email, goodPassword, "test-agent", "10.0.0.2")
+	must(t, err)
+	for _, tok := range []string{aniTokens.AccessToken, budiTokens.AccessToken} {
+		_, err = second.Authenticate(ctx, tok)
+		must(t, err) // cached in the second process, under the versions Redis holds now
+	}
+
+	// Redis goes away. The second process notices it on Ani's request; the
+	// first suspends Budi and cannot publish it.
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	working := f.rdb
+	f.auth.actors.rdb, second.actors.rdb = down, down
+	_, err = second.Authenticate(ctx, aniTokens.AccessToken)
+	must(t, err) // answered from the database
+	must(t, f.svc.store.updateUser(ctx, budi.ID, map[string]any{"status": string(StatusSuspended)}))
+
+	// Redis returns with the versions Budi's cached caller was loaded under.
+	f.auth.actors.rdb, second.actors.rdb = working, working
+	second.actors.redisDownUntil.Store(0)
+	if _, err := second.Authenticate(ctx, budiTokens.AccessToken); err == nil {
+		t.Errorf("Authenticate(suspended while Redis was down) = nil, want 401: the cached caller outlived the outage")
+	}
+	if _, err := second.Authenticate(ctx, aniTokens.AccessToken); err != nil {
+		t.Errorf("Authenticate(Ani after the outage) = %v, want her caller reloaded", err)
+	}
+}
+
 // BenchmarkLogin measures a whole sign-in (hash check, session, audit) with
 // the production hashing cost, from several addresses as an exam's learners
 // sign in; profile it with

@@ -136,7 +136,7 @@ type Auth struct {
 	HashConcurrency int `yaml:"hash_concurrency"`
 	HashQueue       int `yaml:"hash_queue"`
 	// ActorCacheTTLSeconds is how long a session's caller is kept in memory
-	// (checked against Redis on every request); 0 = 30, negative = off.
+	// (checked against Redis on every request); 0 = 120, negative = off.
 	ActorCacheTTLSeconds int `yaml:"actor_cache_ttl_seconds"`
 	ActorCacheSize       int `yaml:"actor_cache_size"` // entries; 0 = 50,000
 	// SigningKeyDir is a directory of keys made by `corpu keys create` and
