@@ -11,6 +11,7 @@ import (
 	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/identity"
+	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/queue"
@@ -148,17 +149,17 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 	if err != nil {
 		return quiz.ClassAccess{}, err
 	}
+	if out, ok, err := c.learnerAccess(ctx, actor, classID); ok || err != nil {
+		return out, err
+	}
 	class, err := c.delivery.Class(ctx, classID)
 	if err != nil {
 		return quiz.ClassAccess{}, err
 	}
-	path, err := c.orgs.OrgPath(ctx, class.OrgID)
+	out, err := c.standing(ctx, actor, class)
 	if err != nil {
 		return quiz.ClassAccess{}, err
 	}
-	out := quiz.ClassAccess{ClassID: class.ID, VersionID: class.VersionID, OrgID: class.OrgID,
-		Staff: class.StaffRole(actor.UserID) != "" && actor.Scopes == nil ||
-			actor.Can(authz.ClassTeach, path) || actor.Can(authz.ClassManage, path)}
 	if actor.MaySelf(authz.SelfLearn) {
 		mine, err := c.delivery.MyEnrolments(ctx, delivery.EnrolmentFilter{ClassID: classID}, page.Request{Limit: 10})
 		if err != nil {
@@ -170,6 +171,51 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 			}
 		}
 	}
+	return out, nil
+}
+
+// learnerAccess answers for a learner of the class, the case of every
+// start and page of an exam, in two or three statements: the class, the
+// caller's enrolment and, only for those who hold a staff role somewhere,
+// the institute's path. Anyone enrolled may see their class, so delivery's
+// visibility walk is not needed; ok is false for everyone else, who take
+// that walk.
+func (c quizClasses) learnerAccess(ctx context.Context, actor *authz.Actor, classID uuid.UUID) (quiz.ClassAccess, bool, error) {
+	if !actor.MaySelf(authz.SelfLearn) {
+		return quiz.ClassAccess{}, false, nil
+	}
+	class, err := c.delivery.ClassFacts(ctx, classID)
+	if apperr.KindOf(err) == apperr.KindNotFound {
+		return quiz.ClassAccess{}, false, nil
+	}
+	if err != nil {
+		return quiz.ClassAccess{}, false, err
+	}
+	learns, err := c.delivery.Learns(ctx, classID, actor.UserID)
+	if err != nil || !learns {
+		return quiz.ClassAccess{}, false, err
+	}
+	out, err := c.standing(ctx, actor, class)
+	out.Learner = true
+	return out, err == nil, err
+}
+
+// standing is what the quiz needs of a class the caller may see, and
+// whether they are its staff: named on it, or teaching or managing where
+// its institute is.
+func (c quizClasses) standing(ctx context.Context, actor *authz.Actor, class delivery.Class) (quiz.ClassAccess, error) {
+	out := quiz.ClassAccess{ClassID: class.ID, VersionID: class.VersionID, OrgID: class.OrgID,
+		Staff: class.StaffRole(actor.UserID) != "" && actor.Scopes == nil}
+	teach, allTeach := actor.Roots(authz.ClassTeach)
+	manage, allManage := actor.Roots(authz.ClassManage)
+	if out.Staff || len(teach)+len(manage) == 0 && !allTeach && !allManage {
+		return out, nil // the path would change nothing
+	}
+	path, err := c.orgs.OrgPath(ctx, class.OrgID)
+	if err != nil {
+		return quiz.ClassAccess{}, err
+	}
+	out.Staff = actor.Can(authz.ClassTeach, path) || actor.Can(authz.ClassManage, path)
 	return out, nil
 }
 
