@@ -45,8 +45,17 @@ func (s store) updateClass(ctx context.Context, c Class) error {
 
 // class returns a class with its staff and seats taken.
 func (s store) class(ctx context.Context, id uuid.UUID) (Class, error) {
+	return s.classFrom(ctx, s.classesWithSeats(ctx), id)
+}
+
+// classWithoutSeats returns a class with its staff; SeatsTaken is 0.
+func (s store) classWithoutSeats(ctx context.Context, id uuid.UUID) (Class, error) {
+	return s.classFrom(ctx, s.db.Conn(ctx).Table("classes"), id)
+}
+
+func (s store) classFrom(ctx context.Context, q *gorm.DB, id uuid.UUID) (Class, error) {
 	var r classRow
-	if err := database.Take(s.classesWithSeats(ctx).Where("classes.id = ?", id), &r, ErrClassNotFound, "get class %s", id); err != nil {
+	if err := database.Take(q.Where("classes.id = ?", id), &r, ErrClassNotFound, "get class %s", id); err != nil {
 		return Class{}, err
 	}
 	c := r.toClass()

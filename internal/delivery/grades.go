@@ -97,10 +97,13 @@ func (s *Service) RecordGradeResult(ctx context.Context, enrolmentID uuid.UUID, 
 	})
 }
 
-// ClassFacts returns a class without authorizing anyone, for work done in
-// tasks on its behalf (the gradebook's).
+// ClassFacts returns a class with its staff, without authorizing anyone and
+// without counting its seats (SeatsTaken is 0): for work done on its behalf
+// (the gradebook's tasks) and for the checks of every exam request, where
+// counting a national class's 20,000 enrolments each time would cost more
+// than the request.
 func (s *Service) ClassFacts(ctx context.Context, id uuid.UUID) (Class, error) {
-	return s.store.class(ctx, id)
+	return s.store.classWithoutSeats(ctx, id)
 }
 
 // Learns reports whether a user is an active or completed learner of a
