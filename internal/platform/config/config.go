@@ -58,10 +58,15 @@ type HTTP struct {
 
 // Database configures the PostgreSQL pool.
 type Database struct {
-	URL                    string `yaml:"url" secret:"true"`
-	MaxOpenConns           int    `yaml:"max_open_conns"`
-	MaxIdleConns           int    `yaml:"max_idle_conns"`
-	ConnMaxLifetimeSeconds int    `yaml:"conn_max_lifetime_seconds"`
+	URL          string `yaml:"url" secret:"true"`
+	MaxOpenConns int    `yaml:"max_open_conns"`
+	// MaxIdleConns should equal MaxOpenConns: with fewer, every connection
+	// returned beyond them is closed, and under steady load the pool opens a
+	// new backend (and prepares its statements again) for many requests.
+	MaxIdleConns           int `yaml:"max_idle_conns"`
+	ConnMaxLifetimeSeconds int `yaml:"conn_max_lifetime_seconds"`
+	// ConnMaxIdleTimeSeconds closes connections unused this long; 0 = never.
+	ConnMaxIdleTimeSeconds int `yaml:"conn_max_idle_time_seconds"`
 	// LogValues puts the values of a failed or slow statement into the log
 	// next to its SQL. Load sets it only in development at log level debug:
 	// elsewhere statements are logged with placeholders, since their values
