@@ -217,6 +217,7 @@ type exam struct {
 	errors5xx atomic.Int64
 	transport atomic.Int64
 	busy      atomic.Int64 // 503/429 with Retry-After on starts
+	started   atomic.Int64 // attempts started, the full-speed phase's included
 	acked     atomic.Int64
 	stale     atomic.Int64
 	failed    atomic.Int64
@@ -274,7 +275,7 @@ func (e *exam) run(ctx context.Context) (examResult, error) {
 	res.LostSaves = e.lostSaves()
 
 	snap := func(k kind) kindSummary { s, _ := e.c.rec.kinds[k].snapshot(k); return s }
-	res.Started = snap(kindStartWait).Requests
+	res.Started = e.started.Load()
 	res.StartBusy = e.busy.Load()
 	res.StartP99MS, res.StartWaitP99 = snap(kindStart).P99MS, snap(kindStartWait).P99MS
 	res.SaveP99MS, res.SubmitP99MS = snap(kindSave).P99MS, snap(kindSubmit).P99MS

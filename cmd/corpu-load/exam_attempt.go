@@ -121,14 +121,18 @@ func response(q layoutQuestion, rng *rand.Rand) any {
 }
 
 // start starts an attempt as s, honouring Retry-After on 503/429 and trying again
-// until it is given one, the request fails otherwise, or ctx ends.
-func (e *exam) start(ctx context.Context, s *session, quizID, classID string) (*attempt, error) {
+// until it is given one, the request fails otherwise, or ctx ends. Each try is
+// recorded as k: kindStart in the exam, kindStartMax in the full-speed phase,
+// whose burst of -workers starts at once is the measurement's set-up and not
+// the exam's start window; only the exam's starts are timed from first try
+// to attempt (kindStartWait).
+func (e *exam) start(ctx context.Context, s *session, quizID, classID string, k kind) (*attempt, error) {
 	path := "/api/v1/quizzes/" + url.PathEscape(quizID) + "/attempts"
 	// One key for every try: a start whose answer was lost is not a second attempt.
 	headers := map[string]string{"Idempotency-Key": "corpu-load-start-" + randomKey()}
 	first := time.Now()
 	for tries := 0; ; tries++ {
-		r, err := e.authed(ctx, s, kindStart, http.MethodPost, path, map[string]string{"class_id": classID}, headers)
+		r, err := e.authed(ctx, s, k, http.MethodPost, path, map[string]string{"class_id": classID}, headers)
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
@@ -140,7 +144,10 @@ func (e *exam) start(ctx context.Context, s *session, quizID, classID string) (*
 			for _, q := range a.Questions { // a resumed attempt (200) goes on from its seqs
 				a.seq = max(a.seq, q.Seq)
 			}
-			e.c.rec.record(kindStartWait, r.status, time.Since(first), nil)
+			if k == kindStart {
+				e.c.rec.record(kindStartWait, r.status, time.Since(first), nil)
+			}
+			e.started.Add(1)
 			e.mu.Lock()
 			e.attempts = append(e.attempts, a)
 			e.mu.Unlock()
@@ -216,13 +223,14 @@ func (e *exam) ack(a *attempt, slot int, seq int64) {
 	a.mu.Unlock()
 }
 
-// submit submits the attempt (idempotent, one key for every try) and reports when
-// the server acknowledged it.
-func (e *exam) submit(ctx context.Context, a *attempt) (time.Time, bool) {
+// submit submits the attempt (idempotent, one key for every try), recording each
+// try as k (kindSubmit, or kindSubmitMax at the end of the full-speed phase), and
+// reports when the server acknowledged it.
+func (e *exam) submit(ctx context.Context, a *attempt, k kind) (time.Time, bool) {
 	path := "/api/v1/attempts/" + url.PathEscape(a.ID) + "/submit"
 	headers := map[string]string{"Idempotency-Key": "corpu-load-submit-" + a.ID}
 	for tries := 0; ; tries++ {
-		r, err := e.authed(ctx, a.s, kindSubmit, http.MethodPost, path, nil, headers)
+		r, err := e.authed(ctx, a.s, k, http.MethodPost, path, nil, headers)
 		switch {
 		case ctx.Err() != nil:
 			return time.Time{}, false
@@ -270,7 +278,7 @@ func (e *exam) saveAtFullSpeed(ctx context.Context, quizID, classID string, sess
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			a, err := e.start(ctx, sessions[i], quizID, classID)
+			a, err := e.start(ctx, sessions[i], quizID, classID, kindStartMax)
 			if err != nil {
 				e.logf("full-speed saves: %v", err)
 				return
@@ -301,7 +309,7 @@ func (e *exam) saveAtFullSpeed(ctx context.Context, quizID, classID string, sess
 	elapsed := time.Since(begin)
 	for _, a := range attempts {
 		if a != nil {
-			wg.Go(func() { e.submit(ctx, a) })
+			wg.Go(func() { e.submit(ctx, a, kindSubmitMax) })
 		}
 	}
 	wg.Wait()
@@ -322,7 +330,7 @@ func (e *exam) sit(ctx context.Context, quizID, classID string, sessions []*sess
 			if sleep(ctx, time.Until(clock.Add(offset))) != nil {
 				return
 			}
-			a, err := e.start(ctx, s, quizID, classID)
+			a, err := e.start(ctx, s, quizID, classID, kindStart)
 			if err != nil {
 				if ctx.Err() == nil {
 					e.logf("learner %s: %v", s.login, err)
@@ -347,7 +355,7 @@ func (e *exam) sit(ctx context.Context, quizID, classID string, sessions []*sess
 			if sleep(ctx, time.Until(end)) != nil {
 				return
 			}
-			if at, ok := e.submit(ctx, a); ok {
+			if at, ok := e.submit(ctx, a, kindSubmit); ok {
 				mu.Lock()
 				if at.After(last) {
 					last = at

@@ -42,7 +42,8 @@ type examCorpu struct {
 	enrolled  map[string]bool
 	created   map[string]int // "courses", "users", ... → POSTs
 
-	busyStarts int  // starts still to turn away with 503 and Retry-After
+	busyNth    int // the start request (counted from 1) to turn away with 503 and Retry-After
+	startCalls int
 	dropNth    int  // the first save to the nth attempt started is acknowledged and not stored
 	staleNth   int  // the second save to the nth attempt is answered 409 with a newer stored seq
 	fail500    bool // one save answers 500 first
@@ -340,8 +341,7 @@ func (f *examCorpu) handler() http.Handler {
 		if f.quizzes[r.PathValue("id")] == nil {
 			return 404, map[string]any{"status": 404}
 		}
-		if f.busyStarts > 0 {
-			f.busyStarts--
+		if f.startCalls++; f.startCalls == f.busyNth {
 			return 503, map[string]any{"status": 503}
 		}
 		view := func(a *fakeAttempt) map[string]any {
@@ -493,7 +493,7 @@ func runExamAgainst(t *testing.T, srv *httptest.Server, cache string, extra ...s
 func TestExamProvisionsSitsAndFindsTheLostSaveThenReusesEverythingOnTheNextRun(t *testing.T) {
 	t.Parallel()
 	f := newExamCorpu()
-	f.busyStarts, f.dropNth, f.staleNth = 1, 3, 4 // attempts 1 and 2 are the full-speed phase's
+	f.busyNth, f.dropNth, f.staleNth = 3, 3, 4 // attempts 1 and 2 are the full-speed phase's
 	srv := httptest.NewServer(f.handler())
 	defer srv.Close()
 	cache := filepath.Join(t.TempDir(), "tokens.json")

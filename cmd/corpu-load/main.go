@@ -214,6 +214,8 @@ const (
 	kindSaveMax                   // exam: the same, closed-loop at full speed
 	kindSubmit                    // exam: POST /api/v1/attempts/{id}/submit
 	kindAttempt                   // exam: GET /api/v1/attempts/{id}
+	kindStartMax                  // exam: a start of the full-speed phase (all -workers at once), each try
+	kindSubmitMax                 // exam: a submit at the end of the full-speed phase
 	numKinds
 )
 
@@ -250,6 +252,10 @@ func (k kind) String() string {
 		return "attempt_submit"
 	case kindAttempt:
 		return "attempt_view"
+	case kindStartMax:
+		return "attempt_start_max"
+	case kindSubmitMax:
+		return "attempt_submit_max"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
