@@ -298,10 +298,13 @@ func (a *App) newHTTP() (*echo.Echo, error) {
 	verification := certificate.NewPublicHandler(a.certs, a.deps.Config.Certificate.VerifyPDFLimitBytes)
 	verification.MountAPI(e.Group("/api/v1"))
 
-	// Idempotency keys are per caller, so they are read after sign-in. The
-	// pages' scripts reach the API with the session cookie and the CSRF
+	// Admission comes first, so that authentication's queries are bounded
+	// too. Idempotency keys are per caller, so they are read after sign-in.
+	// The pages' scripts reach the API with the session cookie and the CSRF
 	// header (webpage.Site.APIBridge).
-	api := e.Group("/api/v1", site.APIBridge, a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
+	httpCfg := a.deps.Config.HTTP
+	admission := web.Admission(httpCfg.MaxInFlight, time.Duration(httpCfg.AdmissionWaitMS)*time.Millisecond)
+	api := e.Group("/api/v1", admission, site.APIBridge, a.auth.Middleware(), idempotency.Middleware(a.deps.DB, idempotency.Options{Log: a.deps.Log}))
 	authHandler.Mount(api)
 	identity.NewHandler(a.identity).Mount(api)
 	audit.NewHandler(a.audit).Mount(api)

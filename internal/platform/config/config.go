@@ -44,10 +44,16 @@ type Log struct {
 
 // HTTP configures the API server.
 type HTTP struct {
-	Addr                   string   `yaml:"addr"`
-	PublicURL              string   `yaml:"public_url"`
-	BodyLimitBytes         int64    `yaml:"body_limit_bytes"`
-	RequestTimeoutSeconds  int      `yaml:"request_timeout_seconds"`
+	Addr                  string `yaml:"addr"`
+	PublicURL             string `yaml:"public_url"`
+	BodyLimitBytes        int64  `yaml:"body_limit_bytes"`
+	RequestTimeoutSeconds int    `yaml:"request_timeout_seconds"`
+	// MaxInFlight bounds the signed-in API requests one process works on at
+	// once; a request beyond waits up to AdmissionWaitMS for a place, then
+	// gets 503 with Retry-After, so an overload is turned away at the door
+	// instead of timing out in the queue for database connections.
+	MaxInFlight            int      `yaml:"max_in_flight"`
+	AdmissionWaitMS        int      `yaml:"admission_wait_ms"`
 	ShutdownTimeoutSeconds int      `yaml:"shutdown_timeout_seconds"`
 	CORSOrigins            []string `yaml:"cors_origins"`
 	// TrustedProxies are the networks (CIDR) of the load balancers in front
@@ -321,6 +327,12 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.RequestTimeoutSeconds <= 0 {
 		bad("http.request_timeout_seconds", "must be positive")
+	}
+	if c.HTTP.MaxInFlight < 1 {
+		bad("http.max_in_flight", "must be at least 1")
+	}
+	if c.HTTP.AdmissionWaitMS < 0 {
+		bad("http.admission_wait_ms", "must not be negative")
 	}
 	for _, cidr := range c.HTTP.TrustedProxies {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {
