@@ -141,20 +141,25 @@ func (c *fileClaims) check(ctx context.Context, batch []importRow) error {
 	for _, h := range held {
 		byNIP[h.NIP], byEmail[h.Email] = h.Line, h.Line
 	}
-	if b := c.recorded; b != nil { // its rows may not be in the table yet
-		for n, line := range b.nipLine {
-			byNIP[int64(n)] = line
-		}
-		for email, line := range b.emailLine {
-			byEmail[email] = line
-		}
+	recorded := c.recorded // its rows may not be in the table yet
+	if recorded == nil {
+		recorded = &recordedBatch{}
 	}
 	for _, row := range candidates {
-		if first, dup := byNIP[int64(row.nip)]; dup {
-			row.errs = errNIPInFile(first)
-		} else if first, dup := byEmail[row.in.Email]; dup {
-			row.errs = errEmailInFile(first)
-		} else {
+		nipFirst, nipDup := byNIP[int64(row.nip)]
+		if !nipDup {
+			nipFirst, nipDup = recorded.nipLine[row.nip]
+		}
+		emailFirst, emailDup := byEmail[row.in.Email]
+		if !emailDup {
+			emailFirst, emailDup = recorded.emailLine[row.in.Email]
+		}
+		switch {
+		case nipDup:
+			row.errs = errNIPInFile(nipFirst)
+		case emailDup:
+			row.errs = errEmailInFile(emailFirst)
+		default:
 			row.claims = true
 		}
 	}

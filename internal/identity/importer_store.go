@@ -85,7 +85,8 @@ var importUpdatable = [numColumns]string{
 // never conflict (measured with EXPLAIN ANALYZE: 37 against 45 ms a
 // thousand new people, the least of twelve runs each).
 func (s store) writeImported(ctx context.Context, rows []batchRow, cols *columns, root string, now time.Time) error {
-	var created, updated []batchRow
+	created := make([]batchRow, 0, len(rows))
+	var updated []batchRow
 	for _, row := range rows {
 		if row.existing == nil {
 			created = append(created, row)
