@@ -106,7 +106,7 @@ func (r *importRun) flush(ctx context.Context, batch []importRow) error {
 			r.res.Unchanged++
 		}
 	}
-	if err := r.claims.record(ctx, rows); err != nil {
+	if err := r.claims.recordAsync(ctx, rows); err != nil {
 		return err
 	}
 	if err := r.claims.beat(ctx); err != nil {
@@ -262,7 +262,7 @@ func (r *importRun) writeBatch(ctx context.Context, rows []batchRow) error {
 	if r.params.DryRun || len(writes) == 0 {
 		return nil
 	}
-	if err := r.im.svc.store.upsertImported(ctx, writes, &r.cols, r.root.Path, now); err != nil {
+	if err := r.im.svc.store.writeImported(ctx, writes, &r.cols, r.root.Path, now); err != nil {
 		return err
 	}
 	return r.afterWrite(ctx, writes, transfers)
@@ -490,6 +490,11 @@ func (r *importRun) importBatches(ctx context.Context, cr *csvio.Reader) error {
 		if err = r.flush(ctx, b.rows); err != nil {
 			cancel()
 		}
+	}
+	// Every claim is in the table before anything else reads it or the
+	// run removes it, however the batches ended.
+	if werr := r.claims.waitRecorded(); err == nil {
+		err = werr
 	}
 	if err != nil {
 		return err

@@ -2,13 +2,17 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/corpu/corpu/internal/job"
+	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/upload"
 )
 
@@ -95,5 +99,44 @@ func TestImportUsersKeepsOnlySupervisorsInThePersonsLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTheNextBatchSeesWhatTheBatchBeingRecordedClaimed(t *testing.T) {
+	t.Parallel()
+	f := newImpFixture(t)
+	claims := fileClaims{db: f.db, jobID: uuid.New(), analyzeAt: firstAnalyze, now: time.Now}
+	// The batch before claimed line 2's NIP and line 3's address; the
+	// statement recording it has not reached the table yet.
+	bayu := uuid.New()
+	claims.recorded = &recordedBatch{
+		nipLine:   map[uint64]int{2: 2, 3: 3},
+		emailLine: map[string]int{"bayu@agency.go.id": 2, "citra@agency.go.id": 3},
+		people:    map[uint64]uuid.UUID{2: bayu},
+		done:      make(chan error, 1),
+	}
+	batch := []importRow{
+		{line: 10, nip: 2, in: UserInput{Email: "lain@agency.go.id"}},
+		{line: 11, nip: 11, in: UserInput{Email: "citra@agency.go.id"}},
+		{line: 12, nip: 12, in: UserInput{Email: "dewi@agency.go.id"}},
+	}
+	if err := claims.check(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]apperr.FieldError{errNIPInFile(2), errEmailInFile(3), nil} {
+		if got := batch[i].errs; !reflect.DeepEqual(got, want) || batch[i].claims != (want == nil) {
+			t.Errorf("line %d: errors %v, claims %t; want %v", batch[i].line, got, batch[i].claims, want)
+		}
+	}
+	people, err := claims.people(context.Background(), []uint64{2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(people) != 1 || people[2] != bayu {
+		t.Errorf("people = %v, want only the supervisor the batch being recorded brought in (%v)", people, bayu)
+	}
+	claims.recorded.done <- errors.New("recording failed")
+	if err := claims.waitRecorded(); err == nil || claims.recorded != nil {
+		t.Errorf("waitRecorded = %v with %v still in flight, want the recording's error and none in flight", err, claims.recorded)
 	}
 }

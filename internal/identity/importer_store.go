@@ -76,12 +76,52 @@ var importUpdatable = [numColumns]string{
 	colPositionType: "position_type", colFunctionalPost: "functional_post", colGrade: "grade",
 }
 
-// upsertImported creates or updates people by NIP in one statement. An
-// update never reaches a person outside the subtree at root, and changes
-// nothing when nothing differs.
-func (s store) upsertImported(ctx context.Context, rows []batchRow, cols *columns, root string, now time.Time) error {
-	// Each column travels as one array parameter, so a batch of a thousand
-	// people is a dozen parameters, not twelve thousand.
+// writeImported writes the batch's people: the new ones with a plain
+// INSERT, the changed ones with upsertImported. The new ones need no
+// ON CONFLICT: importExisting found nobody with their NIP, and one who came
+// in since (a concurrent change) makes the insert fail with a unique
+// violation, after which flush writes the batch again and finds them. The
+// conflict check made the people's statement a sixth dearer for rows that
+// never conflict (measured with EXPLAIN ANALYZE: 37 against 45 ms a
+// thousand new people, the least of twelve runs each).
+func (s store) writeImported(ctx context.Context, rows []batchRow, cols *columns, root string, now time.Time) error {
+	created := make([]batchRow, 0, len(rows))
+	var updated []batchRow
+	for _, row := range rows {
+		if row.existing == nil {
+			created = append(created, row)
+		} else {
+			updated = append(updated, row)
+		}
+	}
+	if len(created) > 0 {
+		q := importInsert + " FROM " + importUnnest
+		if err := s.db.Conn(ctx).Exec(q, importArgs(created, now)...).Error; err != nil {
+			return fmt.Errorf("insert imported people: %w", err)
+		}
+	}
+	if len(updated) > 0 {
+		return s.upsertImported(ctx, updated, cols, root, now)
+	}
+	return nil
+}
+
+// importInsert and importUnnest are the two halves of the statements that
+// write a batch's people; importArgs gives their parameters.
+const (
+	importInsert = `INSERT INTO users (id, nip, name, email, phone, position_title, position_type, functional_post, grade,
+			org_id, work_unit_id, supervisor_id, status, created_at, updated_at)
+		SELECT id, nip, name, email, phone, position_title, position_type, functional_post, grade, org_id, work_unit_id, supervisor_id,
+			?::text, ?::timestamptz, ?::timestamptz`
+	importUnnest = `unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::text[], ?::text[], ?::uuid[], ?::uuid[], ?::uuid[])
+			AS v(id, nip, name, email, phone, position_title, position_type, functional_post, grade, org_id, work_unit_id, supervisor_id)`
+)
+
+// importArgs are the parameters of importInsert and importUnnest: each
+// column travels as one array parameter, so a batch of a thousand people is
+// a dozen parameters, not twelve thousand.
+func importArgs(rows []batchRow, now time.Time) []any {
 	n := len(rows)
 	ids, nips, names, emails := make(database.UUIDArray, n), make(database.TextArray, n), make(database.TextArray, n), make(database.TextArray, n)
 	phones, titles, types := make(database.Array[*string], n), make(database.Array[*string], n), make(database.Array[*string], n)
@@ -94,15 +134,16 @@ func (s store) upsertImported(ctx context.Context, rows []batchRow, cols *column
 		posts[i], grades[i] = database.NullIfEmpty(in.FunctionalPost), database.NullIfEmpty(in.Grade)
 		orgs[i], units[i], sups[i] = in.OrgID, pgUUID(row.workUnitID), pgUUID(row.supervisorID)
 	}
+	return []any{string(StatusActive), now, now, ids, nips, names, emails, phones, titles, types, posts, grades, orgs, units, sups}
+}
+
+// upsertImported updates people by NIP in one statement (creating any who
+// are missing). An update never reaches a person outside the subtree at
+// root, and changes nothing when nothing differs.
+func (s store) upsertImported(ctx context.Context, rows []batchRow, cols *columns, root string, now time.Time) error {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO users (id, nip, name, email, phone, position_title, position_type, functional_post, grade,
-			org_id, work_unit_id, supervisor_id, status, created_at, updated_at)
-		SELECT id, nip, name, email, phone, position_title, position_type, functional_post, grade, org_id, work_unit_id, supervisor_id,
-			?::text, ?::timestamptz, ?::timestamptz
-		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-			?::text[], ?::text[], ?::text[], ?::uuid[], ?::uuid[], ?::uuid[])
-			AS v(id, nip, name, email, phone, position_title, position_type, functional_post, grade, org_id, work_unit_id, supervisor_id)`)
-	args := []any{string(StatusActive), now, now, ids, nips, names, emails, phones, titles, types, posts, grades, orgs, units, sups}
+	b.WriteString(importInsert + " FROM " + importUnnest)
+	args := importArgs(rows, now)
 	set := []string{"org_id", "work_unit_id"}
 	if cols.has(colSupervisor) {
 		set = append(set, "supervisor_id")
