@@ -351,10 +351,11 @@ func (e *exam) note(r reply, err error) {
 // under k (when k < numKinds) and in the exam's error counts. A request cut short by
 // the end of ctx is returned with ctx's error and not recorded.
 func (e *exam) authed(ctx context.Context, s *session, k kind, method, path string, body any, headers map[string]string) (reply, error) {
-	r, err := e.c.call(ctx, method, path, s.access, body, headers)
+	stale := s.token()
+	r, err := e.c.call(ctx, method, path, stale, body, headers)
 	if err == nil && r.status == http.StatusUnauthorized {
-		if rerr := e.c.renew(ctx, s); rerr == nil {
-			r, err = e.c.call(ctx, method, path, s.access, body, headers)
+		if rerr := e.c.renewOnce(ctx, s, stale); rerr == nil {
+			r, err = e.c.call(ctx, method, path, s.token(), body, headers)
 		}
 	}
 	if err != nil && ctx.Err() != nil {
