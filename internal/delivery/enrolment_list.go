@@ -73,7 +73,7 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 					outer = append(outer, r)
 				}
 			}
-			scope.team = td.TeamQuery(ctx, outer, actor.UserID)
+			scope.team = &teamScope{roots: outer, caller: actor.UserID, members: td.TeamQuery(ctx, outer, actor.UserID)}
 		}
 		list, err := s.store.listEnrolments(ctx, f, scope, req)
 		if err != nil {

@@ -154,7 +154,26 @@ func (s store) waitlisted(ctx context.Context, classID uuid.UUID, n int) ([]Enro
 // enrolmentScope is which enrolments a list may return.
 type enrolmentScope struct {
 	userIDs []uuid.UUID // when not nil, only these learners'
-	team    *gorm.DB    // when not nil, only the learners this query of ids selects
+	// team, when set, keeps the enrolments of the learners under its roots.
+	team *teamScope
+}
+
+// teamScope is a team view's team: the learners whose unit lies under any
+// of roots, other than the caller, that identity's members query (the
+// active people under the same roots) confirms.
+//
+// The learner key (enrolments.learner_path) does the selecting: PostgreSQL
+// checks it in the row (or ranges over its index) without a join, so the
+// walk newest first no longer costs a users-and-organisations lookup for
+// each enrolment of someone else's team. The members query then looks up
+// only the rows already under the roots, for what the key does not know:
+// whether the learner is still active (a status change is no event), and a
+// learner whose transfer's event has not been handled yet (a stale key can
+// then only hide an enrolment, never show one outside the team).
+type teamScope struct {
+	roots   []string
+	caller  uuid.UUID
+	members *gorm.DB
 }
 
 func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
@@ -162,8 +181,9 @@ func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enro
 	if scope.userIDs != nil {
 		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
 	}
-	if scope.team != nil {
-		q = q.Where("enrolments.user_id IN (?)", scope.team)
+	if t := scope.team; t != nil {
+		q = q.Where(database.UnderAnyPath(s.db.Conn(ctx), "enrolments.learner_path", t.roots)).
+			Where("enrolments.user_id <> ? AND enrolments.user_id IN (?)", t.caller, t.members)
 	}
 	if f.ClassID != uuid.Nil {
 		q = q.Where("enrolments.class_id = ?", f.ClassID)
