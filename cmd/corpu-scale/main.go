@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string) error {
 	skipGenerate := fs.Bool("no-generate", false, "only measure")
 	runs := fs.Int("runs", 50, "calls per path when measuring")
 	concurrency := fs.Int("concurrency", 16, "concurrent calls when measuring")
+	only := fs.String("only", "", "measure only the paths whose name contains this (e.g. \"team view\")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,6 +115,9 @@ func run(ctx context.Context, args []string) error {
 	scenarios, err := a.ScaleScenarios(ctx, supervisor, overseer)
 	if err != nil {
 		return err
+	}
+	if *only != "" {
+		scenarios = slices.DeleteFunc(scenarios, func(s app.ScaleScenario) bool { return !strings.Contains(s.Name, *only) })
 	}
 	return app.MeasureScale(ctx, scenarios, *runs, *concurrency, os.Stdout)
 }
