@@ -18,11 +18,13 @@ WHERE u.id = e.user_id;
 UPDATE enrolments SET learner_path = '' WHERE learner_path IS NULL;
 ALTER TABLE enrolments ALTER COLUMN learner_path SET NOT NULL;
 
--- "Under root R, newest first": a range on the path, then the page's rows
--- by id. A unit supervisor's range is a few dozen rows; a province-wide
--- overseer's is read and its newest rows kept (see docs/performance.md,
--- "Team view with a learner key").
-CREATE INDEX enrolments_learner_path ON enrolments (learner_path, id);
+-- "Under root R, newest first": the team view reads the range of R's
+-- prefix on this index alone (user_id is included, to leave the caller out
+-- without visiting the table) and keeps the newest rows. Its cost follows
+-- the team's enrolments, not the table's: walking the table newest first
+-- and checking each row's key reads every newer enrolment of everyone else
+-- first (docs/performance.md, "Team view with a learner key").
+CREATE INDEX enrolments_learner_path ON enrolments (learner_path, id) INCLUDE (user_id);
 
 -- +goose Down
 DROP INDEX enrolments_learner_path;

@@ -231,3 +231,32 @@ func TestDeliveryNamesIdentitysEventsAsIdentityAnnouncesThem(t *testing.T) {
 			delivery.EventOrganizationMoved, identity.EventUserTransferred, identity.EventOrganizationMoved)
 	}
 }
+
+func TestASuspendedLearnerLeavesTheTeamViewAtOnceAndThePageStaysFull(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	class := approvalClass(t, f, "KEY-SUSPEND")
+	budi, rina := callers["bandung learner"], callers["bandung learner colleague"]
+	// Rina enrols last, so she is the newest: her row is read first and
+	// dropped, and the page reads on to Budi's.
+	for _, who := range []string{"bandung learner", "bandung learner colleague"} {
+		if s := f.clients[who].do("POST", "/api/v1/classes/"+class+"/enrolments", nil, nil); s != http.StatusCreated {
+			t.Fatalf("%s requests a seat = %d", who, s)
+		}
+	}
+	if s := f.clients["platform admin"].do("POST", "/api/v1/users/"+f.user[rina]+"/status",
+		map[string]any{"status": "suspended"}, nil); s != http.StatusOK {
+		t.Fatalf("suspend Rina = %d", s)
+	}
+	for _, limit := range []string{"1", "200"} {
+		got, _ := walkTeam(t, f.clients["bandung supervisor"], limit, class)
+		if want := []string{f.user[budi]}; !slices.Equal(got, want) {
+			t.Errorf("limit %s: the Bandung supervisor's team = %v, want only Budi %v", limit, got, want)
+		}
+	}
+	var p teamPage
+	if s := f.clients["bandung supervisor"].do("GET", "/api/v1/team/enrolments?limit=1&class_id="+class, nil, &p); s != http.StatusOK ||
+		len(p.Items) != 1 || p.Items[0].UserID != f.user[budi] || p.NextCursor != "" {
+		t.Errorf("first page of 1 = %d %+v, want Budi's enrolment and no next page", s, p)
+	}
+}

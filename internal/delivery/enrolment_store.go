@@ -159,17 +159,8 @@ type enrolmentScope struct {
 }
 
 // teamScope is a team view's team: the learners whose unit lies under any
-// of roots, other than the caller, that identity's members query (the
-// active people under the same roots) confirms.
-//
-// The learner key (enrolments.learner_path) does the selecting: PostgreSQL
-// checks it in the row (or ranges over its index) without a join, so the
-// walk newest first no longer costs a users-and-organisations lookup for
-// each enrolment of someone else's team. The members query then looks up
-// only the rows already under the roots, for what the key does not know:
-// whether the learner is still active (a status change is no event), and a
-// learner whose transfer's event has not been handled yet (a stale key can
-// then only hide an enrolment, never show one outside the team).
+// of roots, other than the caller, whom identity's members query (the active
+// people under the same roots) confirms.
 type teamScope struct {
 	roots   []string
 	caller  uuid.UUID
@@ -181,9 +172,8 @@ func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enro
 	if scope.userIDs != nil {
 		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
 	}
-	if t := scope.team; t != nil {
-		q = q.Where(database.UnderAnyPath(s.db.Conn(ctx), "enrolments.learner_path", t.roots)).
-			Where("enrolments.user_id <> ? AND enrolments.user_id IN (?)", t.caller, t.members)
+	if scope.team != nil {
+		return s.listTeamEnrolments(ctx, f, *scope.team, req)
 	}
 	if f.ClassID != uuid.Nil {
 		q = q.Where("enrolments.class_id = ?", f.ClassID)

@@ -96,7 +96,8 @@ func (s store) setLearnerPath(ctx context.Context, userID uuid.UUID, path string
 // then the regency moved, and the regency's event is handled first, the
 // unit's enrolments are rewritten under the regency's new path; the unit's
 // event, handled next, must still find them there. The segment match reads
-// every enrolment (a sequential scan: 0.1 s at 250,000 enrolments), which an
+// every enrolment (a sequential scan: 0.5 s at 250,000 enrolments, 2.2 s when
+// a whole province of 18,000 moves, on the loaded 2-core machine), which an
 // organisation move, an administrator's rare act, can afford.
 func (s store) moveLearnerPaths(ctx context.Context, orgID uuid.UUID, path string) error {
 	segment := "/" + orgID.String() + "/"
