@@ -158,15 +158,6 @@ type enrolmentScope struct {
 	team *teamScope
 }
 
-// teamScope is a team view's team: the learners whose unit lies under any
-// of roots, other than the caller, whom identity's members query (the active
-// people under the same roots) confirms.
-type teamScope struct {
-	roots   []string
-	caller  uuid.UUID
-	members *gorm.DB
-}
-
 func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
 	q := s.enrolmentsWithClass(ctx)
 	if scope.userIDs != nil {

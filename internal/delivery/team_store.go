@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/page"
@@ -31,6 +32,15 @@ import (
 // 122,000 rows (86 ms at 1M people) where the range reads the province's
 // 18,000 index entries (11-19 ms). See docs/performance.md, "Team view with a
 // learner key".
+
+// teamScope is a team view's team: the learners whose unit lies under any
+// of roots, other than the caller, whom identity's members query (the active
+// people under the same roots) confirms.
+type teamScope struct {
+	roots   []string
+	caller  uuid.UUID
+	members *gorm.DB
+}
 
 // teamCandidate is an enrolment under the roots, before identity confirms
 // its learner.
