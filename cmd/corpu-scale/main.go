@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,11 +54,13 @@ func run(ctx context.Context, args []string) error {
 	size := fs.String("size", "1m", "people in all: 1m, 4.3m, 250k, …")
 	workers := fs.Int("workers", 4, "concurrent service calls while generating")
 	enrolEvery := fs.Int("enrol-every", 4, "assign every n-th unit to its province's class (0: none)")
+	enrolByProvince := fs.Bool("enrol-by-province", false, "assign the provinces one after another instead of in one shuffled national order (a province's enrolments all older than the next's)")
 	oneFile := fs.Bool("one-file", false, "import everyone from one national HR file, uploaded in parts, and log its rows/s and peak memory")
 	measure := fs.Bool("measure", false, "measure the read paths after generating")
 	skipGenerate := fs.Bool("no-generate", false, "only measure")
 	runs := fs.Int("runs", 50, "calls per path when measuring")
 	concurrency := fs.Int("concurrency", 16, "concurrent calls when measuring")
+	only := fs.String("only", "", "measure only the paths whose name contains this (e.g. \"team view\")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,7 +87,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	rep := app.ScaleReport{}
 	if !*skipGenerate {
-		rep, err = a.GenerateScale(ctx, app.ScaleOptions{People: people, Workers: *workers, EnrolEvery: *enrolEvery, OneFile: *oneFile, Log: log})
+		rep, err = a.GenerateScale(ctx, app.ScaleOptions{People: people, Workers: *workers, EnrolEvery: *enrolEvery, EnrolByProvince: *enrolByProvince, OneFile: *oneFile, Log: log})
 		if err != nil {
 			return err
 		}
@@ -112,6 +115,9 @@ func run(ctx context.Context, args []string) error {
 	scenarios, err := a.ScaleScenarios(ctx, supervisor, overseer)
 	if err != nil {
 		return err
+	}
+	if *only != "" {
+		scenarios = slices.DeleteFunc(scenarios, func(s app.ScaleScenario) bool { return !strings.Contains(s.Name, *only) })
 	}
 	return app.MeasureScale(ctx, scenarios, *runs, *concurrency, os.Stdout)
 }

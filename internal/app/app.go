@@ -178,10 +178,12 @@ func (a *App) subscribe() {
 	a.events.Handle(identity.TypeImportUsers, a.importer.HandleImportUsers, queue.OwnTransactions(), queue.WithTimeout(identity.ImportTimeout))
 	a.importer.Sweeps(a.events, a.deps.Log) // what imports whose process died left in import_claims
 	a.events.Subscribe(delivery.TypeEnrolmentCompleted, delivery.ConsumerCompletionMail, a.delivery.HandleEnrolmentCompleted(sender))
-	// Identity announces these for the rollups and profiles to come; until
-	// a consumer subscribes, the relay marks them delivered.
-	a.events.Declare(identity.EventUserTransferred)
-	a.events.Declare(identity.EventOrganizationMoved)
+	// Delivery keeps each enrolment's learner key (the learner's unit path)
+	// as people transfer and organisations move. Identity announces the
+	// imports for the rollups and profiles to come; until a consumer
+	// subscribes, the relay marks them delivered.
+	a.events.Subscribe(identity.EventUserTransferred, delivery.ConsumerLearnerTransferred, a.delivery.HandleUserTransferred)
+	a.events.Subscribe(identity.EventOrganizationMoved, delivery.ConsumerLearnerUnitMoved, a.delivery.HandleOrganizationMoved)
 	a.events.Declare(identity.EventUsersImported)
 	// Quiz grading runs on the bus exactly once per submit; a passed quiz
 	// shows as completed in delivery.

@@ -452,7 +452,13 @@ func (a *App) scaleEnrol(admin context.Context, byProvince [][]ScaleUnit, opt Sc
 	// Enrolments come from the whole country at once, not a province after
 	// another: the units are assigned in a stable shuffled order, so the
 	// enrolments' ids (time-ordered) interleave the provinces as they would.
-	slices.SortFunc(chosen, func(x, y ScaleUnit) int { return cmp.Compare(mix(uint64(x.Index)), mix(uint64(y.Index))) })
+	// With EnrolByProvince the provinces come one after another instead.
+	slices.SortFunc(chosen, func(x, y ScaleUnit) int {
+		if opt.EnrolByProvince && x.Province != y.Province {
+			return cmp.Compare(x.Province, y.Province)
+		}
+		return cmp.Compare(mix(uint64(x.Index)), mix(uint64(y.Index)))
+	})
 	var assigned atomic.Int64
 	err = parallel(len(chosen), opt.Workers, func(i int) error {
 		u := chosen[i]

@@ -42,6 +42,11 @@ type ScaleOptions struct {
 	People     int // civil servants in all
 	Workers    int // concurrent service calls (organisations, grants, assignments)
 	EnrolEvery int // every n-th unit is assigned to its province's class; 0 for none
+	// EnrolByProvince assigns the provinces one after another (in the
+	// order of ScaleProvinces) instead of in one shuffled national order:
+	// a province's enrolments are then all older (or newer) than the
+	// others', the slow case for a team view that walks newest first.
+	EnrolByProvince bool
 	// OneFile imports everyone from one national HR file (uploaded in
 	// parts) instead of one file per province.
 	OneFile bool

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -148,7 +149,12 @@ func (s *Service) selfEnrol(ctx context.Context, a access, source Source, pathEn
 			return Enrolment{}, err
 		}
 	}
-	return s.create(ctx, a, Enrolment{UserID: a.actor.UserID, Status: status, Source: source, PathEnrolmentID: pathEnrolmentID})
+	learner, err := s.directory.Learner(ctx, a.actor.UserID)
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("the learner's unit: %w", err)
+	}
+	return s.create(ctx, a, Enrolment{UserID: a.actor.UserID, Status: status, Source: source, PathEnrolmentID: pathEnrolmentID,
+		LearnerPath: learner.OrgPath})
 }
 
 // enrolmentAccess is what one use case knows about the caller and an enrolment.

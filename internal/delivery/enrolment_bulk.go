@@ -236,7 +236,8 @@ func (s *Service) assignAll(ctx context.Context, a access, rows []assignRow, exi
 				return err
 			}
 		} else {
-			e = newEnrolment(a, Enrolment{UserID: r.learner.UserID, Status: status, Source: SourceAssigned, AssignedBy: &a.actor.UserID}, now)
+			e = newEnrolment(a, Enrolment{UserID: r.learner.UserID, Status: status, Source: SourceAssigned, AssignedBy: &a.actor.UserID,
+				LearnerPath: r.learner.OrgPath}, now)
 			fresh, freshRows = append(fresh, e), append(freshRows, r)
 		}
 		done := BulkEnrolledLearner{UserID: r.learner.UserID, NIP: r.learner.NIP, Enrolment: e}

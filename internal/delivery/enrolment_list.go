@@ -63,8 +63,9 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 	if td, ok := s.directory.(TeamDirectory); ok {
 		// The team is everyone active under the caller's oversee roots:
 		// direct reports count only inside those roots (see supervises), so
-		// they add nobody. PostgreSQL filters and pages; only the page's
-		// learners are looked up.
+		// they add nobody. The enrolments' learner key selects and pages;
+		// identity confirms and describes only the page's learners
+		// (team_store.go).
 		scope := enrolmentScope{}
 		if roots, all := actor.Roots(authz.EnrolmentOversee); !all {
 			outer := make([]string, 0, len(roots))
@@ -73,7 +74,7 @@ func (s *Service) TeamEnrolments(ctx context.Context, f EnrolmentFilter, req pag
 					outer = append(outer, r)
 				}
 			}
-			scope.team = td.TeamQuery(ctx, outer, actor.UserID)
+			scope.team = &teamScope{roots: outer, caller: actor.UserID, members: td.TeamQuery(ctx, outer, actor.UserID)}
 		}
 		list, err := s.store.listEnrolments(ctx, f, scope, req)
 		if err != nil {

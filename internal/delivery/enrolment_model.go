@@ -57,6 +57,10 @@ type Enrolment struct {
 	CompletedAt     *time.Time
 	WithdrawnAt     *time.Time
 	UpdatedAt       time.Time
+	// LearnerPath is the organisation path of the learner's unit, set on
+	// enrolling and kept by identity's events (learner_path.go): the key
+	// the team view selects by.
+	LearnerPath string
 
 	// Read with the enrolment for lists.
 	ClassTitle string

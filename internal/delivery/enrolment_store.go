@@ -154,7 +154,8 @@ func (s store) waitlisted(ctx context.Context, classID uuid.UUID, n int) ([]Enro
 // enrolmentScope is which enrolments a list may return.
 type enrolmentScope struct {
 	userIDs []uuid.UUID // when not nil, only these learners'
-	team    *gorm.DB    // when not nil, only the learners this query of ids selects
+	// team, when set, keeps the enrolments of the learners under its roots.
+	team *teamScope
 }
 
 func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
@@ -163,7 +164,7 @@ func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enro
 		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
 	}
 	if scope.team != nil {
-		q = q.Where("enrolments.user_id IN (?)", scope.team)
+		return s.listTeamEnrolments(ctx, f, *scope.team, req)
 	}
 	if f.ClassID != uuid.Nil {
 		q = q.Where("enrolments.class_id = ?", f.ClassID)

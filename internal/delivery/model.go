@@ -125,15 +125,16 @@ type ReportsDirectory interface {
 }
 
 // TeamDirectory is an optional extension of a Directory: when the Directory
-// passed in also implements it, the team view is one query that PostgreSQL
-// filters and pages, and only the page's learners are looked up.
+// passed in also implements it, the team view is paged by PostgreSQL on the
+// enrolments' learner key, and identity's query confirms only the page's
+// learners (team_store.go).
 //
 // Why a subquery handed over rather than a list of ids: a province-wide
 // overseer's team is some 200,000 people; loading their ids into Go and
 // sending them back as an array cost seconds and hundreds of MiB per
 // request. Why not a join on identity's tables here: delivery does not know
 // them. Identity writes the SQL that selects the team (it owns the tables and
-// their indexes), delivery only places it in "enrolments.user_id IN (…)".
+// their indexes), delivery only narrows it to the page's learners.
 type TeamDirectory interface {
 	// TeamQuery returns a query of one column, the ids of the active people
 	// in the subtrees at roots (nobody when roots is empty) other than

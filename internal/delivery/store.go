@@ -135,6 +135,7 @@ type enrolmentRow struct {
 	CompletedAt     *time.Time
 	WithdrawnAt     *time.Time
 	UpdatedAt       time.Time
+	LearnerPath     string
 	// read from the join with classes
 	ClassTitle string    `gorm:"->;column:class_title"`
 	VersionID  uuid.UUID `gorm:"->;column:version_id"`
@@ -148,7 +149,7 @@ func (r enrolmentRow) toEnrolment() Enrolment {
 		ID: r.ID, ClassID: r.ClassID, UserID: r.UserID, Status: EnrolmentStatus(r.Status), Source: Source(r.Source),
 		AssignedBy: r.AssignedBy, DecidedBy: r.DecidedBy, DecidedAt: utcPtr(r.DecidedAt), PathEnrolmentID: r.PathEnrolmentID,
 		Progress: r.Progress, EnrolledAt: r.EnrolledAt.UTC(), ActivatedAt: utcPtr(r.ActivatedAt), CompletedAt: utcPtr(r.CompletedAt),
-		WithdrawnAt: utcPtr(r.WithdrawnAt), UpdatedAt: r.UpdatedAt.UTC(),
+		WithdrawnAt: utcPtr(r.WithdrawnAt), UpdatedAt: r.UpdatedAt.UTC(), LearnerPath: r.LearnerPath,
 		ClassTitle: r.ClassTitle, VersionID: r.VersionID, CourseID: r.CourseID,
 	}
 }
@@ -158,7 +159,7 @@ func toEnrolmentRow(e Enrolment) enrolmentRow {
 		ID: e.ID, ClassID: e.ClassID, UserID: e.UserID, Status: string(e.Status), Source: string(e.Source),
 		AssignedBy: e.AssignedBy, DecidedBy: e.DecidedBy, DecidedAt: e.DecidedAt, PathEnrolmentID: e.PathEnrolmentID,
 		Progress: e.Progress, EnrolledAt: e.EnrolledAt, ActivatedAt: e.ActivatedAt, CompletedAt: e.CompletedAt,
-		WithdrawnAt: e.WithdrawnAt, UpdatedAt: e.UpdatedAt,
+		WithdrawnAt: e.WithdrawnAt, UpdatedAt: e.UpdatedAt, LearnerPath: e.LearnerPath,
 	}
 }
 
