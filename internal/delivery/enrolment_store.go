@@ -158,14 +158,8 @@ type enrolmentScope struct {
 	team *teamScope
 }
 
-func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
-	q := s.enrolmentsWithClass(ctx)
-	if scope.userIDs != nil {
-		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
-	}
-	if scope.team != nil {
-		return s.listTeamEnrolments(ctx, f, *scope.team, req)
-	}
+// where narrows a query of enrolments to the filter's class, learner and status.
+func (f EnrolmentFilter) where(q *gorm.DB) *gorm.DB {
 	if f.ClassID != uuid.Nil {
 		q = q.Where("enrolments.class_id = ?", f.ClassID)
 	}
@@ -175,7 +169,18 @@ func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enro
 	if f.Status != "" {
 		q = q.Where("enrolments.status = ?", f.Status)
 	}
-	q, err := database.Keyset(q, "", database.KeyNone, "enrolments.id", req)
+	return q
+}
+
+func (s store) listEnrolments(ctx context.Context, f EnrolmentFilter, scope enrolmentScope, req page.Request) ([]Enrolment, error) {
+	q := s.enrolmentsWithClass(ctx)
+	if scope.userIDs != nil {
+		q = q.Where("enrolments.user_id = ANY(?::uuid[])", database.UUIDArray(scope.userIDs))
+	}
+	if scope.team != nil {
+		return s.listTeamEnrolments(ctx, f, *scope.team, req)
+	}
+	q, err := database.Keyset(f.where(q), "", database.KeyNone, "enrolments.id", req)
 	if err != nil {
 		return nil, err
 	}

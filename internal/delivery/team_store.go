@@ -87,15 +87,7 @@ func (s store) teamCandidates(ctx context.Context, f EnrolmentFilter, t teamScop
 	under := db.Table("enrolments").Select("id, user_id").
 		Where(database.UnderAnyPath(db, "learner_path", t.roots)).
 		Where("user_id <> ?", t.caller)
-	if f.ClassID != uuid.Nil {
-		under = under.Where("class_id = ?", f.ClassID)
-	}
-	if f.UserID != uuid.Nil {
-		under = under.Where("user_id = ?", f.UserID)
-	}
-	if f.Status != "" {
-		under = under.Where("status = ?", f.Status)
-	}
+	under = f.where(under)
 	order := "ASC"
 	if hasAfter && desc {
 		under = under.Where("id < ?", after)
