@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+
+	"github.com/corpu/corpu/internal/platform/queue"
 )
 
 // errGradeAlone is the outcome of an attempt its batch did not grade: the
@@ -96,13 +98,14 @@ func (s *Service) gradeTogether(ctx context.Context, ids []uuid.UUID) (map[uuid.
 	if s.failAfterSlots > 0 {
 		return nil, errWorkerDies
 	}
+	var events []queue.Job
 	for _, g := range grades {
-		if g.state != StateGraded {
-			continue
+		if g.state == StateGraded {
+			events = append(events, gradedEvent(g.attempt, g.quiz, g.score, *g.passed, percents[g.attempt.ID]))
 		}
-		if _, err := s.outbox.Add(ctx, gradedEvent(g.attempt, g.quiz, g.score, *g.passed, percents[g.attempt.ID])); err != nil {
-			return nil, err
-		}
+	}
+	if _, err := s.outbox.AddAll(ctx, events); err != nil {
+		return nil, err
 	}
 	return outcomes, nil
 }
