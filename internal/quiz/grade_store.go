@@ -67,7 +67,11 @@ func (s store) gradingSlots(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 		return nil, fmt.Errorf("read slots for grading: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[uuid.UUID][]Slot, len(ids))
+	// One array for all the slots, each attempt's a run of it (the rows come
+	// by attempt): a Slot is large, and growing a slice per attempt copied
+	// them again and again.
+	all := make([]Slot, 0, 20*len(ids))
+	owners := make([]uuid.UUID, 0, 20*len(ids))
 	for rows.Next() {
 		var attemptID uuid.UUID
 		var sl Slot
@@ -76,10 +80,19 @@ func (s store) gradingSlots(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 			return nil, fmt.Errorf("read slot for grading: %w", err)
 		}
 		sl.Type = Type(typ)
-		out[attemptID] = append(out[attemptID], sl)
+		all, owners = append(all, sl), append(owners, attemptID)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read slots for grading: %w", err)
+	}
+	out := make(map[uuid.UUID][]Slot, len(ids))
+	for from := 0; from < len(all); {
+		to := from + 1
+		for to < len(all) && owners[to] == owners[from] {
+			to++
+		}
+		out[owners[from]] = all[from:to:to]
+		from = to
 	}
 	return out, nil
 }
