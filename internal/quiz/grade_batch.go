@@ -28,8 +28,8 @@ var errAttemptBusy = errors.New("another transaction holds the attempt; grade it
 const gradeBatchTimeout = 10 * time.Second
 
 // gradeBatch grades the distinct attempts ids together, in one transaction
-// of its own and five statements in all (lock, slots, grades, the events,
-// commit), and returns each one's outcome: nil when it was graded, or waits
+// of its own and six round trips in all (begin, lock, slots, grades, the
+// events, commit), and returns each one's outcome: nil when it was graded, or waits
 // for essays, or had been graded already; errGradeAlone; errAttemptBusy; a
 // not-found error that is not retried.
 //
