@@ -103,8 +103,18 @@ func shapeError(t Type) error {
 // type, option ids that the question has, each at most once, and sizes. It
 // is the check a save runs before anything is written.
 func ParseResponse(c Content, raw []byte) (Response, error) {
-	var r Response
-	bad := shapeError(c.Type)
+	r, ok := parseResponse(c, raw)
+	if !ok {
+		return Response{}, shapeError(c.Type)
+	}
+	return r, nil
+}
+
+// parseResponse is ParseResponse without the error, which costs more to
+// build than a well-formed answer costs to parse: grading parses every
+// saved answer of an attempt.
+func parseResponse(c Content, raw []byte) (r Response, ok bool) {
+	const bad = false
 	ids := func() map[string]bool {
 		m := make(map[string]bool, len(c.Body.Options))
 		for _, o := range c.Body.Options {
@@ -115,7 +125,7 @@ func ParseResponse(c Content, raw []byte) (Response, error) {
 	switch c.Type {
 	case TypeSingleChoice:
 		var w choiceWire
-		if decodeStrict(raw, &w) != nil || w.Choice == nil || !ids()[*w.Choice] {
+		if decodeStrict(raw, &w) != nil || w.Choice == nil || !hasOption(c.Body, *w.Choice) {
 			return r, bad
 		}
 		r.Choice = *w.Choice
@@ -195,7 +205,17 @@ func ParseResponse(c Content, raw []byte) (Response, error) {
 	default:
 		return r, bad
 	}
-	return r, nil
+	return r, true
+}
+
+// hasOption reports whether the question has an option of this id.
+func hasOption(b Body, id string) bool {
+	for _, o := range b.Options {
+		if o.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Grade returns the fraction (0..1) of the question's marks the answer

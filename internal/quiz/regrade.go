@@ -261,16 +261,9 @@ func (s *Service) regradeAttempt(ctx context.Context, id uuid.UUID) (regraded, c
 		if !sl.Type.AutoGraded() {
 			continue
 		}
-		c, err := s.contentAt(ctx, sl.QuestionVersionID, sl.KeyRevision)
+		score, err := s.slotScore(ctx, *sl)
 		if err != nil {
 			return true, false, err
-		}
-		score := 0.0
-		if len(sl.Response) > 0 {
-			if r, err := ParseResponse(c, sl.Response); err == nil {
-				f, _ := Grade(c, r)
-				score = round3(f * sl.Points)
-			}
 		}
 		if sl.Score != nil && math.Abs(*sl.Score-score) < 5e-4 {
 			continue

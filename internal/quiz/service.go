@@ -113,8 +113,11 @@ type Service struct {
 	layouts  *memo[uuid.UUID, layout]
 	// the questions starts draw, for a second (startQuestions)
 	fresh *memo[uuid.UUID, freshQuestion]
-	// failAfterSlots, in tests, makes grading fail after so many slots, as a
-	// worker killed mid-way.
+	// gathers concurrent GradeAttempt calls into batches
+	grader *gradeBatcher
+	// failAfterSlots, in tests, makes grading fail after writing scores (so
+	// many slots' of an attempt graded alone, all of a batch's), as a worker
+	// killed mid-way.
 	failAfterSlots int
 }
 
@@ -136,7 +139,7 @@ func NewService(d Deps) *Service {
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
 		starts: make(chan struct{}, starts), quizzes: newMemo[uuid.UUID, Quiz](10_000),
 		versions: newMemo[uuid.UUID, Content](20_000), layouts: newMemo[uuid.UUID, layout](100_000),
-		fresh: newMemo[uuid.UUID, freshQuestion](10_000)}
+		fresh: newMemo[uuid.UUID, freshQuestion](10_000), grader: newGradeBatcher(gradeBatchSize, gradeBatchWait)}
 }
 
 // The errors of the quiz domain.

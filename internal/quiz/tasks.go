@@ -51,22 +51,47 @@ type AttemptGradedPayload struct {
 }
 
 // HandleGradeAttempt grades a submitted attempt. Registered on the bus, it
-// runs in the transaction that records the job done: a duplicate task, or a
-// rerun after a worker died mid-way (its transaction rolled back), grades
-// the attempt exactly once.
+// runs in the transaction that records the job done, and the grade is
+// written in its batch's transaction (GradeAttempt), committed before the
+// job is recorded done: a duplicate task, or a rerun after a worker died
+// mid-way (either transaction rolled back), finds the attempt submitted and
+// grades it, or finds it graded and changes nothing. It is graded exactly once.
 func (s *Service) HandleGradeAttempt(ctx context.Context, t *asynq.Task) error {
 	var p GradeAttemptPayload
 	if err := queue.Decode(t, &p); err != nil {
 		return err
 	}
+	// The bus's transaction records only that the job is done; a record
+	// lost in a crash makes the task run again, and it finds the attempt
+	// graded. So it too commits without waiting for the disk.
+	if err := s.store.commitAsync(ctx); err != nil {
+		return err
+	}
 	return s.GradeAttempt(ctx, p.AttemptID)
 }
 
-// GradeAttempt grades the auto-gradable slots of a submitted attempt, in the
-// transaction carried by ctx (or one of its own): the attempt becomes graded,
-// or needs_grading while essays wait for a grader. An attempt not in
-// submitted state is left alone, so grading twice changes nothing.
+// GradeAttempt grades the auto-gradable slots of a submitted attempt: the
+// attempt becomes graded, or needs_grading while essays wait for a grader.
+// An attempt not in submitted state is left alone, so grading twice changes
+// nothing.
+//
+// Calls made about the same time (a worker runs ten tasks at once) are
+// graded together, in a transaction of the batch's own, not the caller's
+// (see gradeBatch): grading is idempotent, so a task whose own transaction
+// then fails runs again and finds the attempt graded. An attempt the batch
+// could not grade is graded alone, in the transaction carried by ctx (or one
+// of its own).
 func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
+	err := s.grader.do(ctx, attemptID, s.gradeBatch)
+	if errors.Is(err, errGradeAlone) {
+		return s.gradeAlone(ctx, attemptID)
+	}
+	return err
+}
+
+// gradeAlone grades one attempt in the transaction carried by ctx (or one
+// of its own), its row locked.
+func (s *Service) gradeAlone(ctx context.Context, attemptID uuid.UUID) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		// A grade lost in a crash is made again: the attempt stays submitted
 		// and its job undone (both in this transaction), so the relay sends
@@ -79,45 +104,65 @@ func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
 		if err != nil || a.State != StateSubmitted {
 			return err
 		}
-		var nums []int
-		var scores []float64
-		for i := range slots {
-			sl := &slots[i]
-			if !sl.Type.AutoGraded() {
-				continue
-			}
-			c, err := s.contentAt(ctx, sl.QuestionVersionID, sl.KeyRevision)
-			if err != nil {
+		nums, scores, err := s.autoScores(ctx, slots)
+		if err != nil {
+			return err
+		}
+		if s.failAfterSlots > 0 && len(nums) >= s.failAfterSlots {
+			if err := s.store.setSlotScores(ctx, attemptID, nums[:s.failAfterSlots], scores[:s.failAfterSlots]); err != nil {
 				return err
 			}
-			score := 0.0
-			if len(sl.Response) > 0 {
-				if r, err := ParseResponse(c, sl.Response); err == nil {
-					f, _ := Grade(c, r)
-					score = round3(f * sl.Points)
-				}
-			}
-			sl.Score = &score
-			nums, scores = append(nums, sl.Slot), append(scores, score)
-			if s.failAfterSlots > 0 && len(nums) == s.failAfterSlots {
-				if err := s.store.setSlotScores(ctx, attemptID, nums, scores); err != nil {
-					return err
-				}
-				return errors.New("test: the worker dies mid-grading")
-			}
+			return errWorkerDies
 		}
 		return s.settle(ctx, a, slots, nums, scores)
 	})
 }
 
+// errWorkerDies is what failAfterSlots makes grading fail with, in tests.
+var errWorkerDies = errors.New("test: the worker dies mid-grading")
+
+// autoScores scores the auto-graded slots of an attempt with the current
+// keys, setting each one's Score, and returns their numbers and scores.
+func (s *Service) autoScores(ctx context.Context, slots []Slot) (nums []int, scores []float64, err error) {
+	for i := range slots {
+		sl := &slots[i]
+		if !sl.Type.AutoGraded() {
+			continue
+		}
+		score, err := s.slotScore(ctx, *sl)
+		if err != nil {
+			return nil, nil, err
+		}
+		sl.Score = &score
+		nums, scores = append(nums, sl.Slot), append(scores, score)
+	}
+	return nums, scores, nil
+}
+
+// slotScore is the score an auto-graded slot's answer earns with the key of
+// the slot's question version at its key revision: no answer, or one that
+// does not parse, earns 0.
+func (s *Service) slotScore(ctx context.Context, sl Slot) (float64, error) {
+	c, err := s.contentAt(ctx, sl.QuestionVersionID, sl.KeyRevision)
+	if err != nil {
+		return 0, err
+	}
+	if len(sl.Response) == 0 {
+		return 0, nil
+	}
+	r, err := ParseResponse(c, sl.Response)
+	if err != nil {
+		return 0, nil
+	}
+	f, _ := Grade(c, r)
+	return round3(f * sl.Points), nil
+}
+
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
-// settle sums an attempt's slots and writes, in one statement, the scores of
-// the slots nums (when given) and the attempt's grade: graded when every
-// graded slot has a score (with the event announcing it), needs_grading
-// otherwise.
-func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []int, scores []float64) error {
-	total, pending := 0.0, false
+// tally sums the scores of an attempt's graded slots; pending is true while
+// one of them (an essay) has no score yet.
+func tally(slots []Slot) (total float64, pending bool) {
 	for _, sl := range slots {
 		if !sl.Type.Graded() {
 			continue
@@ -128,7 +173,20 @@ func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []in
 		}
 		total += *sl.Score
 	}
-	total = round3(total)
+	return round3(total), pending
+}
+
+// passes reports whether a total reaches the quiz's pass mark.
+func passes(q Quiz, total, maxScore float64) bool {
+	return maxScore == 0 || total/maxScore*100 >= q.PassMark-1e-9
+}
+
+// settle sums an attempt's slots and writes, in one statement, the scores of
+// the slots nums (when given) and the attempt's grade: graded when every
+// graded slot has a score (with the event announcing it), needs_grading
+// otherwise.
+func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []int, scores []float64) error {
+	total, pending := tally(slots)
 	if pending {
 		_, err := s.store.setGrade(ctx, a, StateNeedsGrading, total, nil, s.now(), nums, scores)
 		return err
@@ -137,16 +195,22 @@ func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []in
 	if err != nil {
 		return err
 	}
-	passed := a.MaxScore == 0 || total/a.MaxScore*100 >= q.PassMark-1e-9
+	passed := passes(q, total, a.MaxScore)
 	graded, err := s.store.setGrade(ctx, a, StateGraded, total, &passed, s.now(), nums, scores)
 	if err != nil {
 		return err
 	}
-	percent := QuizGrade(q.GradingMethod, graded)
-	_, err = s.outbox.Add(ctx, queue.Job{Type: TypeAttemptGraded, Queue: queue.Default, Payload: AttemptGradedPayload{
-		AttemptID: a.ID, QuizID: a.QuizID, ClassID: a.ClassID, UserID: a.UserID, Score: total, MaxScore: a.MaxScore,
-		Passed: passed, QuizPercent: round3(percent), QuizPassed: percent >= q.PassMark-1e-9, TestKind: q.TestKind}})
+	_, err = s.outbox.Add(ctx, gradedEvent(a, q, total, passed, graded))
 	return err
+}
+
+// gradedEvent announces an attempt graded with total, percents being its
+// learner's graded attempts of the quiz (this one included) in attempt order.
+func gradedEvent(a Attempt, q Quiz, total float64, passed bool, percents []float64) queue.Job {
+	percent := QuizGrade(q.GradingMethod, percents)
+	return queue.Job{Type: TypeAttemptGraded, Queue: queue.Default, Payload: AttemptGradedPayload{
+		AttemptID: a.ID, QuizID: a.QuizID, ClassID: a.ClassID, UserID: a.UserID, Score: total, MaxScore: a.MaxScore,
+		Passed: passed, QuizPercent: round3(percent), QuizPassed: percent >= q.PassMark-1e-9, TestKind: q.TestKind}}
 }
 
 // QuizGrade is a learner's grade of a quiz, in percent, from the percents

@@ -52,9 +52,47 @@ func (outboxRow) TableName() string { return "outbox" }
 // Add records job in the transaction carried by ctx (or on its own when there
 // is none) and returns its id, which becomes the Asynq task id.
 func (o *Outbox) Add(ctx context.Context, job Job) (uuid.UUID, error) {
+	row, err := newOutboxRow(job)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if err := o.db.Conn(ctx).Omit("CreatedAt", "RelayedAt", "Attempts", "LastError").Create(&row).Error; err != nil {
+		return uuid.Nil, fmt.Errorf("record outbox job %s: %w", job.Type, err)
+	}
+	return row.ID, nil
+}
+
+// AddAll records jobs as Add does, in one statement: a caller that makes
+// many at once (grading a batch of attempts) saves a round trip and an
+// insert's planning per job.
+func (o *Outbox) AddAll(ctx context.Context, jobs []Job) ([]uuid.UUID, error) {
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	n := len(jobs)
+	ids, types, payloads, queues, retries, processAt := make([]uuid.UUID, n), make([]string, n), make([][]byte, n), make([]string, n), make([]int, n), make([]*time.Time, n)
+	for i, job := range jobs {
+		row, err := newOutboxRow(job)
+		if err != nil {
+			return nil, err
+		}
+		ids[i], types[i], payloads[i], queues[i], retries[i], processAt[i] = row.ID, row.TaskType, row.Payload, row.Queue, row.MaxRetry, row.ProcessAt
+	}
+	err := o.db.Conn(ctx).Exec(`INSERT INTO outbox (id, task_type, payload, queue, max_retry, process_at)
+		SELECT * FROM unnest(?::uuid[], ?::text[], ?::bytea[], ?::text[], ?::int[], ?::timestamptz[])`,
+		database.UUIDArray(ids), database.Array[string](types), database.Array[[]byte](payloads), database.Array[string](queues),
+		database.Array[int](retries), database.Array[*time.Time](processAt)).Error
+	if err != nil {
+		return nil, fmt.Errorf("record %d outbox jobs: %w", n, err)
+	}
+	return ids, nil
+}
+
+// newOutboxRow is job as the outbox stores it, under a new time-ordered id.
+func newOutboxRow(job Job) (outboxRow, error) {
 	body, err := json.Marshal(job.Payload)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("encode %s payload: %w", job.Type, err)
+		return outboxRow{}, fmt.Errorf("encode %s payload: %w", job.Type, err)
 	}
 	row := outboxRow{ID: uuid.Must(uuid.NewV7()), TaskType: job.Type, Payload: body, Queue: job.Queue, MaxRetry: job.MaxRetry}
 	if row.Queue == "" {
@@ -67,10 +105,7 @@ func (o *Outbox) Add(ctx context.Context, job Job) (uuid.UUID, error) {
 		at := job.ProcessAt.UTC()
 		row.ProcessAt = &at
 	}
-	if err := o.db.Conn(ctx).Omit("CreatedAt", "RelayedAt", "Attempts", "LastError").Create(&row).Error; err != nil {
-		return uuid.Nil, fmt.Errorf("record outbox job %s: %w", job.Type, err)
-	}
-	return row.ID, nil
+	return row, nil
 }
 
 // Backlog counts the jobs not relayed yet, for /metrics.

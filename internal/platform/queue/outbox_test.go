@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
@@ -48,6 +49,53 @@ func TestOutboxJobExistsOnlyWhenItsTransactionCommits(t *testing.T) {
 	n, err := outbox.Backlog(ctx)
 	if err != nil || n != 1 {
 		t.Errorf("Backlog() = %d, %v; want 1 (only the committed job)", n, err)
+	}
+}
+
+func TestAddAllRecordsEachJobAsAddDoes(t *testing.T) {
+	t.Parallel()
+	db := database.NewTestDB(t)
+	outbox := NewOutbox(db)
+	ctx := context.Background()
+	later := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	jobs := []Job{
+		{Type: "test:plain", Payload: map[string]int{"n": 1}},
+		{Type: "test:scheduled", Payload: map[string]string{"s": "é"}, Queue: Critical, ProcessAt: later, MaxRetry: 3},
+	}
+	var one, all []uuid.UUID
+	for _, job := range jobs {
+		id, err := outbox.Add(ctx, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one = append(one, id)
+	}
+	all, err := outbox.AddAll(ctx, jobs)
+	if err != nil || len(all) != len(jobs) {
+		t.Fatalf("AddAll = %v, %v, want %d ids", all, err, len(jobs))
+	}
+	for i := range jobs {
+		var added, batched []outboxRow
+		db.Conn(ctx).Where("id = ?", one[i]).Find(&added)
+		db.Conn(ctx).Where("id = ?", all[i]).Find(&batched)
+		if len(added) != 1 || len(batched) != 1 {
+			t.Fatalf("job %d: rows %d by Add, %d by AddAll, want 1 each", i, len(added), len(batched))
+		}
+		a, b := added[0], batched[0]
+		same := a.TaskType == b.TaskType && string(a.Payload) == string(b.Payload) && a.Queue == b.Queue && a.MaxRetry == b.MaxRetry &&
+			(a.ProcessAt == nil) == (b.ProcessAt == nil) && (a.ProcessAt == nil || a.ProcessAt.Equal(*b.ProcessAt))
+		if !same {
+			t.Errorf("job %d: AddAll recorded %+v, Add %+v", i, b, a)
+		}
+	}
+	_ = db.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := outbox.AddAll(ctx, jobs); err != nil {
+			t.Fatalf("AddAll: %v", err)
+		}
+		return errors.New("the change failed")
+	})
+	if n, err := outbox.Backlog(ctx); err != nil || n != 4 {
+		t.Errorf("Backlog() = %d, %v; want 4 (the jobs of a rolled-back AddAll are gone)", n, err)
 	}
 }
 

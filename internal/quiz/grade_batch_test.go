@@ -1,0 +1,226 @@
+package quiz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// submittedAttempts sets the fixture's quiz to a single-choice question (2
+// points) and a true/false one (1 point) and has n new learners each submit
+// an attempt: the even ones earn 3, the odd ones 2.
+func submittedAttempts(t *testing.T, f *fixture, n int) (ids []uuid.UUID, scores map[uuid.UUID]float64) {
+	t.Helper()
+	_, qs := f.bank()
+	f.setQuiz(QuizInput{AttemptsAllowed: ptr(0), ShuffleOptions: ptr(false)}, qs[TypeSingleChoice].ID, qs[TypeTrueFalse].ID)
+	scores = map[uuid.UUID]float64{}
+	for i := 0; i < n; i++ {
+		learner := f.newLearner()
+		a, err := f.svc.Start(learner, f.quizID, f.classID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		choice, score := `{"choice":"a"}`, 3.0
+		if i%2 == 1 {
+			choice, score = `{"choice":"c"}`, 2.0
+		}
+		for slot, answer := range []string{choice, `{"value":true}`} {
+			if _, err := f.svc.SaveAnswer(learner, a.ID, slot+1, 1, raw(answer)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.svc.Submit(learner, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids, scores[a.ID] = append(ids, a.ID), score
+	}
+	return ids, scores
+}
+
+// gradeInOneBatch calls GradeAttempt for every id at once, the calls
+// gathered into one batch, and returns each call's error.
+func gradeInOneBatch(f *fixture, ids []uuid.UUID) []error {
+	f.svc.grader = newGradeBatcher(len(ids), time.Minute)
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.svc.GradeAttempt(context.Background(), id)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// gradedEvents returns the payloads of the graded events by attempt.
+func gradedEvents(t *testing.T, f *fixture) map[uuid.UUID][]AttemptGradedPayload {
+	t.Helper()
+	var payloads []string
+	err := f.db.Conn(context.Background()).Raw("SELECT convert_from(payload, 'UTF8') FROM outbox WHERE task_type = ?", TypeAttemptGraded).
+		Scan(&payloads).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[uuid.UUID][]AttemptGradedPayload{}
+	for _, raw := range payloads {
+		var p AttemptGradedPayload
+		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+			t.Fatal(err)
+		}
+		out[p.AttemptID] = append(out[p.AttemptID], p)
+	}
+	return out
+}
+
+// wantGradedOnce checks that each attempt is graded with its score and
+// announced by exactly one event carrying it.
+func wantGradedOnce(t *testing.T, f *fixture, scores map[uuid.UUID]float64) {
+	t.Helper()
+	events := gradedEvents(t, f)
+	for id, want := range scores {
+		got, err := f.svc.store.attempt(context.Background(), id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != StateGraded || got.Score == nil || *got.Score != want {
+			t.Errorf("attempt %s: %s with score %v, want graded with %g", id, got.State, got.Score, want)
+		}
+		if len(events[id]) != 1 || events[id][0].Score != want || events[id][0].QuizPercent != round3(want/3*100) {
+			t.Errorf("attempt %s: graded events %+v, want one with score %g", id, events[id], want)
+		}
+	}
+	if len(events) != len(scores) {
+		t.Errorf("graded events name %d attempts, want %d", len(events), len(scores))
+	}
+}
+
+func TestAttemptsGradedInOneBatchGetOneGradeAndOneEventEach(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ids, scores := submittedAttempts(t, f, 4)
+	// The first attempt twice in the batch: a duplicate task.
+	for i, err := range gradeInOneBatch(f, append(ids, ids[0])) {
+		if err != nil {
+			t.Errorf("call %d: %v", i+1, err)
+		}
+	}
+	wantGradedOnce(t, f, scores)
+
+	// Graded again, in a batch or alone: nothing changes.
+	for i, err := range gradeInOneBatch(f, ids[:2]) {
+		if err != nil {
+			t.Errorf("a second grading, call %d: %v", i+1, err)
+		}
+	}
+	if err := f.svc.GradeAttempt(context.Background(), ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	wantGradedOnce(t, f, scores)
+}
+
+func TestABadAttemptFailsOnlyItsOwnCallInABatch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		spoil func(f *fixture, bad uuid.UUID)
+	}{
+		{"its question version no longer decodes", func(f *fixture, bad uuid.UUID) {
+			broken := uuid.Must(uuid.NewV7())
+			f.exec(`INSERT INTO question_versions (id, question_id, number, type, stem, points, body, created_by)
+				SELECT ?, question_id, number + 100, type, stem, points, '"broken"', created_by FROM question_versions v
+				WHERE v.id = (SELECT question_version_id FROM quiz_attempt_slots WHERE attempt_id = ? AND slot = 1)`, broken, bad)
+			f.exec(`UPDATE quiz_attempt_slots SET question_version_id = ? WHERE attempt_id = ? AND slot = 1`, broken, bad)
+		}},
+		{"the database refuses its grade", func(f *fixture, bad uuid.UUID) {
+			f.exec(`CREATE FUNCTION refuse_grade() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN IF NEW.id = '` + bad.String() + `' AND NEW.state <> 'submitted' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`)
+			f.exec(`CREATE TRIGGER refuse_grade BEFORE UPDATE ON quiz_attempts FOR EACH ROW EXECUTE FUNCTION refuse_grade()`)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			ids, scores := submittedAttempts(t, f, 3)
+			bad := ids[1]
+			tc.spoil(f, bad)
+			errs := gradeInOneBatch(f, ids)
+			for i, err := range errs {
+				if (err != nil) != (ids[i] == bad) {
+					t.Errorf("call %d: %v, want an error only for the bad attempt", i+1, err)
+				}
+			}
+			got, err := f.svc.store.attempt(context.Background(), bad, false)
+			if err != nil || got.State != StateSubmitted {
+				t.Errorf("the bad attempt: %s, %v, want it still submitted", got.State, err)
+			}
+			delete(scores, bad)
+			wantGradedOnce(t, f, scores)
+		})
+	}
+}
+
+func TestAWorkerKilledMidBatchLeavesItsAttemptsSubmitted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ids, scores := submittedAttempts(t, f, 3)
+	f.svc.failAfterSlots = 1
+	for i, err := range gradeInOneBatch(f, ids) {
+		if !errors.Is(err, errWorkerDies) {
+			t.Errorf("call %d: %v, want the worker's death", i+1, err)
+		}
+	}
+	var scored int64
+	f.db.Conn(context.Background()).Table("quiz_attempt_slots").Where("score IS NOT NULL").Count(&scored)
+	var submitted int64
+	f.db.Conn(context.Background()).Table("quiz_attempts").Where("state = 'submitted'").Count(&submitted)
+	if scored != 0 || submitted != 3 || f.countOutbox(TypeAttemptGraded) != 0 {
+		t.Fatalf("after the death: %d slots scored, %d attempts submitted, %d events; want 0, 3, 0",
+			scored, submitted, f.countOutbox(TypeAttemptGraded))
+	}
+	f.svc.failAfterSlots = 0
+	for i, err := range gradeInOneBatch(f, ids) {
+		if err != nil {
+			t.Errorf("the rerun, call %d: %v", i+1, err)
+		}
+	}
+	wantGradedOnce(t, f, scores)
+}
+
+func TestAnAttemptAnotherGraderHoldsIsSkippedNotWaitedFor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ids, scores := submittedAttempts(t, f, 2)
+	held := ids[0]
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- f.db.WithTx(context.Background(), func(ctx context.Context) error {
+			if err := f.db.Conn(ctx).Exec("SELECT 1 FROM quiz_attempts WHERE id = ? FOR UPDATE", held).Error; err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	errs := gradeInOneBatch(f, ids)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(errs[0], errAttemptBusy) || errs[1] != nil {
+		t.Fatalf("calls = %v, want the held attempt busy and the other graded", errs)
+	}
+	// Its task runs again later and grades it.
+	if err := f.svc.GradeAttempt(context.Background(), held); err != nil {
+		t.Fatal(err)
+	}
+	wantGradedOnce(t, f, scores)
+}
