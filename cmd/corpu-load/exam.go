@@ -157,12 +157,14 @@ type examResult struct {
 	StartP99MS    float64 `json:"start_p99_ms"`
 	StartWaitP99  float64 `json:"start_wait_p99_ms"` // first try to 201 (or 200), waits included
 	SaveP99MS     float64 `json:"save_p99_ms"`
+	SaveBusy      int64   `json:"save_busy"` // 503/429 answers to a save, each honoured and tried again
 	AckedSaves    int64   `json:"acked_saves"`
 	StaleSaves    int64   `json:"stale_saves"` // 409: the server held a newer seq
 	FailedSaves   int64   `json:"failed_saves"`
 	LostSaves     int64   `json:"lost_saves"`
 	Submitted     int64   `json:"submitted"`
 	SubmitP99MS   float64 `json:"submit_p99_ms"`
+	SubmitBusy    int64   `json:"submit_busy"` // 503/429 answers to a submit, each honoured and tried again
 	Graded        int64   `json:"graded"`
 	GradedWithinS float64 `json:"graded_within_s"` // -1 when not every attempt was graded in -grade-timeout
 	Errors5xx     int64   `json:"errors_5xx"`
@@ -217,6 +219,8 @@ type exam struct {
 	errors5xx atomic.Int64
 	transport atomic.Int64
 	busy      atomic.Int64 // 503/429 with Retry-After on starts
+	busySave  atomic.Int64 // and on saves
+	busySub   atomic.Int64 // and on submits
 	started   atomic.Int64 // attempts started, the full-speed phase's included
 	acked     atomic.Int64
 	stale     atomic.Int64
@@ -276,7 +280,7 @@ func (e *exam) run(ctx context.Context) (examResult, error) {
 
 	snap := func(k kind) kindSummary { s, _ := e.c.rec.kinds[k].snapshot(k); return s }
 	res.Started = e.started.Load()
-	res.StartBusy = e.busy.Load()
+	res.StartBusy, res.SaveBusy, res.SubmitBusy = e.busy.Load(), e.busySave.Load(), e.busySub.Load()
 	res.StartP99MS, res.StartWaitP99 = snap(kindStart).P99MS, snap(kindStartWait).P99MS
 	res.SaveP99MS, res.SubmitP99MS = snap(kindSave).P99MS, snap(kindSubmit).P99MS
 	res.AckedSaves, res.StaleSaves, res.FailedSaves = e.acked.Load(), e.stale.Load(), e.failed.Load()

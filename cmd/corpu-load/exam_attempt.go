@@ -204,8 +204,13 @@ func (e *exam) save(ctx context.Context, a *attempt, q layoutQuestion, k kind, r
 			a.seq = max(a.seq, *stored.Seq)
 			a.mu.Unlock()
 			return false
-		case tries < 3 && (err != nil || r.busy() || r.status >= 500):
-			if sleep(ctx, backoff(r.retryAfter)/2) != nil {
+		case err == nil && r.busy():
+			e.busySave.Add(1)
+			if sleep(ctx, backoff(r.retryAfter)) != nil {
+				return false
+			}
+		case tries < 3 && (err != nil || r.status >= 500):
+			if sleep(ctx, backoff(0)/2) != nil {
 				return false
 			}
 		default:
@@ -240,7 +245,12 @@ func (e *exam) submit(ctx context.Context, a *attempt, k kind) (time.Time, bool)
 			a.submitted = true
 			a.mu.Unlock()
 			return time.Now(), true
-		case tries < 5 && (err != nil || r.busy() || r.status >= 500):
+		case err == nil && r.busy(): // the server asks to come back: a learner's page would
+			e.busySub.Add(1)
+			if sleep(ctx, backoff(r.retryAfter)) != nil {
+				return time.Time{}, false
+			}
+		case tries < 5 && (err != nil || r.status >= 500):
 			if sleep(ctx, backoff(r.retryAfter)) != nil {
 				return time.Time{}, false
 			}

@@ -43,6 +43,7 @@ type examCorpu struct {
 	created   map[string]int // "courses", "users", ... → POSTs
 
 	busyNth    int // the start request (counted from 1) to turn away with 503 and Retry-After
+	busySubmit int // submits still to turn away with 503 and Retry-After
 	startCalls int
 	dropNth    int  // the first save to the nth attempt started is acknowledged and not stored
 	staleNth   int  // the second save to the nth attempt is answered 409 with a newer stored seq
@@ -390,6 +391,10 @@ func (f *examCorpu) handler() http.Handler {
 	})
 	route("POST /api/v1/attempts/{id}/submit", func(_ string, r *http.Request) (int, any) {
 		a := f.attempts[r.PathValue("id")]
+		if f.busySubmit > 0 {
+			f.busySubmit--
+			return 503, map[string]any{"status": 503, "code": "server.busy"}
+		}
 		if a.submitted.IsZero() {
 			a.submitted = time.Now()
 		}
@@ -609,6 +614,21 @@ func TestExamPrepareOnlySignsEveryoneInAndStartsNoAttemptSoTheExamRunSignsNobody
 	}
 	if res.SignIns != 0 || res.CachedTokens != 6 || f.learnerLogins() != 6 || res.Started == 0 {
 		t.Errorf("signins %d, cached %d, learner sign-ins %d, started %d; want 0, 6, still 6, some", res.SignIns, res.CachedTokens, f.learnerLogins(), res.Started)
+	}
+}
+
+func TestExamWaitsOutABusyServerAtSubmitHoweverOftenItAsks(t *testing.T) {
+	t.Parallel()
+	f := newExamCorpu()
+	f.busySubmit = 6 // more than the tries given to a failing submit
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	err, res, _ := runExamAgainst(t, srv, filepath.Join(t.TempDir(), "tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SubmitBusy != 6 || res.Submitted != 8 || res.Graded != 8 || res.Errors5xx != 0 {
+		t.Errorf("submit_busy %d, submitted %d, graded %d, 5xx %d; want 6, 8, 8, 0", res.SubmitBusy, res.Submitted, res.Graded, res.Errors5xx)
 	}
 }
 
