@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -33,30 +32,16 @@ func TestTheWorkerPurgesRelayedOutboxRowsAfterTheConfiguredRetention(t *testing.
 			t.Fatal(err)
 		}
 	}
-	worker, err := srv.App.Worker()
-	if err != nil {
-		t.Fatal(err)
-	}
-	workerCtx, stop := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); _ = worker.Run(workerCtx) }()
-	t.Cleanup(func() { stop(); <-stopped })
+	runWorker(t, srv)
 	// The scheduler enqueues it hourly; here it is enqueued at once.
 	if err := queue.NewClient(srv.Deps.Redis, srv.Deps.Queues).Enqueue(ctx, "queue:reconcile:outbox-purge", struct{}{}, queue.Low); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	eventually(t, "only the recent outbox row is left after the purge", func() bool {
 		var left []uuid.UUID
 		if err := db.Raw("SELECT id FROM outbox ORDER BY id").Scan(&left).Error; err != nil {
 			t.Fatal(err)
 		}
-		if len(left) == 1 && left[0] == recent {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("outbox rows after the purge = %v, want only the recent one %s", left, recent)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(left) == 1 && left[0] == recent
+	})
 }

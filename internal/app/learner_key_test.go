@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -46,18 +45,6 @@ func sees(t *testing.T, f *fixture, caller, class, email string) bool {
 	t.Helper()
 	users, _ := walkTeam(t, f.clients[caller], "200", class)
 	return slices.Contains(users, f.user[email])
-}
-
-// eventually fails the test when cond is not true within 15 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 15 s: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func TestAnEnrolmentCarriesItsLearnersUnitPath(t *testing.T) {

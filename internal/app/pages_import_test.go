@@ -10,15 +10,6 @@ import (
 	"time"
 )
 
-// runWorker processes tasks for the rest of the test, as in production.
-func runWorker(t *testing.T, srv *TestServer) {
-	t.Helper()
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.App.RunWorker(ctx) }()
-	t.Cleanup(func() { stop(); <-done })
-}
-
 // waitForPage reloads a page until it contains want.
 func waitForPage(t *testing.T, b *browser, path, want string) string {
 	t.Helper()

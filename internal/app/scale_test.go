@@ -341,29 +341,16 @@ func TestTheWorkerSweepsTheClaimsImportsLeftBehind(t *testing.T) {
 	if err := db.Exec(`INSERT INTO import_runs (job_id, heartbeat_at) VALUES (?, now() - interval '1 minute')`, alive).Error; err != nil {
 		t.Fatal(err)
 	}
-	worker, err := srv.App.Worker()
-	if err != nil {
-		t.Fatal(err)
-	}
-	workerCtx, stop := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); _ = worker.Run(workerCtx) }()
-	t.Cleanup(func() { stop(); <-stopped })
+	runWorker(t, srv)
 	if err := queue.NewClient(srv.Deps.Redis, srv.Deps.Queues).Enqueue(ctx, "queue:reconcile:import-claims", struct{}{}, queue.Low); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var left []uuid.UUID
+	var left []uuid.UUID
+	eventually(t, "only the claims of the live attempt are left after the sweep", func() bool {
+		left = nil
 		if err := db.Raw("SELECT job_id FROM import_claims").Scan(&left).Error; err != nil {
 			t.Fatal(err)
 		}
-		if len(left) == 1 && left[0] == alive {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("claims after the sweep = %v, want only those of the live attempt %s", left, alive)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(left) == 1 && left[0] == alive
+	})
 }
