@@ -11,7 +11,6 @@ import (
 	"github.com/corpu/corpu/internal/delivery"
 	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/identity"
-	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/queue"
@@ -175,8 +174,8 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 }
 
 // learnerAccess answers for a learner of the class, the case of every
-// start and page of an exam, in two or three statements: the class, the
-// caller's enrolment and, only for those who hold a staff role somewhere,
+// start and page of an exam, in two or three statements: the caller's
+// enrolment, the class and, only for those who hold a staff role somewhere,
 // the institute's path. Anyone enrolled may see their class, so delivery's
 // visibility walk is not needed; ok is false for everyone else, who take
 // that walk.
@@ -184,15 +183,14 @@ func (c quizClasses) learnerAccess(ctx context.Context, actor *authz.Actor, clas
 	if !actor.MaySelf(authz.SelfLearn) {
 		return quiz.ClassAccess{}, false, nil
 	}
-	class, err := c.delivery.ClassFacts(ctx, classID)
-	if apperr.KindOf(err) == apperr.KindNotFound {
-		return quiz.ClassAccess{}, false, nil
-	}
-	if err != nil {
-		return quiz.ClassAccess{}, false, err
-	}
+	// The enrolment first: staff and strangers then cost one query before
+	// the walk, and a class that does not exist has no enrolment.
 	learns, err := c.delivery.Learns(ctx, classID, actor.UserID)
 	if err != nil || !learns {
+		return quiz.ClassAccess{}, false, err
+	}
+	class, err := c.delivery.ClassFacts(ctx, classID)
+	if err != nil {
 		return quiz.ClassAccess{}, false, err
 	}
 	out, err := c.standing(ctx, actor, class)
