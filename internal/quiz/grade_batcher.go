@@ -2,6 +2,7 @@ package quiz
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,7 +88,7 @@ func (b *gradeBatcher) join(c gradeCaller) (*gradeBatch, bool) {
 		b.open = batch
 	}
 	batch.callers = append(batch.callers, c)
-	if !batch.has(c.attemptID) {
+	if !slices.Contains(batch.ids, c.attemptID) {
 		batch.ids = append(batch.ids, c.attemptID)
 	}
 	if len(batch.callers) == b.size {
@@ -110,13 +111,4 @@ func (b *gradeBatcher) gather(batch *gradeBatch) {
 		}
 		b.mu.Unlock()
 	}
-}
-
-func (batch *gradeBatch) has(id uuid.UUID) bool {
-	for _, have := range batch.ids {
-		if have == id {
-			return true
-		}
-	}
-	return false
 }
