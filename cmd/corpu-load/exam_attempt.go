@@ -378,49 +378,83 @@ func (e *exam) sit(ctx context.Context, quizID, classID string, sessions []*sess
 	return last
 }
 
-// awaitGrading polls every submitted attempt until it is graded or -grade-timeout
-// passes, and returns how many were graded and the seconds from lastSubmit until
-// the last of them was seen graded (-1 when some were not).
+// awaitGrading polls the submitted attempts until every one is graded or
+// -grade-timeout passes, and returns how many were graded and the seconds from
+// lastSubmit until the last of them was seen graded (-1 when some were not).
+//
+// The attempts are polled in the order they started, which is the order they
+// were submitted and, near enough, graded. A round stops at the first batch
+// of gradePollBatch in which none is graded yet: the attempts after it are
+// most likely waiting too. Reading every pending attempt each round (10,000
+// GETs four times a second) took the server's CPU from the grading it waits
+// for. When the time is up, one last round reads every attempt still pending,
+// so the count is exact.
 func (e *exam) awaitGrading(ctx context.Context, lastSubmit time.Time) (int64, float64) {
+	var pending []*attempt
 	e.mu.Lock()
-	pending := slices.Clone(e.attempts)
-	e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.gradeTimeout)
-	defer cancel()
-	var graded atomic.Int64
-	var doneAt time.Time
-	var submitted []*attempt
-	for _, a := range pending {
+	for _, a := range e.attempts {
 		a.mu.Lock()
 		if a.submitted {
-			submitted = append(submitted, a)
+			pending = append(pending, a)
 		}
 		a.mu.Unlock()
 	}
-	pending = submitted
-	for len(pending) > 0 && ctx.Err() == nil {
-		still := make([]*attempt, 0, len(pending))
-		var mu sync.Mutex
-		e.each(ctx, pending, func(a *attempt) {
-			v, err := e.view(ctx, a)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil && v.done() {
-				graded.Add(1)
-				doneAt = time.Now()
-				return
-			}
-			still = append(still, a)
-		})
-		pending = still
-		if len(pending) > 0 && sleep(ctx, 250*time.Millisecond) != nil {
+	e.mu.Unlock()
+	var p gradePoll
+	waiting, cancel := context.WithTimeout(ctx, e.cfg.gradeTimeout)
+	defer cancel()
+	for len(pending) > 0 && waiting.Err() == nil {
+		pending = e.pollGraded(waiting, pending, &p, true)
+		if len(pending) > 0 && sleep(waiting, 250*time.Millisecond) != nil {
 			break
 		}
 	}
-	if len(pending) > 0 || doneAt.IsZero() {
-		return graded.Load(), -1
+	if len(pending) > 0 {
+		last, cancel := context.WithTimeout(ctx, e.cfg.gradeTimeout)
+		defer cancel()
+		pending = e.pollGraded(last, pending, &p, false)
 	}
-	return graded.Load(), max(doneAt.Sub(lastSubmit).Seconds(), 0)
+	if len(pending) > 0 || p.doneAt.IsZero() {
+		return p.graded, -1
+	}
+	return p.graded, max(p.doneAt.Sub(lastSubmit).Seconds(), 0)
+}
+
+// gradePollBatch is how many attempts a round of awaitGrading reads at once.
+const gradePollBatch = 32
+
+// gradePoll is what awaitGrading has seen: how many attempts were graded,
+// and when the last of them was.
+type gradePoll struct {
+	graded int64
+	doneAt time.Time
+}
+
+// pollGraded reads the pending attempts batch by batch and returns those not
+// graded yet, in order; with stopEarly it stops at a batch in which none was.
+func (e *exam) pollGraded(ctx context.Context, pending []*attempt, p *gradePoll, stopEarly bool) []*attempt {
+	still := make([]*attempt, 0, len(pending))
+	for from := 0; from < len(pending); from += gradePollBatch {
+		batch := pending[from:min(from+gradePollBatch, len(pending))]
+		waiting := make([]bool, len(batch))
+		e.pool(ctx, len(batch), gradePollBatch, func(i int) {
+			v, err := e.view(ctx, batch[i])
+			waiting[i] = err != nil || !v.done()
+		})
+		before := len(still)
+		for i, a := range batch {
+			if waiting[i] {
+				still = append(still, a)
+			}
+		}
+		if graded := len(batch) - (len(still) - before); graded > 0 {
+			p.graded += int64(graded)
+			p.doneAt = time.Now()
+		} else if stopEarly || ctx.Err() != nil {
+			return append(still, pending[from+len(batch):]...)
+		}
+	}
+	return still
 }
 
 // each runs fn on every attempt, at most 32 at once.

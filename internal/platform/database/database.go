@@ -12,7 +12,9 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -29,7 +31,12 @@ type DB struct {
 // Open connects to PostgreSQL with the pool settings of cfg and checks that
 // the server answers.
 func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, error) {
-	gdb, err := gorm.Open(postgres.Open(cfg.URL), &gorm.Config{
+	pgxConfig, err := pgx.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	pool := stdlib.OpenDB(*pgxConfig, stdlib.OptionAfterConnect(registerUUID))
+	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: pool}), &gorm.Config{
 		Logger: quietTrace{Interface: logger.NewSlogLogger(log, logger.Config{
 			SlowThreshold:             slowQuery,
 			LogLevel:                  logger.Warn,
