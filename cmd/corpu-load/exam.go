@@ -228,9 +228,11 @@ type exam struct {
 	submitted atomic.Int64
 	mu        sync.Mutex
 	attempts  []*attempt
-	expiry    []time.Time // per learner, when the token issued[i] expires
-	issued    []string    // per learner, the access token signed in, refreshed or cached
-	tokenMu   sync.Mutex  // serialises writing the token cache
+	// submittedInOrder: the attempts whose submit was acknowledged, in that order
+	submittedInOrder []*attempt
+	expiry           []time.Time // per learner, when the token issued[i] expires
+	issued           []string    // per learner, the access token signed in, refreshed or cached
+	tokenMu          sync.Mutex  // serialises writing the token cache
 }
 
 // logf writes a progress line to the log.
@@ -272,9 +274,10 @@ func (e *exam) run(ctx context.Context) (examResult, error) {
 	}
 
 	e.logf("exam: %d learners start within %v, save every %v, submit after %v", len(sessions), e.cfg.startWindow, e.cfg.saveEvery, e.cfg.duration)
+	grading := e.watchGrading(ctx)
 	lastSubmit := e.sit(ctx, setup.quizID, setup.classID, sessions)
 	e.logf("waiting for grading")
-	graded, within := e.awaitGrading(ctx, lastSubmit)
+	graded, within := grading.finish(ctx, lastSubmit)
 	res.Graded, res.GradedWithinS = graded, within
 	res.LostSaves = e.lostSaves()
 

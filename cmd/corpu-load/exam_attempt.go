@@ -244,6 +244,9 @@ func (e *exam) submit(ctx context.Context, a *attempt, k kind) (time.Time, bool)
 			a.mu.Lock()
 			a.submitted = true
 			a.mu.Unlock()
+			e.mu.Lock()
+			e.submittedInOrder = append(e.submittedInOrder, a)
+			e.mu.Unlock()
 			return time.Now(), true
 		case err == nil && r.busy(): // the server asks to come back: a learner's page would
 			e.busySub.Add(1)
@@ -378,46 +381,85 @@ func (e *exam) sit(ctx context.Context, quizID, classID string, sessions []*sess
 	return last
 }
 
-// awaitGrading polls the submitted attempts until every one is graded or
-// -grade-timeout passes, and returns how many were graded and the seconds from
-// lastSubmit until the last of them was seen graded (-1 when some were not).
-//
-// The attempts are polled in the order they started, which is the order they
-// were submitted and, near enough, graded. A round stops at the first batch
-// of gradePollBatch in which none is graded yet: the attempts after it are
-// most likely waiting too. Reading every pending attempt each round (10,000
-// GETs four times a second) took the server's CPU from the grading it waits
-// for. When the time is up, one last round reads every attempt still pending,
-// so the count is exact.
-func (e *exam) awaitGrading(ctx context.Context, lastSubmit time.Time) (int64, float64) {
-	var pending []*attempt
-	e.mu.Lock()
-	for _, a := range e.attempts {
-		a.mu.Lock()
-		if a.submitted {
-			pending = append(pending, a)
+// gradeWatch follows the grading of the exam's submitted attempts while the
+// exam runs: every quarter second it polls the attempts submitted so far that
+// it has not seen graded, in the order they were submitted (and so, near
+// enough, graded). A round stops at the first batch of gradePollBatch in which
+// none is graded yet: the attempts after it are most likely waiting too.
+// Each attempt is so read about once, soon after it is graded, as a
+// learner's result page would; reading every pending attempt after the last
+// submit instead (10,000 GETs a round) took the server's CPU from the grading
+// being waited for, and the last attempt was seen graded 16 s after it was.
+type gradeWatch struct {
+	e       *exam
+	sitDone chan time.Time // the last submit, once the exam is over
+	done    chan struct{}
+	p       gradePoll
+	pending []*attempt
+	taken   int // of e.submittedInOrder
+}
+
+// watchGrading starts following the grading; finish ends it.
+func (e *exam) watchGrading(ctx context.Context) *gradeWatch {
+	w := &gradeWatch{e: e, sitDone: make(chan time.Time, 1), done: make(chan struct{})}
+	go w.run(ctx)
+	return w
+}
+
+func (w *gradeWatch) run(ctx context.Context) {
+	defer close(w.done)
+	over := w.sitDone // nil once the exam is over
+	var deadline <-chan time.Time
+	for {
+		w.takeSubmitted()
+		w.pending = w.e.pollGraded(ctx, w.pending, &w.p, true)
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-over:
+			over = nil
+			timer := time.NewTimer(w.e.cfg.gradeTimeout)
+			defer timer.Stop()
+			deadline = timer.C
+		case <-time.After(250 * time.Millisecond):
 		}
-		a.mu.Unlock()
-	}
-	e.mu.Unlock()
-	var p gradePoll
-	waiting, cancel := context.WithTimeout(ctx, e.cfg.gradeTimeout)
-	defer cancel()
-	for len(pending) > 0 && waiting.Err() == nil {
-		pending = e.pollGraded(waiting, pending, &p, true)
-		if len(pending) > 0 && sleep(waiting, 250*time.Millisecond) != nil {
-			break
+		if over == nil && len(w.pending) == 0 {
+			w.takeSubmitted()
+			if len(w.pending) == 0 {
+				return
+			}
 		}
 	}
-	if len(pending) > 0 {
-		last, cancel := context.WithTimeout(ctx, e.cfg.gradeTimeout)
+}
+
+// takeSubmitted adds the attempts submitted since the last round to pending.
+func (w *gradeWatch) takeSubmitted() {
+	w.e.mu.Lock()
+	defer w.e.mu.Unlock()
+	w.pending = append(w.pending, w.e.submittedInOrder[w.taken:]...)
+	w.taken = len(w.e.submittedInOrder)
+}
+
+// finish waits until every submitted attempt is graded or -grade-timeout
+// passes after lastSubmit, and returns how many were graded and the seconds
+// from lastSubmit until the last of them was seen graded (-1 when some were
+// not). When the time is up, one last round reads every attempt still
+// pending, so the count is exact.
+func (w *gradeWatch) finish(ctx context.Context, lastSubmit time.Time) (int64, float64) {
+	w.sitDone <- lastSubmit
+	<-w.done
+	w.takeSubmitted()
+	if len(w.pending) > 0 {
+		last, cancel := context.WithTimeout(ctx, w.e.cfg.gradeTimeout)
 		defer cancel()
-		pending = e.pollGraded(last, pending, &p, false)
+		w.pending = w.e.pollGraded(last, w.pending, &w.p, false)
 	}
-	if len(pending) > 0 || p.doneAt.IsZero() {
-		return p.graded, -1
+	if len(w.pending) > 0 || w.p.doneAt.IsZero() {
+		return w.p.graded, -1
 	}
-	return p.graded, max(p.doneAt.Sub(lastSubmit).Seconds(), 0)
+	return w.p.graded, max(w.p.doneAt.Sub(lastSubmit).Seconds(), 0)
 }
 
 // gradePollBatch is how many attempts a round of awaitGrading reads at once.
