@@ -144,33 +144,35 @@ func defaultTokenCache() string {
 
 // examResult is the outcome of an exam run, printed as the last line of output.
 type examResult struct {
-	URL           string  `json:"url"`
-	Learners      int     `json:"learners"`
-	SignIns       int64   `json:"signins"`       // fresh sign-ins of this run
-	CachedTokens  int64   `json:"cached_tokens"` // learners whose cached (or refreshed) tokens were used
-	SignInPerS    float64 `json:"signin_per_s"`
-	BaselineRPS   float64 `json:"baseline_rps"`
-	SaveRPSMax    float64 `json:"save_rps_max"`
-	SaveRatio     float64 `json:"save_ratio"`
-	Started       int64   `json:"started"`
-	StartBusy     int64   `json:"start_busy"` // 503/429 answers to a start, each honoured and tried again
-	StartP99MS    float64 `json:"start_p99_ms"`
-	StartWaitP99  float64 `json:"start_wait_p99_ms"` // first try to 201 (or 200), waits included
-	SaveP99MS     float64 `json:"save_p99_ms"`
-	SaveBusy      int64   `json:"save_busy"` // 503/429 answers to a save, each honoured and tried again
-	AckedSaves    int64   `json:"acked_saves"`
-	StaleSaves    int64   `json:"stale_saves"` // 409: the server held a newer seq
-	FailedSaves   int64   `json:"failed_saves"`
-	LostSaves     int64   `json:"lost_saves"`
-	Submitted     int64   `json:"submitted"`
-	SubmitP99MS   float64 `json:"submit_p99_ms"`
-	SubmitBusy    int64   `json:"submit_busy"` // 503/429 answers to a submit, each honoured and tried again
-	Graded        int64   `json:"graded"`
-	GradedWithinS float64 `json:"graded_within_s"` // -1 when not every attempt was graded in -grade-timeout
-	Errors5xx     int64   `json:"errors_5xx"`
-	Transport     int64   `json:"transport_errors"`
-	QuizID        string  `json:"quiz_id"`
-	ClassID       string  `json:"class_id"`
+	URL          string  `json:"url"`
+	Learners     int     `json:"learners"`
+	SignIns      int64   `json:"signins"`       // fresh sign-ins of this run
+	CachedTokens int64   `json:"cached_tokens"` // learners whose cached (or refreshed) tokens were used
+	SignInPerS   float64 `json:"signin_per_s"`
+	BaselineRPS  float64 `json:"baseline_rps"`
+	SaveRPSMax   float64 `json:"save_rps_max"`
+	SaveRatio    float64 `json:"save_ratio"`
+	Started      int64   `json:"started"`
+	StartBusy    int64   `json:"start_busy"` // 503/429 answers to a start, each honoured and tried again
+	StartP99MS   float64 `json:"start_p99_ms"`
+	StartWaitP99 float64 `json:"start_wait_p99_ms"` // first try to 201 (or 200), waits included
+	SaveP99MS    float64 `json:"save_p99_ms"`
+	SaveBusy     int64   `json:"save_busy"` // 503/429 answers to a save, each honoured and tried again
+	AckedSaves   int64   `json:"acked_saves"`
+	StaleSaves   int64   `json:"stale_saves"` // 409: the server held a newer seq
+	FailedSaves  int64   `json:"failed_saves"`
+	LostSaves    int64   `json:"lost_saves"`
+	// UncheckedSaves: acknowledged saves of attempts that could not be read back
+	UncheckedSaves int64   `json:"unchecked_saves"`
+	Submitted      int64   `json:"submitted"`
+	SubmitP99MS    float64 `json:"submit_p99_ms"`
+	SubmitBusy     int64   `json:"submit_busy"` // 503/429 answers to a submit, each honoured and tried again
+	Graded         int64   `json:"graded"`
+	GradedWithinS  float64 `json:"graded_within_s"` // -1 when not every attempt was graded in -grade-timeout
+	Errors5xx      int64   `json:"errors_5xx"`
+	Transport      int64   `json:"transport_errors"`
+	QuizID         string  `json:"quiz_id"`
+	ClassID        string  `json:"class_id"`
 }
 
 // runExam is the exam subcommand.
@@ -203,6 +205,8 @@ func runExam(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch {
 	case res.LostSaves > 0:
 		return fmt.Errorf("%d acknowledged saves were lost", res.LostSaves)
+	case res.UncheckedSaves > 0:
+		return fmt.Errorf("%d acknowledged saves could not be checked: their attempts were not read back", res.UncheckedSaves)
 	case res.Errors5xx > cfg.max5xx:
 		return fmt.Errorf("%d 5xx answers, above -max-5xx %d", res.Errors5xx, cfg.max5xx)
 	case res.Started == 0 && !cfg.prepareOnly:
@@ -279,7 +283,7 @@ func (e *exam) run(ctx context.Context) (examResult, error) {
 	e.logf("waiting for grading")
 	graded, within := grading.finish(ctx, lastSubmit)
 	res.Graded, res.GradedWithinS = graded, within
-	res.LostSaves = e.lostSaves()
+	res.LostSaves, res.UncheckedSaves = e.checkSaves()
 
 	snap := func(k kind) kindSummary { s, _ := e.c.rec.kinds[k].snapshot(k); return s }
 	res.Started = e.started.Load()

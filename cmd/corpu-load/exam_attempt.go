@@ -499,34 +499,32 @@ func (e *exam) pollGraded(ctx context.Context, pending []*attempt, p *gradePoll,
 	return still
 }
 
-// each runs fn on every attempt, at most 32 at once.
-func (e *exam) each(ctx context.Context, attempts []*attempt, fn func(*attempt)) {
-	e.pool(ctx, len(attempts), 32, func(i int) { fn(attempts[i]) })
-}
-
-// lostSaves reads back every attempt (those whose last view came from grading are
+// checkSaves reads back every attempt (those whose last view came from grading are
 // not read again) and counts the acknowledged saves whose seq is newer than the seq
-// the server holds for the slot: each of them was acknowledged and is gone.
-func (e *exam) lostSaves() int64 {
+// the server holds for the slot: each of them was acknowledged and is gone. The
+// saves of an attempt that could not be read back are counted as unchecked, not
+// lost: nothing shows them kept or gone.
+//
+// The read-back has a budget of its own (checkBudget), not -grade-timeout: a short
+// grading wait cut it off and reported the saves of the attempts it had not read as
+// lost.
+func (e *exam) checkSaves() (lost, unchecked int64) {
 	e.mu.Lock()
 	attempts := slices.Clone(e.attempts)
 	e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.gradeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), checkBudget)
 	defer cancel()
-	var lost atomic.Int64
-	e.each(ctx, attempts, func(a *attempt) {
+	var lostN, uncheckedN atomic.Int64
+	checked := make([]bool, len(attempts))
+	e.pool(ctx, len(attempts), 32, func(i int) {
+		a := attempts[i]
 		a.mu.Lock()
 		v := a.view
 		a.mu.Unlock()
 		if !v.done() {
 			var err error
 			if v, err = e.view(ctx, a); err != nil {
-				e.logf("lost saves: %v", err)
-				n := int64(0)
-				for _, seqs := range a.acked {
-					n += int64(len(seqs))
-				}
-				lost.Add(n) // nothing can be shown to be kept
+				e.logf("checking saves: %v", err)
 				return
 			}
 		}
@@ -537,10 +535,21 @@ func (e *exam) lostSaves() int64 {
 		for slot, seqs := range a.acked {
 			for _, seq := range seqs {
 				if seq > stored[slot] {
-					lost.Add(1)
+					lostN.Add(1)
 				}
 			}
 		}
+		checked[i] = true // each index by one goroutine; read after pool returns
 	})
-	return lost.Load()
+	for i, a := range attempts {
+		if !checked[i] {
+			for _, seqs := range a.acked {
+				uncheckedN.Add(int64(len(seqs)))
+			}
+		}
+	}
+	return lostN.Load(), uncheckedN.Load()
 }
+
+// checkBudget bounds reading every attempt back after the exam.
+const checkBudget = 10 * time.Minute

@@ -45,6 +45,7 @@ type examCorpu struct {
 
 	busyNth    int // the start request (counted from 1) to turn away with 503 and Retry-After
 	busySubmit int // submits still to turn away with 503 and Retry-After
+	unreadable bool // every read of an attempt fails
 	startCalls int
 	dropNth    int  // the first save to the nth attempt started is acknowledged and not stored
 	staleNth   int  // the second save to the nth attempt is answered 409 with a newer stored seq
@@ -402,6 +403,9 @@ func (f *examCorpu) handler() http.Handler {
 		return 200, map[string]any{"state": "submitted"}
 	})
 	route("GET /api/v1/attempts/{id}", func(_ string, r *http.Request) (int, any) {
+		if f.unreadable {
+			return 404, map[string]any{"status": 404, "code": "attempt.not_found"}
+		}
 		a := f.attempts[r.PathValue("id")]
 		state := "in_progress"
 		switch {
@@ -711,5 +715,23 @@ func TestWaitingForGradingStopsARoundAtTheFirstBatchStillWaiting(t *testing.T) {
 	still = e.pollGraded(context.Background(), still, &p, false)
 	if reads.Load() != 160 || p.graded != 41 || len(still) != 159 {
 		t.Errorf("the last round read %d attempts, counted %d graded in all, left %d; want 160, 41, 159", reads.Load(), p.graded, len(still))
+	}
+}
+
+// Saves whose attempt cannot be read back after the exam are reported as
+// unchecked, not lost: nothing shows them kept or gone. The run still fails.
+func TestSavesOfAttemptsThatCannotBeReadBackAreUncheckedNotLost(t *testing.T) {
+	t.Parallel()
+	f := newExamCorpu()
+	f.unreadable = true
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	err, res, _ := runExamAgainst(t, srv, filepath.Join(t.TempDir(), "tokens.json"), "-grade-timeout", "300ms")
+	if err == nil || !strings.Contains(err.Error(), "could not be checked") {
+		t.Errorf("run = %v, want the unchecked saves reported as an error", err)
+	}
+	if res.LostSaves != 0 || res.UncheckedSaves == 0 || res.UncheckedSaves != res.AckedSaves || res.Graded != 0 {
+		t.Errorf("lost %d, unchecked %d of %d acknowledged, graded %d; want 0, all, 0",
+			res.LostSaves, res.UncheckedSaves, res.AckedSaves, res.Graded)
 	}
 }
