@@ -125,6 +125,40 @@ func TestAttemptsGradedInOneBatchGetOneGradeAndOneEventEach(t *testing.T) {
 	wantGradedOnce(t, f, scores)
 }
 
+// In an exam some slot is always left blank; the batch grades such an
+// attempt itself (the blank earns nothing) instead of failing and sending
+// every attempt of the batch to be graded alone.
+func TestABatchGradesAttemptsWithSlotsLeftBlank(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, qs := f.bank()
+	f.setQuiz(QuizInput{AttemptsAllowed: ptr(0), ShuffleOptions: ptr(false)}, qs[TypeSingleChoice].ID, qs[TypeTrueFalse].ID)
+	scores := map[uuid.UUID]float64{}
+	var ids []uuid.UUID
+	for i, answers := range [][]string{{`{"choice":"a"}`}, {}, {`{"choice":"a"}`, `{"value":true}`}} {
+		learner := f.newLearner()
+		a, err := f.svc.Start(learner, f.quizID, f.classID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for slot, answer := range answers {
+			if _, err := f.svc.SaveAnswer(learner, a.ID, slot+1, 1, raw(answer)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.svc.Submit(learner, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids, scores[a.ID] = append(ids, a.ID), []float64{2, 0, 3}[i]
+	}
+	for id, err := range f.svc.gradeBatch(ids) {
+		if err != nil {
+			t.Errorf("the batch's outcome for %s: %v, want graded in the batch", id, err)
+		}
+	}
+	wantGradedOnce(t, f, scores)
+}
+
 func TestABadAttemptFailsOnlyItsOwnCallInABatch(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -85,10 +85,15 @@ func (s store) gradingSlots(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 		var attemptID uuid.UUID
 		var sl Slot
 		var typ string
-		if err := rows.Scan(&attemptID, &sl.Slot, &sl.QuestionVersionID, &typ, &sl.Points, &sl.Response, &sl.Score, &sl.KeyRevision); err != nil {
+		// A slot never answered has no response: NULL scans into a []byte
+		// (nil) but not into a json.RawMessage, and that one error sent
+		// every batch of a real exam, where some slot is always left
+		// blank, to be graded again attempt by attempt.
+		var response []byte
+		if err := rows.Scan(&attemptID, &sl.Slot, &sl.QuestionVersionID, &typ, &sl.Points, &response, &sl.Score, &sl.KeyRevision); err != nil {
 			return nil, fmt.Errorf("read slot for grading: %w", err)
 		}
-		sl.Type = Type(typ)
+		sl.Type, sl.Response = Type(typ), response
 		all, owners = append(all, sl), append(owners, attemptID)
 	}
 	if err := rows.Err(); err != nil {
