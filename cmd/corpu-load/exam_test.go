@@ -43,8 +43,8 @@ type examCorpu struct {
 	enrolled  map[string]bool
 	created   map[string]int // "courses", "users", ... → POSTs
 
-	busyNth    int // the start request (counted from 1) to turn away with 503 and Retry-After
-	busySubmit int // submits still to turn away with 503 and Retry-After
+	busyNth    int  // the start request (counted from 1) to turn away with 503 and Retry-After
+	busySubmit int  // submits still to turn away with 503 and Retry-After
 	unreadable bool // every read of an attempt fails
 	startCalls int
 	dropNth    int  // the first save to the nth attempt started is acknowledged and not stored
