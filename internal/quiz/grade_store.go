@@ -68,10 +68,20 @@ func (s store) existingAttempts(ctx context.Context, ids []uuid.UUID) (map[uuid.
 
 // gradingSlots reads the slots of the attempts ids, in slot order, with the
 // key revision of each slot's question version, by attempt.
+//
+// The slots are read attempt by attempt (a lateral subquery that OFFSET 0
+// keeps from being flattened into a join), so the plan is an index lookup per
+// attempt whatever the statistics say. An exam fills quiz_attempt_slots by
+// millions of rows in minutes, faster than autovacuum analyzes it: with no
+// statistics, "attempt_id = ANY(ten ids)" was estimated at 100,000 rows and
+// planned as a parallel sequential scan with JIT compilation, 0.3–0.9 s per
+// batch where the lookup takes 0.5 ms.
 func (s store) gradingSlots(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]Slot, error) {
 	rows, err := s.db.Conn(ctx).Raw(`SELECT s.attempt_id, s.slot, s.question_version_id, s.type, s.points, s.response, s.score, v.key_revision
-		FROM quiz_attempt_slots s JOIN question_versions v ON v.id = s.question_version_id
-		WHERE s.attempt_id = ANY(?::uuid[]) ORDER BY s.attempt_id, s.slot`, database.UUIDArray(ids)).Rows()
+		FROM unnest(?::uuid[]) AS a(id)
+		CROSS JOIN LATERAL (SELECT * FROM quiz_attempt_slots WHERE attempt_id = a.id OFFSET 0) s
+		JOIN question_versions v ON v.id = s.question_version_id
+		ORDER BY s.attempt_id, s.slot`, database.UUIDArray(ids)).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read slots for grading: %w", err)
 	}
