@@ -143,7 +143,7 @@ func (s *Service) decideGrade(ctx context.Context, a Attempt, slots []Slot) (att
 	if len(slots) == 0 {
 		return attemptGrade{}, fmt.Errorf("attempt %s has no slots", a.ID)
 	}
-	nums, scores, err := s.autoScores(ctx, slots)
+	nums, scores, err := s.autoScores(ctx, slots, false)
 	if err != nil {
 		return attemptGrade{}, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"reflect"
 	"slices"
@@ -254,22 +253,9 @@ func (s *Service) regradeAttempt(ctx context.Context, id uuid.UUID) (regraded, c
 	if a.State != StateGraded && a.State != StateNeedsGrading {
 		return false, false, nil // graded by the worker, with the current keys
 	}
-	var nums []int
-	var scores []float64
-	for i := range slots {
-		sl := &slots[i]
-		if !sl.Type.AutoGraded() {
-			continue
-		}
-		score, err := s.slotScore(ctx, *sl)
-		if err != nil {
-			return true, false, err
-		}
-		if sl.Score != nil && math.Abs(*sl.Score-score) < 5e-4 {
-			continue
-		}
-		sl.Score = &score
-		nums, scores = append(nums, sl.Slot), append(scores, score)
+	nums, scores, err := s.autoScores(ctx, slots, true)
+	if err != nil {
+		return true, false, err
 	}
 	if len(nums) == 0 {
 		return true, false, nil

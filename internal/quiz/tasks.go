@@ -104,7 +104,7 @@ func (s *Service) gradeAlone(ctx context.Context, attemptID uuid.UUID) error {
 		if err != nil || a.State != StateSubmitted {
 			return err
 		}
-		nums, scores, err := s.autoScores(ctx, slots)
+		nums, scores, err := s.autoScores(ctx, slots, false)
 		if err != nil {
 			return err
 		}
@@ -122,8 +122,9 @@ func (s *Service) gradeAlone(ctx context.Context, attemptID uuid.UUID) error {
 var errWorkerDies = errors.New("test: the worker dies mid-grading")
 
 // autoScores scores the auto-graded slots of an attempt with the current
-// keys, setting each one's Score, and returns their numbers and scores.
-func (s *Service) autoScores(ctx context.Context, slots []Slot) (nums []int, scores []float64, err error) {
+// keys, setting each one's Score, and returns their numbers and scores; with
+// changedOnly (a regrade) a slot whose score stays as it was is left out.
+func (s *Service) autoScores(ctx context.Context, slots []Slot, changedOnly bool) (nums []int, scores []float64, err error) {
 	for i := range slots {
 		sl := &slots[i]
 		if !sl.Type.AutoGraded() {
@@ -132,6 +133,9 @@ func (s *Service) autoScores(ctx context.Context, slots []Slot) (nums []int, sco
 		score, err := s.slotScore(ctx, *sl)
 		if err != nil {
 			return nil, nil, err
+		}
+		if changedOnly && sl.Score != nil && math.Abs(*sl.Score-score) < 5e-4 {
+			continue
 		}
 		sl.Score = &score
 		nums, scores = append(nums, sl.Slot), append(scores, score)
