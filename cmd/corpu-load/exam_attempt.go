@@ -392,7 +392,7 @@ func (e *exam) sit(ctx context.Context, quizID, classID string, sessions []*sess
 // being waited for, and the last attempt was seen graded 16 s after it was.
 type gradeWatch struct {
 	e       *exam
-	sitDone chan time.Time // the last submit, once the exam is over
+	sitDone chan struct{} // closed when the exam is over
 	done    chan struct{}
 	p       gradePoll
 	pending []*attempt
@@ -401,14 +401,14 @@ type gradeWatch struct {
 
 // watchGrading starts following the grading; finish ends it.
 func (e *exam) watchGrading(ctx context.Context) *gradeWatch {
-	w := &gradeWatch{e: e, sitDone: make(chan time.Time, 1), done: make(chan struct{})}
+	w := &gradeWatch{e: e, sitDone: make(chan struct{}), done: make(chan struct{})}
 	go w.run(ctx)
 	return w
 }
 
 func (w *gradeWatch) run(ctx context.Context) {
 	defer close(w.done)
-	over := w.sitDone // nil once the exam is over
+	over := w.sitDone // nil once it is closed
 	var deadline <-chan time.Time
 	for {
 		w.takeSubmitted()
@@ -448,7 +448,7 @@ func (w *gradeWatch) takeSubmitted() {
 // not). When the time is up, one last round reads every attempt still
 // pending, so the count is exact.
 func (w *gradeWatch) finish(ctx context.Context, lastSubmit time.Time) (int64, float64) {
-	w.sitDone <- lastSubmit
+	close(w.sitDone)
 	<-w.done
 	w.takeSubmitted()
 	if len(w.pending) > 0 {
