@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/corpu/corpu/internal/platform/database"
 )
@@ -154,6 +156,12 @@ func (b *Bus) Relay(rdb redis.UniversalClient, names Names, log *slog.Logger) *R
 // RelayOnce relays up to one batch of pending rows and returns how many it
 // relayed. A row whose id Asynq already holds counts as relayed: that is a
 // relay that crashed after enqueueing and before marking it.
+//
+// A batch costs four statements whatever its size (claim, record the
+// deliveries, mark the rows relayed, commit), and its tasks go to Redis
+// relaySendsAtOnce at a time: one row after another, three round trips
+// each, the relay moved about 430 rows a second, slower than one worker
+// grades, and a grading job waited behind every event recorded before it.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	relayed := 0
 	err := r.db.WithTx(ctx, func(ctx context.Context) error {
@@ -164,53 +172,147 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return fmt.Errorf("claim outbox rows: %w", err)
 		}
-		for _, row := range rows {
-			if err := r.fanOut(ctx, row); err != nil {
-				// Redis is likely down: record why on this row and leave the
-				// rest waiting; the next tick tries again.
-				msg := err.Error()
-				if uerr := r.db.Conn(ctx).Model(&outboxRow{}).Where("id = ?", row.ID).
-					Updates(map[string]any{"attempts": row.Attempts + 1, "last_error": msg}).Error; uerr != nil {
-					return uerr
-				}
-				return nil
-			}
-			if err := r.db.Conn(ctx).Model(&outboxRow{}).Where("id = ?", row.ID).
-				Update("relayed_at", time.Now().UTC()).Error; err != nil {
-				return fmt.Errorf("mark outbox row relayed: %w", err)
-			}
-			relayed++
+		if len(rows) == 0 {
+			return nil
 		}
-		return nil
+		sends := r.plan(ctx, rows)
+		if err := r.recordDeliveries(ctx, sends, true); err != nil {
+			return err
+		}
+		r.enqueueAll(ctx, rows, sends)
+		return r.settle(ctx, rows, sends, &relayed)
 	})
 	return relayed, err
 }
 
-// fanOut sends row's task to every consumer the bus names, recording each
-// delivery; a type the bus does not know goes out as one untracked task.
-func (r *Relay) fanOut(ctx context.Context, row outboxRow) error {
-	route := r.bus.routes[row.TaskType]
-	if route == nil {
-		r.log.WarnContext(ctx, "outbox row of a type no consumer is registered for on the bus; relayed untracked", "type", row.TaskType)
-		_, err := r.enqueueOnce(ctx, row, row.TaskType, row.ID.String(), taskOptions{queue: row.Queue, maxRetry: row.MaxRetry})
-		return err
+// relaySendsAtOnce bounds the tasks one relay has in flight to Redis.
+const relaySendsAtOnce = 16
+
+// relaySend is one task the relay sends for a claimed row: one per consumer
+// the bus names, or one untracked task of the row's own type.
+type relaySend struct {
+	row      int       // index of the claimed row
+	event    uuid.UUID // the row's id
+	consumer string    // "" for an untracked task
+	taskType string
+	taskID   string
+	opts     taskOptions
+	tried    bool
+	err      error
+}
+
+// plan lists the tasks the claimed rows become, routed as the bus says.
+func (r *Relay) plan(ctx context.Context, rows []outboxRow) []relaySend {
+	sends := make([]relaySend, 0, len(rows))
+	for i, row := range rows {
+		route := r.bus.routes[row.TaskType]
+		if route == nil {
+			r.log.WarnContext(ctx, "outbox row of a type no consumer is registered for on the bus; relayed untracked", "type", row.TaskType)
+			sends = append(sends, relaySend{row: i, event: row.ID, taskType: row.TaskType, taskID: row.ID.String(),
+				opts: taskOptions{queue: row.Queue, maxRetry: row.MaxRetry}})
+			continue
+		}
+		for _, c := range route.consumers {
+			sends = append(sends, relaySend{row: i, event: row.ID, consumer: c.name, taskType: c.taskType, taskID: c.taskID(row.ID), opts: c.taskOptions(row)})
+		}
 	}
-	for _, c := range route.consumers {
-		if err := r.db.Conn(ctx).Exec(`INSERT INTO outbox_deliveries (event_id, consumer, sends) VALUES (?, ?, 1)
-			ON CONFLICT (event_id, consumer) DO UPDATE SET relayed_at = now(), sends = outbox_deliveries.sends + 1`,
-			row.ID, c.name).Error; err != nil {
-			return fmt.Errorf("record delivery to %s: %w", c.name, err)
+	return sends
+}
+
+// recordDeliveries notes, in one statement, that each tracked task of sends
+// is being sent (sent) or, after all, was not (!sent: a relay that stopped
+// when Redis failed). A delivery is recorded before its task can run, so the
+// handler finds it.
+func (r *Relay) recordDeliveries(ctx context.Context, sends []relaySend, sent bool) error {
+	var events database.UUIDArray
+	var consumers database.Array[string]
+	for _, s := range sends {
+		if s.consumer != "" && (sent || !s.tried) {
+			events, consumers = append(events, s.event), append(consumers, s.consumer)
 		}
-		if err := r.send(ctx, row, c); err != nil {
-			return err
-		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	query := `INSERT INTO outbox_deliveries (event_id, consumer, sends) SELECT e, c, 1 FROM unnest(?::uuid[], ?::text[]) AS d(e, c)
+		ON CONFLICT (event_id, consumer) DO UPDATE SET relayed_at = now(), sends = outbox_deliveries.sends + 1`
+	if !sent {
+		query = `UPDATE outbox_deliveries d SET sends = d.sends - 1 FROM unnest(?::uuid[], ?::text[]) AS u(e, c)
+			WHERE d.event_id = u.e AND d.consumer = u.c`
+	}
+	if err := r.db.Conn(ctx).Exec(query, events, consumers).Error; err != nil {
+		return fmt.Errorf("record %d deliveries: %w", len(events), err)
 	}
 	return nil
 }
 
-func (r *Relay) send(ctx context.Context, row outboxRow, c *consumer) error {
-	_, err := r.enqueueOnce(ctx, row, c.taskType, c.taskID(row.ID), c.taskOptions(row))
-	return err
+// enqueueAll sends the tasks to Redis, relaySendsAtOnce at a time, noting
+// each one's outcome; after a failure (Redis is likely down) it starts no
+// more, and those it did not try stay untried.
+func (r *Relay) enqueueAll(ctx context.Context, rows []outboxRow, sends []relaySend) {
+	var failed atomic.Bool
+	var g errgroup.Group
+	g.SetLimit(relaySendsAtOnce)
+	for i := range sends {
+		s := &sends[i]
+		g.Go(func() error {
+			if failed.Load() {
+				return nil
+			}
+			s.tried = true
+			if _, s.err = r.enqueueOnce(ctx, rows[s.row], s.taskType, s.taskID, s.opts); s.err != nil {
+				failed.Store(true)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // each send keeps its own error
+}
+
+// settle marks relayed the rows every task of which Redis took and, when a
+// send failed, records why on its row and takes back the deliveries that
+// were never tried; the rows left wait for the next tick.
+func (r *Relay) settle(ctx context.Context, rows []outboxRow, sends []relaySend, relayed *int) error {
+	sentAll := make([]bool, len(rows))
+	for i := range sentAll {
+		sentAll[i] = true
+	}
+	var failure *relaySend
+	untried := false
+	for i := range sends {
+		s := &sends[i]
+		if !s.tried || s.err != nil {
+			sentAll[s.row] = false
+		}
+		untried = untried || !s.tried
+		if s.err != nil && failure == nil {
+			failure = s
+		}
+	}
+	var done database.UUIDArray
+	for i, row := range rows {
+		if sentAll[i] {
+			done = append(done, row.ID)
+		}
+	}
+	if len(done) > 0 {
+		if err := r.db.Conn(ctx).Exec(`UPDATE outbox SET relayed_at = now() WHERE id = ANY(?::uuid[])`, done).Error; err != nil {
+			return fmt.Errorf("mark %d outbox rows relayed: %w", len(done), err)
+		}
+	}
+	*relayed = len(done)
+	if failure == nil {
+		return nil
+	}
+	row := rows[failure.row]
+	if err := r.db.Conn(ctx).Model(&outboxRow{}).Where("id = ?", row.ID).
+		Updates(map[string]any{"attempts": row.Attempts + 1, "last_error": failure.err.Error()}).Error; err != nil {
+		return err
+	}
+	if untried {
+		return r.recordDeliveries(ctx, sends, false)
+	}
+	return nil
 }
 
 // taskOptions are how one task is sent: its queue, retries and time limit.
