@@ -3,6 +3,8 @@ package database
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/config"
 )
 
 func TestWithTxCommitsOnSuccessAndRollsBackOnError(t *testing.T) {
@@ -232,5 +235,41 @@ func TestAfterCommitRunsOnlyOnceTheOutermostTransactionCommits(t *testing.T) {
 	})
 	if want := []string{"no transaction", "outer", "inner"}; !slices.Equal(ran, want) {
 		t.Errorf("hooks ran = %v, want %v", ran, want)
+	}
+}
+
+func TestSessionsRunWithoutJITUnlessTheURLAsksForIt(t *testing.T) {
+	t.Parallel()
+	db := NewTestDB(t)
+	ctx := context.Background()
+	jit := func(db *DB) string {
+		t.Helper()
+		var v string
+		if err := db.Conn(ctx).Raw("SHOW jit").Scan(&v).Error; err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := jit(db); got != "off" {
+		t.Errorf("jit in a session of Open = %q, want off", got)
+	}
+	var name string
+	if err := db.Conn(ctx).Raw("SELECT current_database()").Scan(&name).Error; err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(withDatabase(testAdminURL(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("jit", "on")
+	u.RawQuery = q.Encode()
+	asked, err := Open(ctx, config.Database{URL: u.String(), MaxOpenConns: 1}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = asked.Close() })
+	if got := jit(asked); got != "on" {
+		t.Errorf("jit with ?jit=on in the URL = %q, want on", got)
 	}
 }
