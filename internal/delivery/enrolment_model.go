@@ -156,12 +156,15 @@ type ProgressKind string
 
 // The kinds of progress event.
 const (
-	EventViewed           ProgressKind = "viewed"
-	EventVideoWatched     ProgressKind = "video_watched"
-	EventQuizPassed       ProgressKind = "quiz_passed"
-	EventAssignmentGraded ProgressKind = "assignment_graded"
-	EventAttendanceMet    ProgressKind = "attendance_met"
-	EventCompleted        ProgressKind = "completed" // e.g. a survey answered
+	EventViewed       ProgressKind = "viewed"
+	EventVideoWatched ProgressKind = "video_watched"
+	EventQuizPassed   ProgressKind = "quiz_passed"
+	// EventQuizPassedRevoked records a quiz's completion taken back
+	// (RevokeQuizPassed); no item is completed by it.
+	EventQuizPassedRevoked ProgressKind = "quiz_passed_revoked"
+	EventAssignmentGraded  ProgressKind = "assignment_graded"
+	EventAttendanceMet     ProgressKind = "attendance_met"
+	EventCompleted         ProgressKind = "completed" // e.g. a survey answered
 )
 
 // VideoCompleteRatio is the share of a video a learner must watch.

@@ -241,6 +241,15 @@ func (s store) completeItem(ctx context.Context, enrolmentID, itemID uuid.UUID, 
 	return nil
 }
 
+// uncompleteItem deletes an item's completion and reports whether there was one.
+func (s store) uncompleteItem(ctx context.Context, enrolmentID, itemID uuid.UUID) (bool, error) {
+	res := s.db.Conn(ctx).Where("enrolment_id = ? AND item_id = ?", enrolmentID, itemID).Delete(&itemProgressRow{})
+	if res.Error != nil {
+		return false, fmt.Errorf("uncomplete item: %w", res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
 func (s store) completedItems(ctx context.Context, enrolmentID uuid.UUID) (map[uuid.UUID]time.Time, error) {
 	done, err := s.completedItemsOf(ctx, []uuid.UUID{enrolmentID})
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
 )
 
 // The gradebook is the one authority on graded items: passing every quiz
@@ -130,5 +132,62 @@ func TestAttendanceChangesAreAnnouncedWithTheLearnersTallies(t *testing.T) {
 		if p := last(); p.ClassID != c.ID || len(p.Learners) != 1 || p.Learners[0] != s.want {
 			t.Errorf("%s: event = %+v, want %+v for the class", s.name, p, s.want)
 		}
+	}
+}
+
+// A quiz's completion follows the learner's grade of it: a new attempt that
+// fails leaves a passed quiz done, a regrade or a grader's new score that
+// takes the grade below the pass mark takes the completion back while the
+// class is in progress, and a completed class keeps what it earned.
+func TestARevisedGradeBelowThePassMarkTakesBackTheQuizCompletionOfAClassInProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.version(ItemText, ItemQuiz)
+	c := w.classOf(v)
+	l := w.person(w.unitA, nil)
+	e := w.enrol(l, c)
+	quiz := v.Items[1].ID
+	graded := func(passed, revised bool) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"quiz_id": quiz, "class_id": c.ID, "user_id": l.UserID, "quiz_passed": passed, "revised": revised})
+		if err := w.svc.HandleQuizAttemptGraded(context.Background(), asynq.NewTask(EventQuizAttemptGraded, body)); err != nil {
+			t.Fatalf("HandleQuizAttemptGraded(passed %v, revised %v) = %v", passed, revised, err)
+		}
+	}
+	done := func() bool { return w.count("item_progress", "enrolment_id = ? AND item_id = ?", e.ID, quiz) == 1 }
+
+	steps := []struct {
+		name            string
+		passed, revised bool
+		wantDone        bool
+	}{
+		{"a passing grade completes the quiz", true, false, true},
+		{"a later attempt that fails leaves it done", false, false, true},
+		{"a regrade below the pass mark takes it back", false, true, false},
+		{"the same revision again changes nothing", false, true, false},
+		{"a passing grade completes it again", true, true, true},
+	}
+	for _, s := range steps {
+		graded(s.passed, s.revised)
+		if got := done(); got != s.wantDone {
+			t.Errorf("%s: quiz done = %v, want %v", s.name, got, s.wantDone)
+		}
+	}
+	if n := w.count("progress_events", "enrolment_id = ? AND item_id = ? AND kind = ?", e.ID, quiz, EventQuizPassedRevoked); n != 1 {
+		t.Errorf("revocations in the progress log = %d, want 1", n)
+	}
+
+	if _, err := w.svc.RecordProgress(w.as(l), e.ID, ProgressInput{ItemID: v.Items[0].ID, Event: EventViewed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.RecordGradeResult(context.Background(), e.ID, GradeResult{Passed: true, Revision: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.enrolment(e.ID); got.Status != EnrolmentCompleted {
+		t.Fatalf("status = %s, want completed", got.Status)
+	}
+	graded(false, true)
+	if !done() || w.enrolment(e.ID).Status != EnrolmentCompleted {
+		t.Errorf("a completed class lost its quiz (done %v) or its completion (%s) to a regrade", done(), w.enrolment(e.ID).Status)
 	}
 }

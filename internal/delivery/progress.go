@@ -119,6 +119,31 @@ func (s *Service) RecordOutcome(ctx context.Context, enrolmentID, itemID uuid.UU
 	})
 }
 
+// RevokeQuizPassed takes back the completion of a quiz item of an enrolment
+// still in progress, when a regrade or a grader's new score took the
+// learner's grade of the quiz below its pass mark: the item shows as not
+// done, and the items released after it wait again. Whether the quiz counts
+// for completion was the gradebook's to say, and it follows the same
+// revision. An enrolment already completed keeps what it earned: its JP are
+// credited and its certificate may be out in the world.
+func (s *Service) RevokeQuizPassed(ctx context.Context, enrolmentID, itemID uuid.UUID) error {
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		e, err := s.store.enrolment(ctx, enrolmentID, true)
+		if err != nil {
+			return err
+		}
+		if e.Status != EnrolmentActive {
+			return nil
+		}
+		revoked, err := s.store.uncompleteItem(ctx, e.ID, itemID)
+		if err != nil || !revoked {
+			return err
+		}
+		return s.store.recordEvent(ctx, progressEventRow{ID: uuid.Must(uuid.NewV7()), EnrolmentID: e.ID, ItemID: itemID,
+			Kind: string(EventQuizPassedRevoked), At: s.now()})
+	})
+}
+
 // standing is what the completion rule reads of one enrolment: the items
 // completed, with when, the attendance, and whether the gradebook passes
 // the learner (see grades.go).

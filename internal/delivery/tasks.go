@@ -104,19 +104,23 @@ type quizGradedPayload struct {
 	// QuizPassed: the learner's grade of the quiz by its grading method
 	// (highest, last or average attempt) reaches the pass mark.
 	QuizPassed bool `json:"quiz_passed"`
+	// Revised: a regrade or a grader changed a grade announced before.
+	Revised bool `json:"revised"`
 }
 
 // HandleQuizAttemptGraded records quiz_passed on the learner's enrolment in
 // the class when their grade of the quiz passes (a completed item stays
-// completed, whatever a later attempt scores). Subscribed on the bus, it runs in the
-// transaction that records the delivery done; recording an outcome twice
-// changes nothing. A learner no longer enrolled has nothing to complete.
+// completed, whatever a later attempt scores); a revised grade that no
+// longer passes takes the completion back (RevokeQuizPassed). Subscribed on
+// the bus, it runs in the transaction that records the delivery done;
+// recording an outcome twice changes nothing. A learner no longer enrolled
+// has nothing to complete.
 func (s *Service) HandleQuizAttemptGraded(ctx context.Context, t *asynq.Task) error {
 	var p quizGradedPayload
 	if err := queue.Decode(t, &p); err != nil {
 		return err
 	}
-	if !p.QuizPassed {
+	if !p.QuizPassed && !p.Revised {
 		return nil
 	}
 	e, err := s.store.liveEnrolment(ctx, p.ClassID, p.UserID)
@@ -125,6 +129,9 @@ func (s *Service) HandleQuizAttemptGraded(ctx context.Context, t *asynq.Task) er
 	}
 	if err != nil {
 		return err
+	}
+	if !p.QuizPassed {
+		return s.RevokeQuizPassed(ctx, e.ID, p.QuizID)
 	}
 	if err := s.RecordOutcome(ctx, e.ID, p.QuizID, EventQuizPassed); apperr.KindOf(err) == apperr.KindInvalid {
 		return fmt.Errorf("quiz %s is no item of class %s: %w", p.QuizID, p.ClassID, errors.Join(err, asynq.SkipRetry))

@@ -101,7 +101,7 @@ func (s *Service) gradeTogether(ctx context.Context, ids []uuid.UUID) (map[uuid.
 	var events []queue.Job
 	for _, g := range grades {
 		if g.state == StateGraded {
-			events = append(events, gradedEvent(g.attempt, g.quiz, g.score, *g.passed, percents[g.attempt.ID]))
+			events = append(events, gradedEvent(g.attempt, g.quiz, g.score, *g.passed, percents[g.attempt.ID], false))
 		}
 	}
 	if _, err := s.outbox.AddAll(ctx, events); err != nil {

@@ -135,6 +135,18 @@ func TestAKeyFixRegradesEveryGradedAttemptOnceAndAnnouncesOnlyTheChanges(t *test
 	if got := f.countOutbox(TypeAttemptGraded); got != graded+2 {
 		t.Errorf("graded events = %d, want %d: one more for each changed attempt", got, graded+2)
 	}
+	// The regrade's events say they revise a grade, so a completion the old
+	// grade gave can be taken back; the first grades' events do not.
+	var revised []bool
+	if err := f.db.Conn(context.Background()).Raw(`SELECT (convert_from(payload, 'UTF8')::jsonb->>'revised')::bool
+		FROM outbox WHERE task_type = ? ORDER BY id`, TypeAttemptGraded).Scan(&revised).Error; err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range revised {
+		if want := i >= graded; r != want {
+			t.Errorf("graded event %d of %d: revised = %v, want %v", i+1, len(revised), r, want)
+		}
+	}
 
 	// The same task again finds its job over; a rerun after a crash finds
 	// nothing different: nothing changes twice, nothing is announced twice.

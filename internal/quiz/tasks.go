@@ -48,6 +48,11 @@ type AttemptGradedPayload struct {
 	QuizPercent float64 `json:"quiz_percent"`
 	QuizPassed  bool    `json:"quiz_passed"`
 	TestKind    string  `json:"test_kind"`
+	// Revised: the attempt had been graded before, and a regrade or a
+	// grader's new score changed it. A revised grade below the pass mark
+	// takes back a completion the earlier grade gave; a new attempt's does
+	// not.
+	Revised bool `json:"revised"`
 }
 
 // HandleGradeAttempt grades a submitted attempt. Registered on the bus, it
@@ -204,17 +209,19 @@ func (s *Service) settle(ctx context.Context, a Attempt, slots []Slot, nums []in
 	if err != nil {
 		return err
 	}
-	_, err = s.outbox.Add(ctx, gradedEvent(a, q, total, passed, graded))
+	_, err = s.outbox.Add(ctx, gradedEvent(a, q, total, passed, graded, a.State == StateGraded))
 	return err
 }
 
 // gradedEvent announces an attempt graded with total, percents being its
-// learner's graded attempts of the quiz (this one included) in attempt order.
-func gradedEvent(a Attempt, q Quiz, total float64, passed bool, percents []float64) queue.Job {
+// learner's graded attempts of the quiz (this one included) in attempt order;
+// revised when it had been graded before.
+func gradedEvent(a Attempt, q Quiz, total float64, passed bool, percents []float64, revised bool) queue.Job {
 	percent := QuizGrade(q.GradingMethod, percents)
 	return queue.Job{Type: TypeAttemptGraded, Queue: queue.Default, Payload: AttemptGradedPayload{
 		AttemptID: a.ID, QuizID: a.QuizID, ClassID: a.ClassID, UserID: a.UserID, Score: total, MaxScore: a.MaxScore,
-		Passed: passed, QuizPercent: round3(percent), QuizPassed: percent >= q.PassMark-1e-9, TestKind: q.TestKind}}
+		Passed: passed, QuizPercent: round3(percent), QuizPassed: percent >= q.PassMark-1e-9, TestKind: q.TestKind,
+		Revised: revised}}
 }
 
 // QuizGrade is a learner's grade of a quiz, in percent, from the percents
