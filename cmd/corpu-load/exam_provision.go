@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"net/url"
 	"strings"
@@ -177,15 +178,23 @@ func ensureUnit(ctx context.Context, admin staff, prefix string) (string, error)
 	return made.ID, err
 }
 
-// learnerLogin and learnerNIP name learner i (from 0) of the run's prefix. The NIP is
-// valid: born 1990-01-01 plus i/999 days, appointed January 2015, serial i%999+1.
+// learnerLogin and learnerNIP name learner i (from 0) of the run's prefix.
 func learnerLogin(prefix string, i int) string {
 	return fmt.Sprintf("%s.%06d@ujian.corpu.go.id", strings.ToLower(prefix), i+1)
 }
 
-func learnerNIP(i int) string {
-	born := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/999)
-	return fmt.Sprintf("%s2015011%03d", born.Format("20060102"), i%999+1)
+// learnerNIP is a valid NIP: born on a day of 1960–1979 the prefix picks,
+// plus i/999 days; appointed in January of a year of 2000–2019 the prefix
+// also picks; serial i%999+1. NIPs are unique across the platform, so a new
+// prefix must not reuse the learners' NIPs of another: with one range for
+// all, its registrations were refused as taken by the other's learners.
+func learnerNIP(prefix string, i int) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(prefix))
+	pick := h.Sum32()
+	born := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(pick%7300)+i/999)
+	appointed := 2000 + int(pick/7300%20)
+	return fmt.Sprintf("%s%04d011%03d", born.Format("20060102"), appointed, i%999+1)
 }
 
 // ensureLearners finds the unit's learners and registers the missing ones.
@@ -211,7 +220,7 @@ func (e *exam) ensureLearners(ctx context.Context, admin staff, unitID string) (
 	learners := make([]learner, e.cfg.learners)
 	var missing []int
 	for i := range learners {
-		learners[i] = learner{login: learnerLogin(e.cfg.prefix, i), nip: learnerNIP(i)}
+		learners[i] = learner{login: learnerLogin(e.cfg.prefix, i), nip: learnerNIP(e.cfg.prefix, i)}
 		if learners[i].id = known[learners[i].login]; learners[i].id == "" {
 			missing = append(missing, i)
 		}
