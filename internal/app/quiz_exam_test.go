@@ -110,6 +110,13 @@ func TestAnExamAttemptIsSavedSubmittedAndGradedByTheWorker(t *testing.T) {
 	if err := w.srv.Deps.DB.Conn(context.Background()).Table("outbox").Where("task_type = ?", quiz.TypeAttemptGraded).Count(&n).Error; err != nil || n != 1 {
 		t.Errorf("attempt-graded events = %d, %v, want 1", n, err)
 	}
+	// The grading job records itself done with the grade (it marks its own
+	// done), so the relay does not send it again.
+	var job struct{ Done, GaveUp bool }
+	if err := w.srv.Deps.DB.Conn(context.Background()).Raw(`SELECT d.done_at IS NOT NULL AS done, d.gave_up_at IS NOT NULL AS gave_up
+		FROM outbox_deliveries d JOIN outbox o ON o.id = d.event_id WHERE o.task_type = ?`, quiz.TypeGradeAttempt).Scan(&job).Error; err != nil || !job.Done || job.GaveUp {
+		t.Errorf("the grading job's delivery = %+v, %v; want done", job, err)
+	}
 }
 
 func TestANewDraftOfACourseKeepsItsQuizzes(t *testing.T) {

@@ -38,14 +38,25 @@ const gradeBatchTimeout = 10 * time.Second
 // its own task. The time limit also ends a wait for a connection that would
 // never come, when every connection of the pool is held by a task waiting
 // for this batch: its callers then grade alone, in their own transactions.
-func (s *Service) gradeBatch(ids []uuid.UUID) map[uuid.UUID]error {
+//
+// The jobs of the attempts that need no more grading (graded now, waiting
+// for essays, or graded before) are recorded done in the same transaction.
+func (s *Service) gradeBatch(ids []uuid.UUID, jobs map[uuid.UUID][]uuid.UUID) map[uuid.UUID]error {
 	ctx, cancel := context.WithTimeout(context.Background(), gradeBatchTimeout)
 	defer cancel()
 	var outcomes map[uuid.UUID]error
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		outcomes, err = s.gradeTogether(ctx, ids)
-		return err
+		if outcomes, err = s.gradeTogether(ctx, ids); err != nil {
+			return err
+		}
+		var done []uuid.UUID
+		for _, id := range ids {
+			if outcomes[id] == nil {
+				done = append(done, jobs[id]...)
+			}
+		}
+		return s.outbox.JobsDone(ctx, done)
 	})
 	if err != nil {
 		outcomes = make(map[uuid.UUID]error, len(ids))

@@ -151,7 +151,7 @@ func TestABatchGradesAttemptsWithSlotsLeftBlank(t *testing.T) {
 		}
 		ids, scores[a.ID] = append(ids, a.ID), []float64{2, 0, 3}[i]
 	}
-	for id, err := range f.svc.gradeBatch(ids) {
+	for id, err := range f.svc.gradeBatch(ids, nil) {
 		if err != nil {
 			t.Errorf("the batch's outcome for %s: %v, want graded in the batch", id, err)
 		}

@@ -49,22 +49,24 @@ type gradeBatch struct {
 
 type gradeCaller struct {
 	attemptID uuid.UUID
+	jobID     uuid.UUID  // the grading job the call runs for; uuid.Nil for none
 	result    chan error // buffered: the leader never waits for a caller
 }
 
-// gradeFunc grades a batch of distinct attempts and returns each one's
-// outcome (an attempt it does not name succeeded).
-type gradeFunc func(ids []uuid.UUID) map[uuid.UUID]error
+// gradeFunc grades a batch of distinct attempts, records done the jobs
+// (by attempt) of those it grades, and returns each attempt's outcome (an
+// attempt it does not name succeeded).
+type gradeFunc func(ids []uuid.UUID, jobs map[uuid.UUID][]uuid.UUID) map[uuid.UUID]error
 
-// do grades attemptID in a batch with the calls made about the same time
-// and returns its own outcome. A caller whose ctx ends stops waiting; its
-// attempt may still be graded.
-func (b *gradeBatcher) do(ctx context.Context, attemptID uuid.UUID, grade gradeFunc) error {
+// do grades attemptID, for the job jobID (uuid.Nil for none), in a batch
+// with the calls made about the same time and returns its own outcome. A
+// caller whose ctx ends stops waiting; its attempt may still be graded.
+func (b *gradeBatcher) do(ctx context.Context, attemptID, jobID uuid.UUID, grade gradeFunc) error {
 	result := make(chan error, 1)
-	batch, leads := b.join(gradeCaller{attemptID: attemptID, result: result})
+	batch, leads := b.join(gradeCaller{attemptID: attemptID, jobID: jobID, result: result})
 	if leads {
 		b.gather(batch)
-		outcomes := grade(batch.ids)
+		outcomes := grade(batch.ids, batch.jobs())
 		for _, c := range batch.callers {
 			c.result <- outcomes[c.attemptID]
 		}
@@ -96,6 +98,17 @@ func (b *gradeBatcher) join(c gradeCaller) (*gradeBatch, bool) {
 		close(batch.full)
 	}
 	return batch, leads
+}
+
+// jobs returns the jobs of the batch's callers by attempt.
+func (batch *gradeBatch) jobs() map[uuid.UUID][]uuid.UUID {
+	jobs := map[uuid.UUID][]uuid.UUID{}
+	for _, c := range batch.callers {
+		if c.jobID != uuid.Nil {
+			jobs[c.attemptID] = append(jobs[c.attemptID], c.jobID)
+		}
+	}
+	return jobs
 }
 
 // gather waits until the batch is full or its time is up, then closes it.

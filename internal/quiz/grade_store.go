@@ -43,15 +43,6 @@ func (s store) lockForGrading(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 	return out, nil
 }
 
-// commitAsync lets the transaction carried by ctx commit without waiting
-// for its WAL to reach the disk (SET LOCAL: the transaction's alone).
-func (s store) commitAsync(ctx context.Context) error {
-	if err := s.db.Conn(ctx).Exec(`SELECT set_config('synchronous_commit', 'off', true)`).Error; err != nil {
-		return fmt.Errorf("set asynchronous commit: %w", err)
-	}
-	return nil
-}
-
 // existingAttempts returns which of ids are attempts at all.
 func (s store) existingAttempts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
 	var found []uuid.UUID

@@ -55,48 +55,51 @@ type AttemptGradedPayload struct {
 	Revised bool `json:"revised"`
 }
 
-// HandleGradeAttempt grades a submitted attempt. Registered on the bus, it
-// runs in the transaction that records the job done, and the grade is
-// written in its batch's transaction (GradeAttempt), committed before the
-// job is recorded done: a duplicate task, or a rerun after a worker died
-// mid-way (either transaction rolled back), finds the attempt submitted and
-// grades it, or finds it graded and changes nothing. It is graded exactly once.
+// HandleGradeAttempt grades a submitted attempt. Registered on the bus as
+// a job that marks its own done (queue.MarksItsOwnDone), it records the job
+// done in the transaction that writes the grade, shared by the attempts
+// graded with it: a duplicate task, or a rerun after a worker died mid-way
+// (the transaction rolled back, the job not done), finds the attempt
+// submitted and grades it, or finds it graded and changes nothing. It is
+// graded exactly once.
 func (s *Service) HandleGradeAttempt(ctx context.Context, t *asynq.Task) error {
 	var p GradeAttemptPayload
 	if err := queue.Decode(t, &p); err != nil {
 		return err
 	}
-	// The bus's transaction records only that the job is done; a record
-	// lost in a crash makes the task run again, and it finds the attempt
-	// graded. So it too commits without waiting for the disk.
-	if err := s.store.commitAsync(ctx); err != nil {
+	jobID, err := queue.EventID(ctx)
+	if err != nil {
 		return err
 	}
-	return s.GradeAttempt(ctx, p.AttemptID)
+	return s.gradeForJob(ctx, p.AttemptID, jobID)
 }
 
 // GradeAttempt grades the auto-gradable slots of a submitted attempt: the
 // attempt becomes graded, or needs_grading while essays wait for a grader.
 // An attempt not in submitted state is left alone, so grading twice changes
 // nothing.
+func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
+	return s.gradeForJob(ctx, attemptID, uuid.Nil)
+}
+
+// gradeForJob grades an attempt for the grading job jobID (uuid.Nil for
+// none), recording the job done with the grade.
 //
 // Calls made about the same time (a worker runs ten tasks at once) are
 // graded together, in a transaction of the batch's own, not the caller's
-// (see gradeBatch): grading is idempotent, so a task whose own transaction
-// then fails runs again and finds the attempt graded. An attempt the batch
-// could not grade is graded alone, in the transaction carried by ctx (or one
-// of its own).
-func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
-	err := s.grader.do(ctx, attemptID, s.gradeBatch)
+// (see gradeBatch). An attempt the batch could not grade is graded alone,
+// in the transaction carried by ctx (or one of its own).
+func (s *Service) gradeForJob(ctx context.Context, attemptID, jobID uuid.UUID) error {
+	err := s.grader.do(ctx, attemptID, jobID, s.gradeBatch)
 	if errors.Is(err, errGradeAlone) {
-		return s.gradeAlone(ctx, attemptID)
+		return s.gradeAlone(ctx, attemptID, jobID)
 	}
 	return err
 }
 
 // gradeAlone grades one attempt in the transaction carried by ctx (or one
-// of its own), its row locked.
-func (s *Service) gradeAlone(ctx context.Context, attemptID uuid.UUID) error {
+// of its own), its row locked, and records the job jobID done.
+func (s *Service) gradeAlone(ctx context.Context, attemptID, jobID uuid.UUID) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		// A grade lost in a crash is made again: the attempt stays submitted
 		// and its job undone (both in this transaction), so the relay sends
@@ -106,21 +109,34 @@ func (s *Service) gradeAlone(ctx context.Context, attemptID uuid.UUID) error {
 		if errors.Is(err, ErrAttemptNotFound) {
 			return fmt.Errorf("grade attempt %s: %w", attemptID, asynq.SkipRetry)
 		}
-		if err != nil || a.State != StateSubmitted {
-			return err
-		}
-		nums, scores, err := s.autoScores(ctx, slots, false)
 		if err != nil {
 			return err
 		}
-		if s.failAfterSlots > 0 && len(nums) >= s.failAfterSlots {
-			if err := s.store.setSlotScores(ctx, attemptID, nums[:s.failAfterSlots], scores[:s.failAfterSlots]); err != nil {
+		if a.State == StateSubmitted {
+			if err := s.gradeLocked(ctx, a, slots); err != nil {
 				return err
 			}
-			return errWorkerDies
 		}
-		return s.settle(ctx, a, slots, nums, scores)
+		if jobID == uuid.Nil {
+			return nil
+		}
+		return s.outbox.JobsDone(ctx, []uuid.UUID{jobID})
 	})
+}
+
+// gradeLocked grades a submitted attempt whose row the transaction holds.
+func (s *Service) gradeLocked(ctx context.Context, a Attempt, slots []Slot) error {
+	nums, scores, err := s.autoScores(ctx, slots, false)
+	if err != nil {
+		return err
+	}
+	if s.failAfterSlots > 0 && len(nums) >= s.failAfterSlots {
+		if err := s.store.setSlotScores(ctx, a.ID, nums[:s.failAfterSlots], scores[:s.failAfterSlots]); err != nil {
+			return err
+		}
+		return errWorkerDies
+	}
+	return s.settle(ctx, a, slots, nums, scores)
 }
 
 // errWorkerDies is what failAfterSlots makes grading fail with, in tests.
