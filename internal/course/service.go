@@ -13,6 +13,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/memo"
 	"github.com/corpu/corpu/internal/platform/objectstore"
 	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/upload"
@@ -67,13 +68,15 @@ type Service struct {
 	now    func() time.Time
 
 	itemCopier ItemCopier
+	// published holds the items of published versions (publishedItems).
+	published *memo.Memo[uuid.UUID, []ItemSummary]
 }
 
 // NewService returns the course service. files may be nil until file storage
 // is wired; media URLs are then unavailable.
 func NewService(db *database.DB, orgs OrgPaths, auditor Auditor, files Files) *Service {
 	return &Service{db: db, store: store{db: db}, orgs: orgs, audit: auditor, files: files,
-		now: func() time.Time { return time.Now().UTC() }}
+		now: func() time.Time { return time.Now().UTC() }, published: memo.New[uuid.UUID, []ItemSummary](10_000)}
 }
 
 // SetAccess plugs in the delivery package's enrolment check, which lets

@@ -67,14 +67,14 @@ type AttemptView struct {
 
 // publishedQuiz returns the quiz of an attempt, from the cache when it can.
 func (s *Service) publishedQuiz(ctx context.Context, id uuid.UUID) (Quiz, error) {
-	if q, ok := s.quizzes.get(id); ok {
+	if q, ok := s.quizzes.Get(id); ok {
 		return q, nil
 	}
 	q, err := s.store.quiz(ctx, id, false)
 	if err != nil {
 		return Quiz{}, err
 	}
-	s.quizzes.put(id, q)
+	s.quizzes.Put(id, q)
 	return q, nil
 }
 
@@ -88,7 +88,7 @@ func (s *Service) content(ctx context.Context, versionID uuid.UUID) (Content, er
 // in another process) is read again. rev 0 takes any key, for what does not
 // depend on it (the stem and options a learner sees, an answer's shape).
 func (s *Service) contentAt(ctx context.Context, versionID uuid.UUID, rev int) (Content, error) {
-	if c, ok := s.versions.get(versionID); ok && c.KeyRevision >= rev {
+	if c, ok := s.versions.Get(versionID); ok && c.KeyRevision >= rev {
 		return c, nil
 	}
 	m, err := s.store.versions(ctx, []uuid.UUID{versionID})
@@ -99,7 +99,7 @@ func (s *Service) contentAt(ctx context.Context, versionID uuid.UUID, rev int) (
 	if !ok {
 		return Content{}, ErrQuestionNotFound
 	}
-	s.versions.put(versionID, c)
+	s.versions.Put(versionID, c)
 	return c, nil
 }
 

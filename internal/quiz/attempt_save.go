@@ -30,7 +30,7 @@ func (s *Service) SaveAnswer(ctx context.Context, attemptID uuid.UUID, slot int,
 	now := s.now()
 	// The fast path: the attempt's layout is known here, so one statement
 	// checks the seq, the state and the deadline and writes.
-	if l, ok := s.layouts.get(attemptID); ok && l.userID == actor.UserID && actor.MaySelf(authz.SelfLearn) &&
+	if l, ok := s.layouts.Get(attemptID); ok && l.userID == actor.UserID && actor.MaySelf(authz.SelfLearn) &&
 		slot >= 1 && slot <= len(l.versions) && (l.deadline == nil || !now.After(l.deadline.Add(s.grace))) {
 		stored, err := s.prepare(ctx, l.versions[slot-1], response)
 		if err != nil {
@@ -137,14 +137,14 @@ func layoutOf(a Attempt) layout {
 
 // learnLayout reads and caches an attempt's layout for the saves to come.
 func (s *Service) learnLayout(ctx context.Context, attemptID uuid.UUID, st slotState) error {
-	if _, ok := s.layouts.get(attemptID); ok {
+	if _, ok := s.layouts.Get(attemptID); ok {
 		return nil
 	}
 	versions, err := s.store.slotVersions(ctx, attemptID)
 	if err != nil {
 		return err
 	}
-	s.layouts.put(attemptID, layout{userID: st.UserID, deadline: st.Deadline, versions: versions})
+	s.layouts.Put(attemptID, layout{userID: st.UserID, deadline: st.Deadline, versions: versions})
 	return nil
 }
 

@@ -101,9 +101,9 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 		return AttemptView{}, err
 	}
 	for _, sl := range slots {
-		s.versions.put(sl.QuestionVersionID, sl.Content)
+		s.versions.Put(sl.QuestionVersionID, sl.Content)
 	}
-	s.layouts.put(a.ID, layoutOf(a))
+	s.layouts.Put(a.ID, layoutOf(a))
 	return s.view(ctx, a, true, q, cs)
 }
 
@@ -196,7 +196,7 @@ func (s *Service) startQuestions(ctx context.Context, ids []uuid.UUID) (map[uuid
 	out := make(map[uuid.UUID]Question, len(ids))
 	var missing []uuid.UUID
 	for _, id := range ids {
-		if f, ok := s.fresh.get(id); ok && now.Sub(f.at) < questionFreshness {
+		if f, ok := s.fresh.Get(id); ok && now.Sub(f.at) < questionFreshness {
 			if f.q.ID != uuid.Nil { // the zero Question: archived or gone when read
 				out[id] = f.q
 			}
@@ -213,7 +213,7 @@ func (s *Service) startQuestions(ctx context.Context, ids []uuid.UUID) (map[uuid
 	}
 	for _, id := range missing {
 		q := read[id]
-		s.fresh.put(id, freshQuestion{q: q, at: now})
+		s.fresh.Put(id, freshQuestion{q: q, at: now})
 		if q.ID != uuid.Nil {
 			out[id] = q
 		}

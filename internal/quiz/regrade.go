@@ -89,7 +89,7 @@ func (s *Service) FixKey(ctx context.Context, bankID, questionID uuid.UUID, numb
 	if err != nil {
 		return KeyFix{}, err
 	}
-	s.versions.put(out.VersionID, out.Content)
+	s.versions.Put(out.VersionID, out.Content)
 	return out, nil
 }
 

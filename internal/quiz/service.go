@@ -12,6 +12,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/database"
+	"github.com/corpu/corpu/internal/platform/memo"
 	"github.com/corpu/corpu/internal/platform/queue"
 )
 
@@ -108,11 +109,11 @@ type Service struct {
 	// What attempts read again and again and never changes once cached:
 	// the quizzes of published versions, the question versions attempts
 	// used, and the layouts of the attempts this process started or saved to.
-	quizzes  *memo[uuid.UUID, Quiz]
-	versions *memo[uuid.UUID, Content]
-	layouts  *memo[uuid.UUID, layout]
+	quizzes  *memo.Memo[uuid.UUID, Quiz]
+	versions *memo.Memo[uuid.UUID, Content]
+	layouts  *memo.Memo[uuid.UUID, layout]
 	// the questions starts draw, for a second (startQuestions)
-	fresh *memo[uuid.UUID, freshQuestion]
+	fresh *memo.Memo[uuid.UUID, freshQuestion]
 	// gathers concurrent GradeAttempt calls into batches
 	grader *gradeBatcher
 	// failAfterSlots, in tests, makes grading fail after writing scores (so
@@ -137,9 +138,9 @@ func NewService(d Deps) *Service {
 	}
 	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
-		starts: make(chan struct{}, starts), quizzes: newMemo[uuid.UUID, Quiz](10_000),
-		versions: newMemo[uuid.UUID, Content](20_000), layouts: newMemo[uuid.UUID, layout](100_000),
-		fresh: newMemo[uuid.UUID, freshQuestion](10_000), grader: newGradeBatcher(gradeBatchSize, gradeBatchWait)}
+		starts: make(chan struct{}, starts), quizzes: memo.New[uuid.UUID, Quiz](10_000),
+		versions: memo.New[uuid.UUID, Content](20_000), layouts: memo.New[uuid.UUID, layout](100_000),
+		fresh: memo.New[uuid.UUID, freshQuestion](10_000), grader: newGradeBatcher(gradeBatchSize, gradeBatchWait)}
 }
 
 // The errors of the quiz domain.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/memo"
 	"github.com/corpu/corpu/internal/platform/page"
 )
 
@@ -130,11 +131,11 @@ func TestAnAttemptFromStartToGrade(t *testing.T) {
 		return err
 	}
 	// As on another server than the one that started it: the first save reads the layout.
-	f.svc.layouts = newMemo[uuid.UUID, layout](10)
+	f.svc.layouts = memo.New[uuid.UUID, layout](10)
 	if err := save(1, 2, `{"choice":"b"}`); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := f.svc.layouts.get(a.ID); !ok {
+	if _, ok := f.svc.layouts.Get(a.ID); !ok {
 		t.Error("after a save the attempt's layout is not known, want it cached for the next saves")
 	}
 	if err := save(1, 5, `{"choice":"a"}`); err != nil {
