@@ -53,8 +53,12 @@ func TestAQuestionImportAndALessonsDocumentGoStraightToTheObjectStoreInChromium(
 		chromedp.Submit(chromedp.ID("title")), chromedp.WaitVisible(chromedp.ID("module-title")))
 	step(t, ctx, "add a module", chromedp.SendKeys(chromedp.ID("module-title"), "Modul satu"), chromedp.Submit(chromedp.ID("module-title")),
 		chromedp.WaitVisible(chromedp.CSS(`input[id^="lesson-title-"]`)))
+	// The media link is in the version's header, there before the lesson:
+	// waiting for it let the click land on the page still submitting the
+	// lesson. The new-item form of a lesson (its body-<lesson> text area)
+	// comes only with the page that has the lesson.
 	step(t, ctx, "add a lesson", chromedp.SendKeys(chromedp.CSS(`input[id^="lesson-title-"]`), "Pelajaran satu"),
-		chromedp.Submit(chromedp.CSS(`input[id^="lesson-title-"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href$="/media"]`)))
+		chromedp.Submit(chromedp.CSS(`input[id^="lesson-title-"]`)), chromedp.WaitReady(chromedp.CSS(`textarea[id^="body-"]`)))
 	step(t, ctx, "open the media page", chromedp.Click(chromedp.CSS(`a[href$="/media"]`)), chromedp.WaitVisible(chromedp.CSS(`input[id^="file-new-"]`)))
 	checkAccessibility(t, ctx, "media")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new MutationObserver(function () { var p = document.querySelector('form[data-upload="by-kind"] progress'); if (p && !p.hidden && p.value > 0) sessionStorage.setItem("progressSeen", "1"); })

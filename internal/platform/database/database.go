@@ -35,8 +35,7 @@ func Open(ctx context.Context, cfg config.Database, log *slog.Logger) (*DB, erro
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
-	withoutJIT(pgxConfig)
-	pool := stdlib.OpenDB(*pgxConfig, stdlib.OptionAfterConnect(registerUUID))
+	pool := stdlib.OpenDB(*pgxConfig, stdlib.OptionAfterConnect(afterConnect(pgxConfig)))
 	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: pool}), &gorm.Config{
 		Logger: quietTrace{Interface: logger.NewSlogLogger(log, logger.Config{
 			SlowThreshold:             slowQuery,
@@ -267,14 +266,29 @@ func (c Conflicts) Translate(err error) error {
 	return err
 }
 
-// withoutJIT turns PostgreSQL's JIT compiler off for Corpu's sessions unless
-// the URL names a setting (?jit=on). Corpu's statements are short lookups;
-// planned without statistics (a table an exam just filled, autovacuum not
-// yet come by) one was compiled for 200 to 290 ms to run in half a
-// millisecond. A session setting needs no database owner's ALTER DATABASE,
-// which a migration run by a plain role could not do.
-func withoutJIT(c *pgx.ConnConfig) {
-	if _, set := c.RuntimeParams["jit"]; !set {
-		c.RuntimeParams["jit"] = "off"
+// afterConnect prepares each new connection: ids are sent as their 16
+// bytes (registerUUID), and PostgreSQL's JIT compiler is off unless the URL
+// names a setting (?jit=on). Corpu's statements are short lookups; planned
+// without statistics (a table an exam just filled, autovacuum not yet come
+// by) one was compiled for 200 to 290 ms to run in half a millisecond.
+//
+// A SET rather than a startup parameter: PgBouncer refuses a startup
+// parameter it does not track ("unsupported startup parameter: jit").
+// Through PgBouncer in transaction mode the SET stays on the server
+// connection it ran on, so there it is best effort. Either way no database
+// owner's ALTER DATABASE is needed.
+func afterConnect(c *pgx.ConnConfig) func(context.Context, *pgx.Conn) error {
+	_, jitNamed := c.RuntimeParams["jit"]
+	return func(ctx context.Context, conn *pgx.Conn) error {
+		if err := registerUUID(ctx, conn); err != nil {
+			return err
+		}
+		if jitNamed {
+			return nil
+		}
+		if _, err := conn.Exec(ctx, "SET jit = off"); err != nil {
+			return fmt.Errorf("turn jit off: %w", err)
+		}
+		return nil
 	}
 }
