@@ -155,13 +155,17 @@ func (b *Bus) Handle(jobType string, h Handler, opts ...ConsumerOption) {
 
 // JobsDone records done, in the transaction carried by ctx, the jobs ids
 // (their outbox row ids, queue.EventID in their handlers) of a handler
-// registered with MarksItsOwnDone.
+// registered with MarksItsOwnDone. It upserts, as claim does: a worker may
+// run a task before the relay that sent it commits its delivery row, and
+// an update would not see that row; the insert waits for it instead.
 func (o *Outbox) JobsDone(ctx context.Context, ids []uuid.UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := o.db.Conn(ctx).Exec(`UPDATE outbox_deliveries SET done_at = now(), gave_up_at = NULL
-		WHERE event_id = ANY(?::uuid[]) AND consumer = ? AND done_at IS NULL`, database.UUIDArray(ids), jobConsumer).Error
+	err := o.db.Conn(ctx).Exec(`INSERT INTO outbox_deliveries (event_id, consumer, done_at)
+		SELECT e, ?, now() FROM unnest(?::uuid[]) AS e WHERE EXISTS (SELECT 1 FROM outbox WHERE id = e)
+		ON CONFLICT (event_id, consumer) DO UPDATE SET done_at = COALESCE(outbox_deliveries.done_at, now()), gave_up_at = NULL`,
+		jobConsumer, database.UUIDArray(ids)).Error
 	if err != nil {
 		return fmt.Errorf("record %d jobs done: %w", len(ids), err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
@@ -95,5 +96,38 @@ func TestARelayThatLosesRedisMidBatchMarksOnlyTheRowsRedisTookEveryTaskOf(t *tes
 	}
 	if got := pendingTasks(t, w.rdb, w.names, Default); got != 2*events {
 		t.Errorf("tasks in Redis = %d, want one per event and consumer, %d", got, 2*events)
+	}
+}
+
+// A worker may take a task before the relay that sent it has committed its
+// delivery row (the relay sends, then commits): a job marking its own done
+// then must wait for that row, not miss it and leave the job to be sent
+// again.
+func TestAJobMarkedDoneBeforeItsRelayCommitsIsDone(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	ctx := context.Background()
+	id, err := w.outbox.Add(ctx, Job{Type: "test:own", Payload: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := w.db.Conn(ctx).Begin()
+	if err := relay.Exec(`SELECT 1 FROM outbox WHERE id = ? FOR UPDATE`, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := relay.Exec(`INSERT INTO outbox_deliveries (event_id, consumer, sends) VALUES (?, ?, 1)`, id, jobConsumer).Error; err != nil {
+		t.Fatal(err)
+	}
+	marked := make(chan error, 1)
+	go func() { marked <- w.outbox.JobsDone(ctx, []uuid.UUID{id}) }()
+	time.Sleep(200 * time.Millisecond) // the job's transaction meets the relay's row
+	if err := relay.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-marked; err != nil {
+		t.Fatalf("JobsDone = %v", err)
+	}
+	if done, _ := w.delivery(id, jobConsumer); !done {
+		t.Error("the job marked done while its relay was committing is not done")
 	}
 }
