@@ -176,11 +176,16 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 			return nil
 		}
 		sends := r.plan(ctx, rows)
-		if err := r.recordDeliveries(ctx, sends, true); err != nil {
+		if err := r.recordDeliveries(ctx, sends); err != nil {
 			return err
 		}
 		r.enqueueAll(ctx, rows, sends)
-		return r.settle(ctx, rows, sends, &relayed)
+		n, err := r.settle(ctx, rows, sends)
+		if err != nil {
+			return err
+		}
+		relayed = n
+		return nil
 	})
 	return relayed, err
 }
@@ -219,31 +224,49 @@ func (r *Relay) plan(ctx context.Context, rows []outboxRow) []relaySend {
 	return sends
 }
 
-// recordDeliveries notes, in one statement, that each tracked task of sends
-// is being sent (sent) or, after all, was not (!sent: a relay that stopped
-// when Redis failed). A delivery is recorded before its task can run, so the
-// handler finds it.
-func (r *Relay) recordDeliveries(ctx context.Context, sends []relaySend, sent bool) error {
-	var events database.UUIDArray
-	var consumers database.Array[string]
-	for _, s := range sends {
-		if s.consumer != "" && (sent || !s.tried) {
-			events, consumers = append(events, s.event), append(consumers, s.consumer)
-		}
-	}
+// recordDeliveries notes, in one statement, that each tracked task of
+// sends is being sent. A delivery is recorded before its task can run, so
+// the handler finds it.
+func (r *Relay) recordDeliveries(ctx context.Context, sends []relaySend) error {
+	events, consumers := deliveriesOf(sends, func(relaySend) bool { return true })
 	if len(events) == 0 {
 		return nil
 	}
-	query := `INSERT INTO outbox_deliveries (event_id, consumer, sends) SELECT e, c, 1 FROM unnest(?::uuid[], ?::text[]) AS d(e, c)
-		ON CONFLICT (event_id, consumer) DO UPDATE SET relayed_at = now(), sends = outbox_deliveries.sends + 1`
-	if !sent {
-		query = `UPDATE outbox_deliveries d SET sends = d.sends - 1 FROM unnest(?::uuid[], ?::text[]) AS u(e, c)
-			WHERE d.event_id = u.e AND d.consumer = u.c`
-	}
-	if err := r.db.Conn(ctx).Exec(query, events, consumers).Error; err != nil {
+	if err := r.db.Conn(ctx).Exec(`INSERT INTO outbox_deliveries (event_id, consumer, sends)
+		SELECT e, c, 1 FROM unnest(?::uuid[], ?::text[]) AS d(e, c)
+		ON CONFLICT (event_id, consumer) DO UPDATE SET relayed_at = now(), sends = outbox_deliveries.sends + 1`,
+		events, consumers).Error; err != nil {
 		return fmt.Errorf("record %d deliveries: %w", len(events), err)
 	}
 	return nil
+}
+
+// takeBackUntried undoes recordDeliveries for the tracked tasks a relay
+// stopped before trying, when Redis failed: sends counts the tries.
+func (r *Relay) takeBackUntried(ctx context.Context, sends []relaySend) error {
+	events, consumers := deliveriesOf(sends, func(s relaySend) bool { return !s.tried })
+	if len(events) == 0 {
+		return nil
+	}
+	if err := r.db.Conn(ctx).Exec(`UPDATE outbox_deliveries d SET sends = d.sends - 1
+		FROM unnest(?::uuid[], ?::text[]) AS u(e, c) WHERE d.event_id = u.e AND d.consumer = u.c`,
+		events, consumers).Error; err != nil {
+		return fmt.Errorf("take back %d untried deliveries: %w", len(events), err)
+	}
+	return nil
+}
+
+// deliveriesOf lists the event and consumer of each tracked send that keep
+// accepts, as the two arrays the statements unnest.
+func deliveriesOf(sends []relaySend, keep func(relaySend) bool) (database.UUIDArray, database.Array[string]) {
+	var events database.UUIDArray
+	var consumers database.Array[string]
+	for _, s := range sends {
+		if s.consumer != "" && keep(s) {
+			events, consumers = append(events, s.event), append(consumers, s.consumer)
+		}
+	}
+	return events, consumers
 }
 
 // enqueueAll sends the tasks to Redis, relaySendsAtOnce at a time, noting
@@ -269,22 +292,21 @@ func (r *Relay) enqueueAll(ctx context.Context, rows []outboxRow, sends []relayS
 	_ = g.Wait() // each send keeps its own error
 }
 
-// settle marks relayed the rows every task of which Redis took and, when a
-// send failed, records why on its row and takes back the deliveries that
-// were never tried; the rows left wait for the next tick.
-func (r *Relay) settle(ctx context.Context, rows []outboxRow, sends []relaySend, relayed *int) error {
+// settle marks relayed the rows every task of which Redis took, and
+// returns how many; when a send failed, it records why on its row and takes
+// back the deliveries that were never tried. The rows left wait for the
+// next tick.
+func (r *Relay) settle(ctx context.Context, rows []outboxRow, sends []relaySend) (int, error) {
 	sentAll := make([]bool, len(rows))
 	for i := range sentAll {
 		sentAll[i] = true
 	}
 	var failure *relaySend
-	untried := false
 	for i := range sends {
 		s := &sends[i]
 		if !s.tried || s.err != nil {
 			sentAll[s.row] = false
 		}
-		untried = untried || !s.tried
 		if s.err != nil && failure == nil {
 			failure = s
 		}
@@ -297,22 +319,18 @@ func (r *Relay) settle(ctx context.Context, rows []outboxRow, sends []relaySend,
 	}
 	if len(done) > 0 {
 		if err := r.db.Conn(ctx).Exec(`UPDATE outbox SET relayed_at = now() WHERE id = ANY(?::uuid[])`, done).Error; err != nil {
-			return fmt.Errorf("mark %d outbox rows relayed: %w", len(done), err)
+			return 0, fmt.Errorf("mark %d outbox rows relayed: %w", len(done), err)
 		}
 	}
-	*relayed = len(done)
 	if failure == nil {
-		return nil
+		return len(done), nil
 	}
 	row := rows[failure.row]
 	if err := r.db.Conn(ctx).Model(&outboxRow{}).Where("id = ?", row.ID).
 		Updates(map[string]any{"attempts": row.Attempts + 1, "last_error": failure.err.Error()}).Error; err != nil {
-		return err
+		return 0, err
 	}
-	if untried {
-		return r.recordDeliveries(ctx, sends, false)
-	}
-	return nil
+	return len(done), r.takeBackUntried(ctx, sends)
 }
 
 // taskOptions are how one task is sent: its queue, retries and time limit.
