@@ -187,7 +187,7 @@ func (a *App) subscribe() {
 	a.events.Declare(identity.EventUsersImported)
 	// Quiz grading runs on the bus exactly once per submit; a passed quiz
 	// shows as completed in delivery.
-	a.events.Handle(quiz.TypeGradeAttempt, a.quizzes.HandleGradeAttempt, queue.OnQueue(queue.Critical), queue.MarksItsOwnDone())
+	a.events.HandleBatches(quiz.TypeGradeAttempt, quiz.GradeTaskSize, a.quizzes.HandleGradeAttempts, queue.OnQueue(queue.Critical))
 	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
 	// The gradebook keeps the grades of quizzes, assignments and attendance
 	// and is the one authority on passing the graded items: delivery's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -23,27 +22,17 @@ var errGradeAlone = errors.New("quiz: the batch did not grade the attempt")
 // and the task runs again later, when it finds the attempt graded.
 var errAttemptBusy = errors.New("another transaction holds the attempt; grade it again later")
 
-// gradeBatchTimeout bounds a batch's transaction, its wait for a connection
-// included (see gradeBatch).
-const gradeBatchTimeout = 10 * time.Second
-
 // gradeBatch grades the distinct attempts ids together, in one transaction
-// of its own and six round trips in all (begin, lock, slots, grades, the
-// events, commit), and returns each one's outcome: nil when it was graded, or waits
+// and six round trips in all (begin, lock, slots, grades, the events,
+// commit), and returns each one's outcome: nil when it was graded, or waits
 // for essays, or had been graded already; errGradeAlone; errAttemptBusy; a
-// not-found error that is not retried.
+// not-found error that is not retried. The jobs of the attempts that need
+// no more grading are recorded done in the same transaction.
 //
-// The transaction is not the caller's: a batch serves several callers, and
-// under the worker each caller's context carries the bus's transaction of
-// its own task. The time limit also ends a wait for a connection that would
-// never come, when every connection of the pool is held by a task waiting
-// for this batch: its callers then grade alone, in their own transactions.
-//
-// The jobs of the attempts that need no more grading (graded now, waiting
-// for essays, or graded before) are recorded done in the same transaction.
-func (s *Service) gradeBatch(ids []uuid.UUID, jobs map[uuid.UUID][]uuid.UUID) map[uuid.UUID]error {
-	ctx, cancel := context.WithTimeout(context.Background(), gradeBatchTimeout)
-	defer cancel()
+// ctx carries no transaction of the caller's under the worker
+// (queue.HandleBatches): a batch that fails rolls back its own, and its
+// attempts are then graded alone.
+func (s *Service) gradeBatch(ctx context.Context, ids []uuid.UUID, jobs map[uuid.UUID][]uuid.UUID) map[uuid.UUID]error {
 	var outcomes map[uuid.UUID]error
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		var err error

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/corpu/corpu/internal/platform/queue"
 )
 
 // submittedAttempts sets the fixture's quiz to a single-choice question (2
@@ -42,20 +43,44 @@ func submittedAttempts(t *testing.T, f *fixture, n int) (ids []uuid.UUID, scores
 	return ids, scores
 }
 
-// gradeInOneBatch calls GradeAttempt for every id at once, the calls
-// gathered into one batch, and returns each call's error.
-func gradeInOneBatch(f *fixture, ids []uuid.UUID) []error {
-	f.svc.grader = newGradeBatcher(len(ids), time.Minute)
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = f.svc.GradeAttempt(context.Background(), id)
-		}()
+// gradingJobs returns the grading jobs submit recorded, oldest first, as a
+// task of the worker's carries them.
+func gradingJobs(t testing.TB, f *fixture) []queue.BatchedJob {
+	t.Helper()
+	var rows []struct {
+		ID      uuid.UUID
+		Payload []byte
 	}
-	wg.Wait()
+	if err := f.db.Conn(context.Background()).Raw("SELECT id, payload FROM outbox WHERE task_type = ? ORDER BY created_at", TypeGradeAttempt).
+		Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	jobs := make([]queue.BatchedJob, len(rows))
+	for i, r := range rows {
+		jobs[i] = queue.BatchedJob{ID: r.ID, Payload: r.Payload}
+	}
+	return jobs
+}
+
+// jobsDone counts the grading jobs recorded done.
+func jobsDone(t *testing.T, f *fixture) int {
+	t.Helper()
+	var n int
+	if err := f.db.Conn(context.Background()).Raw(`SELECT count(*) FROM outbox_deliveries d JOIN outbox o ON o.id = d.event_id
+		WHERE o.task_type = ? AND d.done_at IS NOT NULL`, TypeGradeAttempt).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// gradeInOneBatch grades the distinct attempts ids in one batch, as a task
+// of the worker's does, and returns each one's outcome in the order of ids.
+func gradeInOneBatch(f *fixture, ids []uuid.UUID) []error {
+	outcomes := f.svc.gradeAttempts(context.Background(), ids, nil)
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		errs[i] = outcomes[id]
+	}
 	return errs
 }
 
@@ -101,25 +126,73 @@ func wantGradedOnce(t *testing.T, f *fixture, scores map[uuid.UUID]float64) {
 	}
 }
 
-func TestAttemptsGradedInOneBatchGetOneGradeAndOneEventEach(t *testing.T) {
+func TestAttemptsGradedInOneTaskGetOneGradeAndOneEventEachAndTheirJobsAreDone(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	ids, scores := submittedAttempts(t, f, 4)
-	// The first attempt twice in the batch: a duplicate task.
-	for i, err := range gradeInOneBatch(f, append(ids, ids[0])) {
-		if err != nil {
-			t.Errorf("call %d: %v", i+1, err)
-		}
+	_, scores := submittedAttempts(t, f, 4)
+	jobs := gradingJobs(t, f)
+	// The first job twice in the task: a duplicate.
+	if err := f.svc.HandleGradeAttempts(context.Background(), append(jobs, jobs[0])); err != nil {
+		t.Fatal(err)
 	}
 	wantGradedOnce(t, f, scores)
-
-	// Graded again, in a batch or alone: nothing changes.
-	for i, err := range gradeInOneBatch(f, ids[:2]) {
-		if err != nil {
-			t.Errorf("a second grading, call %d: %v", i+1, err)
-		}
+	if got := jobsDone(t, f); got != 4 {
+		t.Errorf("%d grading jobs done, want 4", got)
 	}
-	if err := f.svc.GradeAttempt(context.Background(), ids[3]); err != nil {
+
+	// Graded again, in a task or alone: nothing changes.
+	if err := f.svc.HandleGradeAttempts(context.Background(), jobs[:2]); err != nil {
+		t.Errorf("a second grading: %v", err)
+	}
+	var p GradeAttemptPayload
+	if err := json.Unmarshal(jobs[3].Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.GradeAttempt(context.Background(), p.AttemptID); err != nil {
+		t.Fatal(err)
+	}
+	wantGradedOnce(t, f, scores)
+}
+
+// A task's failures are retried unless every one of them is for good: an
+// attempt that does not exist, or a job that does not decode, fails alone
+// and for good; an attempt another grader holds is retried, with the task.
+func TestATaskIsRetriedUnlessEveryFailureIsForGood(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ids, scores := submittedAttempts(t, f, 2)
+	jobs := gradingJobs(t, f)
+	missing := queue.BatchedJob{ID: uuid.Must(uuid.NewV7()), Payload: json.RawMessage(`{"attempt_id":"` + uuid.NewString() + `"}`)}
+	garbled := queue.BatchedJob{ID: uuid.Must(uuid.NewV7()), Payload: json.RawMessage(`"no attempt"`)}
+
+	err := f.svc.HandleGradeAttempts(context.Background(), []queue.BatchedJob{jobs[0], missing, garbled})
+	if !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("a task whose only failures are for good: %v, want it not retried", err)
+	}
+
+	held := ids[1]
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- f.db.WithTx(context.Background(), func(ctx context.Context) error {
+			if err := f.db.Conn(ctx).Exec("SELECT 1 FROM quiz_attempts WHERE id = ? FOR UPDATE", held).Error; err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	err = f.svc.HandleGradeAttempts(context.Background(), []queue.BatchedJob{missing, jobs[1]})
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err == nil || errors.Is(err, asynq.SkipRetry) || !errors.Is(err, errAttemptBusy) {
+		t.Errorf("a task with an attempt another grader holds: %v, want it retried", err)
+	}
+	// The retry grades it.
+	if err := f.svc.HandleGradeAttempts(context.Background(), jobs); err != nil {
 		t.Fatal(err)
 	}
 	wantGradedOnce(t, f, scores)
@@ -151,7 +224,7 @@ func TestABatchGradesAttemptsWithSlotsLeftBlank(t *testing.T) {
 		}
 		ids, scores[a.ID] = append(ids, a.ID), []float64{2, 0, 3}[i]
 	}
-	for id, err := range f.svc.gradeBatch(ids, nil) {
+	for id, err := range f.svc.gradeBatch(context.Background(), ids, nil) {
 		if err != nil {
 			t.Errorf("the batch's outcome for %s: %v, want graded in the batch", id, err)
 		}

@@ -5,12 +5,15 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/queue"
 )
 
 // BenchmarkGradeAttemptInPostgres grades submitted 20-question attempts as
-// the worker does: lock the attempt, read its slots, grade, write the scores
-// and the grade in one statement, record the graded event, in one
-// transaction each, ten at once as a worker does. One op is one attempt.
+// the worker does: tasks of GradeTaskSize grading jobs, ten at once, each
+// locking its attempts, reading their slots, grading, writing the scores
+// and the grades, recording the graded events and the jobs done, in one
+// transaction. One op is one attempt.
 //
 //	go test -run XXX -bench GradeAttemptInPostgres -benchtime 300x ./internal/quiz/
 func BenchmarkGradeAttemptInPostgres(b *testing.B) {
@@ -34,8 +37,7 @@ func BenchmarkGradeAttemptInPostgres(b *testing.B) {
 	// One attempt per learner, as in an exam: a learner's quiz grade reads
 	// their graded attempts, so one learner with b.N attempts would make the
 	// op's cost grow with b.N.
-	attempts := make([]uuid.UUID, b.N)
-	for i := range attempts {
+	for range b.N {
 		learner := f.newLearner()
 		a, err := f.svc.Start(learner, f.quizID, f.classID)
 		if err != nil {
@@ -50,31 +52,32 @@ func BenchmarkGradeAttemptInPostgres(b *testing.B) {
 		if _, err := f.svc.Submit(learner, a.ID); err != nil {
 			b.Fatal(err)
 		}
-		attempts[i] = a.ID
 	}
-	// As many at once as a worker's default concurrency (queue.concurrency:
-	// 10), on a pool that keeps its connections as the shipped configuration
-	// does, so no op pays for a new backend.
+	// As the worker grades a backlog: tasks of GradeTaskSize jobs, as many
+	// at once as its default concurrency (queue.concurrency: 10), on a pool
+	// that keeps its connections as the shipped configuration does, so no
+	// op pays for a new backend.
 	f.db.SQL().SetMaxIdleConns(20)
-	work := make(chan uuid.UUID)
+	jobs := gradingJobs(b, f)
+	tasks := make(chan []queue.BatchedJob)
 	errs := make(chan error, 10)
 	meter := startCPUMeter(b, f.db)
 	b.ResetTimer()
 	for w := 0; w < 10; w++ {
 		go func() {
 			var first error
-			for id := range work {
-				if err := f.svc.GradeAttempt(context.Background(), id); err != nil && first == nil {
+			for task := range tasks {
+				if err := f.svc.HandleGradeAttempts(context.Background(), task); err != nil && first == nil {
 					first = err
 				}
 			}
 			errs <- first
 		}()
 	}
-	for _, id := range attempts {
-		work <- id
+	for from := 0; from < len(jobs); from += GradeTaskSize {
+		tasks <- jobs[from:min(from+GradeTaskSize, len(jobs))]
 	}
-	close(work)
+	close(tasks)
 	for w := 0; w < 10; w++ {
 		if err := <-errs; err != nil {
 			b.Fatal(err)

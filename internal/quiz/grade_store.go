@@ -17,13 +17,21 @@ import (
 // lockForGrading reads the attempts ids (without their slots), locking each
 // row until the transaction ends. A row another transaction holds (another
 // grader) is skipped, not waited for, so one busy attempt does not hold up
-// its batch; an id that is missing or skipped is not in the result. The
-// same statement lets the transaction commit without waiting for its WAL to
-// reach the disk (SET LOCAL): a grade lost in a crash is made again, since
-// the attempt stays submitted and its job undone.
+// its batch; an id that is missing or skipped is not in the result.
+//
+// The same statement sets, for the rest of the transaction (SET LOCAL):
+//   - commits that do not wait for the WAL to reach the disk: a grade lost
+//     in a crash is made again, since the attempt stays submitted and its
+//     job undone;
+//   - no hash or merge joins. Every statement of grading finds its rows by
+//     key, and a batch of a hundred attempts writes two thousand slots:
+//     the planner then hashed the whole of quiz_attempt_slots, full of the
+//     dead rows an exam's saves leave, and writing a batch's scores took
+//     50–500 ms where looking each slot up by its key takes a few.
 func (s store) lockForGrading(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Attempt, error) {
 	rows, err := s.db.Conn(ctx).Raw(`SELECT a.id, a.quiz_id, a.class_id, a.user_id, a.number, a.state, a.max_score
-		FROM quiz_attempts a CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+		FROM quiz_attempts a CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true),
+			set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)) AS settings
 		WHERE a.id = ANY(?::uuid[]) ORDER BY a.id FOR UPDATE OF a SKIP LOCKED`, database.UUIDArray(ids)).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("lock attempts for grading: %w", err)

@@ -114,8 +114,6 @@ type Service struct {
 	layouts  *memo.Memo[uuid.UUID, layout]
 	// the questions starts draw, for a second (startQuestions)
 	fresh *memo.Memo[uuid.UUID, freshQuestion]
-	// gathers concurrent GradeAttempt calls into batches
-	grader *gradeBatcher
 	// failAfterSlots, in tests, makes grading fail after writing scores (so
 	// many slots' of an attempt graded alone, all of a batch's), as a worker
 	// killed mid-way.
@@ -140,7 +138,7 @@ func NewService(d Deps) *Service {
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
 		starts: make(chan struct{}, starts), quizzes: memo.New[uuid.UUID, Quiz](10_000),
 		versions: memo.New[uuid.UUID, Content](20_000), layouts: memo.New[uuid.UUID, layout](100_000),
-		fresh: memo.New[uuid.UUID, freshQuestion](10_000), grader: newGradeBatcher(gradeBatchSize, gradeBatchWait)}
+		fresh: memo.New[uuid.UUID, freshQuestion](10_000)}
 }
 
 // The errors of the quiz domain.

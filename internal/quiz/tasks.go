@@ -2,6 +2,7 @@ package quiz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -55,23 +56,55 @@ type AttemptGradedPayload struct {
 	Revised bool `json:"revised"`
 }
 
-// HandleGradeAttempt grades a submitted attempt. Registered on the bus as
-// a job that marks its own done (queue.MarksItsOwnDone), it records the job
-// done in the transaction that writes the grade, shared by the attempts
-// graded with it: a duplicate task, or a rerun after a worker died mid-way
-// (the transaction rolled back, the job not done), finds the attempt
-// submitted and grades it, or finds it graded and changes nothing. It is
-// graded exactly once.
-func (s *Service) HandleGradeAttempt(ctx context.Context, t *asynq.Task) error {
-	var p GradeAttemptPayload
-	if err := queue.Decode(t, &p); err != nil {
-		return err
+// GradeTaskSize is how many grading jobs the relay sends to one task
+// (queue.HandleBatches): a backlog of submitted attempts is graded a
+// hundred to a transaction, where a task per attempt cost the worker more
+// in Redis scripts than the grading.
+const GradeTaskSize = 100
+
+// HandleGradeAttempts grades the submitted attempts of a task's grading
+// jobs together, and records each job done in the transaction that writes
+// its attempt's grade: a duplicate task, or a rerun after a worker died
+// mid-way (the transaction rolled back, the jobs not done), finds the
+// attempt submitted and grades it, or finds it graded and changes nothing.
+// Each attempt is graded exactly once.
+func (s *Service) HandleGradeAttempts(ctx context.Context, jobs []queue.BatchedJob) error {
+	var ids []uuid.UUID
+	byAttempt := map[uuid.UUID][]uuid.UUID{}
+	var failed []error
+	for _, job := range jobs {
+		var p GradeAttemptPayload
+		if err := json.Unmarshal(job.Payload, &p); err != nil {
+			failed = append(failed, fmt.Errorf("grading job %s: %v: %w", job.ID, err, asynq.SkipRetry))
+			continue
+		}
+		if _, seen := byAttempt[p.AttemptID]; !seen {
+			ids = append(ids, p.AttemptID)
+		}
+		byAttempt[p.AttemptID] = append(byAttempt[p.AttemptID], job.ID)
 	}
-	jobID, err := queue.EventID(ctx)
-	if err != nil {
-		return err
+	for _, err := range s.gradeAttempts(ctx, ids, byAttempt) {
+		if err != nil {
+			failed = append(failed, err)
+		}
 	}
-	return s.gradeForJob(ctx, p.AttemptID, jobID)
+	return retriedUnlessAllPermanent(failed)
+}
+
+// retriedUnlessAllPermanent joins the failures of a task's jobs. Asynq
+// retries the task (all its jobs; those done are found done) unless every
+// failure is permanent (asynq.SkipRetry: an attempt that does not exist).
+func retriedUnlessAllPermanent(failed []error) error {
+	var retried []error
+	for _, err := range failed {
+		if !errors.Is(err, asynq.SkipRetry) {
+			retried = append(retried, err)
+		}
+	}
+	if len(retried) > 0 {
+		return errors.Join(retried...)
+	}
+	return errors.Join(failed...)
 }
 
 // GradeAttempt grades the auto-gradable slots of a submitted attempt: the
@@ -79,27 +112,27 @@ func (s *Service) HandleGradeAttempt(ctx context.Context, t *asynq.Task) error {
 // An attempt not in submitted state is left alone, so grading twice changes
 // nothing.
 func (s *Service) GradeAttempt(ctx context.Context, attemptID uuid.UUID) error {
-	return s.gradeForJob(ctx, attemptID, uuid.Nil)
+	return s.gradeAttempts(ctx, []uuid.UUID{attemptID}, nil)[attemptID]
 }
 
-// gradeForJob grades an attempt for the grading job jobID (uuid.Nil for
-// none), recording the job done with the grade.
-//
-// Calls made about the same time (a worker runs ten tasks at once) are
-// graded together, in a transaction of the batch's own, not the caller's
-// (see gradeBatch). An attempt the batch could not grade is graded alone,
-// in the transaction carried by ctx (or one of its own).
-func (s *Service) gradeForJob(ctx context.Context, attemptID, jobID uuid.UUID) error {
-	err := s.grader.do(ctx, attemptID, jobID, s.gradeBatch)
-	if errors.Is(err, errGradeAlone) {
-		return s.gradeAlone(ctx, attemptID, jobID)
+// gradeAttempts grades the distinct attempts ids together (gradeBatch),
+// recording done the jobs of each by attempt, and returns each attempt's
+// outcome (nil when it needs no more grading). An attempt the batch could
+// not grade is graded alone, so one bad attempt fails its own job and no
+// other.
+func (s *Service) gradeAttempts(ctx context.Context, ids []uuid.UUID, jobs map[uuid.UUID][]uuid.UUID) map[uuid.UUID]error {
+	outcomes := s.gradeBatch(ctx, ids, jobs)
+	for _, id := range ids {
+		if errors.Is(outcomes[id], errGradeAlone) {
+			outcomes[id] = s.gradeAlone(ctx, id, jobs[id])
+		}
 	}
-	return err
+	return outcomes
 }
 
 // gradeAlone grades one attempt in the transaction carried by ctx (or one
-// of its own), its row locked, and records the job jobID done.
-func (s *Service) gradeAlone(ctx context.Context, attemptID, jobID uuid.UUID) error {
+// of its own), its row locked, and records its jobs done.
+func (s *Service) gradeAlone(ctx context.Context, attemptID uuid.UUID, jobs []uuid.UUID) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		// A grade lost in a crash is made again: the attempt stays submitted
 		// and its job undone (both in this transaction), so the relay sends
@@ -117,10 +150,7 @@ func (s *Service) gradeAlone(ctx context.Context, attemptID, jobID uuid.UUID) er
 				return err
 			}
 		}
-		if jobID == uuid.Nil {
-			return nil
-		}
-		return s.outbox.JobsDone(ctx, []uuid.UUID{jobID})
+		return s.outbox.JobsDone(ctx, jobs)
 	})
 }
 

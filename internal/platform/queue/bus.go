@@ -52,14 +52,17 @@ type consumer struct {
 	taskType  string
 	handler   Handler
 	opts      consumerOptions
+	// batchSize and batchHandler are a job's of HandleBatches, whose tasks
+	// carry up to batchSize jobs each; batchSize is 0 for any other.
+	batchSize    int
+	batchHandler BatchHandler
 }
 
 type consumerOptions struct {
-	queue     string
-	maxRetry  int
-	timeout   time.Duration
-	ownTx     bool
-	marksDone bool
+	queue    string
+	maxRetry int
+	timeout  time.Duration
+	ownTx    bool
 }
 
 type sweep struct {
@@ -100,16 +103,6 @@ func WithTimeout(d time.Duration) ConsumerOption { return func(o *consumerOption
 // may run while the first is running, or after a crash before the record.
 func OwnTransactions() ConsumerOption { return func(o *consumerOptions) { o.ownTx = true } }
 
-// MarksItsOwnDone runs the job's handler with neither a transaction nor a
-// claim of the bus's: the handler records the job done itself, with
-// Outbox.JobsDone in the transaction that does the work, which may be
-// shared by many tasks (grading a batch of attempts: the bus's own
-// transaction of five statements per task cost more than the grading). A
-// duplicate may run beside the first, so the handler must be idempotent,
-// and it must record the job done on every path that succeeds, or the
-// relay sends the job again after RedeliverAfter. Only for jobs (Handle).
-func MarksItsOwnDone() ConsumerOption { return func(o *consumerOptions) { o.marksDone = true } }
-
 var consumerName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
 // Subscribe makes consumer receive every event of eventType recorded in the
@@ -128,11 +121,7 @@ func (b *Bus) Subscribe(eventType, consumerName string, h Handler, opts ...Consu
 			panic(fmt.Sprintf("queue: %s already has a consumer %q", eventType, consumerName))
 		}
 	}
-	c := b.newConsumer(eventType, consumerName, eventType+"@"+consumerName, h, opts)
-	if c.opts.marksDone {
-		panic(fmt.Sprintf("queue: consumer %q of %s: only a job marks its own done", consumerName, eventType))
-	}
-	r.consumers = append(r.consumers, c)
+	r.consumers = append(r.consumers, b.newConsumer(eventType, consumerName, eventType+"@"+consumerName, h, opts))
 	sort.Slice(r.consumers, func(i, j int) bool { return r.consumers[i].name < r.consumers[j].name })
 }
 
@@ -154,16 +143,17 @@ func (b *Bus) Handle(jobType string, h Handler, opts ...ConsumerOption) {
 }
 
 // JobsDone records done, in the transaction carried by ctx, the jobs ids
-// (their outbox row ids, queue.EventID in their handlers) of a handler
-// registered with MarksItsOwnDone. It upserts, as claim does: a worker may
-// run a task before the relay that sent it commits its delivery row, and
-// an update would not see that row; the insert waits for it instead.
+// (their outbox row ids, BatchedJob.ID) of a handler registered with
+// HandleBatches, each once however often ids names it. It upserts, as
+// claim does: a worker may run a task before the relay that sent it
+// commits its delivery row, and an update would not see that row; the
+// insert waits for it instead.
 func (o *Outbox) JobsDone(ctx context.Context, ids []uuid.UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	err := o.db.Conn(ctx).Exec(`INSERT INTO outbox_deliveries (event_id, consumer, done_at)
-		SELECT e, ?, now() FROM unnest(?::uuid[]) AS e WHERE EXISTS (SELECT 1 FROM outbox WHERE id = e)
+		SELECT DISTINCT e, ?, now() FROM unnest(?::uuid[]) AS e WHERE EXISTS (SELECT 1 FROM outbox WHERE id = e)
 		ON CONFLICT (event_id, consumer) DO UPDATE SET done_at = COALESCE(outbox_deliveries.done_at, now()), gave_up_at = NULL`,
 		jobConsumer, database.UUIDArray(ids)).Error
 	if err != nil {
@@ -250,6 +240,10 @@ func (b *Bus) Mount(w *Worker) error {
 	for eventType, r := range b.routes {
 		for _, c := range r.consumers {
 			c := c
+			if c.batchSize > 0 {
+				w.Handle(c.taskType, func(ctx context.Context, t *asynq.Task) error { return b.deliverBatch(ctx, c, t) })
+				continue
+			}
 			w.Handle(c.taskType, func(ctx context.Context, t *asynq.Task) error { return b.deliver(ctx, c, t) })
 		}
 		if r.event && len(r.consumers) > 0 {
@@ -313,17 +307,14 @@ func (b *Bus) deliver(ctx context.Context, c *consumer, t *asynq.Task) error {
 		return b.db.Conn(ctx).Exec(`UPDATE outbox_deliveries SET done_at = now(), gave_up_at = NULL
 			WHERE event_id = ? AND consumer = ?`, eventID, c.name).Error
 	}
-	switch {
-	case c.opts.marksDone:
-		err = c.handler(ctx, t)
-	case c.opts.ownTx:
+	if c.opts.ownTx {
 		err = run(ctx)
-	default:
+	} else {
 		err = b.db.WithTx(ctx, run)
 	}
 	if err != nil {
 		b.runs.WithLabelValues(c.eventType, c.name, "failed").Inc()
-		b.recordFailure(ctx, eventID, c.name, err)
+		b.recordFailure(ctx, []uuid.UUID{eventID}, c.name, err)
 		return err
 	}
 	b.runs.WithLabelValues(c.eventType, c.name, result).Inc()
@@ -351,9 +342,10 @@ func (b *Bus) claim(ctx context.Context, eventID uuid.UUID, consumer string) (bo
 	return rows[0].Open, nil
 }
 
-// recordFailure notes a failed run on the delivery; on the last retry, or an
-// error Asynq will not retry, the consumer gave up and redelivery stops.
-func (b *Bus) recordFailure(ctx context.Context, eventID uuid.UUID, consumer string, cause error) {
+// recordFailure notes a failed run on the deliveries of events not yet
+// done; on the last retry, or an error Asynq will not retry, the consumer
+// gave up and redelivery stops.
+func (b *Bus) recordFailure(ctx context.Context, events []uuid.UUID, consumer string, cause error) {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, ok := asynq.GetMaxRetry(ctx)
 	gaveUp := errors.Is(cause, asynq.SkipRetry) || (ok && retried >= maxRetry)
@@ -362,12 +354,13 @@ func (b *Bus) recordFailure(ctx context.Context, eventID uuid.UUID, consumer str
 		msg = msg[:2000]
 	}
 	err := b.db.Conn(context.WithoutCancel(ctx)).Exec(`INSERT INTO outbox_deliveries (event_id, consumer, failures, last_error, gave_up_at)
-		SELECT ?, ?, 1, ?, CASE WHEN ? THEN now() END WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?)
+		SELECT DISTINCT e, ?, 1, ?, CASE WHEN ? THEN now() END FROM unnest(?::uuid[]) AS e WHERE EXISTS (SELECT 1 FROM outbox WHERE id = e)
 		ON CONFLICT (event_id, consumer) DO UPDATE SET failures = outbox_deliveries.failures + 1,
-			last_error = excluded.last_error, gave_up_at = excluded.gave_up_at`,
-		eventID, consumer, msg, gaveUp, eventID).Error
+			last_error = excluded.last_error, gave_up_at = excluded.gave_up_at
+		WHERE outbox_deliveries.done_at IS NULL`,
+		consumer, msg, gaveUp, database.UUIDArray(events)).Error
 	if err != nil {
-		b.log.ErrorContext(ctx, "record a failed delivery", "event_id", eventID, "consumer", consumer, "err", err)
+		b.log.ErrorContext(ctx, "record a failed delivery", "events", len(events), "consumer", consumer, "err", err)
 	}
 }
 

@@ -496,7 +496,8 @@ func TestWiringMistakesPanic(t *testing.T) {
 		{"a job that is an event", func() { bus.Handle(testEvent, nil) }},
 		{"an event that is a job", func() { bus.Subscribe("test:job", "mail", nil) }},
 		{"a sweep with a bad schedule", func() { bus.Reconcile("grading", "every now and then", nil) }},
-		{"an event's consumer that marks its own done", func() { bus.Subscribe(testEvent, "batched", nil, MarksItsOwnDone()) }},
+		{"a batched job already handled", func() { bus.HandleBatches("test:job", 10, nil) }},
+		{"a batch of no job", func() { bus.HandleBatches("test:batched", 0, nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -550,46 +551,4 @@ func TestAJobGivenALongerTimeOutKeepsItWhenSentAndSentAgain(t *testing.T) {
 		t.Fatalf("RedeliverOnce(after Redis lost the tasks) = %d, %v; want 2", n, err)
 	}
 	want("sent again", timeouts("sent again"))
-}
-
-// A job that marks its own done runs outside any transaction of the bus's:
-// it is done when the transaction in which its handler says so commits,
-// and a run that fails leaves it undone, with the failure noted, to run
-// again.
-func TestAJobThatMarksItsOwnDoneIsDoneOnlyWhenItsHandlerCommitsIt(t *testing.T) {
-	t.Parallel()
-	w := newBusWorld(t)
-	var runs atomic.Int32
-	w.bus.Handle("test:own", func(ctx context.Context, task *asynq.Task) error {
-		id, err := EventID(ctx)
-		if err != nil {
-			return err
-		}
-		return w.db.WithTx(ctx, func(ctx context.Context) error {
-			if err := w.db.Conn(ctx).Exec("INSERT INTO test_effects VALUES ('own', ?)", id).Error; err != nil {
-				return err
-			}
-			if err := w.outbox.JobsDone(ctx, []uuid.UUID{id}); err != nil {
-				return err
-			}
-			if runs.Add(1) == 1 {
-				return errors.New("the first run fails after marking itself done")
-			}
-			return nil
-		})
-	}, MarksItsOwnDone())
-	w.runWorker()
-	id, err := w.outbox.Add(context.Background(), Job{Type: "test:own", Payload: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.relayAll()
-	w.waitDone(id, jobConsumer)
-
-	if got := w.effects("own"); got != 1 {
-		t.Errorf("effects = %d, want 1: the failed run's rolled back", got)
-	}
-	if _, failures := w.delivery(id, jobConsumer); failures != 1 || runs.Load() != 2 {
-		t.Errorf("failures noted = %d after %d runs, want 1 after 2", failures, runs.Load())
-	}
 }

@@ -175,11 +175,14 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		if len(rows) == 0 {
 			return nil
 		}
-		sends := r.plan(ctx, rows)
+		sends, err := r.plan(ctx, rows)
+		if err != nil {
+			return err
+		}
 		if err := r.recordDeliveries(ctx, sends); err != nil {
 			return err
 		}
-		r.enqueueAll(ctx, rows, sends)
+		r.enqueueAll(ctx, sends)
 		n, err := r.settle(ctx, rows, sends)
 		if err != nil {
 			return err
@@ -193,35 +196,105 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 // relaySendsAtOnce bounds the tasks one relay has in flight to Redis.
 const relaySendsAtOnce = 16
 
-// relaySend is one task the relay sends for a claimed row: one per consumer
-// the bus names, or one untracked task of the row's own type.
+// relaySend is one task the relay sends for claimed rows: one per consumer
+// the bus names, or one untracked task of the row's own type, for a row;
+// one for up to its consumer's batch size of rows of a HandleBatches job.
 type relaySend struct {
-	row      int       // index of the claimed row
-	event    uuid.UUID // the row's id
-	consumer string    // "" for an untracked task
-	taskType string
-	taskID   string
-	opts     taskOptions
+	rows     []int       // indexes of the claimed rows it carries
+	events   []uuid.UUID // their ids
+	consumer string      // "" for an untracked task
+	task     relayTask
 	tried    bool
 	err      error
 }
 
+// relayTask is what goes to Asynq.
+type relayTask struct {
+	taskType, taskID string
+	payload          []byte
+	processAt        *time.Time
+	opts             taskOptions
+}
+
 // plan lists the tasks the claimed rows become, routed as the bus says.
-func (r *Relay) plan(ctx context.Context, rows []outboxRow) []relaySend {
+func (r *Relay) plan(ctx context.Context, rows []outboxRow) ([]relaySend, error) {
 	sends := make([]relaySend, 0, len(rows))
+	batches := batchPlan{}
 	for i, row := range rows {
 		route := r.bus.routes[row.TaskType]
 		if route == nil {
 			r.log.WarnContext(ctx, "outbox row of a type no consumer is registered for on the bus; relayed untracked", "type", row.TaskType)
-			sends = append(sends, relaySend{row: i, event: row.ID, taskType: row.TaskType, taskID: row.ID.String(),
-				opts: taskOptions{queue: row.Queue, maxRetry: row.MaxRetry}})
+			sends = append(sends, relaySend{rows: []int{i}, events: []uuid.UUID{row.ID},
+				task: relayTask{taskType: row.TaskType, taskID: row.ID.String(), payload: row.Payload, processAt: row.ProcessAt,
+					opts: taskOptions{queue: row.Queue, maxRetry: row.MaxRetry}}})
 			continue
 		}
 		for _, c := range route.consumers {
-			sends = append(sends, relaySend{row: i, event: row.ID, consumer: c.name, taskType: c.taskType, taskID: c.taskID(row.ID), opts: c.taskOptions(row)})
+			if c.batchSize > 0 {
+				batches.add(c, i, row)
+				continue
+			}
+			sends = append(sends, relaySend{rows: []int{i}, events: []uuid.UUID{row.ID}, consumer: c.name,
+				task: relayTask{taskType: c.taskType, taskID: c.taskID(row.ID), payload: row.Payload, processAt: row.ProcessAt, opts: c.taskOptions(row)}})
 		}
 	}
-	return sends
+	for _, b := range batches.groups {
+		batch := make([]outboxRow, len(b.rows))
+		for j, i := range b.rows {
+			batch[j] = rows[i]
+		}
+		task, err := b.consumer.batchSend(batch)
+		if err != nil {
+			return nil, err
+		}
+		sends = append(sends, relaySend{rows: b.rows, events: b.events, consumer: b.consumer.name, task: task})
+	}
+	return sends, nil
+}
+
+// batchPlan gathers the claimed rows of HandleBatches jobs into batches:
+// rows of one consumer sent alike (queue, retries), up to its batch size,
+// in the order claimed. A row to run later goes alone, at its own time.
+type batchPlan struct {
+	groups []*batchGroup
+	open   map[batchKey]*batchGroup
+}
+
+type batchKey struct {
+	consumer *consumer
+	opts     taskOptions
+}
+
+type batchGroup struct {
+	consumer *consumer
+	rows     []int
+	events   []uuid.UUID
+}
+
+func (p *batchPlan) add(c *consumer, i int, row outboxRow) {
+	key := batchKey{consumer: c, opts: c.taskOptions(row)}
+	waits := row.ProcessAt != nil && row.ProcessAt.After(time.Now())
+	g := p.open[key]
+	if waits || g == nil || len(g.rows) == c.batchSize {
+		g = &batchGroup{consumer: c}
+		p.groups = append(p.groups, g)
+		if p.open == nil {
+			p.open = map[batchKey]*batchGroup{}
+		}
+		if !waits {
+			p.open[key] = g
+		}
+	}
+	g.rows, g.events = append(g.rows, i), append(g.events, row.ID)
+}
+
+// batchSend is the task that carries rows to c, a consumer of HandleBatches.
+func (c *consumer) batchSend(rows []outboxRow) (relayTask, error) {
+	taskID, payload, err := c.batchTask(rows)
+	if err != nil {
+		return relayTask{}, err
+	}
+	return relayTask{taskType: c.taskType, taskID: taskID, payload: payload, processAt: rows[0].ProcessAt, opts: c.taskOptions(rows[0])}, nil
 }
 
 // recordDeliveries notes, in one statement, that each tracked task of
@@ -263,7 +336,9 @@ func deliveriesOf(sends []relaySend, keep func(relaySend) bool) (database.UUIDAr
 	var consumers database.Array[string]
 	for _, s := range sends {
 		if s.consumer != "" && keep(s) {
-			events, consumers = append(events, s.event), append(consumers, s.consumer)
+			for _, e := range s.events {
+				events, consumers = append(events, e), append(consumers, s.consumer)
+			}
 		}
 	}
 	return events, consumers
@@ -272,7 +347,7 @@ func deliveriesOf(sends []relaySend, keep func(relaySend) bool) (database.UUIDAr
 // enqueueAll sends the tasks to Redis, relaySendsAtOnce at a time, noting
 // each one's outcome; after a failure (Redis is likely down) it starts no
 // more, and those it did not try stay untried.
-func (r *Relay) enqueueAll(ctx context.Context, rows []outboxRow, sends []relaySend) {
+func (r *Relay) enqueueAll(ctx context.Context, sends []relaySend) {
 	var failed atomic.Bool
 	var g errgroup.Group
 	g.SetLimit(relaySendsAtOnce)
@@ -283,7 +358,7 @@ func (r *Relay) enqueueAll(ctx context.Context, rows []outboxRow, sends []relayS
 				return nil
 			}
 			s.tried = true
-			if _, s.err = r.enqueueOnce(ctx, rows[s.row], s.taskType, s.taskID, s.opts); s.err != nil {
+			if _, s.err = r.enqueueOnce(ctx, s.task); s.err != nil {
 				failed.Store(true)
 			}
 			return nil
@@ -305,7 +380,9 @@ func (r *Relay) settle(ctx context.Context, rows []outboxRow, sends []relaySend)
 	for i := range sends {
 		s := &sends[i]
 		if !s.tried || s.err != nil {
-			sentAll[s.row] = false
+			for _, i := range s.rows {
+				sentAll[i] = false
+			}
 		}
 		if s.err != nil && failure == nil {
 			failure = s
@@ -325,7 +402,7 @@ func (r *Relay) settle(ctx context.Context, rows []outboxRow, sends []relaySend)
 	if failure == nil {
 		return len(done), nil
 	}
-	row := rows[failure.row]
+	row := rows[failure.rows[0]]
 	if err := r.db.Conn(ctx).Model(&outboxRow{}).Where("id = ?", row.ID).
 		Updates(map[string]any{"attempts": row.Attempts + 1, "last_error": failure.err.Error()}).Error; err != nil {
 		return 0, err
@@ -354,24 +431,32 @@ func (c *consumer) taskOptions(row outboxRow) taskOptions {
 }
 
 // enqueueOnce reports whether Redis took the task (false: it already held it).
-func (r *Relay) enqueueOnce(ctx context.Context, row outboxRow, taskType, taskID string, d taskOptions) (bool, error) {
+func (r *Relay) enqueueOnce(ctx context.Context, task relayTask) (bool, error) {
 	opts := []asynq.Option{
-		asynq.TaskID(taskID),
-		asynq.Queue(r.names.Of(d.queue)),
-		asynq.MaxRetry(d.maxRetry),
+		asynq.TaskID(task.taskID),
+		asynq.Queue(r.names.Of(task.opts.queue)),
+		asynq.MaxRetry(task.opts.maxRetry),
 		asynq.Retention(r.retention),
 	}
-	if d.timeout > 0 {
-		opts = append(opts, asynq.Timeout(d.timeout))
+	if task.opts.timeout > 0 {
+		opts = append(opts, asynq.Timeout(task.opts.timeout))
 	}
-	if row.ProcessAt != nil && row.ProcessAt.After(time.Now()) {
-		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
+	if task.processAt != nil && task.processAt.After(time.Now()) {
+		opts = append(opts, asynq.ProcessAt(*task.processAt))
 	}
-	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(taskType, row.Payload), opts...)
+	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(task.taskType, task.payload), opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// resend is the task that carries row to c again, alone.
+func (c *consumer) resend(row outboxRow) (relayTask, error) {
+	if c.batchSize > 0 {
+		return c.batchSend([]outboxRow{row})
+	}
+	return relayTask{taskType: c.taskType, taskID: c.taskID(row.ID), payload: row.Payload, processAt: row.ProcessAt, opts: c.taskOptions(row)}, nil
 }
 
 // RedeliverOnce sends again up to one batch of deliveries relayed longer than
@@ -403,7 +488,11 @@ func (r *Relay) RedeliverOnce(ctx context.Context) (int, error) {
 				continue // the consumer is gone from this build; another worker may know it
 			}
 			row := outboxRow{ID: d.ID, TaskType: d.TaskType, Payload: d.Payload, Queue: d.Queue, MaxRetry: d.MaxRetry, ProcessAt: d.ProcessAt}
-			took, err := r.enqueueOnce(ctx, row, c.taskType, c.taskID(d.ID), c.taskOptions(row))
+			task, err := c.resend(row)
+			if err != nil {
+				return err
+			}
+			took, err := r.enqueueOnce(ctx, task)
 			if err != nil {
 				return nil // Redis is down: try again on the next tick
 			}

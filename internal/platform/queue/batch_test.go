@@ -1,0 +1,183 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+const testBatchedJob = "test:batched"
+
+// batchRecorder is a HandleBatches handler that records each job's effect
+// and marks it done in one transaction per run, skipping the jobs whose
+// effect exists (it is idempotent, as such a handler must be), and keeps
+// the size of every batch it ran.
+type batchRecorder struct {
+	w *busWorld
+	// failFirstAfter, when above 0, makes the first run commit that many
+	// jobs and then fail.
+	failFirstAfter int
+
+	mu    sync.Mutex
+	sizes []int
+	runs  atomic.Int32
+}
+
+func (r *batchRecorder) handle(ctx context.Context, jobs []BatchedJob) error {
+	r.mu.Lock()
+	r.sizes = append(r.sizes, len(jobs))
+	r.mu.Unlock()
+	first := r.runs.Add(1) == 1
+	if first && r.failFirstAfter > 0 {
+		jobs = jobs[:r.failFirstAfter]
+	}
+	err := r.w.db.WithTx(ctx, func(ctx context.Context) error {
+		ids := make([]uuid.UUID, len(jobs))
+		for i, j := range jobs {
+			var n int
+			if err := json.Unmarshal(j.Payload, &n); err != nil {
+				return err
+			}
+			if err := r.w.db.Conn(ctx).Exec(`INSERT INTO test_effects SELECT 'batched', ?
+				WHERE NOT EXISTS (SELECT 1 FROM test_effects WHERE event_id = ?)`, j.ID, j.ID).Error; err != nil {
+				return err
+			}
+			ids[i] = j.ID
+		}
+		return r.w.outbox.JobsDone(ctx, ids)
+	})
+	if err == nil && first && r.failFirstAfter > 0 {
+		return errors.New("the first run stops after some of its jobs")
+	}
+	return err
+}
+
+func (r *batchRecorder) batchSizes() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int(nil), r.sizes...)
+}
+
+// addJobs records n jobs of testBatchedJob, their payloads 1..n.
+func (w *busWorld) addJobs(n int) []uuid.UUID {
+	w.t.Helper()
+	jobs := make([]Job, n)
+	for i := range jobs {
+		jobs[i] = Job{Type: testBatchedJob, Payload: i + 1, Queue: Critical}
+	}
+	ids, err := w.outbox.AddAll(context.Background(), jobs)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return ids
+}
+
+func TestJobsOfABatchedTypeTravelInTasksOfUpToItsBatchSize(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	rec := &batchRecorder{w: w}
+	w.bus.HandleBatches(testBatchedJob, 10, rec.handle)
+	w.bus.Subscribe(testEvent, "first", w.effect("first", nil))
+	ids := w.addJobs(25)
+	event := w.publish()
+	w.runWorker()
+	w.relayAll()
+	w.waitDone(event, "first")
+	for _, id := range ids {
+		w.waitDone(id, jobConsumer)
+	}
+	sizes := rec.batchSizes()
+	total := 0
+	for _, n := range sizes {
+		if n > 10 {
+			t.Errorf("a task carried %d jobs, more than the batch size 10", n)
+		}
+		total += n
+	}
+	if len(sizes) != 3 || total != 25 {
+		t.Errorf("batches %v, want three carrying the 25 jobs", sizes)
+	}
+	if got := w.effects("batched"); got != 25 {
+		t.Errorf("effects = %d, want one per job", got)
+	}
+	if got := w.effects("first"); got != 1 {
+		t.Errorf("the event's consumer ran %d times, want once beside the batches", got)
+	}
+}
+
+// A batch that fails after committing some of its jobs runs again whole;
+// the failure is noted only on the jobs it left undone.
+func TestABatchThatFailsPartWayRunsAgainAndNotesTheFailureOnItsUndoneJobs(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	rec := &batchRecorder{w: w, failFirstAfter: 2}
+	w.bus.HandleBatches(testBatchedJob, 10, rec.handle)
+	ids := w.addJobs(5)
+	w.runWorker()
+	w.relayAll()
+	for _, id := range ids {
+		w.waitDone(id, jobConsumer)
+	}
+	if got := w.effects("batched"); got != 5 {
+		t.Errorf("effects = %d, want one per job", got)
+	}
+	for i, id := range ids {
+		_, failures := w.delivery(id, jobConsumer)
+		if want := map[bool]int{true: 0, false: 1}[i < 2]; failures != want {
+			t.Errorf("job %d: %d failures noted, want %d", i+1, failures, want)
+		}
+	}
+	if got := rec.batchSizes(); len(got) != 2 || got[0] != 5 || got[1] != 5 {
+		t.Errorf("runs carried %v jobs, want 5 and 5 again", got)
+	}
+}
+
+// Redelivery sends each undone job of a batch Redis lost again, alone.
+func TestTheJobsOfABatchRedisLostAreSentAgainOneByOne(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	rec := &batchRecorder{w: w}
+	w.bus.HandleBatches(testBatchedJob, 10, rec.handle)
+	ids := w.addJobs(3)
+	w.relayAll()
+	w.loseRedis()
+	w.relay.RedeliverAfter = 0
+	if n, err := w.relay.RedeliverOnce(context.Background()); err != nil || n != 3 {
+		t.Fatalf("RedeliverOnce(after Redis lost the batch) = %d, %v; want 3", n, err)
+	}
+	w.runWorker()
+	for _, id := range ids {
+		w.waitDone(id, jobConsumer)
+	}
+	if got := rec.batchSizes(); len(got) != 3 || got[0] != 1 {
+		t.Errorf("runs carried %v jobs, want three runs of one", got)
+	}
+	if got := w.effects("batched"); got != 3 {
+		t.Errorf("effects = %d, want one per job", got)
+	}
+}
+
+// A relay that crashed after Redis took a batch, before marking its rows,
+// claims the same rows again: the batch's id is the same, and Redis
+// refuses it as a duplicate.
+func TestABatchRelayedTwiceIsSentOnce(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	w.bus.HandleBatches(testBatchedJob, 10, (&batchRecorder{w: w}).handle)
+	w.addJobs(4)
+	w.relayAll()
+	if err := w.db.Conn(context.Background()).Exec("UPDATE outbox SET relayed_at = NULL").Error; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.relay.RelayOnce(context.Background()); err != nil || n != 4 {
+		t.Fatalf("RelayOnce(replay) = %d, %v; want 4 marked relayed", n, err)
+	}
+	if got := pendingTasks(t, w.rdb, w.names, Critical); got != 1 {
+		t.Errorf("tasks in queue after a replay = %d, want the one batch", got)
+	}
+}
