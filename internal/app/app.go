@@ -170,6 +170,10 @@ func New(deps *Deps) (*App, error) {
 	return a, nil
 }
 
+// examBatch is how many jobs or events of an exam's grading one task
+// carries (queue.InBatchesOf, quiz.GradeTaskSize).
+const examBatch = quiz.GradeTaskSize
+
 // subscribe routes what the outbox holds to its consumers and registers the
 // periodic sweeps (see queue.Bus). A new consumer of an event subscribes here.
 func (a *App) subscribe() {
@@ -186,16 +190,18 @@ func (a *App) subscribe() {
 	a.events.Subscribe(identity.EventOrganizationMoved, delivery.ConsumerLearnerUnitMoved, a.delivery.HandleOrganizationMoved)
 	a.events.Declare(identity.EventUsersImported)
 	// Quiz grading runs on the bus exactly once per submit; a passed quiz
-	// shows as completed in delivery.
-	a.events.HandleBatches(quiz.TypeGradeAttempt, quiz.GradeTaskSize, a.quizzes.HandleGradeAttempts, queue.OnQueue(queue.Critical))
-	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded)
+	// shows as completed in delivery. An exam grades thousands of attempts
+	// a minute, so grading and the consumers of each graded attempt take
+	// them a hundred to a task.
+	a.events.HandleBatches(quiz.TypeGradeAttempt, examBatch, a.quizzes.HandleGradeAttempts, queue.OnQueue(queue.Critical))
+	a.events.Subscribe(quiz.TypeAttemptGraded, delivery.ConsumerQuizPassed, a.delivery.HandleQuizAttemptGraded, queue.InBatchesOf(examBatch))
 	// The gradebook keeps the grades of quizzes, assignments and attendance
 	// and is the one authority on passing the graded items: delivery's
 	// completion rule reads its result.
-	a.events.Subscribe(quiz.TypeAttemptGraded, gradebook.ConsumerQuizGrade, a.grades.HandleQuizAttemptGraded)
+	a.events.Subscribe(quiz.TypeAttemptGraded, gradebook.ConsumerQuizGrade, a.grades.HandleQuizAttemptGraded, queue.InBatchesOf(examBatch))
 	a.events.Subscribe(gradebook.EventAssignmentGraded, gradebook.ConsumerAssignmentGrade, a.grades.HandleAssignmentGraded)
 	a.events.Subscribe(delivery.TypeAttendanceChanged, gradebook.ConsumerAttendance, a.grades.HandleAttendanceChanged)
-	a.events.Subscribe(gradebook.TypeResultChanged, delivery.ConsumerGradebookResult, a.delivery.HandleGradebookResult)
+	a.events.Subscribe(gradebook.TypeResultChanged, delivery.ConsumerGradebookResult, a.delivery.HandleGradebookResult, queue.InBatchesOf(examBatch))
 	a.events.Handle(gradebook.TypeRecomputeClass, a.grades.HandleRecomputeClass)
 	a.events.Handle(gradebook.TypeExport, a.grades.HandleExport, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())

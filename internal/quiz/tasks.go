@@ -71,7 +71,7 @@ const GradeTaskSize = 100
 func (s *Service) HandleGradeAttempts(ctx context.Context, jobs []queue.BatchedJob) error {
 	var ids []uuid.UUID
 	byAttempt := map[uuid.UUID][]uuid.UUID{}
-	var failed []error
+	var failed []error // a failure of a job, or of its attempt
 	for _, job := range jobs {
 		var p GradeAttemptPayload
 		if err := json.Unmarshal(job.Payload, &p); err != nil {
@@ -84,27 +84,9 @@ func (s *Service) HandleGradeAttempts(ctx context.Context, jobs []queue.BatchedJ
 		byAttempt[p.AttemptID] = append(byAttempt[p.AttemptID], job.ID)
 	}
 	for _, err := range s.gradeAttempts(ctx, ids, byAttempt) {
-		if err != nil {
-			failed = append(failed, err)
-		}
+		failed = append(failed, err)
 	}
-	return retriedUnlessAllPermanent(failed)
-}
-
-// retriedUnlessAllPermanent joins the failures of a task's jobs. Asynq
-// retries the task (all its jobs; those done are found done) unless every
-// failure is permanent (asynq.SkipRetry: an attempt that does not exist).
-func retriedUnlessAllPermanent(failed []error) error {
-	var retried []error
-	for _, err := range failed {
-		if !errors.Is(err, asynq.SkipRetry) {
-			retried = append(retried, err)
-		}
-	}
-	if len(retried) > 0 {
-		return errors.Join(retried...)
-	}
-	return errors.Join(failed...)
+	return queue.JoinFailures(failed)
 }
 
 // GradeAttempt grades the auto-gradable slots of a submitted attempt: the

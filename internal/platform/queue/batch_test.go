@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/corpu/corpu/internal/platform/database"
 )
 
 const testBatchedJob = "test:batched"
@@ -179,5 +183,81 @@ func TestABatchRelayedTwiceIsSentOnce(t *testing.T) {
 	}
 	if got := pendingTasks(t, w.rdb, w.names, Critical); got != 1 {
 		t.Errorf("tasks in queue after a replay = %d, want the one batch", got)
+	}
+}
+
+func TestAConsumerInBatchesRunsEachEventOnceInOneTransactionPerBatch(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	var tasks atomic.Int32
+	effect := w.effect("batched", nil)
+	w.bus.Subscribe(testEvent, "batched", func(ctx context.Context, task *asynq.Task) error {
+		if id, _ := asynq.GetTaskID(ctx); strings.HasSuffix(id, "+10@batched") {
+			tasks.Add(1)
+		}
+		return effect(ctx, task)
+	}, InBatchesOf(10))
+	w.bus.Subscribe(testEvent, "alone", w.effect("alone", nil))
+	var events []uuid.UUID
+	for range 20 {
+		events = append(events, w.publish())
+	}
+	w.runWorker()
+	w.relayAll()
+	for _, id := range events {
+		w.waitDone(id, "batched", "alone")
+	}
+	var distinct int
+	if err := w.db.Conn(context.Background()).Raw(`SELECT count(DISTINCT event_id) FROM test_effects WHERE consumer = 'batched'
+		AND event_id = ANY(?::uuid[])`, database.UUIDArray(events)).Scan(&distinct).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got := w.effects("batched"); got != 20 || distinct != 20 {
+		t.Errorf("the batched consumer's effects = %d naming %d of the events, want one for each of the 20", got, distinct)
+	}
+	if got := tasks.Load(); got != 20 {
+		t.Errorf("%d handler runs came in tasks of ten, want all 20", got)
+	}
+	if got := w.effects("alone"); got != 20 {
+		t.Errorf("the other consumer's effects = %d, want 20", got)
+	}
+}
+
+// One event that fails does not hold back the others of its batch: they
+// are done, and it alone is retried.
+func TestAnEventThatFailsInABatchFailsAlone(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	var bad atomic.Value
+	var badRuns atomic.Int32
+	effect := w.effect("batched", nil)
+	w.bus.Subscribe(testEvent, "batched", func(ctx context.Context, task *asynq.Task) error {
+		id, err := EventID(ctx)
+		if err != nil {
+			return err
+		}
+		if id == bad.Load() && badRuns.Add(1) <= 2 {
+			return errors.New("this event fails twice")
+		}
+		return effect(ctx, task)
+	}, InBatchesOf(10))
+	var events []uuid.UUID
+	for range 5 {
+		events = append(events, w.publish())
+	}
+	bad.Store(events[2])
+	w.runWorker()
+	w.relayAll()
+	for _, id := range events {
+		w.waitDone(id, "batched")
+	}
+	for i, id := range events {
+		_, failures := w.delivery(id, "batched")
+		if want := map[bool]int{true: 1, false: 0}[i == 2]; failures != want {
+			t.Errorf("event %d: %d failures noted, want %d", i+1, failures, want)
+		}
+	}
+	if got := w.effects("batched"); got != 5 {
+		t.Errorf("effects = %d, want one per event", got)
 	}
 }

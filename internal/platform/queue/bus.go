@@ -63,6 +63,7 @@ type consumerOptions struct {
 	maxRetry int
 	timeout  time.Duration
 	ownTx    bool
+	batch    int
 }
 
 type sweep struct {
@@ -221,6 +222,10 @@ func (b *Bus) newConsumer(eventType, name, taskType string, h Handler, opts []Co
 	for _, o := range opts {
 		o(&c.opts)
 	}
+	if c.opts.batch > 0 && c.opts.ownTx {
+		panic(fmt.Sprintf("queue: %s of %s: a batch runs in one transaction", name, eventType))
+	}
+	c.batchSize = c.opts.batch
 	return c
 }
 
@@ -240,8 +245,12 @@ func (b *Bus) Mount(w *Worker) error {
 	for eventType, r := range b.routes {
 		for _, c := range r.consumers {
 			c := c
-			if c.batchSize > 0 {
+			switch {
+			case c.batchHandler != nil:
 				w.Handle(c.taskType, func(ctx context.Context, t *asynq.Task) error { return b.deliverBatch(ctx, c, t) })
+				continue
+			case c.batchSize > 0:
+				w.Handle(c.taskType, func(ctx context.Context, t *asynq.Task) error { return b.deliverTogether(ctx, c, t) })
 				continue
 			}
 			w.Handle(c.taskType, func(ctx context.Context, t *asynq.Task) error { return b.deliver(ctx, c, t) })
@@ -273,8 +282,12 @@ func (b *Bus) Mount(w *Worker) error {
 	return nil
 }
 
-// EventID returns the outbox row id of the task a handler runs.
+// EventID returns the outbox row id of the task a handler runs, or of the
+// event it handles of a batch (InBatchesOf).
 func EventID(ctx context.Context) (uuid.UUID, error) {
+	if id, ok := ctx.Value(batchedEventKey{}).(uuid.UUID); ok {
+		return id, nil
+	}
 	id, _ := asynq.GetTaskID(ctx)
 	head, _, _ := strings.Cut(id, "@")
 	u, err := uuid.Parse(head)
@@ -291,6 +304,12 @@ func (b *Bus) deliver(ctx context.Context, c *consumer, t *asynq.Task) error {
 		b.runs.WithLabelValues(c.eventType, c.name, "failed").Inc()
 		return err
 	}
+	return b.deliverEvent(ctx, c, eventID, t)
+}
+
+// deliverEvent runs consumer c on task t of the event eventID unless its
+// delivery is already done, and records it done.
+func (b *Bus) deliverEvent(ctx context.Context, c *consumer, eventID uuid.UUID, t *asynq.Task) error {
 	result := "done"
 	run := func(ctx context.Context) error {
 		open, err := b.claim(ctx, eventID, c.name)
@@ -307,6 +326,7 @@ func (b *Bus) deliver(ctx context.Context, c *consumer, t *asynq.Task) error {
 		return b.db.Conn(ctx).Exec(`UPDATE outbox_deliveries SET done_at = now(), gave_up_at = NULL
 			WHERE event_id = ? AND consumer = ?`, eventID, c.name).Error
 	}
+	var err error
 	if c.opts.ownTx {
 		err = run(ctx)
 	} else {

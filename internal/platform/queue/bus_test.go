@@ -498,6 +498,7 @@ func TestWiringMistakesPanic(t *testing.T) {
 		{"a sweep with a bad schedule", func() { bus.Reconcile("grading", "every now and then", nil) }},
 		{"a batched job already handled", func() { bus.HandleBatches("test:job", 10, nil) }},
 		{"a batch of no job", func() { bus.HandleBatches("test:batched", 0, nil) }},
+		{"a batch in transactions of its own", func() { bus.Subscribe(testEvent, "own", nil, InBatchesOf(10), OwnTransactions()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
