@@ -159,13 +159,15 @@ func (c *client) signIn(ctx context.Context, login string) (*session, error) {
 	}
 }
 
-// backoff is how long to wait after a 429: what Retry-After asked for, or about a
-// second, with up to half a second of jitter so the workers do not return together.
+// backoff is how long to wait after a 429 or 503: what Retry-After asked
+// for (about a second when it asked nothing), and up to as long again, so
+// the workers turned away together come back spread over the wait the
+// server asked for rather than all at its end.
 func backoff(retryAfter time.Duration) time.Duration {
 	if retryAfter <= 0 {
 		retryAfter = time.Second
 	}
-	return retryAfter + rand.N(500*time.Millisecond)
+	return retryAfter + rand.N(retryAfter)
 }
 
 // sleep waits for d or until ctx ends.

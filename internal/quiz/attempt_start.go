@@ -11,7 +11,8 @@ import (
 
 // Start begins an attempt of a quiz for the caller, a learner of the class
 // (at most MaxConcurrentStarts at once per process; the excess waits a
-// moment, then gets ErrStartBusy with Retry-After):
+// moment, then gets ErrStartBusy with a Retry-After that grows with the
+// crowd turned away):
 // the layout (question versions, their order and each one's option order) is
 // built and frozen in one short transaction; the deadline is the server's
 // start plus the time limit, or the window's close if sooner. An attempt
@@ -22,16 +23,11 @@ func (s *Service) Start(ctx context.Context, quizID, classID uuid.UUID) (Attempt
 	if err != nil {
 		return AttemptView{}, err
 	}
-	wait := time.NewTimer(startQueueWait)
-	defer wait.Stop()
-	select {
-	case s.starts <- struct{}{}:
-		defer func() { <-s.starts }()
-	case <-wait.C:
-		return AttemptView{}, ErrStartBusy
-	case <-ctx.Done():
-		return AttemptView{}, ErrStartBusy
+	release, retryAfter := s.starts.Enter(ctx)
+	if release == nil {
+		return AttemptView{}, ErrStartBusy.WithRetryAfter(retryAfter)
 	}
+	defer release()
 	q, err := s.publishedQuiz(ctx, quizID)
 	if err != nil {
 		return AttemptView{}, err

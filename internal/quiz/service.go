@@ -14,6 +14,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/memo"
 	"github.com/corpu/corpu/internal/platform/queue"
+	"github.com/corpu/corpu/internal/platform/shed"
 )
 
 // OrgPaths resolves an organisation's path; the identity service provides it.
@@ -99,7 +100,7 @@ type Service struct {
 	classes Classes
 	now     func() time.Time
 	grace   time.Duration
-	starts  chan struct{} // one token per start being built
+	starts  *shed.Gate // a place per start being built
 	jobs    Jobs
 	files   ImportFiles   // uploads of question imports
 	objects ImportObjects // their bytes
@@ -136,7 +137,7 @@ func NewService(d Deps) *Service {
 	}
 	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
-		starts: make(chan struct{}, starts), quizzes: memo.New[uuid.UUID, Quiz](10_000),
+		starts: shed.New(starts, startQueueWait), quizzes: memo.New[uuid.UUID, Quiz](10_000),
 		versions: memo.New[uuid.UUID, Content](20_000), layouts: memo.New[uuid.UUID, layout](100_000),
 		fresh: memo.New[uuid.UUID, freshQuestion](10_000)}
 }

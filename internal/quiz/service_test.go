@@ -13,6 +13,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/memo"
 	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/platform/shed"
 )
 
 func wantKind(t *testing.T, what string, err error, kind apperr.Kind) {
@@ -431,10 +432,9 @@ func TestABurstOfStartsBeyondTheBoundIsTurnedAwayWithRetryAfter(t *testing.T) {
 	f := newFixture(t)
 	_, qs := f.bank()
 	f.setQuiz(QuizInput{}, qs[TypeTrueFalse].ID)
-	// Every start token is held, as by starts still building.
-	for i := 0; i < cap(f.svc.starts); i++ {
-		f.svc.starts <- struct{}{}
-	}
+	// The one place is held, as by a start still building.
+	f.svc.starts = shed.New(1, time.Millisecond)
+	hold, _ := f.svc.starts.Enter(context.Background())
 	_, err := f.svc.Start(f.as("learnerA1"), f.quizID, f.classID)
 	var ae *apperr.Error
 	if !errors.Is(err, ErrStartBusy) || !errors.As(err, &ae) || ae.RetryAfter <= 0 || ae.Kind.Status() != 503 {
@@ -445,9 +445,9 @@ func TestABurstOfStartsBeyondTheBoundIsTurnedAwayWithRetryAfter(t *testing.T) {
 	if n != 0 {
 		t.Errorf("attempts = %d, want none written", n)
 	}
-	<-f.svc.starts
+	hold()
 	if _, err := f.svc.Start(f.as("learnerA1"), f.quizID, f.classID); err != nil {
-		t.Errorf("a start with a free token = %v, want it started", err)
+		t.Errorf("a start with a free place = %v, want it started", err)
 	}
 }
 

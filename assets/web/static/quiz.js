@@ -111,8 +111,13 @@
     return Object.keys(queue).filter(function (slot) { return queue[slot].state === "waiting"; });
   }
 
-  function retryLater() {
-    if (!retryTimer) retryTimer = setTimeout(function () { retryTimer = null; flush(); }, 3000);
+  // retryLater sends again after what the server's Retry-After asked for
+  // (3 s when it asked nothing, or the network failed) and up to as long
+  // again, so the learners turned away together come back spread out.
+  function retryLater(res) {
+    var asked = res && parseInt(res.headers.get("Retry-After"), 10);
+    var wait = (asked > 0 ? asked : 3) * 1000;
+    if (!retryTimer) retryTimer = setTimeout(function () { retryTimer = null; flush(); }, wait + Math.random() * wait);
   }
 
   function flush() {
@@ -123,7 +128,7 @@
     var slot = slots[0], entry = queue[slot];
     api("PUT", "/attempts/" + attempt + "/answers/" + slot, { seq: entry.seq, response: entry.response })
       .then(function (res) {
-        return res.json().catch(function () { return {}; }).then(function (body) { return { status: res.status, body: body }; });
+        return res.json().catch(function () { return {}; }).then(function (body) { return { status: res.status, body: body, res: res }; });
       })
       .then(function (r) {
         sending = false;
@@ -139,7 +144,7 @@
           if (current && current.seq === entry.seq) { current.state = "refused"; show(slot, "refused", r.body.detail || r.body.title); }
           if (r.body.type && r.body.type.indexOf("attempt_closed") >= 0) closed();
         } else {
-          retryLater(); // 429, 5xx: the server will take it later
+          retryLater(r.res); // 429, 5xx: the server will take it later
           return;
         }
         persist();
@@ -175,7 +180,7 @@
           window.location.assign("/attempts/" + attempt);
           return;
         }
-        if (res.status >= 500 || res.status === 429) { retryLater(); return; }
+        if (res.status >= 500 || res.status === 429) { retryLater(res); return; }
         submitting = false;
         document.getElementById("submit").disabled = false;
         res.json().then(function (b) { document.getElementById("submit-state").textContent = b.detail || b.title; });

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/corpu/corpu/internal/platform/apperr"
+	"github.com/corpu/corpu/internal/platform/shed"
 )
 
 // ErrBusy answers a request the process has no place for: it is turned away
@@ -17,36 +18,21 @@ var ErrBusy = apperr.New(apperr.KindUnavailable, "server.busy",
 
 // Admission bounds the requests the handlers behind it work on at once to
 // maxInFlight. A request beyond waits up to wait for a place, then gets
-// ErrBusy (503 with Retry-After). Under a burst (an exam's learners starting
-// together) the requests admitted finish in time, and the rest come back in
-// a second, instead of every request waiting for a database connection until
-// its deadline passes and the work already done is thrown away.
+// ErrBusy (503 with a Retry-After that grows with the crowd turned away;
+// see shed). Under a burst (an exam's learners starting together) the
+// requests admitted finish in time, and the rest come back spread out,
+// instead of every request waiting for a database connection until its
+// deadline passes and the work already done is thrown away.
 func Admission(maxInFlight int, wait time.Duration) echo.MiddlewareFunc {
-	places := make(chan struct{}, maxInFlight)
+	gate := shed.New(maxInFlight, wait)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			select {
-			case places <- struct{}{}:
-			default:
-				if err := waitForPlace(c, places, wait); err != nil {
-					return err
-				}
+			release, retryAfter := gate.Enter(c.Request().Context())
+			if release == nil {
+				return ErrBusy.WithRetryAfter(retryAfter)
 			}
-			defer func() { <-places }()
+			defer release()
 			return next(c)
 		}
-	}
-}
-
-func waitForPlace(c echo.Context, places chan struct{}, wait time.Duration) error {
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case places <- struct{}{}:
-		return nil
-	case <-timer.C:
-		return ErrBusy
-	case <-c.Request().Context().Done():
-		return ErrBusy
 	}
 }
