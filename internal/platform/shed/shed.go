@@ -17,10 +17,13 @@ import (
 	"time"
 )
 
-// MaxRetryAfter bounds the wait a Gate asks for, in seconds: a caller is
-// never sent away for longer than a learner would sit in front of a
-// spinner.
-const MaxRetryAfter = 30
+// MaxRetryAfter bounds the wait a Gate asks for, in seconds. At 30 a
+// 20,000-learner exam's start burst stretched: a learner turned away
+// several times waited 30–60 s each time while others got in, up to nine
+// minutes in all (docs/performance.md); ten seconds still spreads such a
+// crowd's retries to about 1,300 a second, which a process turns away
+// cheaply.
+const MaxRetryAfter = 10
 
 // Gate lets at most a fixed number of callers work at once.
 type Gate struct {

@@ -35,7 +35,7 @@ func TestTheWaitAskedGrowsWithTheCrowdTurnedAwayAgainstTheRateLetIn(t *testing.T
 		{"nobody turned away before: a second", 10, 0, 1},
 		{"fewer turned away than let in: a second", 10, 5, 1},
 		{"twice as many turned away as let in: two seconds", 10, 20, 2},
-		{"a crowd forty times the rate: forty seconds, capped", 10, 400, MaxRetryAfter},
+		{"a crowd forty times the rate: capped", 10, 400, MaxRetryAfter},
 		{"one let in, seven turned away: seven seconds", 0, 7, 7},
 	}
 	for _, tt := range tests {
