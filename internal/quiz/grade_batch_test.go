@@ -73,6 +73,34 @@ func jobsDone(t *testing.T, f *fixture) int {
 	return n
 }
 
+// holdAttempt locks the attempt's row in a transaction of its own, as
+// another grader would, until the returned function is called.
+func holdAttempt(t *testing.T, f *fixture, id uuid.UUID) (release func()) {
+	t.Helper()
+	locked, released, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- f.db.WithTx(context.Background(), func(ctx context.Context) error {
+			if err := f.db.Conn(ctx).Exec("SELECT 1 FROM quiz_attempts WHERE id = ? FOR UPDATE", id).Error; err != nil {
+				return err
+			}
+			close(locked)
+			<-released
+			return nil
+		})
+	}()
+	select {
+	case <-locked:
+	case err := <-done:
+		t.Fatalf("lock attempt %s: %v", id, err)
+	}
+	return func() {
+		close(released)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // gradeInOneBatch grades the distinct attempts ids in one batch, as a task
 // of the worker's does, and returns each one's outcome in the order of ids.
 func gradeInOneBatch(f *fixture, ids []uuid.UUID) []error {
@@ -170,24 +198,9 @@ func TestATaskIsRetriedUnlessEveryFailureIsForGood(t *testing.T) {
 		t.Errorf("a task whose only failures are for good: %v, want it not retried", err)
 	}
 
-	held := ids[1]
-	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
-	go func() {
-		done <- f.db.WithTx(context.Background(), func(ctx context.Context) error {
-			if err := f.db.Conn(ctx).Exec("SELECT 1 FROM quiz_attempts WHERE id = ? FOR UPDATE", held).Error; err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			return nil
-		})
-	}()
-	<-locked
+	release := holdAttempt(t, f, ids[1])
 	err = f.svc.HandleGradeAttempts(context.Background(), []queue.BatchedJob{missing, jobs[1]})
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if err == nil || errors.Is(err, asynq.SkipRetry) || !errors.Is(err, errAttemptBusy) {
 		t.Errorf("a task with an attempt another grader holds: %v, want it retried", err)
 	}
@@ -305,23 +318,9 @@ func TestAnAttemptAnotherGraderHoldsIsSkippedNotWaitedFor(t *testing.T) {
 	f := newFixture(t)
 	ids, scores := submittedAttempts(t, f, 2)
 	held := ids[0]
-	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
-	go func() {
-		done <- f.db.WithTx(context.Background(), func(ctx context.Context) error {
-			if err := f.db.Conn(ctx).Exec("SELECT 1 FROM quiz_attempts WHERE id = ? FOR UPDATE", held).Error; err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			return nil
-		})
-	}()
-	<-locked
+	release := holdAttempt(t, f, held)
 	errs := gradeInOneBatch(f, ids)
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if !errors.Is(errs[0], errAttemptBusy) || errs[1] != nil {
 		t.Fatalf("calls = %v, want the held attempt busy and the other graded", errs)
 	}

@@ -67,6 +67,15 @@ func (r *batchRecorder) batchSizes() []int {
 	return append([]int(nil), r.sizes...)
 }
 
+// waitAllDone waits until the deliveries of every one of events to the
+// consumers are done.
+func (w *busWorld) waitAllDone(events []uuid.UUID, consumers ...string) {
+	w.t.Helper()
+	for _, id := range events {
+		w.waitDone(id, consumers...)
+	}
+}
+
 // addJobs records n jobs of testBatchedJob, their payloads 1..n.
 func (w *busWorld) addJobs(n int) []uuid.UUID {
 	w.t.Helper()
@@ -92,9 +101,7 @@ func TestJobsOfABatchedTypeTravelInTasksOfUpToItsBatchSize(t *testing.T) {
 	w.runWorker()
 	w.relayAll()
 	w.waitDone(event, "first")
-	for _, id := range ids {
-		w.waitDone(id, jobConsumer)
-	}
+	w.waitAllDone(ids, jobConsumer)
 	sizes := rec.batchSizes()
 	total := 0
 	for _, n := range sizes {
@@ -124,9 +131,7 @@ func TestABatchThatFailsPartWayRunsAgainAndNotesTheFailureOnItsUndoneJobs(t *tes
 	ids := w.addJobs(5)
 	w.runWorker()
 	w.relayAll()
-	for _, id := range ids {
-		w.waitDone(id, jobConsumer)
-	}
+	w.waitAllDone(ids, jobConsumer)
 	if got := w.effects("batched"); got != 5 {
 		t.Errorf("effects = %d, want one per job", got)
 	}
@@ -155,9 +160,7 @@ func TestTheJobsOfABatchRedisLostAreSentAgainOneByOne(t *testing.T) {
 		t.Fatalf("RedeliverOnce(after Redis lost the batch) = %d, %v; want 3", n, err)
 	}
 	w.runWorker()
-	for _, id := range ids {
-		w.waitDone(id, jobConsumer)
-	}
+	w.waitAllDone(ids, jobConsumer)
 	if got := rec.batchSizes(); len(got) != 3 || got[0] != 1 {
 		t.Errorf("runs carried %v jobs, want three runs of one", got)
 	}
@@ -204,9 +207,7 @@ func TestAConsumerInBatchesRunsEachEventOnceInOneTransactionPerBatch(t *testing.
 	}
 	w.runWorker()
 	w.relayAll()
-	for _, id := range events {
-		w.waitDone(id, "batched", "alone")
-	}
+	w.waitAllDone(events, "batched", "alone")
 	var distinct int
 	if err := w.db.Conn(context.Background()).Raw(`SELECT count(DISTINCT event_id) FROM test_effects WHERE consumer = 'batched'
 		AND event_id = ANY(?::uuid[])`, database.UUIDArray(events)).Scan(&distinct).Error; err != nil {
@@ -248,9 +249,7 @@ func TestAnEventThatFailsInABatchFailsAlone(t *testing.T) {
 	bad.Store(events[2])
 	w.runWorker()
 	w.relayAll()
-	for _, id := range events {
-		w.waitDone(id, "batched")
-	}
+	w.waitAllDone(events, "batched")
 	for i, id := range events {
 		_, failures := w.delivery(id, "batched")
 		if want := map[bool]int{true: 1, false: 0}[i == 2]; failures != want {
