@@ -52,8 +52,9 @@ type consumer struct {
 	taskType  string
 	handler   Handler
 	opts      consumerOptions
-	// batchSize and batchHandler are a job's of HandleBatches, whose tasks
-	// carry up to batchSize jobs each; batchSize is 0 for any other.
+	// batchSize is how many rows one task carries to a consumer in batches
+	// (HandleBatches, InBatchesOf), 0 for one; batchHandler is a
+	// HandleBatches job's handler, which takes the whole batch.
 	batchSize    int
 	batchHandler BatchHandler
 }

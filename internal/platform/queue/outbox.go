@@ -198,7 +198,8 @@ const relaySendsAtOnce = 16
 
 // relaySend is one task the relay sends for claimed rows: one per consumer
 // the bus names, or one untracked task of the row's own type, for a row;
-// one for up to its consumer's batch size of rows of a HandleBatches job.
+// one for up to its consumer's batch size of rows, for a consumer in
+// batches (HandleBatches, InBatchesOf).
 type relaySend struct {
 	rows     []int       // indexes of the claimed rows it carries
 	events   []uuid.UUID // their ids
@@ -234,8 +235,7 @@ func (r *Relay) plan(ctx context.Context, rows []outboxRow) ([]relaySend, error)
 				batches.add(c, i, row)
 				continue
 			}
-			sends = append(sends, relaySend{rows: []int{i}, events: []uuid.UUID{row.ID}, consumer: c.name,
-				task: relayTask{taskType: c.taskType, taskID: c.taskID(row.ID), payload: row.Payload, processAt: row.ProcessAt, opts: c.taskOptions(row)}})
+			sends = append(sends, relaySend{rows: []int{i}, events: []uuid.UUID{row.ID}, consumer: c.name, task: c.task(row)})
 		}
 	}
 	for _, b := range batches.groups {
@@ -252,7 +252,7 @@ func (r *Relay) plan(ctx context.Context, rows []outboxRow) ([]relaySend, error)
 	return sends, nil
 }
 
-// batchPlan gathers the claimed rows of HandleBatches jobs into batches:
+// batchPlan gathers the claimed rows for consumers in batches into tasks:
 // rows of one consumer sent alike (queue, retries), up to its batch size,
 // in the order claimed. A row to run later goes alone, at its own time.
 type batchPlan struct {
@@ -288,7 +288,7 @@ func (p *batchPlan) add(c *consumer, i int, row outboxRow) {
 	g.rows, g.events = append(g.rows, i), append(g.events, row.ID)
 }
 
-// batchSend is the task that carries rows to c, a consumer of HandleBatches.
+// batchSend is the task that carries rows to c, a consumer in batches.
 func (c *consumer) batchSend(rows []outboxRow) (relayTask, error) {
 	taskID, payload, err := c.batchTask(rows)
 	if err != nil {
@@ -456,7 +456,12 @@ func (c *consumer) resend(row outboxRow) (relayTask, error) {
 	if c.batchSize > 0 {
 		return c.batchSend([]outboxRow{row})
 	}
-	return relayTask{taskType: c.taskType, taskID: c.taskID(row.ID), payload: row.Payload, processAt: row.ProcessAt, opts: c.taskOptions(row)}, nil
+	return c.task(row), nil
+}
+
+// task is the task that carries row alone to c, a consumer not in batches.
+func (c *consumer) task(row outboxRow) relayTask {
+	return relayTask{taskType: c.taskType, taskID: c.taskID(row.ID), payload: row.Payload, processAt: row.ProcessAt, opts: c.taskOptions(row)}
 }
 
 // RedeliverOnce sends again up to one batch of deliveries relayed longer than
