@@ -344,17 +344,21 @@ func TestAConsumerThatRefusesForGoodIsNotSentAgain(t *testing.T) {
 	event := w.publish()
 	w.relayAll()
 	w.runWorker()
+	// Wait until the refusing consumer gave up and the mail consumer has
+	// failed at least once, so the metrics below see both settled states.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		var gaveUp bool
-		if err := w.db.Conn(context.Background()).Raw(`SELECT gave_up_at IS NOT NULL FROM outbox_deliveries WHERE event_id = ? AND consumer = 'bad'`, event).Scan(&gaveUp).Error; err != nil {
+		var settled bool
+		if err := w.db.Conn(context.Background()).Raw(`SELECT
+			bool_or(consumer = 'bad' AND gave_up_at IS NOT NULL) AND bool_or(consumer = 'mail' AND failures > 0)
+			FROM outbox_deliveries WHERE event_id = ?`, event).Scan(&settled).Error; err != nil {
 			t.Fatal(err)
 		}
-		if gaveUp {
+		if settled {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the refusing consumer was not marked as given up within 15 s")
+			t.Fatal("within 15 s the refusing consumer was not marked as given up or the mail consumer had not failed")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
