@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -367,15 +368,29 @@ func (a *App) Worker() (*queue.Worker, error) {
 	}
 	w.Handle(idempotency.TypePurge, idempotency.HandlePurge(a.deps.DB))
 	w.Handle(upload.TypeCleanup, a.uploads.HandleCleanup)
+	w.Handle(typeAnalyzeStale, a.analyzeStale)
 	for _, p := range []struct{ cron, task string }{
 		{"17 * * * *", upload.TypeCleanup},
 		{"43 * * * *", idempotency.TypePurge},
+		{"@every 15s", typeAnalyzeStale},
 	} {
 		if err := w.Every(p.cron, p.task, queue.Low); err != nil {
 			return nil, err
 		}
 	}
 	return w, nil
+}
+
+// typeAnalyzeStale is the periodic task that brings the planner's statistics
+// up to date in tables that changed fast (see database.AnalyzeStale).
+const typeAnalyzeStale = "database:analyze-stale"
+
+func (a *App) analyzeStale(ctx context.Context, _ *asynq.Task) error {
+	tables, err := database.AnalyzeStale(ctx, a.deps.DB)
+	if len(tables) > 0 {
+		a.deps.Log.InfoContext(ctx, "analyzed tables whose statistics were stale", "tables", tables)
+	}
+	return err
 }
 
 // Relay returns the outbox relay, routing by the app's bus.

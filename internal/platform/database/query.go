@@ -52,3 +52,6 @@ func Take(q *gorm.DB, dest any, notFound error, format string, args ...any) erro
 	}
 	return nil
 }
+
+// quoteIdent quotes an identifier (a table, a database) for SQL.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

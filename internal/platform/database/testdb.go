@@ -179,8 +179,6 @@ func withDatabase(rawURL, name string) string {
 	return u.String()
 }
 
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
