@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -192,9 +193,14 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 const StatusClientClosedRequest = 499
 
 // clientGone reports whether err is only the request's client having gone
-// away: the request's own context was cancelled.
+// away: the request's own context was cancelled, and err is that
+// cancellation or what it left behind. The Postgres driver closes a
+// connection whose query is cancelled, and the statement on it can fail with
+// ErrBadConn instead of the context's error (three saves of an exam whose
+// clients hung up at once were answered 500 so).
 func clientGone(c echo.Context, err error) bool {
-	return errors.Is(err, context.Canceled) && errors.Is(c.Request().Context().Err(), context.Canceled)
+	return errors.Is(c.Request().Context().Err(), context.Canceled) &&
+		(errors.Is(err, context.Canceled) || errors.Is(err, driver.ErrBadConn))
 }
 
 // withExtensions returns the problem's members with the extension members
