@@ -88,10 +88,12 @@ func (s *Service) RequeueUngraded(ctx context.Context, olderThan time.Duration) 
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if _, err := s.outbox.Add(ctx, newGradeAttemptJob(id)); err != nil {
-				return err
-			}
+		jobs := make([]queue.Job, len(ids))
+		for i, id := range ids {
+			jobs[i] = newGradeAttemptJob(id)
+		}
+		if _, err := s.outbox.AddAll(ctx, jobs); err != nil {
+			return err
 		}
 		n = len(ids)
 		return s.store.markGradeRequested(ctx, ids)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -329,4 +330,45 @@ func TestAnAttemptAnotherGraderHoldsIsSkippedNotWaitedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantGradedOnce(t, f, scores)
+}
+
+// The sweep grades again what was submitted and never graded (its task lost
+// with Redis, its worker dead): each attempt whose grading job is older than
+// the sweep's age gets one more job, once, and grading them all still gives
+// one grade and one event per attempt.
+func TestSubmittedAttemptsNobodyGradedAreQueuedAgainOnceAndGradedOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	ids, scores := submittedAttempts(t, f, 3)
+	// The first two were submitted eleven minutes ago; the third just now.
+	f.exec(`UPDATE quiz_attempts SET grade_requested_at = now() - interval '11 minutes' WHERE id IN ?`, ids[:2])
+
+	n, err := f.svc.RequeueUngraded(ctx, 10*time.Minute)
+	if err != nil || n != 2 {
+		t.Fatalf("RequeueUngraded() = %d, %v; want the 2 attempts submitted 11 minutes ago", n, err)
+	}
+	jobs := gradingJobs(t, f)
+	requeued := map[uuid.UUID]int{}
+	for _, job := range jobs[3:] {
+		var p GradeAttemptPayload
+		if err := json.Unmarshal(job.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		requeued[p.AttemptID]++
+	}
+	if len(jobs) != 5 || requeued[ids[0]] != 1 || requeued[ids[1]] != 1 {
+		t.Errorf("grading jobs after the sweep: %d, the new ones for %v; want 5, one more each for the first two", len(jobs), requeued)
+	}
+	if n, err := f.svc.RequeueUngraded(ctx, 10*time.Minute); err != nil || n != 0 {
+		t.Errorf("the sweep again at once = %d, %v; want nothing queued twice", n, err)
+	}
+
+	if err := f.svc.HandleGradeAttempts(ctx, jobs); err != nil {
+		t.Fatal(err)
+	}
+	wantGradedOnce(t, f, scores)
+	if n, err := f.svc.RequeueUngraded(ctx, 0); err != nil || n != 0 {
+		t.Errorf("the sweep once all are graded = %d, %v; want 0", n, err)
+	}
 }
