@@ -12,10 +12,10 @@ import (
 // 20,000 learners start. A plan made from the statistics of an emptier table
 // scans where it should look up, and it is kept: a pooled connection keeps
 // the generic plans of its prepared statements, and of the foreign-key
-// checks behind every insert, until the table is analyzed again. In a
-// 20,000-learner exam on a database analyzed before it began, each slot
-// inserted at a start checked its attempt with a sequential scan of every
-// attempt so far.
+// checks behind every insert, until the table is analyzed again. With the
+// attempts' statistics those of an empty table, each slot inserted checked
+// its attempt with a sequential scan of every attempt so far: 90,000 slots
+// of 10,000 attempts took 17 s to insert.
 //
 // Autovacuum analyzes a table once a tenth of it has changed, but only when
 // it wakes (every minute by default), and not at all where it is turned off.
@@ -27,7 +27,7 @@ const (
 	staleRows     = 1000
 	staleFraction = 0.1
 	// analyzeLock keeps two workers from analyzing at once (an advisory
-	// lock's key: "corpu" "analyze" in ASCII, nothing else uses it).
+	// lock's key: "corpuana" in ASCII; nothing else uses it).
 	analyzeLock = 0x636f727075616e61
 )
 
