@@ -77,6 +77,12 @@ type actorCache struct {
 	// empties the cache.
 	missedChanges atomic.Bool
 
+	// readMu guards the read of versions in flight (reading) and the one
+	// the requests arriving meanwhile queue for (nextRead).
+	readMu   sync.Mutex
+	reading  bool
+	nextRead *versionRead
+
 	hits, misses atomic.Int64
 }
 
@@ -119,26 +125,86 @@ func (c *actorCache) allKey() string              { return c.prefix + "all" }
 
 // versions reads the version keys of a user; ok is false when Redis did not
 // answer, and then nothing may be cached.
+//
+// Requests that arrive while a read is in flight queue for the next one, so
+// under load one MGET answers many requests, as a database's group commit
+// does; each request's read is still sent after it arrived, so it sees every
+// change published before it.
 func (c *actorCache) versions(ctx context.Context, userID uuid.UUID) (v [2]string, ok bool) {
 	if time.Now().UnixNano() < c.redisDownUntil.Load() {
 		return v, false
 	}
-	ctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
-	defer cancel()
-	vals, err := c.rdb.MGet(ctx, c.userKey(userID), c.allKey()).Result()
-	if err != nil || len(vals) != 2 {
-		c.redisDown(err)
+	c.readMu.Lock()
+	r := c.nextRead
+	if r == nil {
+		r = &versionRead{done: make(chan struct{})}
+		c.nextRead = r
+	}
+	i := len(r.users)
+	r.users = append(r.users, userID)
+	lead := !c.reading
+	if lead {
+		c.reading, c.nextRead = true, nil
+	}
+	c.readMu.Unlock()
+	if lead {
+		c.read(r)
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
 		return v, false
 	}
-	if c.missedChanges.CompareAndSwap(true, false) {
+	if r.err != nil {
+		return v, false
+	}
+	// nil: never changed, or so long ago the key expired
+	v[0], _ = r.vals[i].(string)
+	v[1], _ = r.vals[len(r.vals)-1].(string)
+	return v, true
+}
+
+// versionRead is one MGET of the version keys of the users whose requests
+// queued for it, and of everyone's key (last).
+type versionRead struct {
+	users []uuid.UUID
+	done  chan struct{} // closed once vals or err is set
+	vals  []any
+	err   error
+}
+
+// read sends r and answers its requests, then passes the read that queued
+// meanwhile, if any, to a goroutine of its own: no request waits for more
+// than the read in flight and its own.
+func (c *actorCache) read(r *versionRead) {
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	keys := make([]string, 0, len(r.users)+1)
+	for _, id := range r.users {
+		keys = append(keys, c.userKey(id))
+	}
+	keys = append(keys, c.allKey())
+	vals, err := c.rdb.MGet(ctx, keys...).Result()
+	cancel()
+	if err == nil && len(vals) != len(keys) {
+		err = fmt.Errorf("MGET of %d keys answered %d values", len(keys), len(vals))
+	}
+	if err != nil {
+		c.redisDown(err)
+	} else if c.missedChanges.CompareAndSwap(true, false) {
 		c.mu.Lock()
 		clear(c.entries)
 		c.mu.Unlock()
 	}
-	for i, val := range vals {
-		v[i], _ = val.(string) // nil: never changed, or so long ago the key expired
+	r.vals, r.err = vals, err
+	close(r.done)
+
+	c.readMu.Lock()
+	next := c.nextRead
+	c.reading, c.nextRead = next != nil, nil
+	c.readMu.Unlock()
+	if next != nil {
+		go c.read(next)
 	}
-	return v, true
 }
 
 // redisDown notes that Redis failed: the cache is skipped for a second, and

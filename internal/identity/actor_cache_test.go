@@ -307,6 +307,80 @@ func TestAChangeMadeWhileRedisWasDownIsSeenOnceRedisAnswersAgain(t *testing.T) {
 	}
 }
 
+// mgetGate counts the MGETs a client sends and holds the first one until
+// release is closed.
+type mgetGate struct {
+	mgets   atomic.Int64
+	release chan struct{}
+}
+
+func (g *mgetGate) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (g *mgetGate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (g *mgetGate) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "mget" && g.mgets.Add(1) == 1 {
+			<-g.release
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func TestRequestsArrivingWhileTheVersionsAreReadShareTheNextRead(t *testing.T) {
+	t.Parallel()
+	f := newTestAuth(t, AuthConfig{})
+	const learners = 12
+	tokens := make([]string, learners)
+	for i := range tokens {
+		u := f.addUser(t, fmt.Sprintf("peserta%d@kemenpan.go.id", i), goodPassword, StatusActive, authz.RoleLearner)
+		tok, _ := f.signIn(t, u.Email, goodPassword)
+		tokens[i] = tok.AccessToken
+		_, err := f.auth.Authenticate(context.Background(), tok.AccessToken) // cached from now on
+		must(t, err)
+	}
+	gate := &mgetGate{release: make(chan struct{})}
+	gated := redis.NewClient(f.rdb.(*redis.Client).Options())
+	gated.AddHook(gate)
+	t.Cleanup(func() { gated.Close() })
+	f.auth.actors.rdb = gated
+	hitsBefore, _ := f.auth.ActorCacheStats()
+
+	errs := make(chan error, learners)
+	for _, tok := range tokens {
+		go func() {
+			_, err := f.auth.Authenticate(context.Background(), tok)
+			errs <- err
+		}()
+	}
+	// The first request's read is held; the other eleven queue behind it.
+	queued := func() int {
+		f.auth.actors.readMu.Lock()
+		defer f.auth.actors.readMu.Unlock()
+		if f.auth.actors.nextRead == nil {
+			return 0
+		}
+		return len(f.auth.actors.nextRead.users)
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < learners-1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests queued for the next read, want %d", queued(), learners-1)
+		}
+	}
+	close(gate.release)
+	for range tokens {
+		if err := <-errs; err != nil {
+			t.Errorf("Authenticate = %v, want the cached caller", err)
+		}
+	}
+	if got := gate.mgets.Load(); got != 2 {
+		t.Errorf("%d requests sent %d MGETs, want 2: the held one and one for the %d queued behind it", learners, got, learners-1)
+	}
+	if hits, _ := f.auth.ActorCacheStats(); hits-hitsBefore != learners {
+		t.Errorf("%d of %d requests found their caller in the cache, want all", hits-hitsBefore, learners)
+	}
+}
+
 // BenchmarkLogin measures a whole sign-in (hash check, session, audit) with
 // the production hashing cost, from several addresses as an exam's learners
 // sign in; profile it with
