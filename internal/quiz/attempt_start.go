@@ -180,21 +180,15 @@ func (s *Service) layout(ctx context.Context, q Quiz) ([]Slot, error) {
 // second instead of once each; an edit reaches the starts of the next second.
 const questionFreshness = time.Second
 
-type freshQuestion struct {
-	q  Question
-	at time.Time
-}
-
 // startQuestions returns the live questions of ids with their current
 // versions, as read within the last questionFreshness.
 func (s *Service) startQuestions(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Question, error) {
-	now := time.Now()
 	out := make(map[uuid.UUID]Question, len(ids))
 	var missing []uuid.UUID
 	for _, id := range ids {
-		if f, ok := s.fresh.Get(id); ok && now.Sub(f.at) < questionFreshness {
-			if f.q.ID != uuid.Nil { // the zero Question: archived or gone when read
-				out[id] = f.q
+		if q, ok := s.fresh.Get(id); ok {
+			if q.ID != uuid.Nil { // the zero Question: archived or gone when read
+				out[id] = q
 			}
 			continue
 		}
@@ -209,7 +203,7 @@ func (s *Service) startQuestions(ctx context.Context, ids []uuid.UUID) (map[uuid
 	}
 	for _, id := range missing {
 		q := read[id]
-		s.fresh.Put(id, freshQuestion{q: q, at: now})
+		s.fresh.Put(id, q)
 		if q.ID != uuid.Nil {
 			out[id] = q
 		}

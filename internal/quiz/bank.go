@@ -440,7 +440,7 @@ func (s *Service) UpdateQuestion(ctx context.Context, bankID, id uuid.UUID, in Q
 		out = after
 		return s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.update", "question", id, before, after))
 	})
-	s.fresh.Put(id, freshQuestion{}) // this process's next start reads it again
+	s.fresh.Forget(id) // this process's next start reads it again
 	return out, err
 }
 
@@ -462,7 +462,7 @@ func (s *Service) ArchiveQuestion(ctx context.Context, bankID, id uuid.UUID) err
 		if err := s.audit.Record(ctx, authz.CourseAuthor, sc.change("question.archive", "question", id, q, nil)); err != nil {
 			return err
 		}
-		s.fresh.Put(id, freshQuestion{})
+		s.fresh.Forget(id)
 		return nil
 	})
 }

@@ -114,7 +114,7 @@ type Service struct {
 	versions *memo.Memo[uuid.UUID, Content]
 	layouts  *memo.Memo[uuid.UUID, layout]
 	// the questions starts draw, for a second (startQuestions)
-	fresh *memo.Memo[uuid.UUID, freshQuestion]
+	fresh *memo.Fresh[uuid.UUID, Question]
 	// failAfterSlots, in tests, makes grading fail after writing scores (so
 	// many slots' of an attempt graded alone, all of a batch's), as a worker
 	// killed mid-way.
@@ -139,7 +139,7 @@ func NewService(d Deps) *Service {
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
 		starts: shed.New(starts, startQueueWait), quizzes: memo.New[uuid.UUID, Quiz](10_000),
 		versions: memo.New[uuid.UUID, Content](20_000), layouts: memo.New[uuid.UUID, layout](100_000),
-		fresh: memo.New[uuid.UUID, freshQuestion](10_000)}
+		fresh: memo.NewFresh[uuid.UUID, Question](10_000, questionFreshness)}
 }
 
 // The errors of the quiz domain.

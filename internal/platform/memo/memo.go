@@ -1,7 +1,8 @@
-// Package memo is a bounded in-process cache of values that never change
-// once they are cached: a published course version's items, the quizzes of
-// published versions, the question versions attempts used. When it is full
-// it starts over rather than tracking use; a miss costs one read.
+// Package memo holds bounded in-process caches. Memo keeps values that never
+// change once they are cached: a published course version's items, the
+// quizzes of published versions, the question versions attempts used.
+// Fresh keeps values that may change for a moment only. When full, either
+// starts over rather than tracking use; a miss costs one read.
 package memo
 
 import "sync"
