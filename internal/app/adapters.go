@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -12,6 +13,7 @@ import (
 	"github.com/corpu/corpu/internal/gradebook"
 	"github.com/corpu/corpu/internal/identity"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/memo"
 	"github.com/corpu/corpu/internal/platform/page"
 	"github.com/corpu/corpu/internal/platform/queue"
 	"github.com/corpu/corpu/internal/quiz"
@@ -141,6 +143,18 @@ func (c quizCourses) CourseItem(ctx context.Context, itemID uuid.UUID) (quiz.Cou
 type quizClasses struct {
 	delivery *delivery.Service
 	orgs     *identity.Service
+	// facts are the classes' facts their learners' requests read, for a
+	// second: an exam's start burst reads its class once a second rather
+	// than once per learner; a change of staff reaches them a second late.
+	facts *memo.Fresh[uuid.UUID, delivery.Class]
+}
+
+// classFactsFreshness is how long a learner's request may use the facts of
+// their class as another request read them.
+const classFactsFreshness = time.Second
+
+func newQuizClasses(d *delivery.Service, orgs *identity.Service) quizClasses {
+	return quizClasses{delivery: d, orgs: orgs, facts: memo.NewFresh[uuid.UUID, delivery.Class](10_000, classFactsFreshness)}
 }
 
 func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.ClassAccess, error) {
@@ -174,9 +188,9 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 }
 
 // learnerAccess answers for a learner of the class, the case of every
-// start and page of an exam, in two or three statements: the caller's
-// enrolment, the class and, only for those who hold a staff role somewhere,
-// the institute's path. Anyone enrolled may see their class, so delivery's
+// start and page of an exam, in one to three statements: the caller's
+// enrolment, the class (unless read within the last second) and, only for
+// those who hold a staff role somewhere, the institute's path. Anyone enrolled may see their class, so delivery's
 // visibility walk is not needed; ok is false for everyone else, who take
 // that walk.
 func (c quizClasses) learnerAccess(ctx context.Context, actor *authz.Actor, classID uuid.UUID) (quiz.ClassAccess, bool, error) {
@@ -189,9 +203,12 @@ func (c quizClasses) learnerAccess(ctx context.Context, actor *authz.Actor, clas
 	if err != nil || !learns {
 		return quiz.ClassAccess{}, false, err
 	}
-	class, err := c.delivery.ClassFacts(ctx, classID)
-	if err != nil {
-		return quiz.ClassAccess{}, false, err
+	class, ok := c.facts.Get(classID)
+	if !ok {
+		if class, err = c.delivery.ClassFacts(ctx, classID); err != nil {
+			return quiz.ClassAccess{}, false, err
+		}
+		c.facts.Put(classID, class)
 	}
 	out, err := c.standing(ctx, actor, class)
 	out.Learner = true

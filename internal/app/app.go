@@ -139,8 +139,9 @@ func New(deps *Deps) (*App, error) {
 	})
 	// Learners may download a course's media while enrolled in it.
 	a.courses.SetAccess(a.delivery)
+	classes := newQuizClasses(a.delivery, a.identity)
 	a.quizzes = quiz.NewService(quiz.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
-		Courses: quizCourses{courses: a.courses}, Classes: quizClasses{delivery: a.delivery, orgs: a.identity},
+		Courses: quizCourses{courses: a.courses}, Classes: classes,
 		SaveGrace:           time.Duration(deps.Config.Quiz.SaveGraceSeconds) * time.Second,
 		MaxConcurrentStarts: deps.Config.Quiz.MaxConcurrentStarts})
 	a.quizzes.SetJobs(a.jobs)
@@ -148,9 +149,9 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes.SetMedia(a.uploads, a.uploads)
 	a.grades = gradebook.NewService(gradebook.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Jobs: a.jobs, Objects: deps.Store,
 		Classes: gradebookClasses{delivery: a.delivery, courses: a.courses, people: a.identity,
-			access: quizClasses{delivery: a.delivery, orgs: a.identity}}})
+			access: classes}})
 	a.assign = assignment.NewService(assignment.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
-		Courses: assignmentCourses{courses: a.courses}, Classes: assignmentClasses{quizClasses{delivery: a.delivery, orgs: a.identity}},
+		Courses: assignmentCourses{courses: a.courses}, Classes: assignmentClasses{classes},
 		Files: a.uploads, Notify: staffMail{delivery: a.delivery, people: a.identity, outbox: a.outbox}})
 	a.assign.SetExport(a.jobs, deps.Store)
 	// A new draft of a course copies its quizzes and assignments with its curriculum.
