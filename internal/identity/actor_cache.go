@@ -28,7 +28,7 @@ type ActorCacheConfig struct {
 	// TTL only bounds how long a change Redis never heard of (Redis down at
 	// that moment, unnoticed by this process) can go unseen. It is longer
 	// than an exam's 30-second autosave, so a learner's saves find their
-	// caller here instead of reloading them (three queries and a signature
+	// caller here instead of reloading them (two queries and a signature
 	// check) on every save. Negative turns the cache off.
 	TTL time.Duration
 	// Size is how many access tokens the cache holds at most; 50,000 (a
@@ -47,7 +47,7 @@ func (c ActorCacheConfig) withDefaults() ActorCacheConfig {
 }
 
 // actorCache keeps, per access token, the caller an authenticated request
-// acts as (the session check, user and grants: three queries) for a short
+// acts as (the session's user and their grants: two queries) for a short
 // while, in this process only.
 //
 // Every process sees changes at once through two version keys in Redis, one
@@ -349,14 +349,7 @@ func (a *Auth) authenticateSession(ctx context.Context, bearer string) (*cachedA
 		// while we load is newer than what the entry records.
 		v, vok = c.versions(ctx, claims.UserID)
 	}
-	active, err := a.store.sessionActive(ctx, claims.UserID, claims.SessionID)
-	if err != nil {
-		return nil, err
-	}
-	if !active {
-		return nil, token.ErrInvalidToken
-	}
-	actor, p, err := a.svc.loadActor(ctx, claims.UserID)
+	actor, p, err := a.svc.loadActor(ctx, claims.UserID, claims.SessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -383,10 +376,15 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// loadActor loads an active user and their grants, and the actor they make.
-func (s *Service) loadActor(ctx context.Context, userID uuid.UUID) (*authz.Actor, *principal, error) {
-	u, err := s.store.user(ctx, userID)
-	if errors.Is(err, ErrUserNotFound) || (err == nil && UserStatus(u.Status) != StatusActive) {
+// loadActor loads an active user signed in with a session and their
+// grants, and the actor they make; a session signed out or revoked is an
+// invalid token.
+func (s *Service) loadActor(ctx context.Context, userID, sessionID uuid.UUID) (*authz.Actor, *principal, error) {
+	u, err := s.store.sessionUser(ctx, userID, sessionID)
+	if errors.Is(err, ErrUserNotFound) {
+		return nil, nil, token.ErrInvalidToken
+	}
+	if err == nil && UserStatus(u.Status) != StatusActive {
 		return nil, nil, authz.ErrUnauthenticated
 	}
 	if err != nil {

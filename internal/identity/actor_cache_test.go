@@ -108,8 +108,8 @@ func TestASignedInRequestUsuallyCostsNoQuery(t *testing.T) {
 		}
 		if i == 0 {
 			first = body
-			if got := queries.Load(); got != 3 {
-				t.Errorf("first GET /me ran %d queries, want 3 (session, user, grants)", got)
+			if got := queries.Load(); got != 2 {
+				t.Errorf("first GET /me ran %d queries, want 2 (the session's user, grants)", got)
 			}
 			continue
 		}
@@ -117,8 +117,8 @@ func TestASignedInRequestUsuallyCostsNoQuery(t *testing.T) {
 			t.Errorf("GET /me from the cache = %s, want %s", got, mustJSON(t, first))
 		}
 	}
-	if got := queries.Load(); got != 3 {
-		t.Errorf("five GET /me ran %d queries, want the first one's 3 only", got)
+	if got := queries.Load(); got != 2 {
+		t.Errorf("five GET /me ran %d queries, want the first one's 2 only", got)
 	}
 	if hits, misses := f.auth.ActorCacheStats(); hits != 4 || misses != 1 {
 		t.Errorf("ActorCacheStats() = %d hits, %d misses; want 4, 1", hits, misses)

@@ -162,19 +162,6 @@ func (s authStore) revokeFamiliesOf(ctx context.Context, userID, keep uuid.UUID,
 	return nil
 }
 
-// sessionActive reports whether the session (refresh-token family) of a user
-// is still signed in: some token of it is not revoked. The family index
-// answers it.
-func (s authStore) sessionActive(ctx context.Context, userID, familyID uuid.UUID) (bool, error) {
-	var active bool
-	err := s.db.Conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM refresh_tokens
-		WHERE family_id = ? AND user_id = ? AND revoked_at IS NULL)`, familyID, userID).Scan(&active).Error
-	if err != nil {
-		return false, fmt.Errorf("check session: %w", err)
-	}
-	return active, nil
-}
-
 // --- personal API tokens ---
 
 func (s authStore) createAPIToken(ctx context.Context, r apiTokenRow) error {

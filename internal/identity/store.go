@@ -264,6 +264,19 @@ func (s store) user(ctx context.Context, id uuid.UUID) (userRow, error) {
 	return r, nil
 }
 
+// sessionUser returns the user of a session (refresh-token family) still
+// signed in, in one statement; ErrUserNotFound when the session was signed
+// out or revoked.
+func (s store) sessionUser(ctx context.Context, id, familyID uuid.UUID) (userRow, error) {
+	var r userRow
+	q := s.usersWithPath(ctx).Where(`users.id = ? AND EXISTS (SELECT 1 FROM refresh_tokens
+		WHERE family_id = ? AND user_id = users.id AND revoked_at IS NULL)`, id, familyID)
+	if err := database.Take(q, &r, ErrUserNotFound, "get user %s of session %s", id, familyID); err != nil {
+		return userRow{}, err
+	}
+	return r, nil
+}
+
 // userByLogin finds a user by e-mail or NIP, for sign-in.
 func (s store) userByLogin(ctx context.Context, login string) (userRow, error) {
 	var r userRow
