@@ -165,7 +165,7 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 	if out, ok, err := c.learnerAccess(ctx, actor, classID); ok || err != nil {
 		return out, err
 	}
-	class, err := c.delivery.Class(ctx, classID)
+	class, err := c.delivery.SeenClassFacts(ctx, classID)
 	if err != nil {
 		return quiz.ClassAccess{}, err
 	}

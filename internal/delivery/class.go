@@ -79,6 +79,28 @@ func (s *Service) Class(ctx context.Context, id uuid.UUID) (Class, error) {
 	return a.class, err
 }
 
+// SeenClassFacts returns a class the caller may see, as Class does, but
+// without counting its seats (SeatsTaken is 0): for the checks of the
+// requests of its staff in other parts (opening a learner's quiz attempt,
+// grading), where counting a national class's 20,000 enrolments each time
+// took 6 ms of the database per request.
+func (s *Service) SeenClassFacts(ctx context.Context, id uuid.UUID) (Class, error) {
+	actor, err := authz.ActorFrom(ctx)
+	if err != nil {
+		return Class{}, err
+	}
+	c, err := s.store.classWithoutSeats(ctx, id)
+	if err != nil {
+		return Class{}, err
+	}
+	a, err := s.accessTo(ctx, c, actor)
+	if err != nil {
+		return Class{}, err
+	}
+	a, err = s.permit(ctx, a, needSee)
+	return a.class, err
+}
+
 // Classes lists the classes the caller may see, earliest first: their own
 // and their staff's; of courses shared where the caller is (their home or
 // the units they assign), those open to enrolment, and every class for

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -519,5 +520,43 @@ func TestReadNIPsTakesOneColumnFromWhateverCSVASpreadsheetSaves(t *testing.T) {
 				t.Errorf("readNIPs = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// SeenClassFacts decides who sees a class exactly as Class does; it only
+// leaves the seats uncounted.
+func TestSeenClassFactsShowsAClassToWhoeverClassShowsItTo(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.version()
+	open := w.classOf(v)
+	assigned := w.classOf(v, withPolicy(PolicyAssigned))
+	learner, stranger := w.person(w.unitA, nil), w.person(w.unitA, nil)
+	w.enrol(learner, open)
+	for _, tt := range []struct {
+		name  string
+		who   Learner
+		class Class
+	}{
+		{"a stranger, the open class", stranger, open},
+		{"a stranger, the assigned class", stranger, assigned},
+		{"its learner, the open class", learner, open},
+		{"the institute's instructor, the assigned class", w.manager, assigned},
+	} {
+		want, wantErr := w.svc.Class(w.as(tt.who), tt.class.ID)
+		got, err := w.svc.SeenClassFacts(w.as(tt.who), tt.class.ID)
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("%s: SeenClassFacts = %v, Class = %v; want the same answer", tt.name, err, wantErr)
+			continue
+		}
+		if wantErr != nil {
+			continue
+		}
+		if got.SeatsTaken != 0 || got.ID != want.ID || got.VersionID != want.VersionID || len(got.Staff) != len(want.Staff) {
+			t.Errorf("%s: SeenClassFacts = %+v, want Class's %+v without its seats", tt.name, got, want)
+		}
+	}
+	if _, err := w.svc.SeenClassFacts(w.as(stranger), assigned.ID); !errors.Is(err, ErrClassNotFound) {
+		t.Errorf("SeenClassFacts(assigned) by a stranger = %v, want not found", err)
 	}
 }
