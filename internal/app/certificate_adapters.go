@@ -62,7 +62,7 @@ func (e certificateEnrolments) Completion(ctx context.Context, enrolmentID uuid.
 }
 
 func (e certificateEnrolments) ClassInstitute(ctx context.Context, classID uuid.UUID) (uuid.UUID, error) {
-	c, err := e.delivery.ClassOf(ctx, classID)
+	c, err := e.delivery.ClassFacts(ctx, classID)
 	if errors.Is(err, delivery.ErrClassNotFound) {
 		return uuid.Nil, certificate.ErrClassNotFound
 	}

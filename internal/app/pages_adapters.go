@@ -31,7 +31,7 @@ func (a certificateClasses) InstituteClasses(ctx context.Context, orgID uuid.UUI
 
 // Class names a class the certificate service has authorized.
 func (a certificateClasses) Class(ctx context.Context, classID uuid.UUID) (certificate.ClassRef, error) {
-	c, err := a.delivery.ClassOf(ctx, classID)
+	c, err := a.delivery.ClassFacts(ctx, classID)
 	if errors.Is(err, delivery.ErrClassNotFound) {
 		return certificate.ClassRef{}, certificate.ErrClassNotFound
 	}

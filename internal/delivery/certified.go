@@ -10,19 +10,15 @@ import (
 // The reads below serve the certificate worker, which has no caller to
 // authorize: they return completions and never change anything.
 
-// CompletedEnrolment returns an enrolment and its class without authorizing.
+// CompletedEnrolment returns an enrolment and its class (without its seats)
+// without authorizing.
 func (s *Service) CompletedEnrolment(ctx context.Context, enrolmentID uuid.UUID) (Enrolment, Class, error) {
 	e, err := s.store.enrolment(ctx, enrolmentID, false)
 	if err != nil {
 		return Enrolment{}, Class{}, err
 	}
-	c, err := s.store.class(ctx, e.ClassID)
+	c, err := s.store.classWithoutSeats(ctx, e.ClassID)
 	return e, c, err
-}
-
-// ClassOf returns a class without authorizing.
-func (s *Service) ClassOf(ctx context.Context, classID uuid.UUID) (Class, error) {
-	return s.store.class(ctx, classID)
 }
 
 // CompletedInClass lists the ids of a class's completed enrolments after

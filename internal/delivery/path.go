@@ -239,7 +239,11 @@ func (s *Service) enrolFromPath(ctx context.Context, pe pathEnrolmentRow, course
 		if err != nil {
 			return Enrolment{}, err
 		}
-		if a.class.SeatsTaken >= a.class.Capacity {
+		taken, err := s.store.seatsTaken(ctx, c.ID)
+		if err != nil {
+			return Enrolment{}, err
+		}
+		if taken >= a.class.Capacity {
 			continue // filled up since the candidates were read
 		}
 		e, err := s.selfEnrol(ctx, a, SourcePath, &pe.ID)

@@ -59,7 +59,7 @@ func (s *Service) HandleEnrolmentCompleted(sender mail.Sender) queue.Handler {
 		if err != nil || notified || e.Status != EnrolmentCompleted {
 			return err
 		}
-		class, err := s.store.class(ctx, e.ClassID)
+		class, err := s.store.classWithoutSeats(ctx, e.ClassID)
 		if err != nil {
 			return err
 		}
