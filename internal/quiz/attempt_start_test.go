@@ -1,10 +1,6 @@
 package quiz
 
-import (
-	"testing"
-
-	"github.com/google/uuid"
-)
+import "testing"
 
 // Every learner of an exam starts the same quiz with the same questions
 // within a minute. A start that marked those shared rows (a foreign key's
@@ -15,12 +11,7 @@ import (
 func TestStartingAnAttemptWritesNothingToTheQuizOrItsQuestions(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	_, qs := f.bank()
-	var ids []uuid.UUID
-	for _, typ := range Types {
-		ids = append(ids, qs[typ].ID)
-	}
-	f.setQuiz(QuizInput{AttemptsAllowed: ptr(0)}, ids...)
+	ids := f.setQuizOfEveryType()
 	// xmax is the transaction that last locked, updated or deleted a row.
 	marks := func() map[string]string {
 		var rows []struct{ Row, Xmax string }

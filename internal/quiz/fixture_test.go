@@ -251,6 +251,19 @@ func (f *fixture) setQuiz(in QuizInput, ids ...uuid.UUID) Quiz {
 	return q
 }
 
+// setQuizOfEveryType gives the fixture's quiz one question of every type,
+// any number of attempts allowed, and returns the questions' ids.
+func (f *fixture) setQuizOfEveryType() []uuid.UUID {
+	f.t.Helper()
+	_, qs := f.bank()
+	var ids []uuid.UUID
+	for _, typ := range Types {
+		ids = append(ids, qs[typ].ID)
+	}
+	f.setQuiz(QuizInput{AttemptsAllowed: ptr(0)}, ids...)
+	return ids
+}
+
 func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
 // countOutbox counts the outbox rows of a type.

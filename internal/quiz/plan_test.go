@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-
-	"github.com/google/uuid"
 )
 
 // An exam fills quiz_attempt_slots by hundreds of thousands of rows within
@@ -18,12 +16,7 @@ import (
 func TestReadingOneAttemptsSlotsStaysALookupWhateverTheStatisticsSay(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	_, qs := f.bank()
-	var ids []uuid.UUID
-	for _, typ := range Types {
-		ids = append(ids, qs[typ].ID)
-	}
-	f.setQuiz(QuizInput{AttemptsAllowed: ptr(0)}, ids...)
+	f.setQuizOfEveryType()
 	// The statistics of the quiz with no attempts yet, as an exam's first
 	// minutes see them.
 	f.exec(`ANALYZE`)
