@@ -190,9 +190,9 @@ func (c quizClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (quiz.C
 // learnerAccess answers for a learner of the class, the case of every
 // start and page of an exam, in one to three statements: the caller's
 // enrolment, the class (unless read within the last second) and, only for
-// those who hold a staff role somewhere, the institute's path. Anyone enrolled may see their class, so delivery's
-// visibility walk is not needed; ok is false for everyone else, who take
-// that walk.
+// those who hold a staff role somewhere, the institute's path. Anyone
+// enrolled may see their class, so delivery's visibility walk is not
+// needed; ok is false for everyone else, who take that walk.
 func (c quizClasses) learnerAccess(ctx context.Context, actor *authz.Actor, classID uuid.UUID) (quiz.ClassAccess, bool, error) {
 	if !actor.MaySelf(authz.SelfLearn) {
 		return quiz.ClassAccess{}, false, nil
