@@ -17,6 +17,7 @@ import (
 
 	"github.com/corpu/corpu/internal/identity/token"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/coalesce"
 	"github.com/corpu/corpu/internal/platform/database"
 )
 
@@ -77,11 +78,9 @@ type actorCache struct {
 	// empties the cache.
 	missedChanges atomic.Bool
 
-	// readMu guards the read of versions in flight (reading) and the one
-	// the requests arriving meanwhile queue for (nextRead).
-	readMu   sync.Mutex
-	reading  bool
-	nextRead *versionRead
+	// reads sends the version keys of the requests that arrive while one
+	// MGET is in flight as the next MGET.
+	reads *coalesce.Batcher[uuid.UUID, [2]string]
 
 	hits, misses atomic.Int64
 }
@@ -103,13 +102,22 @@ type principal struct {
 }
 
 func newActorCache(rdb redis.UniversalClient, prefix string, cfg ActorCacheConfig) *actorCache {
-	return &actorCache{rdb: rdb, prefix: prefix + "actor:v:", cfg: cfg.withDefaults(), log: slog.Default(),
+	c := &actorCache{rdb: rdb, prefix: prefix + "actor:v:", cfg: cfg.withDefaults(), log: slog.Default(),
 		entries: map[string]*cachedActor{}}
+	c.reads = coalesce.New(c.readVersions)
+	return c
 }
 
-// SetActorCache replaces the actor cache's configuration (and empties it).
+// SetActorCache replaces the actor cache's configuration, empties it and
+// zeroes its counts. It is meant for start-up, before requests arrive.
 func (a *Auth) SetActorCache(cfg ActorCacheConfig) {
-	*a.actors = *newActorCache(a.rdb, a.cfg.KeyPrefix, cfg)
+	c := a.actors
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg = cfg.withDefaults()
+	clear(c.entries)
+	c.hits.Store(0)
+	c.misses.Store(0)
 }
 
 // ActorCacheStats returns how many authenticated requests found their
@@ -127,84 +135,47 @@ func (c *actorCache) allKey() string              { return c.prefix + "all" }
 // answer, and then nothing may be cached.
 //
 // Requests that arrive while a read is in flight queue for the next one, so
-// under load one MGET answers many requests, as a database's group commit
-// does; each request's read is still sent after it arrived, so it sees every
-// change published before it.
+// under load one MGET answers many requests; each request's read is still
+// sent after it arrived, so it sees every change published before it.
 func (c *actorCache) versions(ctx context.Context, userID uuid.UUID) (v [2]string, ok bool) {
 	if time.Now().UnixNano() < c.redisDownUntil.Load() {
 		return v, false
 	}
-	c.readMu.Lock()
-	r := c.nextRead
-	if r == nil {
-		r = &versionRead{done: make(chan struct{})}
-		c.nextRead = r
-	}
-	i := len(r.users)
-	r.users = append(r.users, userID)
-	lead := !c.reading
-	if lead {
-		c.reading, c.nextRead = true, nil
-	}
-	c.readMu.Unlock()
-	if lead {
-		c.read(r)
-	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return v, false
-	}
-	if r.err != nil {
-		return v, false
-	}
-	// nil: never changed, or so long ago the key expired
-	v[0], _ = r.vals[i].(string)
-	v[1], _ = r.vals[len(r.vals)-1].(string)
-	return v, true
+	v, err := c.reads.Do(ctx, userID)
+	return v, err == nil
 }
 
-// versionRead is one MGET of the version keys of the users whose requests
-// queued for it, and of everyone's key (last).
-type versionRead struct {
-	users []uuid.UUID
-	done  chan struct{} // closed once vals or err is set
-	vals  []any
-	err   error
-}
-
-// read sends r and answers its requests, then passes the read that queued
-// meanwhile, if any, to a goroutine of its own: no request waits for more
-// than the read in flight and its own.
-func (c *actorCache) read(r *versionRead) {
+// readVersions reads the version keys of users and everyone's key in one
+// MGET: each user's version (empty when it never changed, or so long ago the
+// key expired) beside everyone's.
+func (c *actorCache) readVersions(users []uuid.UUID) ([][2]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
-	keys := make([]string, 0, len(r.users)+1)
-	for _, id := range r.users {
+	defer cancel()
+	keys := make([]string, 0, len(users)+1)
+	for _, id := range users {
 		keys = append(keys, c.userKey(id))
 	}
 	keys = append(keys, c.allKey())
 	vals, err := c.rdb.MGet(ctx, keys...).Result()
-	cancel()
 	if err == nil && len(vals) != len(keys) {
 		err = fmt.Errorf("MGET of %d keys answered %d values", len(keys), len(vals))
 	}
 	if err != nil {
 		c.redisDown(err)
-	} else if c.missedChanges.CompareAndSwap(true, false) {
+		return nil, err
+	}
+	if c.missedChanges.CompareAndSwap(true, false) {
 		c.mu.Lock()
 		clear(c.entries)
 		c.mu.Unlock()
 	}
-	r.vals, r.err = vals, err
-	close(r.done)
-
-	c.readMu.Lock()
-	next := c.nextRead
-	c.reading, c.nextRead = next != nil, nil
-	c.readMu.Unlock()
-	if next != nil {
-		go c.read(next)
+	all, _ := vals[len(vals)-1].(string)
+	out := make([][2]string, len(users))
+	for i := range users {
+		out[i][0], _ = vals[i].(string)
+		out[i][1] = all
 	}
+	return out, nil
 }
 
 // redisDown notes that Redis failed: the cache is skipped for a second, and

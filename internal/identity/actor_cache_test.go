@@ -354,14 +354,7 @@ func TestRequestsArrivingWhileTheVersionsAreReadShareTheNextRead(t *testing.T) {
 		}()
 	}
 	// The first request's read is held; the other eleven queue behind it.
-	queued := func() int {
-		f.auth.actors.readMu.Lock()
-		defer f.auth.actors.readMu.Unlock()
-		if f.auth.actors.nextRead == nil {
-			return 0
-		}
-		return len(f.auth.actors.nextRead.users)
-	}
+	queued := f.auth.actors.reads.Queued
 	for deadline := time.Now().Add(10 * time.Second); queued() < learners-1; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d requests queued for the next read, want %d", queued(), learners-1)

@@ -36,7 +36,7 @@ func (s *Service) SaveAnswer(ctx context.Context, attemptID uuid.UUID, slot int,
 		if err != nil {
 			return 0, err
 		}
-		saved, err := s.store.saveAnswer(ctx, attemptID, slot, seq, stored, s.grace)
+		saved, err := s.saves.Do(ctx, answerSave{attemptID, slot, seq, stored})
 		if err != nil || saved {
 			return seq, err
 		}
@@ -68,7 +68,7 @@ func (s *Service) SaveAnswer(ctx context.Context, attemptID uuid.UUID, slot int,
 	if err != nil {
 		return 0, err
 	}
-	saved, err := s.store.saveAnswer(ctx, attemptID, slot, seq, response, s.grace)
+	saved, err := s.saves.Do(ctx, answerSave{attemptID, slot, seq, response})
 	if err != nil {
 		return 0, err
 	}

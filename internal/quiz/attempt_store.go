@@ -1,10 +1,13 @@
 package quiz
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -249,19 +252,76 @@ func (s store) slotVersions(ctx context.Context, attemptID uuid.UUID) ([]uuid.UU
 	return ids, nil
 }
 
-// saveAnswer writes the answer when seq is newer than the stored one and the
-// attempt is still open (in progress, its deadline and grace not passed by
-// the database's clock), in one statement; false when it wrote nothing.
-func (s store) saveAnswer(ctx context.Context, attemptID uuid.UUID, slot int, seq int64, response []byte, grace time.Duration) (bool, error) {
-	res := s.db.Conn(ctx).Exec(`UPDATE quiz_attempt_slots s SET response = ?, seq = ?, saved_at = now()
-		FROM quiz_attempts a
-		WHERE s.attempt_id = ? AND s.slot = ? AND s.seq < ? AND a.id = s.attempt_id AND a.state = 'in_progress'
-		  AND (a.deadline IS NULL OR now() <= a.deadline + ? * interval '1 millisecond')`,
-		string(response), seq, attemptID, slot, seq, grace.Milliseconds())
-	if res.Error != nil {
-		return false, fmt.Errorf("save answer: %w", res.Error)
+// answerSave is one save of an answer to a slot, as a batch carries it.
+type answerSave struct {
+	attemptID uuid.UUID
+	slot      int
+	seq       int64
+	response  []byte
+}
+
+// saveAnswers writes each save whose seq is newer than the slot's stored one
+// while its attempt is in progress and within its deadline and grace, in one
+// statement, and reports which were written. Of several saves to one slot
+// only the newest is tried: the others are reported unwritten, as they
+// would have been one after the other.
+func (s store) saveAnswers(ctx context.Context, saves []answerSave, grace time.Duration) ([]bool, error) {
+	// In (attempt, slot) order, so that two batches lock the rows they share
+	// in the same order; on a deadlock nonetheless the statement, which
+	// changed nothing, runs again.
+	order := make([]int, len(saves))
+	for i := range order {
+		order[i] = i
 	}
-	return res.RowsAffected == 1, nil
+	slices.SortFunc(order, func(i, j int) int {
+		a, b := saves[i], saves[j]
+		if c := bytes.Compare(a.attemptID[:], b.attemptID[:]); c != 0 {
+			return c
+		}
+		if a.slot != b.slot {
+			return a.slot - b.slot
+		}
+		return cmp.Compare(b.seq, a.seq) // the newest first
+	})
+	var (
+		attempts database.UUIDArray
+		slots    database.Array[int32]
+		seqs     database.Array[int64]
+		answers  database.Array[string]
+		tried    database.Array[int32] // index into saves
+	)
+	for k, i := range order {
+		sv := saves[i]
+		if k > 0 {
+			if prev := saves[order[k-1]]; prev.attemptID == sv.attemptID && prev.slot == sv.slot {
+				continue // an older (or the same) seq to a slot already tried
+			}
+		}
+		attempts, slots, seqs = append(attempts, sv.attemptID), append(slots, int32(sv.slot)), append(seqs, sv.seq)
+		answers, tried = append(answers, string(sv.response)), append(tried, int32(i))
+	}
+	var written []int32
+	var err error
+	for range 3 {
+		written = written[:0]
+		err = s.db.Conn(ctx).Raw(`UPDATE quiz_attempt_slots s SET response = v.response::jsonb, seq = v.seq, saved_at = now()
+			FROM unnest(?::uuid[], ?::int[], ?::bigint[], ?::text[], ?::int[]) AS v(attempt_id, slot, seq, response, i)
+			JOIN quiz_attempts a ON a.id = v.attempt_id
+			WHERE s.attempt_id = v.attempt_id AND s.slot = v.slot AND s.seq < v.seq AND a.state = 'in_progress'
+			  AND (a.deadline IS NULL OR now() <= a.deadline + ? * interval '1 millisecond')
+			RETURNING v.i`, attempts, slots, seqs, answers, tried, grace.Milliseconds()).Scan(&written).Error
+		if !database.Retryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("save %d answers: %w", len(tried), err)
+	}
+	saved := make([]bool, len(saves))
+	for _, i := range written {
+		saved[i] = true
+	}
+	return saved, nil
 }
 
 // finishAttempt moves an attempt in progress to submitted, finished at now

@@ -11,6 +11,7 @@ import (
 	"github.com/corpu/corpu/internal/audit"
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
+	"github.com/corpu/corpu/internal/platform/coalesce"
 	"github.com/corpu/corpu/internal/platform/database"
 	"github.com/corpu/corpu/internal/platform/memo"
 	"github.com/corpu/corpu/internal/platform/queue"
@@ -101,6 +102,9 @@ type Service struct {
 	now     func() time.Time
 	grace   time.Duration
 	starts  *shed.Gate // a place per start being built
+	// saves writes the answers saved while one batch is being written as
+	// the next batch, in one statement (see saveAnswers)
+	saves   *coalesce.Batcher[answerSave, bool]
 	jobs    Jobs
 	files   ImportFiles   // uploads of question imports
 	objects ImportObjects // their bytes
@@ -135,12 +139,22 @@ func NewService(d Deps) *Service {
 	if starts <= 0 {
 		starts = DefaultMaxConcurrentStarts
 	}
-	return &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
+	s := &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
 		starts: shed.New(starts, startQueueWait), quizzes: memo.New[uuid.UUID, Quiz](10_000),
 		versions: memo.New[uuid.UUID, Content](20_000), layouts: memo.New[uuid.UUID, layout](100_000),
 		fresh: memo.NewFresh[uuid.UUID, Question](10_000, questionFreshness)}
+	s.saves = coalesce.New(func(saves []answerSave) ([]bool, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), saveBatchTimeout)
+		defer cancel()
+		return s.store.saveAnswers(ctx, saves, grace)
+	})
+	return s
 }
+
+// saveBatchTimeout bounds one batch of saves: its callers, whose own
+// deadlines it cannot follow, are answered by then.
+const saveBatchTimeout = 10 * time.Second
 
 // The errors of the quiz domain.
 var (

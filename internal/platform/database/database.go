@@ -169,7 +169,7 @@ func (db *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) er
 				hook(ctx)
 			}
 		}
-		if !isRetryable(err) {
+		if !Retryable(err) {
 			return err
 		}
 		select {
@@ -216,7 +216,9 @@ func pgCode(err error) (*pgconn.PgError, bool) {
 	return nil, false
 }
 
-func isRetryable(err error) bool {
+// Retryable reports whether err is a serialization failure or a deadlock:
+// the statement or transaction that failed changed nothing and may run again.
+func Retryable(err error) bool {
 	pgErr, ok := pgCode(err)
 	return ok && (pgErr.Code == codeSerializationFailure || pgErr.Code == codeDeadlockDetected)
 }
