@@ -242,6 +242,14 @@ type gradebookClasses struct {
 	courses  *course.Service
 	people   *identity.Service
 	access   quizClasses
+	// the graded items of published versions, which never change: an
+	// exam's graded attempts recompute thousands of rows of one version
+	items *memo.Memo[uuid.UUID, []gradebook.Item]
+}
+
+func newGradebookClasses(d *delivery.Service, courses *course.Service, people *identity.Service, access quizClasses) gradebookClasses {
+	return gradebookClasses{delivery: d, courses: courses, people: people, access: access,
+		items: memo.New[uuid.UUID, []gradebook.Item](1_000)}
 }
 
 func (g gradebookClasses) ClassAccess(ctx context.Context, classID uuid.UUID) (gradebook.Class, error) {
@@ -262,34 +270,47 @@ func (g gradebookClasses) GradedClass(ctx context.Context, classID uuid.UUID) (g
 	return g.class(ctx, c.ID, c.OrgID, c.VersionID)
 }
 
-// class lists the graded items of a class's version in curriculum order:
-// its quizzes and assignments, then its attendance when it has live
-// sessions.
+// class is a class with the graded items of its version.
 func (g gradebookClasses) class(ctx context.Context, classID, orgID, versionID uuid.UUID) (gradebook.Class, error) {
 	path, err := g.people.OrgPath(ctx, orgID)
 	if err != nil {
 		return gradebook.Class{}, err
 	}
-	v, err := g.courses.PublishedVersion(ctx, versionID)
+	items, err := g.gradedItems(ctx, versionID)
 	if err != nil {
 		return gradebook.Class{}, err
 	}
-	c := gradebook.Class{ClassID: classID, OrgID: orgID, VersionID: versionID, OrgPath: path}
+	return gradebook.Class{ClassID: classID, OrgID: orgID, VersionID: versionID, OrgPath: path, Items: items}, nil
+}
+
+// gradedItems lists the graded items of a published version in curriculum
+// order: its quizzes and assignments, then its attendance when it has live
+// sessions.
+func (g gradebookClasses) gradedItems(ctx context.Context, versionID uuid.UUID) ([]gradebook.Item, error) {
+	if items, ok := g.items.Get(versionID); ok {
+		return items, nil
+	}
+	v, err := g.courses.PublishedVersion(ctx, versionID)
+	if err != nil {
+		return nil, err
+	}
+	items := []gradebook.Item{}
 	live := false
 	for _, it := range v.Items {
 		switch it.Kind {
 		case string(course.KindQuiz):
-			c.Items = append(c.Items, gradebook.Item{Key: it.ID.String(), Kind: gradebook.KindQuiz})
+			items = append(items, gradebook.Item{Key: it.ID.String(), Kind: gradebook.KindQuiz})
 		case string(course.KindAssignment):
-			c.Items = append(c.Items, gradebook.Item{Key: it.ID.String(), Kind: gradebook.KindAssignment})
+			items = append(items, gradebook.Item{Key: it.ID.String(), Kind: gradebook.KindAssignment})
 		case string(course.KindLiveSession):
 			live = true
 		}
 	}
 	if live {
-		c.Items = append(c.Items, gradebook.Item{Key: gradebook.AttendanceItem, Kind: gradebook.KindAttendance})
+		items = append(items, gradebook.Item{Key: gradebook.AttendanceItem, Kind: gradebook.KindAttendance})
 	}
-	return c, nil
+	g.items.Put(versionID, items)
+	return items, nil
 }
 
 func (g gradebookClasses) Enrolled(ctx context.Context, classID, userID uuid.UUID) (bool, error) {

@@ -148,8 +148,7 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
 	a.quizzes.SetMedia(a.uploads, a.uploads)
 	a.grades = gradebook.NewService(gradebook.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Jobs: a.jobs, Objects: deps.Store,
-		Classes: gradebookClasses{delivery: a.delivery, courses: a.courses, people: a.identity,
-			access: classes}})
+		Classes: newGradebookClasses(a.delivery, a.courses, a.identity, classes)})
 	a.assign = assignment.NewService(assignment.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
 		Courses: assignmentCourses{courses: a.courses}, Classes: assignmentClasses{classes},
 		Files: a.uploads, Notify: staffMail{delivery: a.delivery, people: a.identity, outbox: a.outbox}})
