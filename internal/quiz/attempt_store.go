@@ -301,19 +301,15 @@ func (s store) saveAnswers(ctx context.Context, saves []answerSave, grace time.D
 		answers, tried = append(answers, string(sv.response)), append(tried, int32(i))
 	}
 	var written []int32
-	var err error
-	for range 3 {
+	err := database.RetryDeadlocks(func() error {
 		written = written[:0]
-		err = s.db.Conn(ctx).Raw(`UPDATE quiz_attempt_slots s SET response = v.response::jsonb, seq = v.seq, saved_at = now()
+		return s.db.Conn(ctx).Raw(`UPDATE quiz_attempt_slots s SET response = v.response::jsonb, seq = v.seq, saved_at = now()
 			FROM unnest(?::uuid[], ?::int[], ?::bigint[], ?::text[], ?::int[]) AS v(attempt_id, slot, seq, response, i)
 			JOIN quiz_attempts a ON a.id = v.attempt_id
 			WHERE s.attempt_id = v.attempt_id AND s.slot = v.slot AND s.seq < v.seq AND a.state = 'in_progress'
 			  AND (a.deadline IS NULL OR now() <= a.deadline + ? * interval '1 millisecond')
 			RETURNING v.i`, attempts, slots, seqs, answers, tried, grace.Milliseconds()).Scan(&written).Error
-		if !database.Retryable(err) {
-			break
-		}
-	}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("save %d answers: %w", len(tried), err)
 	}

@@ -187,6 +187,19 @@ type hooksKey struct{}
 // transaction commits.
 type commitHooks struct{ fns []func(ctx context.Context) }
 
+// RetryDeadlocks runs a single statement (outside a transaction) again when
+// it lost a deadlock or a serialization conflict, which undid all it did,
+// up to as many times as WithTx tries a transaction.
+func RetryDeadlocks(statement func() error) error {
+	var err error
+	for range maxTxAttempts {
+		if err = statement(); !Retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
 // AfterCommit runs fn once the transaction carried by ctx has committed, or
 // at once when ctx carries none; a transaction that rolls back (or is retried)
 // drops it. Effects outside the database that must not be seen before the

@@ -108,14 +108,16 @@ const finishTimeout = 5 * time.Second
 // caller who is not signed in, passes through untouched.
 func Middleware(db *database.DB, opts Options) echo.MiddlewareFunc {
 	m := &middleware{db: db, opts: opts.withDefaults()}
+	m.startBatches()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error { return m.serve(c, next) }
 	}
 }
 
 type middleware struct {
-	db   *database.DB
-	opts Options
+	db      *database.DB
+	opts    Options
+	batches batches // see batch.go
 }
 
 // lock identifies one claim of a key: the row is ours while it is in
@@ -313,27 +315,11 @@ type record struct {
 	ExpiresAt       time.Time
 }
 
-// claim inserts the key in progress, in a transaction of its own committed
-// before the handler runs. It takes over a row that expired, or one left in
-// progress for longer than the lock timeout by the same request. It reports
-// whether the key is now ours.
+// claim inserts the key in progress, committed before the handler runs
+// (with the claims of requests arriving meanwhile: see claimAll), and
+// reports whether the key is now ours.
 func (m *middleware) claim(ctx context.Context, userID uuid.UUID, key, method, path string, hash []byte, now time.Time) (bool, error) {
-	res := m.db.Conn(ctx).Exec(`
-		INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, status, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?)
-		ON CONFLICT (user_id, key) DO UPDATE SET
-			method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
-			status = 'in_progress', response_status = NULL, response_headers = NULL, response_body = NULL,
-			created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-		WHERE idempotency_keys.expires_at < EXCLUDED.created_at
-		   OR (idempotency_keys.status = 'in_progress'
-		       AND idempotency_keys.request_hash = EXCLUDED.request_hash
-		       AND idempotency_keys.created_at < ?)`,
-		userID, key, method, path, hash, now, now.Add(m.opts.TTL), now.Add(-m.opts.LockTimeout))
-	if res.Error != nil {
-		return false, fmt.Errorf("idempotency: claim key: %w", res.Error)
-	}
-	return res.RowsAffected == 1, nil
+	return m.batches.claims.Do(ctx, claimRequest{userID: userID, key: key, method: method, path: path, hash: hash, now: now})
 }
 
 func (m *middleware) find(ctx context.Context, userID uuid.UUID, key string) (record, bool, error) {
@@ -349,27 +335,14 @@ func (m *middleware) find(ctx context.Context, userID uuid.UUID, key string) (re
 	return r, res.RowsAffected > 0, nil
 }
 
-// complete keeps the answer. When it cannot, the key stays in progress: the
-// handler's work is done, and running it again on a retry could repeat it;
-// the lock timeout frees the key eventually.
+// complete keeps the answer (with the answers of requests finishing
+// meanwhile: see completeAll). When it cannot, the key stays in progress:
+// the handler's work is done, and running it again on a retry could repeat
+// it; the lock timeout frees the key eventually.
 func (m *middleware) complete(ctx context.Context, l lock, status int, headers map[string]string, body []byte) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	if body == nil {
-		body = []byte{}
-	}
-	encoded, err := json.Marshal(headers)
-	if err == nil {
-		err = m.db.Conn(ctx).Exec(`
-			UPDATE idempotency_keys
-			SET status = 'done', response_status = ?, response_headers = CAST(? AS jsonb), response_body = ?, expires_at = ?
-			WHERE user_id = ? AND key = ? AND status = 'in_progress' AND created_at = ?`,
-			status, string(encoded), body, m.opts.now().Add(m.opts.TTL), l.userID, l.key, l.claimedAt).Error
-	}
-	if err != nil {
+	if _, err := m.batches.completions.Do(ctx, completion{lock: l, status: status, headers: headers, body: body}); err != nil {
 		m.opts.Log.ErrorContext(ctx, "idempotency: record answer", "user_id", l.userID, "key", l.key, "err", err)
 	}
 }

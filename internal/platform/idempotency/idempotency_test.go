@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -555,5 +556,39 @@ func TestACompressedAnswerIsKeptAsTheHandlerWroteIt(t *testing.T) {
 	}
 	if got := s.calls.Load(); got != 1 {
 		t.Errorf("handler ran %d times, want 1", got)
+	}
+}
+
+// Claims and answers arriving together are written in batches; each
+// request must still get its own key and, on a retry, its own answer.
+func TestManyCallersAtOnceEachGetTheirOwnAnswerOnARetry(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const n = 40
+	calls := make([]call, n)
+	first := make([]*httptest.ResponseRecorder, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		calls[i] = call{user: uuid.New(), path: "/api/v1/things", key: fmt.Sprintf("ujian-%d", i%3), body: fmt.Sprintf(`{"name":"Peserta %d"}`, i)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first[i] = s.do(t, calls[i])
+		}()
+	}
+	wg.Wait()
+	if got := s.calls.Load(); got != n {
+		t.Errorf("handler ran %d times for %d callers, want once each", got, n)
+	}
+	for i, c := range calls {
+		again := s.do(t, c)
+		if first[i].Code != http.StatusCreated || again.Code != http.StatusCreated || again.Header().Get(idempotency.HeaderReplayed) != "true" ||
+			again.Body.String() != first[i].Body.String() {
+			t.Errorf("caller %d: first %d %s, retry %d (replayed %q) %s; want 201 and the same answer replayed",
+				i, first[i].Code, first[i].Body, again.Code, again.Header().Get(idempotency.HeaderReplayed), again.Body)
+		}
+	}
+	if got := s.calls.Load(); got != n {
+		t.Errorf("handler ran %d times after the retries, want %d", got, n)
 	}
 }
