@@ -199,10 +199,10 @@ func (a *App) subscribe() {
 	// The gradebook keeps the grades of quizzes, assignments and attendance
 	// and is the one authority on passing the graded items: delivery's
 	// completion rule reads its result.
-	a.events.Subscribe(quiz.TypeAttemptGraded, gradebook.ConsumerQuizGrade, a.grades.HandleQuizAttemptGraded, queue.InBatchesOf(examBatch))
+	a.events.SubscribeBatches(quiz.TypeAttemptGraded, gradebook.ConsumerQuizGrade, examBatch, a.grades.HandleQuizAttemptsGraded)
 	a.events.Subscribe(gradebook.EventAssignmentGraded, gradebook.ConsumerAssignmentGrade, a.grades.HandleAssignmentGraded)
 	a.events.Subscribe(delivery.TypeAttendanceChanged, gradebook.ConsumerAttendance, a.grades.HandleAttendanceChanged)
-	a.events.Subscribe(gradebook.TypeResultChanged, delivery.ConsumerGradebookResult, a.delivery.HandleGradebookResult, queue.InBatchesOf(examBatch))
+	a.events.SubscribeBatches(gradebook.TypeResultChanged, delivery.ConsumerGradebookResult, examBatch, a.delivery.HandleGradebookResults)
 	a.events.Handle(gradebook.TypeRecomputeClass, a.grades.HandleRecomputeClass)
 	a.events.Handle(gradebook.TypeExport, a.grades.HandleExport, queue.OwnTransactions())
 	a.events.Handle(quiz.TypeStatistics, a.quizzes.HandleStatistics, queue.OwnTransactions())

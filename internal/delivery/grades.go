@@ -2,8 +2,10 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -55,45 +57,112 @@ func graded(item CourseItem) bool {
 	return item.Kind == ItemQuiz || item.Kind == ItemAssignment
 }
 
-// HandleGradebookResult records a learner's gradebook result on their
-// enrolment in the class and evaluates its completion. Subscribed on the
-// bus, it runs in the transaction that records the delivery done. A learner
-// no longer enrolled has nothing to complete.
-func (s *Service) HandleGradebookResult(ctx context.Context, t *asynq.Task) error {
-	var p gradebookResultPayload
-	if err := queue.Decode(t, &p); err != nil {
+// HandleGradebookResults records learners' gradebook results on their
+// enrolments and evaluates their completion, the events of a batch
+// together: the enrolments of one class are locked in one statement and
+// the class and its course version read once, as an exam's results come. Of
+// two results of one learner the newer revision is kept; a learner no
+// longer enrolled has nothing to complete. Subscribed on the bus in
+// batches, it runs in the transaction that records them done.
+func (s *Service) HandleGradebookResults(ctx context.Context, events []queue.BatchedJob) error {
+	results := map[uuid.UUID]map[uuid.UUID]GradeResult{} // by class, by learner
+	var classes []uuid.UUID
+	for _, e := range events {
+		var p gradebookResultPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return fmt.Errorf("decode event %s: %v: %w", e.ID, err, asynq.SkipRetry)
+		}
+		if results[p.ClassID] == nil {
+			results[p.ClassID] = map[uuid.UUID]GradeResult{}
+			classes = append(classes, p.ClassID)
+		}
+		r := GradeResult{Passed: p.Passed, FinalPercent: p.FinalPercent, Revision: p.Revision}
+		if kept, ok := results[p.ClassID][p.UserID]; !ok || kept.Revision < r.Revision {
+			results[p.ClassID][p.UserID] = r
+		}
+	}
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		for _, classID := range classes {
+			if err := s.recordClassResults(ctx, classID, results[classID]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// recordClassResults records the results of learners of one class, in the
+// caller's transaction.
+func (s *Service) recordClassResults(ctx context.Context, classID uuid.UUID, results map[uuid.UUID]GradeResult) error {
+	userIDs := slices.Collect(maps.Keys(results))
+	live, err := s.store.liveEnrolments(ctx, classID, userIDs)
+	if err != nil || len(live) == 0 {
 		return err
 	}
-	e, err := s.store.liveEnrolment(ctx, p.ClassID, p.UserID)
-	if errors.Is(err, ErrEnrolmentNotFound) {
+	ids := make([]uuid.UUID, 0, len(live))
+	for _, e := range live {
+		ids = append(ids, e.ID)
+	}
+	locked, err := s.store.lockEnrolments(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var changed []Enrolment
+	for _, id := range ids {
+		e, ok := locked[id]
+		if !ok {
+			continue
+		}
+		r := results[e.UserID]
+		saved, err := s.store.saveGradeResult(ctx, gradeResultRow{EnrolmentID: e.ID, Passed: r.Passed, FinalPercent: r.FinalPercent,
+			Revision: r.Revision, UpdatedAt: s.now()})
+		if err != nil {
+			return err
+		}
+		if saved {
+			changed = append(changed, e)
+		}
+	}
+	if len(changed) == 0 {
 		return nil
+	}
+	a, err := s.loadClass(ctx, classID, nil)
+	if err != nil {
+		return err
+	}
+	version, err := s.version(ctx, a.class)
+	if errors.Is(err, ErrCourseUnavailable) {
+		return nil // kept; completion waits for the course to be offered again
 	}
 	if err != nil {
 		return err
 	}
-	return s.RecordGradeResult(ctx, e.ID, GradeResult{Passed: p.Passed, FinalPercent: p.FinalPercent, Revision: p.Revision})
+	for _, e := range changed {
+		if !e.Status.Learning() {
+			continue
+		}
+		st, err := s.standingOf(ctx, e)
+		if err != nil {
+			return err
+		}
+		if _, err := s.evaluateWith(ctx, e, a, version, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// RecordGradeResult keeps the gradebook's latest result for an enrolment
-// and applies the completion rule with it. It needs no caller and may run
-// in a task; replaying it changes nothing.
+// RecordGradeResult keeps the gradebook's latest result for a live
+// enrolment and applies the completion rule with it, as a batch of one
+// result would. It needs no caller and may run in a task; replaying it
+// changes nothing.
 func (s *Service) RecordGradeResult(ctx context.Context, enrolmentID uuid.UUID, r GradeResult) error {
-	return s.db.WithTx(ctx, func(ctx context.Context) error {
-		e, err := s.store.enrolment(ctx, enrolmentID, true)
-		if err != nil {
-			return err
-		}
-		changed, err := s.store.saveGradeResult(ctx, gradeResultRow{EnrolmentID: e.ID, Passed: r.Passed, FinalPercent: r.FinalPercent,
-			Revision: r.Revision, UpdatedAt: s.now()})
-		if err != nil || !changed {
-			return err
-		}
-		a, err := s.loadClass(ctx, e.ClassID, nil)
-		if err != nil {
-			return err
-		}
-		_, err = s.evaluate(ctx, e, a)
+	e, err := s.store.enrolment(ctx, enrolmentID, false)
+	if err != nil {
 		return err
+	}
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		return s.recordClassResults(ctx, e.ClassID, map[uuid.UUID]GradeResult{e.UserID: r})
 	})
 }
 

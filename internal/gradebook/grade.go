@@ -70,7 +70,7 @@ func (s *Service) RecordGrade(ctx context.Context, classID, userID uuid.UUID, g 
 
 // RecordGrades keeps the grades of many learners of a class for one item
 // (each unless a later one is kept) and recomputes their rows, in one
-// transaction: a roll call's attendance.
+// transaction: a roll call's attendance, an exam's graded attempts.
 func (s *Service) RecordGrades(ctx context.Context, classID uuid.UUID, grades map[uuid.UUID]Grade) error {
 	if len(grades) == 0 {
 		return nil
@@ -89,11 +89,11 @@ func (s *Service) RecordGrades(ctx context.Context, classID uuid.UUID, grades ma
 		if err != nil {
 			return err
 		}
+		if err := s.store.lockLearners(ctx, classID, userIDs); err != nil {
+			return err
+		}
 		rows := make([]gradeRow, 0, len(userIDs))
 		for _, u := range userIDs {
-			if err := s.store.lockLearner(ctx, classID, u); err != nil {
-				return err
-			}
 			g := grades[u]
 			rows = append(rows, gradeRow{ClassID: classID, UserID: u, Item: g.Item, Kind: g.Kind, Percent: round3(g.Percent),
 				Passed: g.Passed, ReleasedAt: g.ReleasedAt.UTC()})
@@ -184,8 +184,18 @@ func (s *Service) RecomputeClass(ctx context.Context, classID uuid.UUID) error {
 // the outbox row that carried it (a UUIDv7), or now when there is none (a
 // handler called directly).
 func (s *Service) releasedAt(ctx context.Context) time.Time {
-	if id, err := queue.EventID(ctx); err == nil && id.Version() == 7 {
-		sec, nsec := id.Time().UnixTime()
+	id, err := queue.EventID(ctx)
+	if err != nil {
+		return s.now()
+	}
+	return s.releasedAtOf(id)
+}
+
+// releasedAtOf is when the event with this id was recorded (a version 7
+// id's time), or now for an id without a time.
+func (s *Service) releasedAtOf(eventID uuid.UUID) time.Time {
+	if eventID.Version() == 7 {
+		sec, nsec := eventID.Time().UnixTime()
 		return time.Unix(sec, nsec).UTC()
 	}
 	return s.now()

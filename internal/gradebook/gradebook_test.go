@@ -13,6 +13,7 @@ import (
 	"github.com/corpu/corpu/internal/platform/apperr"
 	"github.com/corpu/corpu/internal/platform/authz"
 	"github.com/corpu/corpu/internal/platform/page"
+	"github.com/corpu/corpu/internal/platform/queue"
 )
 
 var t0 = time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
@@ -24,6 +25,39 @@ func task(t *testing.T, typ string, payload any) *asynq.Task {
 		t.Fatal(err)
 	}
 	return asynq.NewTask(typ, b)
+}
+
+// quizEvent is a quiz:attempt-graded event as the bus hands it over, its id
+// (and so its release time) taken now.
+func quizEvent(t *testing.T, quizID, classID, userID uuid.UUID, percent float64) queue.BatchedJob {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"attempt_id": uuid.New(), "quiz_id": quizID, "class_id": classID, "user_id": userID,
+		"quiz_percent": percent, "quiz_passed": percent >= 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return queue.BatchedJob{ID: uuid.Must(uuid.NewV7()), Payload: b}
+}
+
+func TestTheGradedAttemptsOfABatchAreRecordedTogetherAndTheLaterGradeOfALearnerWins(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 1, 1)
+	quizID := uuid.MustParse(f.items[0].Key)
+	learner, learner2 := f.actor["learner"].UserID, f.actor["learner2"].UserID
+	earlier := quizEvent(t, quizID, f.classID, learner, 40)
+	time.Sleep(2 * time.Millisecond) // an event id's time counts milliseconds
+	later := quizEvent(t, quizID, f.classID, learner, 85)
+	events := []queue.BatchedJob{later, quizEvent(t, quizID, f.classID, learner2, 60), earlier}
+	if err := f.svc.HandleQuizAttemptsGraded(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := f.row("learner").Items[0].Percent, f.row("learner2").Items[0].Percent; fmtPercent(a) != "85" || fmtPercent(b) != "60" {
+		t.Errorf("quiz grades = %s and %s, want 85 (the later of the learner's two) and 60", fmtPercent(a), fmtPercent(b))
+	}
+	bad := []queue.BatchedJob{quizEvent(t, quizID, uuid.New(), learner, 70)}
+	if err := f.svc.HandleQuizAttemptsGraded(context.Background(), bad); !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("a batch naming an unknown class = %v, want it not retried", err)
+	}
 }
 
 func TestTheLatestReleasedGradeWinsAndOnlyAChangedResultIsAnnounced(t *testing.T) {
@@ -67,8 +101,7 @@ func TestEventsFromQuizzesAssignmentsAndAttendanceBecomeGrades(t *testing.T) {
 	learner := f.actor["learner"].UserID
 	ctx := context.Background()
 	quizID, assignmentID := uuid.MustParse(f.items[0].Key), uuid.MustParse(f.items[1].Key)
-	if err := f.svc.HandleQuizAttemptGraded(ctx, task(t, EventQuizAttemptGraded, map[string]any{
-		"attempt_id": uuid.New(), "quiz_id": quizID, "class_id": f.classID, "user_id": learner, "quiz_percent": 75.5, "quiz_passed": true})); err != nil {
+	if err := f.svc.HandleQuizAttemptsGraded(ctx, []queue.BatchedJob{quizEvent(t, quizID, f.classID, learner, 75.5)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.HandleAssignmentGraded(ctx, task(t, EventAssignmentGraded, map[string]any{

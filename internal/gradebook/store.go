@@ -127,6 +127,21 @@ func (s store) lockLearner(ctx context.Context, classID, userID uuid.UUID) error
 	return nil
 }
 
+// lockLearners is lockLearner for many learners of a class, in the order
+// given (callers sort them, so two batches never wait on each other in a
+// cycle), in one round trip.
+func (s store) lockLearners(ctx context.Context, classID uuid.UUID, userIDs []uuid.UUID) error {
+	key := "gradebook:" + classID.String()
+	err := s.db.Conn(ctx).Exec(`SELECT pg_advisory_xact_lock_shared(hashtextextended(?, 0)),
+			(SELECT count(pg_advisory_xact_lock(hashtextextended(? || ':' || u::text, 0)))
+			 FROM (SELECT u FROM unnest(?::uuid[]) WITH ORDINALITY AS t(u, n) ORDER BY n) l)`,
+		key, key, database.UUIDArray(userIDs)).Error
+	if err != nil {
+		return fmt.Errorf("lock %d gradebook rows: %w", len(userIDs), err)
+	}
+	return nil
+}
+
 // lockClass serialises a class's settings changes and class recomputes
 // with every learner's recompute.
 func (s store) lockClass(ctx context.Context, classID uuid.UUID) error {

@@ -2,6 +2,7 @@ package gradebook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -73,15 +74,36 @@ func skipUnknownClass(classID uuid.UUID, err error) error {
 	return err
 }
 
-// HandleQuizAttemptGraded keeps a learner's quiz grade. Subscribed on the
-// bus, it runs in the transaction that records the delivery done.
-func (s *Service) HandleQuizAttemptGraded(ctx context.Context, t *asynq.Task) error {
-	var p quizGradedPayload
-	if err := queue.Decode(t, &p); err != nil {
-		return err
+// HandleQuizAttemptsGraded keeps learners' quiz grades, the events of a
+// batch together: the learners of one class and quiz are recorded and
+// recomputed at once (RecordGrades), as an exam's graded attempts come. Of
+// two grades of one learner in a batch the later is kept. Subscribed on the
+// bus in batches, it runs in the transaction that records them done.
+func (s *Service) HandleQuizAttemptsGraded(ctx context.Context, events []queue.BatchedJob) error {
+	type classQuiz struct{ classID, quizID uuid.UUID }
+	grades := map[classQuiz]map[uuid.UUID]Grade{}
+	var order []classQuiz
+	for _, e := range events {
+		var p quizGradedPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return fmt.Errorf("decode event %s: %v: %w", e.ID, err, asynq.SkipRetry)
+		}
+		k := classQuiz{p.ClassID, p.QuizID}
+		if grades[k] == nil {
+			grades[k] = map[uuid.UUID]Grade{}
+			order = append(order, k)
+		}
+		g := Grade{Item: p.QuizID.String(), Kind: KindQuiz, Percent: p.QuizPercent, Passed: p.QuizPassed, ReleasedAt: s.releasedAtOf(e.ID)}
+		if kept, ok := grades[k][p.UserID]; !ok || !kept.ReleasedAt.After(g.ReleasedAt) {
+			grades[k][p.UserID] = g
+		}
 	}
-	return skipUnknownClass(p.ClassID, s.RecordGrade(ctx, p.ClassID, p.UserID, Grade{Item: p.QuizID.String(), Kind: KindQuiz,
-		Percent: p.QuizPercent, Passed: p.QuizPassed, ReleasedAt: s.releasedAt(ctx)}))
+	for _, k := range order {
+		if err := skipUnknownClass(k.classID, s.RecordGrades(ctx, k.classID, grades[k])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // HandleAssignmentGraded keeps a learner's released assignment grade, the

@@ -117,6 +117,31 @@ func (b *Bus) decodeBatch(c *consumer, t *asynq.Task) ([]BatchedJob, error) {
 // the others are done.
 func InBatchesOf(n int) ConsumerOption { return func(o *consumerOptions) { o.batch = n } }
 
+// SubscribeBatches is Subscribe for a consumer that handles the events of a
+// task together (InBatchesOf size): the events of the task not yet done
+// reach h at once, in the transaction that records them done, so that work
+// the events share (their class, their course) is read once. When the batch
+// fails, each event runs alone, as a batch of one in a transaction of its
+// own, so one bad event fails alone.
+func (b *Bus) SubscribeBatches(eventType, consumerName string, size int, h BatchHandler, opts ...ConsumerOption) {
+	if size < 1 {
+		panic(fmt.Sprintf("queue: %s@%s: a batch takes at least one event", eventType, consumerName))
+	}
+	alone := func(ctx context.Context, t *asynq.Task) error {
+		id, err := EventID(ctx)
+		if err != nil {
+			return err
+		}
+		return h(ctx, []BatchedJob{{ID: id, Payload: t.Payload()}})
+	}
+	b.Subscribe(eventType, consumerName, alone, append(opts, InBatchesOf(size))...)
+	for _, c := range b.routes[eventType].consumers {
+		if c.name == consumerName {
+			c.eventsHandler = h
+		}
+	}
+}
+
 // batchedEventKey carries, in a handler's context, the event of a batch it
 // runs for (EventID).
 type batchedEventKey struct{}
@@ -135,15 +160,16 @@ func (b *Bus) deliverTogether(ctx context.Context, c *consumer, t *asynq.Task) e
 			return err
 		}
 		var ids database.UUIDArray
+		var todo []BatchedJob
 		for _, e := range events {
 			if !open[e.ID] {
 				continue
 			}
 			open[e.ID] = false // an event named twice runs once
-			if err := c.handler(context.WithValue(ctx, batchedEventKey{}, e.ID), asynq.NewTask(c.taskType, e.Payload)); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
-			ids = append(ids, e.ID)
+			ids, todo = append(ids, e.ID), append(todo, e)
+		}
+		if err := b.runTogether(ctx, c, todo); err != nil {
+			return err
 		}
 		done = len(ids)
 		if len(ids) == 0 {
@@ -163,6 +189,26 @@ func (b *Bus) deliverTogether(ctx context.Context, c *consumer, t *asynq.Task) e
 		errs = append(errs, b.deliverEvent(context.WithValue(ctx, batchedEventKey{}, e.ID), c, e.ID, asynq.NewTask(c.taskType, e.Payload)))
 	}
 	return JoinFailures(errs)
+}
+
+// runTogether runs c on the events still to do of a batch: all at once for
+// a consumer of SubscribeBatches, else one after the other.
+func (b *Bus) runTogether(ctx context.Context, c *consumer, events []BatchedJob) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if c.eventsHandler != nil {
+		if err := c.eventsHandler(ctx, events); err != nil {
+			return fmt.Errorf("%d events: %w", len(events), err)
+		}
+		return nil
+	}
+	for _, e := range events {
+		if err := c.handler(context.WithValue(ctx, batchedEventKey{}, e.ID), asynq.NewTask(c.taskType, e.Payload)); err != nil {
+			return fmt.Errorf("event %s: %w", e.ID, err)
+		}
+	}
+	return nil
 }
 
 // JoinFailures joins the failures (nil for a success) of the jobs or

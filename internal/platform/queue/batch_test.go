@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,5 +259,47 @@ func TestAnEventThatFailsInABatchFailsAlone(t *testing.T) {
 	}
 	if got := w.effects("batched"); got != 5 {
 		t.Errorf("effects = %d, want one per event", got)
+	}
+}
+
+// A consumer of SubscribeBatches gets the events of a task in one call; when
+// that call fails, each event runs alone.
+func TestAConsumerOfBatchesGetsTheEventsAtOnceAndAFailedBatchRunsThemAlone(t *testing.T) {
+	t.Parallel()
+	w := newBusWorld(t)
+	effect := w.effect("together", nil)
+	var bad atomic.Value
+	bad.Store(uuid.Nil)
+	var mu sync.Mutex
+	var sizes []int
+	w.bus.SubscribeBatches(testEvent, "together", 10, func(ctx context.Context, events []BatchedJob) error {
+		mu.Lock()
+		sizes = append(sizes, len(events))
+		mu.Unlock()
+		for _, e := range events {
+			if e.ID == bad.Load() && len(events) > 1 {
+				return errors.New("this event fails in company")
+			}
+			if err := effect(context.WithValue(ctx, batchedEventKey{}, e.ID), asynq.NewTask(testEvent, e.Payload)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var events []uuid.UUID
+	for range 5 {
+		events = append(events, w.publish())
+	}
+	bad.Store(events[3])
+	w.runWorker()
+	w.relayAll()
+	w.waitAllDone(events, "together")
+	if got := w.effects("together"); got != 5 {
+		t.Errorf("effects = %d, want one per event", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(sizes) != "[5 1 1 1 1 1]" {
+		t.Errorf("batch sizes handed over = %v, want the five at once, then each alone", sizes)
 	}
 }

@@ -54,9 +54,12 @@ type consumer struct {
 	opts      consumerOptions
 	// batchSize is how many rows one task carries to a consumer in batches
 	// (HandleBatches, InBatchesOf), 0 for one; batchHandler is a
-	// HandleBatches job's handler, which takes the whole batch.
-	batchSize    int
-	batchHandler BatchHandler
+	// HandleBatches job's handler, which takes the whole batch, and
+	// eventsHandler a SubscribeBatches consumer's, which takes the events
+	// of a batch still to do.
+	batchSize     int
+	batchHandler  BatchHandler
+	eventsHandler BatchHandler
 }
 
 type consumerOptions struct {
