@@ -143,7 +143,7 @@ func New(deps *Deps) (*App, error) {
 	a.quizzes = quiz.NewService(quiz.Deps{DB: deps.DB, Outbox: a.outbox, Auditor: a.audit, Orgs: a.identity,
 		Courses: quizCourses{courses: a.courses}, Classes: classes,
 		SaveGrace:           time.Duration(deps.Config.Quiz.SaveGraceSeconds) * time.Second,
-		MaxConcurrentStarts: deps.Config.Quiz.MaxConcurrentStarts})
+		MaxConcurrentStarts: deps.Config.Quiz.MaxConcurrentStarts, MaxConcurrentSubmits: deps.Config.Quiz.MaxConcurrentSubmits})
 	a.quizzes.SetJobs(a.jobs)
 	a.quizzes.SetImportFiles(a.uploads, deps.Store)
 	a.quizzes.SetMedia(a.uploads, a.uploads)

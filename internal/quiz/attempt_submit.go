@@ -16,7 +16,10 @@ import (
 )
 
 // Submit ends the caller's attempt and queues its grading, in one
-// transaction; submitting again returns the attempt as it is.
+// transaction; submitting again returns the attempt as it is. At most
+// MaxConcurrentSubmits end at once per process; the excess waits a moment,
+// then gets ErrSubmitBusy with a Retry-After (its answers stay saved, and
+// the server's clock closes the attempt at its deadline regardless).
 func (s *Service) Submit(ctx context.Context, attemptID uuid.UUID) (AttemptView, error) {
 	actor, err := authz.ActorFrom(ctx)
 	if err != nil {
@@ -30,6 +33,11 @@ func (s *Service) Submit(ctx context.Context, attemptID uuid.UUID) (AttemptView,
 		return AttemptView{}, s.notOwner(ctx, a.ClassID)
 	}
 	if a.State == StateInProgress {
+		release, retryAfter := s.submits.Enter(ctx)
+		if release == nil {
+			return AttemptView{}, ErrSubmitBusy.WithRetryAfter(retryAfter)
+		}
+		defer release()
 		if err := s.finish(ctx, attemptID, false); err != nil {
 			return AttemptView{}, err
 		}

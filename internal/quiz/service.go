@@ -77,13 +77,26 @@ type Deps struct {
 	// then gets 503 with Retry-After instead of waiting on the database
 	// until their requests time out; 0 for DefaultMaxConcurrentStarts.
 	MaxConcurrentStarts int
+	// MaxConcurrentSubmits bounds the submits this process ends at once, so
+	// that an exam's end, every learner submitting within a minute, cannot
+	// take every place the server has and leave the saves of those still
+	// writing waiting behind it; 0 for DefaultMaxConcurrentSubmits.
+	MaxConcurrentSubmits int
 }
 
 // DefaultMaxConcurrentStarts is the bound on starts built at once per process.
 const DefaultMaxConcurrentStarts = 16
 
-// startQueueWait is how long a start waits for its turn before it is turned away.
-const startQueueWait = 2 * time.Second
+// DefaultMaxConcurrentSubmits is the bound on submits ended at once per process.
+const DefaultMaxConcurrentSubmits = 8
+
+// startQueueWait is how long a start waits for its turn before it is turned
+// away; submitQueueWait the same for a submit, shorter, as a submit waiting
+// holds one of the server's places (http.max_in_flight) a save could use.
+const (
+	startQueueWait  = 2 * time.Second
+	submitQueueWait = 500 * time.Millisecond
+)
 
 // DefaultSaveGrace is the grace after a deadline unless configured.
 const DefaultSaveGrace = 15 * time.Second
@@ -102,6 +115,7 @@ type Service struct {
 	now     func() time.Time
 	grace   time.Duration
 	starts  *shed.Gate // a place per start being built
+	submits *shed.Gate // a place per submit being ended
 	// saves writes the answers saved while one batch is being written as
 	// the next batch, in one statement (see saveAnswers)
 	saves   *coalesce.Batcher[answerSave, bool]
@@ -139,9 +153,13 @@ func NewService(d Deps) *Service {
 	if starts <= 0 {
 		starts = DefaultMaxConcurrentStarts
 	}
+	submits := d.MaxConcurrentSubmits
+	if submits <= 0 {
+		submits = DefaultMaxConcurrentSubmits
+	}
 	s := &Service{db: d.DB, store: store{db: d.DB}, outbox: d.Outbox, audit: d.Auditor, orgs: d.Orgs,
 		courses: d.Courses, classes: d.Classes, now: func() time.Time { return now().UTC() }, grace: grace,
-		starts: shed.New(starts, startQueueWait), quizzes: memo.New[uuid.UUID, Quiz](10_000),
+		starts: shed.New(starts, startQueueWait), submits: shed.New(submits, submitQueueWait), quizzes: memo.New[uuid.UUID, Quiz](10_000),
 		versions: memo.New[uuid.UUID, Content](20_000), layouts: memo.New[uuid.UUID, layout](100_000),
 		fresh: memo.NewFresh[uuid.UUID, Question](10_000, questionFreshness)}
 	s.saves = coalesce.New(func(saves []answerSave) ([]bool, error) {
@@ -190,6 +208,9 @@ var (
 	ErrStartBusy = apperr.New(apperr.KindUnavailable, "quiz.start_busy",
 		"Terlalu banyak peserta memulai kuis bersamaan; coba lagi sebentar lagi.",
 		"Too many learners are starting at once; try again in a moment.").WithRetryAfter(2)
+	ErrSubmitBusy = apperr.New(apperr.KindUnavailable, "quiz.submit_busy",
+		"Terlalu banyak peserta mengumpulkan kuis bersamaan; jawaban Anda tersimpan, coba kumpulkan lagi sebentar lagi.",
+		"Too many learners are submitting at once; your answers are saved, try submitting again in a moment.").WithRetryAfter(1)
 	ErrNotGradable = apperr.New(apperr.KindConflict, "quiz.not_gradable",
 		"Soal ini tidak menunggu penilaian manual.", "This question is not waiting for manual grading.")
 )

@@ -451,6 +451,38 @@ func TestABurstOfStartsBeyondTheBoundIsTurnedAwayWithRetryAfter(t *testing.T) {
 	}
 }
 
+func TestACrowdOfSubmitsBeyondTheBoundIsTurnedAwayWithRetryAfterAndARetryOfADoneSubmitIsNot(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, qs := f.bank()
+	f.setQuiz(QuizInput{}, qs[TypeTrueFalse].ID)
+	ctx := f.as("learnerA1")
+	a, err := f.svc.Start(ctx, f.quizID, f.classID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The one place is held, as by another learner's submit.
+	f.svc.submits = shed.New(1, time.Millisecond)
+	hold, _ := f.svc.submits.Enter(context.Background())
+	_, err = f.svc.Submit(ctx, a.ID)
+	var ae *apperr.Error
+	if !errors.Is(err, ErrSubmitBusy) || !errors.As(err, &ae) || ae.RetryAfter <= 0 || ae.Kind.Status() != 503 {
+		t.Fatalf("a submit beyond the bound = %v, want 503 ErrSubmitBusy with Retry-After", err)
+	}
+	if got, _ := f.svc.GetAttempt(ctx, a.ID); got.State != StateInProgress || f.countOutbox(TypeGradeAttempt) != 0 {
+		t.Errorf("after a submit turned away: state %s, %d grading jobs; want in progress and none", got.State, f.countOutbox(TypeGradeAttempt))
+	}
+	hold()
+	if got, err := f.svc.Submit(ctx, a.ID); err != nil || got.State != StateSubmitted {
+		t.Fatalf("a submit with a free place = %v, %v; want submitted", got.State, err)
+	}
+	hold, _ = f.svc.submits.Enter(context.Background())
+	defer hold()
+	if got, err := f.svc.Submit(ctx, a.ID); err != nil || got.State != StateSubmitted {
+		t.Errorf("a retry of the done submit while the place is held = %v, %v; want the attempt as it is", got.State, err)
+	}
+}
+
 func TestTheGradedEventCarriesTheQuizGradeByItsMethod(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -191,6 +191,10 @@ type Quiz struct {
 	// MaxConcurrentStarts bounds the attempts a process builds at once; a
 	// burst beyond it waits briefly, then gets 503 with Retry-After.
 	MaxConcurrentStarts int `yaml:"max_concurrent_starts"`
+	// MaxConcurrentSubmits bounds the attempts a process ends at once; a
+	// crowd beyond it waits briefly, then gets 503 with Retry-After, so the
+	// saves of learners still writing keep their places.
+	MaxConcurrentSubmits int `yaml:"max_concurrent_submits"`
 }
 
 // EnvPrefix starts every environment variable that overrides a key.
@@ -410,6 +414,9 @@ func (c Config) Validate() error {
 	}
 	if c.Quiz.MaxConcurrentStarts < 1 {
 		bad("quiz.max_concurrent_starts", "must be at least 1")
+	}
+	if c.Quiz.MaxConcurrentSubmits < 1 {
+		bad("quiz.max_concurrent_submits", "must be at least 1")
 	}
 	if key, err := base64.StdEncoding.DecodeString(c.Certificate.MasterKey); err != nil || (len(key) != 32 && c.Certificate.MasterKey != "") {
 		bad("certificate.master_key", "must be the base64 of 32 bytes (openssl rand -base64 32)")

@@ -68,6 +68,7 @@ func TestLoadRejectsBadValuesNamingTheKey(t *testing.T) {
 		{"password hashing without passes", []string{"CORPU_AUTH_PASSWORD_ITERATIONS=0"}, "", "auth.password_iterations"},
 		{"negative save grace", []string{"CORPU_QUIZ_SAVE_GRACE_SECONDS=-1"}, "", "quiz.save_grace_seconds"},
 		{"no attempt starts at all", []string{"CORPU_QUIZ_MAX_CONCURRENT_STARTS=0"}, "", "quiz.max_concurrent_starts"},
+		{"no attempt submits at all", []string{"CORPU_QUIZ_MAX_CONCURRENT_SUBMITS=0"}, "", "quiz.max_concurrent_submits"},
 		{"unknown key in file", nil, "htp:\n  addr: x\n", "htp"},
 	}
 	for _, tt := range tests {
