@@ -1,9 +1,11 @@
 package quiz
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -79,8 +81,14 @@ func (s *Service) SaveAnswer(ctx context.Context, attemptID uuid.UUID, slot int,
 }
 
 // prepare checks an answer against its question version and returns what
-// is stored: the answer as sent, an essay's text sanitized.
+// is stored: the answer as sent, an essay's text sanitized. An answer the
+// database cannot store (invalid UTF-8, or a NUL, which jsonb refuses) is
+// refused here: saves are written in batches, and one such answer would
+// fail the saves of every learner in its batch.
 func (s *Service) prepare(ctx context.Context, versionID uuid.UUID, response json.RawMessage) (json.RawMessage, error) {
+	if !utf8.Valid(response) || bytes.Contains(response, []byte(`\u0000`)) {
+		return nil, ErrResponseText
+	}
 	c, err := s.content(ctx, versionID)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/corpu/corpu/internal/platform/apperr"
 )
 
 func TestSavesWrittenInOneBatchKeepTheNewestSeqOfEachSlot(t *testing.T) {
@@ -103,4 +105,34 @@ func (f *fixture) slotSeqs(attemptID uuid.UUID) []int64 {
 		f.t.Fatal(err)
 	}
 	return seqs
+}
+
+// Saves are written in batches: an answer the database would refuse must be
+// refused alone, before it can fail the batch of other learners' saves.
+func TestAnAnswerTheDatabaseCannotStoreIsRefusedBeforeItJoinsABatch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, qs := f.bank()
+	f.setQuiz(QuizInput{}, qs[TypeShortAnswer].ID)
+	ctx := f.as("learnerA1")
+	a, err := f.svc.Start(ctx, f.quizID, f.classID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		response string
+	}{
+		{"a NUL", `{"text":"jawab\u0000an"}`},
+		{"bytes that are not UTF-8", "{\"text\":\"jawab\xff\xfean\"}"},
+	} {
+		_, err := f.svc.SaveAnswer(ctx, a.ID, 1, 1, raw(tc.response))
+		wantKind(t, "an answer with "+tc.name, err, apperr.KindInvalid)
+	}
+	if got := f.slotSeqs(a.ID); fmt.Sprint(got) != "[0]" {
+		t.Errorf("stored seq = %v, want [0]: nothing written", got)
+	}
+	if _, err := f.svc.SaveAnswer(ctx, a.ID, 1, 1, raw(`{"text":"jawaban"}`)); err != nil {
+		t.Errorf("a plain answer after them = %v, want it saved", err)
+	}
 }

@@ -47,6 +47,10 @@ type Response struct {
 var ErrResponseShape = apperr.New(apperr.KindInvalid, "quiz.response_shape",
 	"Jawaban tidak sesuai dengan jenis soal.", "The answer does not have the shape of its question's type.")
 
+// ErrResponseText is an answer whose text cannot be stored.
+var ErrResponseText = apperr.New(apperr.KindInvalid, "quiz.response_text",
+	"Jawaban memuat karakter yang tidak dapat disimpan.", "The answer holds characters that cannot be stored.")
+
 // Wire shapes, decoded strictly.
 type (
 	choiceWire struct {

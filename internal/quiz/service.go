@@ -95,7 +95,7 @@ const DefaultMaxConcurrentSubmits = 8
 // holds one of the server's places (http.max_in_flight) a save could use.
 const (
 	startQueueWait  = 2 * time.Second
-	submitQueueWait = 500 * time.Millisecond
+	submitQueueWait = 50 * time.Millisecond
 )
 
 // DefaultSaveGrace is the grace after a deadline unless configured.
