@@ -65,13 +65,7 @@ func TestSavesWrittenInOneBatchKeepTheNewestSeqOfEachSlot(t *testing.T) {
 func TestConcurrentSavesToOneSlotLeaveTheNewestSeqAndRefuseOnlyOlderOnes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	_, qs := f.bank()
-	f.setQuiz(QuizInput{}, qs[TypeSingleChoice].ID)
-	ctx := f.as("learnerA1")
-	a, err := f.svc.Start(ctx, f.quizID, f.classID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, a := f.startQuizOf(TypeSingleChoice)
 	const saves = 40
 	errs := make([]error, saves+1)
 	var wg sync.WaitGroup
@@ -112,13 +106,7 @@ func (f *fixture) slotSeqs(attemptID uuid.UUID) []int64 {
 func TestAnAnswerTheDatabaseCannotStoreIsRefusedBeforeItJoinsABatch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	_, qs := f.bank()
-	f.setQuiz(QuizInput{}, qs[TypeShortAnswer].ID)
-	ctx := f.as("learnerA1")
-	a, err := f.svc.Start(ctx, f.quizID, f.classID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, a := f.startQuizOf(TypeShortAnswer)
 	for _, tc := range []struct {
 		name     string
 		response string

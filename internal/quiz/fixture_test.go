@@ -264,6 +264,20 @@ func (f *fixture) setQuizOfEveryType() []uuid.UUID {
 	return ids
 }
 
+// startQuizOf gives the fixture's quiz the question of one type of a new
+// bank and starts learnerA1's attempt of it, returning their context.
+func (f *fixture) startQuizOf(typ Type) (context.Context, AttemptView) {
+	f.t.Helper()
+	_, qs := f.bank()
+	f.setQuiz(QuizInput{}, qs[typ].ID)
+	ctx := f.as("learnerA1")
+	a, err := f.svc.Start(ctx, f.quizID, f.classID)
+	if err != nil {
+		f.t.Fatalf("Start: %v", err)
+	}
+	return ctx, a
+}
+
 func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
 // countOutbox counts the outbox rows of a type.

@@ -454,17 +454,11 @@ func TestABurstOfStartsBeyondTheBoundIsTurnedAwayWithRetryAfter(t *testing.T) {
 func TestACrowdOfSubmitsBeyondTheBoundIsTurnedAwayWithRetryAfterAndARetryOfADoneSubmitIsNot(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	_, qs := f.bank()
-	f.setQuiz(QuizInput{}, qs[TypeTrueFalse].ID)
-	ctx := f.as("learnerA1")
-	a, err := f.svc.Start(ctx, f.quizID, f.classID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, a := f.startQuizOf(TypeTrueFalse)
 	// The one place is held, as by another learner's submit.
 	f.svc.submits = shed.New(1, time.Millisecond)
 	hold, _ := f.svc.submits.Enter(context.Background())
-	_, err = f.svc.Submit(ctx, a.ID)
+	_, err := f.svc.Submit(ctx, a.ID)
 	var ae *apperr.Error
 	if !errors.Is(err, ErrSubmitBusy) || !errors.As(err, &ae) || ae.RetryAfter <= 0 || ae.Kind.Status() != 503 {
 		t.Fatalf("a submit beyond the bound = %v, want 503 ErrSubmitBusy with Retry-After", err)

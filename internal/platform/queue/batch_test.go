@@ -202,10 +202,7 @@ func TestAConsumerInBatchesRunsEachEventOnceInOneTransactionPerBatch(t *testing.
 		return effect(ctx, task)
 	}, InBatchesOf(10))
 	w.bus.Subscribe(testEvent, "alone", w.effect("alone", nil))
-	var events []uuid.UUID
-	for range 20 {
-		events = append(events, w.publish())
-	}
+	events := w.publishMany(20)
 	w.runWorker()
 	w.relayAll()
 	w.waitAllDone(events, "batched", "alone")
@@ -243,10 +240,7 @@ func TestAnEventThatFailsInABatchFailsAlone(t *testing.T) {
 		}
 		return effect(ctx, task)
 	}, InBatchesOf(10))
-	var events []uuid.UUID
-	for range 5 {
-		events = append(events, w.publish())
-	}
+	events := w.publishMany(5)
 	bad.Store(events[2])
 	w.runWorker()
 	w.relayAll()
@@ -286,10 +280,7 @@ func TestAConsumerOfBatchesGetsTheEventsAtOnceAndAFailedBatchRunsThemAlone(t *te
 		}
 		return nil
 	})
-	var events []uuid.UUID
-	for range 5 {
-		events = append(events, w.publish())
-	}
+	events := w.publishMany(5)
 	bad.Store(events[3])
 	w.runWorker()
 	w.relayAll()

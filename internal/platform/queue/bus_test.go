@@ -78,6 +78,16 @@ func (w *busWorld) publish() uuid.UUID {
 	return id
 }
 
+// publishMany records n test events and returns their ids.
+func (w *busWorld) publishMany(n int) []uuid.UUID {
+	w.t.Helper()
+	events := make([]uuid.UUID, n)
+	for i := range events {
+		events[i] = w.publish()
+	}
+	return events
+}
+
 func (w *busWorld) relayAll() {
 	w.t.Helper()
 	if _, err := w.relay.RelayOnce(context.Background()); err != nil {
