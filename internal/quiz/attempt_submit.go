@@ -33,16 +33,21 @@ func (s *Service) Submit(ctx context.Context, attemptID uuid.UUID) (AttemptView,
 		return AttemptView{}, s.notOwner(ctx, a.ClassID)
 	}
 	if a.State == StateInProgress {
-		release, retryAfter := s.submits.Enter(ctx)
-		if release == nil {
-			return AttemptView{}, ErrSubmitBusy.WithRetryAfter(retryAfter)
-		}
-		defer release()
-		if err := s.finish(ctx, attemptID, false); err != nil {
+		if err := s.submit(ctx, attemptID); err != nil {
 			return AttemptView{}, err
 		}
 	}
 	return s.GetAttempt(ctx, attemptID)
+}
+
+// submit finishes an attempt in progress holding a place of the submit gate.
+func (s *Service) submit(ctx context.Context, attemptID uuid.UUID) error {
+	release, retryAfter := s.submits.Enter(ctx)
+	if release == nil {
+		return ErrSubmitBusy.WithRetryAfter(retryAfter)
+	}
+	defer release()
+	return s.finish(ctx, attemptID, false)
 }
 
 // close ends an attempt whose time ran out, finished at its deadline.
