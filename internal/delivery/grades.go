@@ -152,20 +152,6 @@ func (s *Service) recordClassResults(ctx context.Context, classID uuid.UUID, res
 	return nil
 }
 
-// RecordGradeResult keeps the gradebook's latest result for a live
-// enrolment and applies the completion rule with it, as a batch of one
-// result would. It needs no caller and may run in a task; replaying it
-// changes nothing.
-func (s *Service) RecordGradeResult(ctx context.Context, enrolmentID uuid.UUID, r GradeResult) error {
-	e, err := s.store.enrolment(ctx, enrolmentID, false)
-	if err != nil {
-		return err
-	}
-	return s.db.WithTx(ctx, func(ctx context.Context) error {
-		return s.recordClassResults(ctx, e.ClassID, map[uuid.UUID]GradeResult{e.UserID: r})
-	})
-}
-
 // ClassFacts returns a class with its staff, without authorizing anyone and
 // without counting its seats (SeatsTaken is 0): for work done on its behalf
 // (the gradebook's tasks) and for the checks of every exam request, where

@@ -46,8 +46,8 @@ func TestAGradedClassCompletesOnlyWhenTheGradebookPassesTheLearner(t *testing.T)
 		{"a replay changes nothing", GradeResult{Passed: true, Revision: 20}, EnrolmentCompleted},
 	}
 	for _, s := range steps {
-		if err := w.svc.RecordGradeResult(ctx, e.ID, s.result); err != nil {
-			t.Fatalf("%s: RecordGradeResult = %v", s.name, err)
+		if err := w.gradebookResult(e, s.result); err != nil {
+			t.Fatalf("%s: gradebook result = %v", s.name, err)
 		}
 		if got := w.enrolment(e.ID); got.Status != s.want {
 			t.Errorf("%s: status = %s, want %s", s.name, got.Status, s.want)
@@ -69,7 +69,7 @@ func TestAPassingGradebookDoesNotCompleteWhatTheOtherRulesHoldOpen(t *testing.T)
 	c := w.classOf(v)
 	l := w.person(w.unitA, nil)
 	e := w.enrol(l, c)
-	if err := w.svc.RecordGradeResult(context.Background(), e.ID, GradeResult{Passed: true, Revision: 1}); err != nil {
+	if err := w.gradebookResult(e, GradeResult{Passed: true, Revision: 1}); err != nil {
 		t.Fatal(err)
 	}
 	got := w.enrolment(e.ID)
@@ -180,7 +180,7 @@ func TestARevisedGradeBelowThePassMarkTakesBackTheQuizCompletionOfAClassInProgre
 	if _, err := w.svc.RecordProgress(w.as(l), e.ID, ProgressInput{ItemID: v.Items[0].ID, Event: EventViewed}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.svc.RecordGradeResult(context.Background(), e.ID, GradeResult{Passed: true, Revision: 1}); err != nil {
+	if err := w.gradebookResult(e, GradeResult{Passed: true, Revision: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.enrolment(e.ID); got.Status != EnrolmentCompleted {
